@@ -1,1 +1,161 @@
-fn main() {}
+//! `dlf`: the Deep Learning Foundations course in one binary.
+//!
+//! - `dlf serve` serves the course (embedded in this binary) on 127.0.0.1 and prints the URL.
+//! - `dlf check` validates the whole course and runs every claim against the engine.
+//! - `dlf build DIR` writes a static export that works from any static file host.
+//! - `dlf calc TOPIC` checks a hand computation: a JSON problem on stdin, every intermediate on stdout.
+//!
+//! Errors are printed with their chain and exit with status 2, as ripgrep does; a closed stdout is not an error.
+
+mod calc;
+mod export;
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "dlf", version, about = "Deep Learning Foundations: an offline, interactive interview-prep track for the maths behind transformers.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the course on a local address and print its URL.
+    Serve {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Address to bind. The default serves this machine only.
+        #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+        host: IpAddr,
+        /// Serve the course from this directory instead of the copy embedded in the binary.
+        #[arg(long, value_name = "DIR")]
+        content: Option<PathBuf>,
+    },
+    /// Validate the whole course: structure, linear order, maths, directives, widget parameters, claims.
+    Check {
+        /// Print a machine-readable report instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Check the course in this directory instead of the copy embedded in the binary.
+        #[arg(long, value_name = "DIR")]
+        content: Option<PathBuf>,
+    },
+    /// Write a static export (HTML, CSS, wasm, fonts) to DIR; widgets stay live.
+    Build {
+        /// The output directory (created if missing; files in it are overwritten).
+        dir: PathBuf,
+        /// Build the course in this directory instead of the copy embedded in the binary.
+        #[arg(long, value_name = "DIR")]
+        content: Option<PathBuf>,
+    },
+    /// Check a hand computation: reads a JSON problem on stdin, prints every intermediate as JSON.
+    Calc {
+        #[command(subcommand)]
+        topic: CalcTopic,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalcTopic {
+    /// Forward and backward pass of a two-layer MLP on a mini-batch (lesson 01).
+    #[command(long_about = calc::BACKPROP_CONVENTIONS)]
+    Backprop,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let mut message = format!("dlf: error: {err}");
+            for cause in err.chain().skip(1) {
+                message.push_str(&format!("\n  caused by: {cause}"));
+            }
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn load_site(content: Option<PathBuf>) -> Result<dlf_content::Site, dlf_content::Diagnostics> {
+    match content {
+        Some(dir) => dlf_content::Site::load(&dir),
+        None => dlf_content::Site::load_embedded(),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            port,
+            host,
+            content,
+        } => {
+            let site = load_site(content).map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
+            let state = Arc::new(dlf_server::AppState::new(&site));
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("could not start the async runtime")?;
+            runtime.block_on(async move {
+                let listener = dlf_server::bind(SocketAddr::new(host, port)).await?;
+                let addr = listener.local_addr()?;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "dlf is serving {} pages at http://{addr}/  (Ctrl-C to stop)", state.page_count())?;
+                out.flush()?;
+                drop(out);
+                dlf_server::serve(listener, state).await?;
+                anyhow::Ok(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { json, content } => {
+            let report = dlf_content::check(content.as_deref());
+            let mut out = std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            } else {
+                write!(out, "{}", report.to_text())?;
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Build { dir, content } => {
+            let site = load_site(content).map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
+            let written = export::write(&site, &dir)?;
+            println!("wrote {written} files to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calc { topic } => match topic {
+            CalcTopic::Backprop => {
+                let answer = calc::backprop(std::io::stdin().lock())?;
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{answer}")?;
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+    }
+}

@@ -1,1 +1,240 @@
-//! dlf-server
+//! The dlf web server.
+//!
+//! [`app`] builds the whole router from an [`AppState`], so tests drive it with `oneshot` and no sockets, as
+//! axum's own examples do. Pages are rendered once, when the state is built (never per request); requests only
+//! look up bytes. The routes:
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `GET /` | the track page |
+//! | `GET /lessons/{id}/` | a lesson (`/lessons/{id}` redirects to it) |
+//! | `GET /assets/{path}` | the stylesheet, the script, the maths font and the widget WebAssembly module |
+//! | `GET /api/widgets` | every widget's parameter spec, as JSON |
+//! | `GET /api/widgets/{id}?name=value&…` | one rendered figure, as JSON: the fallback where wasm is unavailable |
+//! | `GET /healthz` | `ok` |
+//!
+//! Every error goes through [`AppError`], which picks the status and a message that never leaks internals.
+
+mod error;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+pub use crate::error::AppError;
+
+/// The widget WebAssembly module, built by this crate's build script. Empty when the wasm32 target was not
+/// installed at build time; the page then falls back to `/api/widgets/{id}`.
+pub static WIDGETS_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dlf_widgets.wasm"));
+
+/// The policy every HTML page is served with: only our own scripts (plus compiling our own wasm), no
+/// third-party origins at all. Inline styles are allowed because widget SVGs carry presentation attributes.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; \
+     object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// One file served under `/assets/`.
+#[derive(Debug, Clone)]
+pub struct ServedAsset {
+    mime: &'static str,
+    bytes: Cow<'static, [u8]>,
+}
+
+/// Everything the server answers with, rendered once up front.
+#[derive(Debug, Default)]
+pub struct AppState {
+    pages: HashMap<String, String>,
+    assets: HashMap<String, ServedAsset>,
+}
+
+impl AppState {
+    /// Renders every page of the course and gathers every asset, including the widget wasm when it was built.
+    pub fn new(site: &dlf_content::Site) -> AppState {
+        let mut state = AppState::default();
+        for page in dlf_content::pages::render_all(site) {
+            state.pages.insert(page.url, page.html);
+        }
+        for asset in dlf_content::theme::assets(dlf_content::math_css()) {
+            state.assets.insert(
+                asset.path.to_owned(),
+                ServedAsset {
+                    mime: asset.mime,
+                    bytes: asset.bytes,
+                },
+            );
+        }
+        if !WIDGETS_WASM.is_empty() {
+            state.assets.insert(
+                "dlf_widgets.wasm".to_owned(),
+                ServedAsset {
+                    mime: "application/wasm",
+                    bytes: Cow::Borrowed(WIDGETS_WASM),
+                },
+            );
+        }
+        state
+    }
+
+    /// The number of pages the state serves.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+}
+
+/// Builds the router.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/lessons/{id}", get(lesson_without_slash))
+        .route("/lessons/{id}/", get(lesson))
+        .route("/assets/{*path}", get(asset))
+        .route("/api/widgets", get(widget_specs))
+        .route("/api/widgets/{id}", get(widget_figure))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Serves the app on `addr` until Ctrl-C or SIGTERM. Prints nothing; the caller announces the URL.
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+/// Binds `addr`, with an error message that says what to do when the port is taken.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on {addr}: {e} (choose another port with --port)"),
+        )
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+fn html(body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn page(state: &AppState, url: &str) -> Result<Response, AppError> {
+    state
+        .pages
+        .get(url)
+        .map(|body| html(body.clone()))
+        .ok_or_else(|| AppError::PageNotFound(url.to_owned()))
+}
+
+async fn index(State(state): State<Arc<AppState>>) -> Result<Response, AppError> {
+    page(&state, "/")
+}
+
+async fn lesson(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, AppError> {
+    page(&state, &format!("/lessons/{id}/"))
+}
+
+async fn lesson_without_slash(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let url = format!("/lessons/{id}/");
+    if state.pages.contains_key(&url) {
+        Ok(Redirect::permanent(&url).into_response())
+    } else {
+        Err(AppError::PageNotFound(format!("/lessons/{id}")))
+    }
+}
+
+async fn asset(State(state): State<Arc<AppState>>, Path(path): Path<String>) -> Result<Response, AppError> {
+    let asset = state
+        .assets
+        .get(&path)
+        .ok_or_else(|| AppError::PageNotFound(format!("/assets/{path}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(asset.mime)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        asset.bytes.clone().into_owned(),
+    )
+        .into_response())
+}
+
+async fn widget_specs() -> Response {
+    json_response(StatusCode::OK, dlf_content::widget_specs_json())
+}
+
+async fn widget_figure(Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+    if dlf_widgets::find(&id).is_none() {
+        return Err(AppError::UnknownWidget(id));
+    }
+    // The widget id comes from the path; a `widget=` pair in the query would be ambiguous, so it is refused.
+    let query = query.unwrap_or_default();
+    if query.split('&').any(|pair| pair == "widget" || pair.starts_with("widget=")) {
+        return Err(AppError::BadRequest(
+            "the widget id belongs in the path, not in the query".to_owned(),
+        ));
+    }
+    let full = if query.is_empty() {
+        format!("widget={id}")
+    } else {
+        format!("widget={id}&{query}")
+    };
+    let figure = dlf_widgets::render_query(&full).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    Ok(json_response(StatusCode::OK, figure.to_json()))
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn not_found(uri: Uri) -> AppError {
+    AppError::PageNotFound(uri.path().to_owned())
+}
