@@ -1,0 +1,286 @@
+//! End-to-end tests in real headless Chromium, driven through chromedriver (Debian's `chromium` and
+//! `chromium-driver`; `.ci/run` installs them). The server runs in this process on a free loopback port.
+//!
+//! What a learner does is what is tested: load lesson 01, drag a widget's slider with the mouse, move it with the
+//! keyboard, watch the figure change, use the derive box, and find no console errors. The widget must render
+//! through WebAssembly: a page that silently fell back to the server would hide a broken wasm build.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::key::Key;
+use fantoccini::wd::{Capabilities, WebDriverCompatibleCommand};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+/// Kills chromedriver (and with it the browser) when a test ends, pass or fail.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .expect("bind a probe socket")
+        .local_addr()
+        .expect("probe address")
+        .port()
+}
+
+fn start_driver() -> Driver {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver must be installed (apt-get install chromium chromium-driver); .ci/run installs it");
+    Driver { child, port }
+}
+
+async fn start_server() -> SocketAddr {
+    let site = dlf_content::Site::load_embedded().expect("the embedded course validates");
+    let state = Arc::new(dlf_server::AppState::new(&site));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let addr = listener.local_addr().expect("server address");
+    tokio::spawn(async move {
+        axum::serve(listener, dlf_server::app(state)).await.expect("serve");
+    });
+    addr
+}
+
+async fn connect(driver: &Driver) -> Client {
+    let profile = std::env::temp_dir().join(format!("dlf-chromium-{}-{}", std::process::id(), driver.port));
+    let mut caps = Capabilities::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-quic", "--no-first-run", "--window-size=1280,1600",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        }),
+    );
+    caps.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+            Ok(client) => return client,
+            Err(err) if Instant::now() < deadline => {
+                let _ = err;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(err) => panic!("could not start a Chromium session through chromedriver: {err}"),
+        }
+    }
+}
+
+/// chromedriver's endpoint for the browser console log (not part of W3C WebDriver, hence a custom command).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+/// Console messages of level SEVERE (console.error, uncaught exceptions, failed loads).
+async fn console_errors(client: &Client) -> Vec<String> {
+    let log = client.issue_cmd(BrowserLog).await.expect("read the browser log");
+    log.as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .filter(|e| e["level"] == "SEVERE")
+                .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn js(client: &Client, script: &str) -> Value {
+    client.execute(script, vec![]).await.expect("run a script in the page")
+}
+
+/// Waits until `script` (an expression) is truthy, or fails with `what`.
+async fn wait_for(client: &Client, script: &str, what: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let value = js(client, &format!("return ({script});")).await;
+        let truthy = !(value.is_null() || value == json!(false) || value == json!(0) || value == json!(""));
+        if truthy {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn figure_state(client: &Client, instance: &str) -> (String, u64) {
+    let v = js(
+        client,
+        &format!(
+            "const f = document.getElementById('w-{instance}');
+             return [f.querySelector('.widget-figure').innerHTML, Number(f.dataset.renderCount || 0)];"
+        ),
+    )
+    .await;
+    (v[0].as_str().unwrap_or_default().to_owned(), v[1].as_u64().unwrap_or(0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
+    let addr = start_server().await;
+    let driver = start_driver();
+    let client = connect(&driver).await;
+
+    client
+        .goto(&format!("http://{addr}/lessons/01-backprop/"))
+        .await
+        .expect("open lesson 01");
+    let renderer = wait_for(&client, "document.documentElement.dataset.widgetRenderer", "the widget module to load").await;
+    assert_eq!(renderer, json!("wasm"), "widgets must render through WebAssembly in the page");
+    wait_for(&client, "document.querySelector('#w-trainer[data-ready]')", "the trainer widget to be wired").await;
+
+    // Maths is rendered as MathML on the server: the page has <math> elements and loads no maths script.
+    let maths = js(&client, "return document.querySelectorAll('math').length;").await;
+    assert!(maths.as_u64().unwrap_or(0) > 20, "expected the lesson's formulas as MathML, found {maths}");
+
+    // Drag the trainer's width slider with the mouse from its left end to three quarters of its length.
+    let (before_svg, before_count) = figure_state(&client, "trainer").await;
+    let slider = client
+        .find(Locator::Css("#w-trainer input[type=range][name=width]"))
+        .await
+        .expect("the trainer has a width slider");
+    js(&client, "document.querySelector('#w-trainer input[name=width]').scrollIntoView({block: 'center'});").await;
+    let (_, _, w, _) = slider.rectangle().await.expect("slider geometry");
+    let before_value = slider.prop("value").await.expect("slider value").unwrap_or_default();
+    let drag = MouseActions::new("mouse".to_owned())
+        .then(PointerAction::MoveToElement { element: slider.clone(), duration: None, x: -w / 2.0 + 4.0, y: 0.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(150)), x: w * 0.35, y: 0.0 })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(150)), x: w * 0.35, y: 0.0 })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    client.perform_actions(drag).await.expect("drag the slider");
+    let after_value = slider.prop("value").await.expect("slider value").unwrap_or_default();
+    assert_ne!(before_value, after_value, "dragging the slider changes its value");
+    wait_for(
+        &client,
+        &format!("Number(document.getElementById('w-trainer').dataset.renderCount || 0) > {before_count}"),
+        "a redraw after the drag",
+    )
+    .await;
+    let (dragged_svg, dragged_count) = figure_state(&client, "trainer").await;
+    assert_ne!(before_svg, dragged_svg, "the figure changes when the slider is dragged");
+    let output = js(&client, "return document.querySelector('#w-trainer output').value;").await;
+    assert_eq!(output, json!(after_value), "the slider's output shows its value");
+
+    // Now the keyboard: focus the slider and press the right arrow twice.
+    slider.send_keys(&format!("{}{}", char::from(Key::Right), char::from(Key::Right))).await.expect("press keys");
+    let keyed_value = slider.prop("value").await.expect("slider value").unwrap_or_default();
+    assert_ne!(after_value, keyed_value, "the arrow keys move the slider");
+    wait_for(
+        &client,
+        &format!("Number(document.getElementById('w-trainer').dataset.renderCount || 0) > {dragged_count}"),
+        "a redraw after the key presses",
+    )
+    .await;
+    let (keyed_svg, _) = figure_state(&client, "trainer").await;
+    assert_ne!(dragged_svg, keyed_svg, "the figure changes when the slider moves by keyboard");
+
+    // The widget's state is in the URL, so the configuration can be shared.
+    let url = client.current_url().await.expect("current url");
+    assert!(
+        url.query().unwrap_or_default().contains(&format!("trainer.width={keyed_value}")),
+        "the URL carries the widget state: {url}"
+    );
+
+    // A select changes the walk widget, too.
+    let (walk_svg, walk_count) = figure_state(&client, "walk").await;
+    js(
+        &client,
+        "const s = document.querySelector('#w-walk select[name=activation]');
+         s.value = s.value === 'tanh' ? 'sigmoid' : 'tanh';
+         s.dispatchEvent(new Event('input', {bubbles: true}));",
+    )
+    .await;
+    wait_for(
+        &client,
+        &format!("Number(document.getElementById('w-walk').dataset.renderCount || 0) > {walk_count}"),
+        "the walk widget to redraw",
+    )
+    .await;
+    let (walk_svg_after, _) = figure_state(&client, "walk").await;
+    assert_ne!(walk_svg, walk_svg_after, "the walk widget redraws for a new activation");
+
+    // The derive box: the steps start hidden, the timer runs, and steps are revealed one at a time.
+    let hidden = js(&client, "return [...document.querySelectorAll('.derive')][0].querySelectorAll('.derive-step[hidden]').length;").await;
+    assert!(hidden.as_u64().unwrap_or(0) >= 2, "derive steps start hidden");
+    js(&client, "document.querySelector('.derive .derive-start').click(); document.querySelector('.derive .derive-next').click();").await;
+    let revealed = js(&client, "return document.querySelector('.derive').querySelectorAll('.derive-step:not([hidden])').length;").await;
+    assert_eq!(revealed, json!(1), "one click reveals exactly one step");
+    wait_for(&client, "document.querySelector('.derive.derive-running')", "the derive timer to run").await;
+
+    // Render time in the browser, as measured by the page itself (reported, not asserted: see the benches).
+    let ms = js(&client, "return [...document.querySelectorAll('figure.widget')].map(f => f.id + ' ' + f.dataset.renderMs + ' ms');").await;
+    eprintln!("in-browser render times (last render): {ms}");
+
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    client.close().await.expect("close the browser");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_state_in_the_url_is_restored_and_the_track_page_links_lesson_01() {
+    let addr = start_server().await;
+    let driver = start_driver();
+    let client = connect(&driver).await;
+
+    client.goto(&format!("http://{addr}/")).await.expect("open the track page");
+    let link = client
+        .find(Locator::Css("a[href='./lessons/01-backprop/']"))
+        .await
+        .expect("the track page links lesson 01");
+    link.click().await.expect("follow the link");
+    wait_for(&client, "location.pathname === '/lessons/01-backprop/'", "lesson 01 to open").await;
+
+    client
+        .goto(&format!("http://{addr}/lessons/01-backprop/?trainer.width=5&trainer.activation=tanh"))
+        .await
+        .expect("open lesson 01 with state");
+    wait_for(&client, "Number(document.getElementById('w-trainer').dataset.renderCount || 0) >= 1", "a render from the URL state").await;
+    let values = js(
+        &client,
+        "return [document.querySelector('#w-trainer input[name=width]').value, document.querySelector('#w-trainer select[name=activation]').value];",
+    )
+    .await;
+    assert_eq!(values, json!(["5", "tanh"]), "controls take their values from the URL");
+    let description = js(&client, "return document.querySelector('#w-trainer .widget-description').textContent;").await;
+    assert!(
+        description.as_str().unwrap_or_default().to_lowercase().contains("tanh"),
+        "the description follows the state: {description}"
+    );
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    client.close().await.expect("close the browser");
+}

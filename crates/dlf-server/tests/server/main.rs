@@ -1,0 +1,5 @@
+//! The server's one integration-test binary: API tests through `oneshot` (no sockets) and browser tests in
+//! headless Chromium.
+
+mod api;
+mod browser;
