@@ -1,0 +1,28 @@
+//! The list of every widget, looked up by id.
+
+use crate::figure::Figure;
+use crate::spec::{Params, WidgetSpec};
+
+/// A widget: a static parameter spec and a pure, deterministic render function.
+///
+/// `render` receives parameters that [`crate::parse_params`] has already validated against `spec()`,
+/// so it may read them without further checks. It must not panic for any valid parameters and must
+/// return the same figure for the same parameters on every platform.
+pub trait Widget: Sync {
+    /// The widget's id, title, summary and parameters.
+    fn spec(&self) -> &'static WidgetSpec;
+    /// The figure for one set of validated parameters.
+    fn render(&self, p: &Params) -> Figure;
+}
+
+static REGISTRY: [&dyn Widget; 0] = [];
+
+/// Every widget, in the order the lessons introduce them.
+pub fn registry() -> &'static [&'static dyn Widget] {
+    &REGISTRY
+}
+
+/// The widget with this id.
+pub fn find(id: &str) -> Option<&'static dyn Widget> {
+    registry().iter().copied().find(|w| w.spec().id == id)
+}

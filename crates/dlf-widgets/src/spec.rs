@@ -1,0 +1,486 @@
+//! A widget's parameter spec and the validation of user-supplied values against it.
+//!
+//! The spec is static data: the lesson renderer turns each [`ParamSpec`] into a native HTML control,
+//! the query parser validates URL values against it, and the widget reads the validated [`Params`].
+//! Because the widget names its own parameters, asking [`Params`] for a name the spec does not declare
+//! is a programming error, reported by a panic that the crate's tests would catch at the first render.
+
+use thiserror::Error;
+
+use crate::number_format;
+
+/// Everything the outside world needs to know about a widget before rendering it.
+#[derive(Debug)]
+pub struct WidgetSpec {
+    /// Stable identifier used in lessons (`widget=...`), URLs and the wasm query.
+    pub id: &'static str,
+    /// Human-readable title shown above the figure.
+    pub title: &'static str,
+    /// One sentence saying what the widget lets the learner see.
+    pub summary: &'static str,
+    /// The parameters, in the order the controls are laid out.
+    pub params: &'static [ParamSpec],
+}
+
+impl WidgetSpec {
+    /// The parameter called `name`, if the widget declares one.
+    pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
+        self.params.iter().find(|p| p.name == name)
+    }
+}
+
+/// One control of a widget.
+#[derive(Debug)]
+pub struct ParamSpec {
+    /// Name used in queries and in [`Params`] accessors.
+    pub name: &'static str,
+    /// Short label shown next to the control.
+    pub label: &'static str,
+    /// One sentence explaining what the parameter changes.
+    pub help: &'static str,
+    /// Kind of control and its range or options.
+    pub kind: ParamKind,
+}
+
+/// The kind of control and the values it admits.
+#[derive(Debug)]
+pub enum ParamKind {
+    /// A number in `[min, max]`, shown as a slider that moves in increments of `step`.
+    Range {
+        /// Smallest admitted value.
+        min: f64,
+        /// Largest admitted value.
+        max: f64,
+        /// Slider increment. Values off this grid are accepted; integer parameters round.
+        step: f64,
+        /// Value used when the query omits the parameter.
+        default: f64,
+    },
+    /// One of a fixed list of options, shown as a drop-down.
+    Select {
+        /// `(value, label)` pairs; the value goes into queries, the label onto the page.
+        options: &'static [(&'static str, &'static str)],
+        /// Value used when the query omits the parameter; must be one of the option values.
+        default: &'static str,
+    },
+    /// On or off, shown as a checkbox.
+    Toggle {
+        /// Value used when the query omits the parameter.
+        default: bool,
+    },
+}
+
+impl ParamKind {
+    /// The value a missing parameter takes.
+    pub fn default_value(&self) -> Value {
+        match *self {
+            ParamKind::Range { default, .. } => Value::Number(default),
+            ParamKind::Select { default, .. } => Value::Choice(default),
+            ParamKind::Toggle { default } => Value::Flag(default),
+        }
+    }
+}
+
+/// A validated parameter value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// The value of a [`ParamKind::Range`].
+    Number(f64),
+    /// The value of a [`ParamKind::Select`]: always one of the spec's option values.
+    Choice(&'static str),
+    /// The value of a [`ParamKind::Toggle`].
+    Flag(bool),
+}
+
+impl Value {
+    /// The value as it would be written in a query or an HTML `value` attribute: numbers in the
+    /// shortest decimal form (up to 10 decimals), toggles as `true`/`false`.
+    pub fn to_query_value(&self) -> String {
+        match *self {
+            Value::Number(x) => number_format::fixed(x, 10),
+            Value::Choice(s) => s.to_string(),
+            Value::Flag(b) => if b { "true" } else { "false" }.to_string(),
+        }
+    }
+}
+
+/// The validated values of every parameter a widget declares, in spec order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    widget: &'static str,
+    values: Vec<(&'static str, Value)>,
+}
+
+impl Params {
+    /// Every parameter at its default.
+    pub fn defaults(spec: &WidgetSpec) -> Params {
+        Params {
+            widget: spec.id,
+            values: spec
+                .params
+                .iter()
+                .map(|p| (p.name, p.kind.default_value()))
+                .collect(),
+        }
+    }
+
+    /// The id of the widget these values belong to.
+    pub fn widget(&self) -> &'static str {
+        self.widget
+    }
+
+    /// The value of `name`, if the widget declares it.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, v)| v)
+    }
+
+    /// All values in spec order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, Value)> + '_ {
+        self.values.iter().copied()
+    }
+
+    fn expect(&self, name: &str) -> Value {
+        match self.get(name) {
+            Some(v) => v,
+            None => panic!(
+                "widget `{}` read parameter `{name}`, which its spec does not declare",
+                self.widget
+            ),
+        }
+    }
+
+    /// The value of the range parameter `name`.
+    ///
+    /// # Panics
+    /// If the widget's spec has no range parameter called `name` (a bug in the widget).
+    pub fn f64(&self, name: &str) -> f64 {
+        match self.expect(name) {
+            Value::Number(x) => x,
+            _ => panic!("parameter `{name}` is not a range"),
+        }
+    }
+
+    /// The range parameter `name` rounded to the nearest non-negative integer.
+    ///
+    /// # Panics
+    /// As [`Params::f64`].
+    pub fn usize(&self, name: &str) -> usize {
+        let x = self.f64(name).round();
+        // Validation keeps the value inside the spec's [min, max], which for integer parameters is
+        // far below usize::MAX; negative values clamp to zero rather than wrapping.
+        if x <= 0.0 {
+            0
+        } else {
+            x as usize
+        }
+    }
+
+    /// The select parameter `name`: one of its option values.
+    ///
+    /// # Panics
+    /// If the widget's spec has no select parameter called `name`.
+    pub fn str(&self, name: &str) -> &'static str {
+        match self.expect(name) {
+            Value::Choice(s) => s,
+            _ => panic!("parameter `{name}` is not a select"),
+        }
+    }
+
+    /// The toggle parameter `name`.
+    ///
+    /// # Panics
+    /// If the widget's spec has no toggle parameter called `name`.
+    pub fn bool(&self, name: &str) -> bool {
+        match self.expect(name) {
+            Value::Flag(b) => b,
+            _ => panic!("parameter `{name}` is not a toggle"),
+        }
+    }
+
+    /// The values as a URL query `widget=ID&name=value&...` that [`crate::render_query`] accepts and
+    /// that reproduces exactly these values.
+    pub fn to_query(&self) -> String {
+        let mut q = String::from("widget=");
+        crate::query::push_encoded(&mut q, self.widget);
+        for (name, value) in &self.values {
+            q.push('&');
+            crate::query::push_encoded(&mut q, name);
+            q.push('=');
+            crate::query::push_encoded(&mut q, &value.to_query_value());
+        }
+        q
+    }
+}
+
+/// Why a parameter value was rejected. Every variant names the widget and the parameter.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ParamError {
+    /// The widget has no parameter with this name.
+    #[error("widget `{widget}` has no parameter `{name}`")]
+    Unknown {
+        /// Widget id.
+        widget: &'static str,
+        /// The name that was given.
+        name: String,
+    },
+    /// The parameter was given more than once.
+    #[error("widget `{widget}`: parameter `{name}` is given more than once")]
+    Duplicate {
+        /// Widget id.
+        widget: &'static str,
+        /// Parameter name.
+        name: &'static str,
+    },
+    /// A range parameter's value is not a finite number.
+    #[error("widget `{widget}`: parameter `{name}` must be a number, got `{value}`")]
+    NotANumber {
+        /// Widget id.
+        widget: &'static str,
+        /// Parameter name.
+        name: &'static str,
+        /// The rejected text.
+        value: String,
+    },
+    /// A range parameter's value lies outside `[min, max]`.
+    #[error(
+        "widget `{widget}`: parameter `{name}` = {} is outside [{}, {}]",
+        number_format::sig(*.value, 6),
+        number_format::sig(*.min, 6),
+        number_format::sig(*.max, 6)
+    )]
+    OutOfRange {
+        /// Widget id.
+        widget: &'static str,
+        /// Parameter name.
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// Smallest admitted value.
+        min: f64,
+        /// Largest admitted value.
+        max: f64,
+    },
+    /// A select parameter's value is not one of its options.
+    #[error("widget `{widget}`: parameter `{name}` must be one of {expected}, got `{value}`")]
+    UnknownOption {
+        /// Widget id.
+        widget: &'static str,
+        /// Parameter name.
+        name: &'static str,
+        /// The rejected text.
+        value: String,
+        /// The admitted values, comma-separated.
+        expected: String,
+    },
+    /// A toggle parameter's value is not a recognised boolean.
+    #[error("widget `{widget}`: parameter `{name}` must be true or false, got `{value}`")]
+    NotABool {
+        /// Widget id.
+        widget: &'static str,
+        /// Parameter name.
+        name: &'static str,
+        /// The rejected text.
+        value: String,
+    },
+}
+
+/// Validates `pairs` (already percent-decoded `name=value` pairs) against `spec`.
+///
+/// A missing parameter takes its default. An unknown name, a repeated name, a range value that is not a
+/// finite number or lies outside `[min, max]`, an unknown select option, or a toggle value other than
+/// `true`/`false`/`on`/`off`/`1`/`0` is rejected with a [`ParamError`] naming the parameter. The first
+/// problem in `pairs` order is reported.
+pub fn parse_params(spec: &WidgetSpec, pairs: &[(&str, &str)]) -> Result<Params, ParamError> {
+    let mut params = Params::defaults(spec);
+    let mut seen = vec![false; spec.params.len()];
+    for &(name, raw) in pairs {
+        let Some(index) = spec.params.iter().position(|p| p.name == name) else {
+            return Err(ParamError::Unknown {
+                widget: spec.id,
+                name: name.to_string(),
+            });
+        };
+        let p = &spec.params[index];
+        if seen[index] {
+            return Err(ParamError::Duplicate {
+                widget: spec.id,
+                name: p.name,
+            });
+        }
+        seen[index] = true;
+        params.values[index].1 = parse_value(spec.id, p, raw.trim())?;
+    }
+    Ok(params)
+}
+
+fn parse_value(widget: &'static str, p: &ParamSpec, raw: &str) -> Result<Value, ParamError> {
+    match p.kind {
+        ParamKind::Range { min, max, .. } => {
+            let value = match raw.parse::<f64>() {
+                Ok(x) if x.is_finite() => x,
+                _ => {
+                    return Err(ParamError::NotANumber {
+                        widget,
+                        name: p.name,
+                        value: raw.to_string(),
+                    })
+                }
+            };
+            // Slider values arrive as decimal text, and the decimal for a grid point such as 0.1·k can
+            // round a hair past the end of the range; a relative slack of 1e-9 absorbs that without
+            // admitting any value a user could meaningfully distinguish from the bound.
+            let slack = 1e-9 * (max - min).abs().max(1.0);
+            if value < min - slack || value > max + slack {
+                return Err(ParamError::OutOfRange {
+                    widget,
+                    name: p.name,
+                    value,
+                    min,
+                    max,
+                });
+            }
+            Ok(Value::Number(value.clamp(min, max)))
+        }
+        ParamKind::Select { options, .. } => options
+            .iter()
+            .find(|(v, _)| *v == raw)
+            .map(|&(v, _)| Value::Choice(v))
+            .ok_or_else(|| ParamError::UnknownOption {
+                widget,
+                name: p.name,
+                value: raw.to_string(),
+                expected: options
+                    .iter()
+                    .map(|(v, _)| *v)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        ParamKind::Toggle { .. } => match raw {
+            "true" | "on" | "1" => Ok(Value::Flag(true)),
+            "false" | "off" | "0" => Ok(Value::Flag(false)),
+            _ => Err(ParamError::NotABool {
+                widget,
+                name: p.name,
+                value: raw.to_string(),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SPEC: WidgetSpec = WidgetSpec {
+        id: "demo",
+        title: "Demo",
+        summary: "A spec used only by these tests.",
+        params: &[
+            ParamSpec {
+                name: "width",
+                label: "Width",
+                help: "Hidden units.",
+                kind: ParamKind::Range {
+                    min: 2.0,
+                    max: 32.0,
+                    step: 1.0,
+                    default: 8.0,
+                },
+            },
+            ParamSpec {
+                name: "act",
+                label: "Activation",
+                help: "Non-linearity.",
+                kind: ParamKind::Select {
+                    options: &[("relu", "ReLU"), ("tanh", "tanh")],
+                    default: "relu",
+                },
+            },
+            ParamSpec {
+                name: "central",
+                label: "Central",
+                help: "Central differences.",
+                kind: ParamKind::Toggle { default: true },
+            },
+        ],
+    };
+
+    #[test]
+    fn missing_parameters_take_defaults() {
+        let p = parse_params(&SPEC, &[]).unwrap();
+        assert!((p.f64("width") - 8.0).abs() < 1e-12);
+        assert_eq!(p.usize("width"), 8);
+        assert_eq!(p.str("act"), "relu");
+        assert!(p.bool("central"));
+    }
+
+    #[test]
+    fn given_values_override_defaults() {
+        let p = parse_params(
+            &SPEC,
+            &[("central", "off"), ("width", " 31.6 "), ("act", "tanh")],
+        )
+        .unwrap();
+        assert_eq!(p.usize("width"), 32);
+        assert_eq!(p.str("act"), "tanh");
+        assert!(!p.bool("central"));
+    }
+
+    #[test]
+    fn each_bad_input_names_the_parameter() {
+        let cases: [(&[(&str, &str)], &str); 6] = [
+            (&[("depth", "3")], "depth"),
+            (&[("width", "wide")], "width"),
+            (&[("width", "NaN")], "width"),
+            (&[("width", "33")], "width"),
+            (&[("act", "swish")], "act"),
+            (&[("central", "maybe")], "central"),
+        ];
+        for (pairs, name) in cases {
+            let err = parse_params(&SPEC, pairs).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains(&format!("`{name}`")), "{msg}");
+            assert!(msg.contains("`demo`"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_reports_the_bounds() {
+        let err = parse_params(&SPEC, &[("width", "1.5")]).unwrap_err();
+        assert_eq!(
+            err,
+            ParamError::OutOfRange {
+                widget: "demo",
+                name: "width",
+                value: 1.5,
+                min: 2.0,
+                max: 32.0
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "widget `demo`: parameter `width` = 1.5 is outside [2, 32]"
+        );
+    }
+
+    #[test]
+    fn duplicates_are_rejected() {
+        let err = parse_params(&SPEC, &[("width", "3"), ("width", "4")]).unwrap_err();
+        assert_eq!(
+            err,
+            ParamError::Duplicate {
+                widget: "demo",
+                name: "width"
+            }
+        );
+    }
+
+    #[test]
+    fn query_string_reproduces_the_values() {
+        let p = parse_params(&SPEC, &[("width", "2.5"), ("central", "0")]).unwrap();
+        assert_eq!(p.to_query(), "widget=demo&width=2.5&act=relu&central=false");
+    }
+}

@@ -1,0 +1,80 @@
+//! The WebAssembly entry points: a pointer/length ABI with no JavaScript glue generator.
+//!
+//! The browser side works like this:
+//!
+//! 1. Encode the query (`widget=ID&name=value&...`) as UTF-8, call `dlf_alloc(len)` to get a buffer
+//!    in the module's memory, and copy the bytes into it.
+//! 2. Call `dlf_render(ptr, len)`. It reads the query (without taking ownership of the buffer) and
+//!    returns a `u64` (a JavaScript `BigInt`) packing the output buffer as `(out_ptr << 32) | out_len`.
+//!    The output is UTF-8 JSON: a figure as [`crate::Figure::to_json`] writes it, or `{"error":"..."}`
+//!    when the query is rejected.
+//! 3. Copy the output bytes out, then call `dlf_free(out_ptr, out_len)` and `dlf_free(ptr, len)`.
+//!
+//! Every buffer, input or output, is allocated by the global allocator with the layout of a `[u8]` of
+//! its length (size `len`, alignment 1), so `dlf_free` can release either kind with that same layout.
+//! A zero-length buffer is a dangling, never-dereferenced pointer and is not freed.
+//!
+//! This is the one module of the workspace that contains `unsafe` code; each block states why it is
+//! sound.
+#![allow(unsafe_code)]
+
+use std::alloc::{alloc, dealloc, Layout};
+
+/// Allocates `len` bytes for the caller to fill; release them with [`dlf_free`].
+/// Returns a null pointer if the allocation fails.
+#[no_mangle]
+pub extern "C" fn dlf_alloc(len: usize) -> *mut u8 {
+    if len == 0 {
+        return core::ptr::NonNull::<u8>::dangling().as_ptr();
+    }
+    match Layout::array::<u8>(len) {
+        // SAFETY: the layout has non-zero size, as `alloc` requires.
+        Ok(layout) => unsafe { alloc(layout) },
+        Err(_) => core::ptr::null_mut(),
+    }
+}
+
+/// Releases a buffer returned by [`dlf_alloc`] or [`dlf_render`].
+///
+/// # Safety
+/// `ptr` and `len` must describe a buffer returned by one of those functions and not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn dlf_free(ptr: *mut u8, len: usize) {
+    if len == 0 || ptr.is_null() {
+        return;
+    }
+    if let Ok(layout) = Layout::array::<u8>(len) {
+        // SAFETY: by the caller's contract the buffer was allocated with exactly this layout, either
+        // by `dlf_alloc` or as the boxed `[u8]` that `dlf_render` leaked, and is freed only once.
+        unsafe { dealloc(ptr, layout) }
+    }
+}
+
+/// Renders the query in `ptr[..len]` and returns `(out_ptr << 32) | out_len` for the JSON result.
+///
+/// # Safety
+/// `ptr[..len]` must be a readable buffer (normally one from [`dlf_alloc`] that the caller filled).
+#[no_mangle]
+pub unsafe extern "C" fn dlf_render(ptr: *const u8, len: usize) -> u64 {
+    let input: &[u8] = if len == 0 {
+        &[]
+    } else {
+        // SAFETY: by the caller's contract `ptr` points to `len` initialised bytes that stay valid
+        // and unmodified for the duration of this call.
+        unsafe { core::slice::from_raw_parts(ptr, len) }
+    };
+    let json = match core::str::from_utf8(input) {
+        Ok(query) => match crate::render_query(query) {
+            Ok(figure) => figure.to_json(),
+            Err(e) => crate::figure::error_json(&e.to_string()),
+        },
+        Err(_) => crate::figure::error_json("the query is not valid UTF-8"),
+    };
+    // A boxed slice has exactly `len` bytes of capacity, so its layout is `[u8; len]` as `dlf_free`
+    // assumes.
+    let bytes = json.into_bytes().into_boxed_slice();
+    let out_len = bytes.len();
+    let out_ptr = Box::into_raw(bytes).cast::<u8>();
+    // wasm32 pointers and lengths are 32 bits wide, so both halves fit without loss.
+    ((out_ptr as usize as u64) << 32) | (out_len as u64)
+}
