@@ -1,0 +1,359 @@
+//! A lesson body from Markdown-with-directives to HTML, and the structured lists (derives, widgets, prompts,
+//! claims) the rest of the product uses.
+//!
+//! 1. [`crate::directive::scan`] lifts the directives out and leaves placeholders.
+//! 2. Every directive id is reserved as an HTML id (`derive-ID`, `w-ID`, `prompt-ID`, `claim-ID`) so that
+//!    heading slugs never collide with them; duplicate ids are reported.
+//! 3. The remaining Markdown is rendered ([`crate::markdown`]).
+//! 4. Each directive is validated against the registry and rendered; claims are measured by the engine and
+//!    widgets draw their default figure.
+//! 5. The directive HTML replaces its placeholder.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::claims::{self, ClaimResult};
+use crate::diagnostic::Diagnostic;
+use crate::directive::{self, Directive};
+use crate::html::{escape, IdSet};
+use crate::lesson::{Derive, Fragment, Note, Prompt, PromptLevel, WidgetInstance};
+use crate::markdown::{self, Context, Heading};
+use crate::widget_html;
+
+/// The default time of a `:::derive`, in seconds.
+pub const DEFAULT_DERIVE_SECONDS: u32 = 60;
+
+/// A rendered lesson body.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Body {
+    /// The body as HTML.
+    pub html: String,
+    /// The body's headings (plus the sources heading), in order, for a table of contents.
+    pub headings: Vec<Heading>,
+    /// The `:::derive` boxes.
+    pub derives: Vec<Derive>,
+    /// The `:::widget` instances.
+    pub widgets: Vec<WidgetInstance>,
+    /// The `:::prompt` cards.
+    pub prompts: Vec<Prompt>,
+    /// The measured `:::claim`s (a claim the engine could not measure is reported and not listed).
+    pub claims: Vec<ClaimResult>,
+    /// The `:::note` asides.
+    pub notes: Vec<Note>,
+    /// The `:::sources` list.
+    pub sources: Option<Fragment>,
+    /// How many directives of each known name the body has, measured or not.
+    pub counts: HashMap<&'static str, usize>,
+}
+
+/// Renders a lesson body (the text after the front matter; its first line is line `first_line` of `file`).
+///
+/// Every problem is returned; the body is rendered as completely as possible regardless.
+pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Diagnostic>) {
+    let mut problems = Vec::new();
+    let scan = directive::scan(file, text, first_line, &mut problems);
+    let mut ids = IdSet::default();
+    reserve_ids(file, &scan.directives, &mut ids, &mut problems);
+
+    let rendered = {
+        let mut ctx = Context { file, problems: &mut problems, ids: &mut ids };
+        markdown::render(&scan.markdown, first_line, None, &mut ctx)
+    };
+    let mut body = Body { headings: rendered.headings, ..Body::default() };
+    let mut html = rendered.html;
+
+    for (index, directive) in scan.directives.iter().enumerate() {
+        let spec = directive::validate(file, directive, &mut problems);
+        let directive_html = match spec {
+            Some(spec) => {
+                *body.counts.entry(spec.name).or_default() += 1;
+                let mut ctx = Context { file, problems: &mut problems, ids: &mut ids };
+                render_directive(directive, &mut body, &mut ctx)
+            }
+            None => String::new(),
+        };
+        let marker = directive::placeholder(index);
+        match html.find(&marker) {
+            Some(at) => {
+                // The HTML block is the marker plus its newline; the directive's HTML ends with its own.
+                let end = at + marker.len() + usize::from(html[at + marker.len()..].starts_with('\n'));
+                html.replace_range(at..end, &format!("{directive_html}\n"));
+            }
+            None => problems.push(Diagnostic::in_directive(
+                file,
+                directive.line,
+                Some(&directive.label()),
+                "the directive must start at the beginning of a line, outside lists and quotes",
+            )),
+        }
+    }
+    body.html = html;
+    problems.sort_by_key(|d| d.line);
+    (body, problems)
+}
+
+/// Reserves every directive's HTML id and reports ids used twice by directives of the same kind.
+fn reserve_ids(file: &Path, directives: &[Directive], ids: &mut IdSet, problems: &mut Vec<Diagnostic>) {
+    let mut first_use: HashMap<(String, String), usize> = HashMap::new();
+    for directive in directives {
+        let prefix = match directive.name.as_str() {
+            "derive" => "derive-",
+            "widget" => "w-",
+            "prompt" => "prompt-",
+            "claim" => "claim-",
+            _ => continue,
+        };
+        let Some(id) = directive.get("id") else { continue };
+        match first_use.get(&(directive.name.clone(), id.to_owned())) {
+            Some(&line) => problems.push(Diagnostic::in_directive(
+                file,
+                directive.line,
+                Some(&directive.label()),
+                format!("duplicate id `{id}`: `:::{}` on line {line} already uses it", directive.name),
+            )),
+            None => {
+                first_use.insert((directive.name.clone(), id.to_owned()), directive.line);
+                ids.reserve(&format!("{prefix}{id}"));
+            }
+        }
+    }
+    ids.reserve("sources");
+}
+
+/// Renders a section (or body) of Markdown into a [`Fragment`].
+fn fragment(text: &str, first_line: usize, label: &str, ctx: &mut Context<'_>) -> Fragment {
+    let rendered = markdown::render(text, first_line, Some(label), ctx);
+    Fragment { markdown: text.trim().to_owned(), html: rendered.html, line: first_line }
+}
+
+fn section_fragment(directive: &Directive, name: &str, label: &str, ctx: &mut Context<'_>) -> Fragment {
+    match directive.sections_named(name).next() {
+        Some(section) => fragment(&section.text, section.first_line(), label, ctx),
+        // A missing section was reported by validation; an empty fragment keeps the card's shape.
+        None => Fragment { markdown: String::new(), html: String::new(), line: directive.line },
+    }
+}
+
+/// Reports a fragment that should be a Markdown list but is not.
+fn require_list(fragment: &Fragment, what: &str, label: &str, ctx: &mut Context<'_>) {
+    let html = fragment.html.trim_start();
+    if !fragment.markdown.is_empty() && !(html.starts_with("<ul>") || html.starts_with("<ol")) {
+        ctx.problems.push(Diagnostic::in_directive(
+            ctx.file,
+            fragment.line,
+            Some(label),
+            format!("{what} must be a Markdown list (lines starting with `- `)"),
+        ));
+    }
+}
+
+fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_>) -> String {
+    let label = directive.label();
+    let id = directive.get("id").unwrap_or_default().to_owned();
+    let mut html = String::new();
+    match directive.name.as_str() {
+        "derive" => {
+            let seconds = directive.get("seconds").and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_DERIVE_SECONDS);
+            let title = directive.get("title").unwrap_or_default().to_owned();
+            let prompt = section_fragment(directive, "prompt", &label, ctx);
+            let steps: Vec<Fragment> = directive
+                .sections_named("step")
+                .map(|s| fragment(&s.text, s.first_line(), &label, ctx))
+                .collect();
+            let answer = directive.sections_named("answer").next().map(|s| fragment(&s.text, s.first_line(), &label, ctx));
+            let id_html = escape(&id);
+            let _ = writeln!(
+                html,
+                r#"<section class="derive" id="derive-{id_html}" data-seconds="{seconds}" aria-labelledby="derive-{id_html}-title">"#
+            );
+            let _ = writeln!(html, r#"<p class="box-label">Derive this in {}</p>"#, duration_words(seconds));
+            let _ = writeln!(html, r#"<h3 id="derive-{id_html}-title">{}</h3>"#, escape(&title));
+            let _ = writeln!(html, r#"<div class="derive-prompt">{}</div>"#, prompt.html.trim_end());
+            let _ = writeln!(
+                html,
+                r#"<div class="derive-controls"><button type="button" class="derive-start">Start the timer</button> <span class="derive-timer" role="timer">{}</span></div>"#,
+                clock(seconds)
+            );
+            html.push_str("<ol class=\"derive-steps\">\n");
+            for step in &steps {
+                let _ = writeln!(html, r#"<li class="derive-step">{}</li>"#, step.html.trim_end());
+            }
+            html.push_str("</ol>\n");
+            html.push_str("<button type=\"button\" class=\"derive-next\" hidden>Reveal the next step</button>\n");
+            if let Some(answer) = &answer {
+                let _ = writeln!(html, r#"<div class="derive-answer">{}</div>"#, answer.html.trim_end());
+            }
+            html.push_str("</section>");
+            body.derives.push(Derive { id, title, seconds, line: directive.line, prompt, steps, answer });
+        }
+        "widget" => {
+            let widget_id = directive.get("widget").unwrap_or_default().to_owned();
+            let caption = directive.get("caption").unwrap_or_default().to_owned();
+            let params = directive::spec("widget").map(|s| directive.extra_attrs(s)).unwrap_or_default();
+            match dlf_widgets::find(&widget_id) {
+                None => {
+                    let known: Vec<String> = dlf_widgets::registry().iter().map(|w| format!("`{}`", w.spec().id)).collect();
+                    ctx.problems.push(Diagnostic::in_directive(
+                        ctx.file,
+                        directive.line,
+                        Some(&label),
+                        format!("unknown widget `{widget_id}`; known widgets: {}", known.join(", ")),
+                    ));
+                }
+                Some(widget) => {
+                    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    match dlf_widgets::parse_params(widget.spec(), &pairs) {
+                        Ok(values) => html = widget_html::render(widget, &id, &caption, &values),
+                        Err(error) => ctx.problems.push(Diagnostic::in_directive(
+                            ctx.file,
+                            directive.line,
+                            Some(&label),
+                            error.to_string(),
+                        )),
+                    }
+                }
+            }
+            body.widgets.push(WidgetInstance { instance: id, widget: widget_id, caption, params, line: directive.line });
+        }
+        "prompt" => {
+            let level = match directive.get("level") {
+                Some("stretch") => PromptLevel::Stretch,
+                _ => PromptLevel::Core,
+            };
+            let question = section_fragment(directive, "question", &label, ctx);
+            let hire = section_fragment(directive, "hire", &label, ctx);
+            let strong = section_fragment(directive, "strong", &label, ctx);
+            let weak = section_fragment(directive, "weak", &label, ctx);
+            let followups = section_fragment(directive, "followups", &label, ctx);
+            require_list(&followups, "`::followups`", &label, ctx);
+            let id_html = escape(&id);
+            let _ = writeln!(
+                html,
+                r#"<section class="prompt" id="prompt-{id_html}" data-level="{level}" aria-labelledby="prompt-{id_html}-title">"#,
+                level = level.name()
+            );
+            let _ = writeln!(
+                html,
+                r#"<h3 id="prompt-{id_html}-title">Interview prompt <span class="level">{}</span></h3>"#,
+                level.label()
+            );
+            let _ = writeln!(html, r#"<div class="question">{}</div>"#, question.html.trim_end());
+            for (class, summary, part) in [
+                ("hire", "What a hire says", &hire),
+                ("strong", "What a strong hire adds", &strong),
+                ("weak", "The weak answer", &weak),
+                ("followups", "Follow-up questions", &followups),
+            ] {
+                let _ = writeln!(html, r#"<details class="{class}"><summary>{summary}</summary>{}</details>"#, part.html.trim_end());
+            }
+            html.push_str("</section>");
+            body.prompts.push(Prompt { id, level, line: directive.line, question, hire, strong, weak, followups });
+        }
+        "claim" => {
+            let (sentence, single) = markdown::render_inline(&directive.body, directive.body_first_line(), Some(&label), ctx);
+            if !single && !directive.body.trim().is_empty() {
+                ctx.problems.push(Diagnostic::in_directive(
+                    ctx.file,
+                    directive.body_first_line(),
+                    Some(&label),
+                    "a claim's sentence must be one paragraph",
+                ));
+            }
+            let id_html = escape(&id);
+            match claims::evaluate(directive, sentence.clone()) {
+                Ok(result) => {
+                    if !result.passed {
+                        ctx.problems.push(Diagnostic::in_directive(ctx.file, directive.line, Some(&label), result.failure_message()));
+                    }
+                    let mark = if result.passed { "✓" } else { "✗" };
+                    let _ = write!(
+                        html,
+                        r#"<p class="claim" id="claim-{id_html}" data-passed="{passed}">{sentence} <span class="claim-badge">engine: {measured} ({stated}) {mark}</span></p>"#,
+                        passed = result.passed,
+                        measured = result.measured_html(),
+                        stated = result.stated_text(),
+                    );
+                    body.claims.push(result);
+                }
+                Err(messages) => {
+                    for message in messages {
+                        ctx.problems.push(Diagnostic::in_directive(ctx.file, directive.line, Some(&label), message));
+                    }
+                    let _ = write!(
+                        html,
+                        r#"<p class="claim" id="claim-{id_html}" data-passed="false">{sentence} <span class="claim-badge">engine: not measured ✗</span></p>"#
+                    );
+                }
+            }
+        }
+        "sources" => {
+            let sources = fragment(&directive.body, directive.body_first_line(), &label, ctx);
+            require_list(&sources, "the sources", &label, ctx);
+            let _ = write!(
+                html,
+                "<section class=\"sources\" aria-labelledby=\"sources\">\n<h2 id=\"sources\">Sources</h2>\n{}</section>",
+                sources.html
+            );
+            let heading = Heading {
+                level: 2,
+                id: "sources".to_owned(),
+                text: "Sources".to_owned(),
+                html: "Sources".to_owned(),
+                line: directive.line,
+            };
+            let at = body.headings.iter().position(|h| h.line > directive.line).unwrap_or(body.headings.len());
+            body.headings.insert(at, heading);
+            if body.sources.is_some() {
+                ctx.problems.push(Diagnostic::in_directive(ctx.file, directive.line, Some(&label), "a lesson has exactly one `:::sources`"));
+            }
+            body.sources = Some(sources);
+        }
+        "note" => {
+            let kind = directive.get("kind").unwrap_or("aside").to_owned();
+            let note = fragment(&directive.body, directive.body_first_line(), &label, ctx);
+            let title = match kind.as_str() {
+                "pitfall" => "Pitfall",
+                "hardware" => "On the hardware",
+                _ => "Aside",
+            };
+            let _ = write!(
+                html,
+                "<aside class=\"note {kind}\" aria-label=\"{title}\">\n<p class=\"box-label\">{title}</p>\n{}</aside>",
+                note.html,
+                kind = escape(&kind)
+            );
+            body.notes.push(Note { kind, line: directive.line, body: note });
+        }
+        _ => {}
+    }
+    html
+}
+
+/// `m:ss`, the timer's starting display.
+fn clock(seconds: u32) -> String {
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// "60 seconds", "2 minutes", "90 seconds": the box label's wording.
+fn duration_words(seconds: u32) -> String {
+    if seconds >= 120 && seconds % 60 == 0 {
+        format!("{} minutes", seconds / 60)
+    } else {
+        format!("{seconds} seconds")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timer_text() {
+        assert_eq!(clock(60), "1:00");
+        assert_eq!(clock(95), "1:35");
+        assert_eq!(duration_words(60), "60 seconds");
+        assert_eq!(duration_words(90), "90 seconds");
+        assert_eq!(duration_words(180), "3 minutes");
+    }
+}

@@ -1,0 +1,250 @@
+//! LaTeX to MathML, once, at build time.
+//!
+//! Formulas are parsed by `pulldown-latex` and written as MathML Core, which current browsers lay out
+//! natively: the page needs no client-side JavaScript and no CDN. Three details are handled here:
+//!
+//! - Every parser error becomes a message (the caller turns it into a [`crate::Diagnostic`] with the
+//!   formula's line); the rendered output still contains the `<merror>` so a broken page shows where.
+//! - Display maths must look like TeX's display style, including inside `aligned`. MathML Core lays out
+//!   `<mtable>` cells in compact style (`math-style: compact` in the user-agent style sheet), which would
+//!   shrink every `\frac` in a derivation to script size. We therefore put `displaystyle="true"` on the
+//!   `<math>` element and on every `<mtable>` of a display formula, and [`MATH_CSS`] repeats the rule for the
+//!   table cells.
+//! - `pulldown-latex` 0.8 writes some operator text unescaped (`<mo><</mo>`) and copies the annotation
+//!   verbatim. We escape the annotation before handing it over and escape stray `<`, `>` and `&` in text
+//!   afterwards, so the MathML is well-formed HTML.
+
+use pulldown_latex::config::DisplayMode;
+use pulldown_latex::{push_mathml, Parser, RenderConfig, Storage};
+
+use crate::html::escape;
+
+/// Whether a formula is inline (`$...$`) or display (`$$...$$`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MathMode {
+    /// Inline in a sentence: text style.
+    Inline,
+    /// On its own lines: display style.
+    Display,
+}
+
+/// A LaTeX parse error: the parser's message and the stretch of source it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatexError {
+    /// What went wrong, in one line (e.g. "unknown primitive command found").
+    pub message: String,
+    /// The source text around the error, as the parser quoted it (it may span lines).
+    pub context: Option<String>,
+}
+
+impl LatexError {
+    fn from_parser(error: &pulldown_latex::ParserError) -> LatexError {
+        let text = error.to_string();
+        let mut lines = text.lines();
+        let message = lines.next().unwrap_or("").trim_start_matches("parsing error: ").trim().to_owned();
+        // The parser quotes about a dozen characters either side of the error in a box: lines starting with
+        // "│", an ellipsis where it cut the source, then a line of carets.
+        let quoted: Vec<&str> = lines
+            .filter_map(|l| l.strip_prefix('│'))
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .take_while(|l| l.trim().is_empty() || !l.trim().chars().all(|c| c == '^'))
+            .collect();
+        let joined = quoted.join("\n");
+        let snippet = joined.trim().trim_matches('…').trim();
+        let context = (!snippet.is_empty()).then(|| snippet.to_owned());
+        LatexError { message, context }
+    }
+}
+
+/// MathML for `latex`, and every parse error found in it.
+pub fn render(latex: &str, mode: MathMode) -> (String, Vec<LatexError>) {
+    let storage = Storage::new();
+    let events: Vec<_> = Parser::new(latex, &storage).collect();
+    let errors: Vec<LatexError> = events.iter().filter_map(|e| e.as_ref().err()).map(LatexError::from_parser).collect();
+    let annotation = escape(latex.trim());
+    let config = RenderConfig {
+        display_mode: match mode {
+            MathMode::Inline => DisplayMode::Inline,
+            MathMode::Display => DisplayMode::Block,
+        },
+        annotation: Some(&annotation),
+        ..RenderConfig::default()
+    };
+    let mut raw = String::new();
+    // Writing into a String cannot fail: the only I/O error source would be the writer.
+    if push_mathml(&mut raw, events.into_iter(), config).is_err() {
+        return (String::new(), errors);
+    }
+    let mut mathml = escape_stray_text(&raw);
+    if mode == MathMode::Display {
+        mathml = mathml
+            .replacen("<math display=\"block\"", "<math display=\"block\" displaystyle=\"true\"", 1)
+            .replace("<mtable", "<mtable displaystyle=\"true\"");
+    }
+    (mathml, errors)
+}
+
+/// Escapes `<`, `>` and `&` that are text rather than markup.
+///
+/// A `<` starts a tag only when followed by a letter or `/`; a `>` outside a tag is text; an `&` that does not
+/// begin an entity (`&name;` or `&#...;`) is text.
+fn escape_stray_text(markup: &str) -> String {
+    let mut out = String::with_capacity(markup.len() + 16);
+    let mut in_tag = false;
+    let bytes = markup.as_bytes();
+    for (i, c) in markup.char_indices() {
+        if in_tag {
+            out.push(c);
+            if c == '>' {
+                in_tag = false;
+            }
+            continue;
+        }
+        match c {
+            '<' => {
+                let next = bytes.get(i + 1).copied().unwrap_or(b' ');
+                if next.is_ascii_alphabetic() || next == b'/' {
+                    in_tag = true;
+                    out.push('<');
+                } else {
+                    out.push_str("&lt;");
+                }
+            }
+            '>' => out.push_str("&gt;"),
+            '&' => {
+                let rest = &markup[i + 1..];
+                let name_len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'#').count();
+                if name_len > 0 && rest.as_bytes().get(name_len) == Some(&b';') {
+                    out.push('&');
+                } else {
+                    out.push_str("&amp;");
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The style sheet for our MathML: the maths font and the layout of `pulldown-latex`'s table environments.
+///
+/// The font is Latin Modern Math (GUST Font License), served by the binary at
+/// `/assets/fonts/latinmodern-math.woff2`. The class names are those `pulldown-latex` 0.8 writes on `<mtable>`:
+/// `menv-alignlike` (columns alternate right/left around the `&`), `menv-align` (extra space between
+/// equation pairs), `menv-cells-left`/`menv-cells-right`, `menv-cases`, `menv-arraylike`, `menv-multline`,
+/// `menv-with-eqn`, and `menv-hline`/`menv-hdashline` on rows.
+pub const MATH_CSS: &str = r#"@font-face {
+  font-family: "Latin Modern Math";
+  src: url("/assets/fonts/latinmodern-math.woff2") format("woff2");
+  font-display: swap;
+}
+
+math {
+  font-family: "Latin Modern Math", "STIX Two Math", math;
+  font-size: 1.1em;
+}
+
+/* A display formula is a centred block that scrolls sideways on narrow screens instead of overflowing. */
+math[display="block"] {
+  display: block math;
+  margin: 0.9em 0;
+  overflow-x: auto;
+  overflow-y: hidden;
+  padding: 0.1em 0;
+}
+
+/* TeX sets the rows of aligned/align in display style; MathML Core's tables default to compact style. */
+math[display="block"] mtable,
+math[display="block"] mtable > mtr > mtd {
+  math-style: normal;
+}
+
+mtable > mtr > mtd {
+  padding: 0.25em 0;
+}
+
+/* aligned: odd columns sit flush right against the alignment point, even columns flush left. */
+mtable.menv-alignlike > mtr > mtd:nth-child(odd) {
+  text-align: right;
+  padding-right: 0;
+}
+mtable.menv-alignlike > mtr > mtd:nth-child(even) {
+  text-align: left;
+  padding-left: 0;
+}
+/* Separate successive right/left pairs of an align by a quad. */
+mtable.menv-align > mtr > mtd:nth-child(odd):not(:first-child) {
+  padding-left: 1em;
+}
+
+mtable.menv-cells-left > mtr > mtd,
+mtable.menv-cases > mtr > mtd {
+  text-align: left;
+}
+mtable.menv-cells-right > mtr > mtd {
+  text-align: right;
+}
+mtable.menv-cases > mtr > mtd:first-child {
+  padding-right: 1em;
+}
+mtable.menv-arraylike > mtr > mtd {
+  padding: 0.2em 0.4em;
+}
+mtable.menv-multline > mtr:first-child > mtd {
+  text-align: left;
+}
+mtable.menv-multline > mtr:last-child > mtd {
+  text-align: right;
+}
+
+mtr.menv-hline > mtd {
+  border-top: 0.06em solid currentColor;
+}
+mtr.menv-hdashline > mtd {
+  border-top: 0.06em dashed currentColor;
+}
+
+/* A formula that failed to parse (dlf check reports it; this only makes it visible on the page). */
+merror {
+  border: 0.06em solid #b22222;
+  padding: 0 0.2em;
+}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_aligned_rows_keep_display_style() {
+        let (mathml, errors) = render(r"\begin{aligned} a &= \frac{1}{2} \end{aligned}", MathMode::Display);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(mathml.starts_with("<math display=\"block\" displaystyle=\"true\">"), "{mathml}");
+        assert!(mathml.contains("<mtable displaystyle=\"true\" class=\"menv-alignlike menv-align\">"), "{mathml}");
+        assert!(mathml.contains("<mfrac>"), "{mathml}");
+    }
+
+    #[test]
+    fn inline_maths_is_not_forced_to_display_style() {
+        let (mathml, _) = render(r"\frac{1}{2}", MathMode::Inline);
+        assert!(mathml.starts_with("<math display=\"inline\">"), "{mathml}");
+        assert!(!mathml.contains("displaystyle"), "{mathml}");
+    }
+
+    #[test]
+    fn less_than_is_escaped_in_text_and_annotation() {
+        let (mathml, errors) = render("a<b", MathMode::Inline);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert!(mathml.contains("<mo>&lt;</mo>"), "{mathml}");
+        assert!(mathml.contains("<annotation encoding=\"application/x-tex\">a&lt;b</annotation>"), "{mathml}");
+    }
+
+    #[test]
+    fn errors_carry_message_and_context() {
+        let (mathml, errors) = render(r"x + \foo y", MathMode::Inline);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].message, "unknown primitive command found");
+        assert_eq!(errors[0].context.as_deref(), Some(r"x + \foo y"));
+        assert!(mathml.contains("<merror"), "{mathml}");
+    }
+}

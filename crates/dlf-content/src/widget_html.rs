@@ -1,0 +1,77 @@
+//! The HTML of a `:::widget`: native controls for every parameter and the default figure, rendered by the
+//! widget itself at build time so the page reads without JavaScript.
+//!
+//! The markup is the contract in docs/CONTRACTS.md ("Lesson widget HTML"); the front-end script finds the
+//! figure by `data-widget`/`data-instance`, reads the form's named controls and replaces the contents of
+//! `.widget-figure`, `.widget-numbers` and `.widget-description` on every input event.
+
+use std::fmt::Write as _;
+
+use dlf_widgets::{Figure, ParamKind, Params, Value, Widget};
+
+use crate::html::escape;
+
+/// Renders the figure element for widget `widget` as instance `instance` with validated `params`.
+pub(crate) fn render(widget: &dyn Widget, instance: &str, caption: &str, params: &Params) -> String {
+    let spec = widget.spec();
+    let figure: Figure = widget.render(params);
+    let instance = escape(instance);
+    let mut html = String::new();
+    // `write!` into a String cannot fail; the results are ignored on purpose.
+    let _ = writeln!(
+        html,
+        r#"<figure class="widget" id="w-{instance}" data-widget="{id}" data-instance="{instance}">"#,
+        id = escape(spec.id)
+    );
+    let _ = writeln!(html, r#"  <figcaption class="widget-title">{} — {}</figcaption>"#, escape(spec.title), escape(caption));
+    html.push_str("  <form class=\"widget-controls\">\n");
+    for param in spec.params {
+        let control_id = format!("w-{instance}-{}", escape(param.name));
+        let name = escape(param.name);
+        let label = escape(param.label);
+        let value = params.get(param.name).unwrap_or_else(|| param.kind.default_value());
+        match &param.kind {
+            ParamKind::Range { min, max, step, .. } => {
+                let shown = escape(&value.to_query_value());
+                let _ = writeln!(
+                    html,
+                    r#"    <div class="control"><label for="{control_id}">{label}</label>
+      <input type="range" id="{control_id}" name="{name}" min="{min}" max="{max}" step="{step}" value="{shown}">
+      <output for="{control_id}">{shown}</output></div>"#,
+                    min = escape(&Value::Number(*min).to_query_value()),
+                    max = escape(&Value::Number(*max).to_query_value()),
+                    step = escape(&Value::Number(*step).to_query_value()),
+                );
+            }
+            ParamKind::Select { options, .. } => {
+                let chosen = value.to_query_value();
+                let _ = write!(
+                    html,
+                    r#"    <div class="control"><label for="{control_id}">{label}</label><select id="{control_id}" name="{name}">"#
+                );
+                for (option_value, option_label) in options.iter() {
+                    let selected = if *option_value == chosen { " selected" } else { "" };
+                    let _ = write!(html, r#"<option value="{}"{selected}>{}</option>"#, escape(option_value), escape(option_label));
+                }
+                html.push_str("</select></div>\n");
+            }
+            ParamKind::Toggle { .. } => {
+                let checked = if value == Value::Flag(true) { " checked" } else { "" };
+                let _ = writeln!(
+                    html,
+                    r#"    <div class="control"><input type="checkbox" id="{control_id}" name="{name}"{checked}><label for="{control_id}">{label}</label></div>"#
+                );
+            }
+        }
+    }
+    html.push_str("  </form>\n");
+    let _ = writeln!(html, r#"  <div class="widget-figure">{}</div>"#, figure.svg);
+    html.push_str(r#"  <dl class="widget-numbers">"#);
+    for (label, value) in &figure.numbers {
+        let _ = write!(html, "<div><dt>{}</dt><dd>{}</dd></div>", escape(label), escape(value));
+    }
+    html.push_str("</dl>\n");
+    let _ = writeln!(html, r#"  <p class="widget-description" aria-live="polite">{}</p>"#, escape(&figure.description));
+    html.push_str("</figure>");
+    html
+}
