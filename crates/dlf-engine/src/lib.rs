@@ -1,6 +1,8 @@
 //! dlf-engine
 pub mod activation;
 pub mod autograd;
+pub mod datasets;
 pub mod error;
+pub mod mlp;
 pub mod rng;
 pub mod tensor;
