@@ -1,6 +1,7 @@
 //! dlf-engine
 pub mod activation;
 pub mod autograd;
+pub mod backprop;
 pub mod datasets;
 pub mod error;
 pub mod mlp;
