@@ -168,10 +168,14 @@ pub(crate) fn evaluate(directive: &Directive, sentence_html: String) -> Result<C
 }
 
 impl ClaimResult {
-    /// The measured value as shown in the badge: 4 significant figures, scientific notation for very large
-    /// or very small magnitudes.
+    /// The measured value as shown in the badge: whole numbers below a million as they are, otherwise 4
+    /// significant figures, in scientific notation for very large or very small magnitudes.
     pub fn measured_html(&self) -> String {
         let magnitude = self.measured.abs();
+        // Counts (parameters, FLOPs, bytes) are whole numbers; "17.00" would suggest a measurement error.
+        if magnitude < 1e6 && self.measured.fract() == 0.0 {
+            return format_number(self.measured, 1, false);
+        }
         let sci = magnitude != 0.0 && !(1e-3..1e6).contains(&magnitude);
         format_number(self.measured, 4, sci)
     }

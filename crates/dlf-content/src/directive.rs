@@ -61,6 +61,8 @@ pub struct Directive {
     pub body: String,
     /// The sections, in order.
     pub sections: Vec<Section>,
+    /// Whether the opening line's attributes failed to parse (then missing keys are not reported again).
+    pub malformed: bool,
 }
 
 impl Directive {
@@ -243,6 +245,8 @@ pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Ve
     let mut markdown = String::with_capacity(text.len());
     let mut open: Option<Open> = None;
     let mut fence: Option<Fence> = None;
+    // After a malformed opening line, the lines up to the next `:::` belong to it and are dropped.
+    let mut skipping = false;
 
     let finish = |open: Open, directives: &mut Vec<Directive>, markdown: &mut String| {
         // The placeholder was reserved when the directive opened; the directive takes its index now.
@@ -283,6 +287,10 @@ pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Ve
 
         if let Some(rest) = line.strip_prefix(":::") {
             let rest = rest.trim_end();
+            if rest.is_empty() && skipping {
+                skipping = false;
+                continue;
+            }
             if rest.is_empty() {
                 match open.take() {
                     Some(o) => finish(o, &mut directives, &mut markdown),
@@ -298,9 +306,7 @@ pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Ve
                     line_no,
                     format!("malformed directive line `{line}`: a directive opens with `:::name key=value ...` and closes with `:::`"),
                 ));
-                if !in_directive {
-                    markdown.push_str(line);
-                }
+                skipping = !in_directive;
                 continue;
             }
             if let Some(previous) = open.take() {
@@ -315,11 +321,12 @@ pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Ve
                 ));
                 finish(previous, &mut directives, &mut markdown);
             }
-            let attrs = match parse_attrs(&rest[name_end..]) {
-                Ok(attrs) => attrs,
+            skipping = false;
+            let (attrs, malformed) = match parse_attrs(&rest[name_end..]) {
+                Ok(attrs) => (attrs, false),
                 Err(message) => {
                     problems.push(Diagnostic::in_directive(file, line_no, Some(name), message));
-                    Vec::new()
+                    (Vec::new(), true)
                 }
             };
             markdown.push_str("<!--dlf-directive-?-->");
@@ -330,6 +337,7 @@ pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Ve
                     attrs,
                     body: String::new(),
                     sections: Vec::new(),
+                    malformed,
                 },
                 section: None,
             });
@@ -354,6 +362,7 @@ pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Ve
 
         match open.as_mut() {
             Some(o) => o.push_line(line),
+            None if skipping => {}
             None => markdown.push_str(line),
         }
     }
@@ -539,7 +548,7 @@ pub(crate) fn validate(file: &Path, directive: &Directive, problems: &mut Vec<Di
             }
         }
     }
-    for key in spec.keys.iter().filter(|k| k.required) {
+    for key in spec.keys.iter().filter(|k| k.required && !directive.malformed) {
         if directive.get(key.name).is_none() {
             report(directive.line, format!("missing key `{}`", key.name));
         }

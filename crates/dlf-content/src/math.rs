@@ -166,6 +166,8 @@ mtable > mtr > mtd {
 /* aligned: odd columns sit flush right against the alignment point, even columns flush left. */
 mtable.menv-alignlike > mtr > mtd:nth-child(odd) {
   text-align: right;
+  /* Chromium lays out a cell's maths as a block that only honours its prefixed keyword. */
+  text-align: -webkit-right;
   padding-right: 0;
 }
 mtable.menv-alignlike > mtr > mtd:nth-child(even) {
@@ -183,6 +185,7 @@ mtable.menv-cases > mtr > mtd {
 }
 mtable.menv-cells-right > mtr > mtd {
   text-align: right;
+  text-align: -webkit-right;
 }
 mtable.menv-cases > mtr > mtd:first-child {
   padding-right: 1em;
@@ -195,6 +198,12 @@ mtable.menv-multline > mtr:first-child > mtd {
 }
 mtable.menv-multline > mtr:last-child > mtd {
   text-align: right;
+  text-align: -webkit-right;
+}
+
+/* A trailing `\\` leaves an empty last row; it should take no space. */
+mtable > mtr:last-child:has(> mtd:empty:only-child) {
+  display: none;
 }
 
 mtr.menv-hline > mtd {

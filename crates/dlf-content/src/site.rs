@@ -151,13 +151,15 @@ impl Site {
 
         for (path, text) in lesson_sources {
             let (lesson, mut list) = Lesson::parse(&path, &text);
-            problems.append(&mut list);
             if let Some(lesson) = lesson {
                 if !track.lessons.is_empty() {
-                    check_against_track(&lesson, &track, &mut problems);
+                    check_against_track(&lesson, &track, &mut list);
                 }
                 lessons.push(lesson);
             }
+            // Within one file, problems are listed top to bottom.
+            list.sort_by_key(|d| d.line);
+            problems.append(&mut list);
         }
         // Lessons are kept in track order; a lesson missing from the track (already reported) goes last.
         lessons.sort_by_key(|l| track.position(l.id()).unwrap_or(usize::MAX));

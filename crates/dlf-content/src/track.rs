@@ -110,6 +110,7 @@ impl Track {
             }
             if !stage_ids.insert(id.clone()) {
                 problems.push(Diagnostic::new(file, line, format!("duplicate stage id `{id}`")));
+                continue;
             }
             for (field, value) in [("title", &stage.title), ("outcome", &stage.outcome)] {
                 if value.trim().is_empty() {
