@@ -57,10 +57,17 @@ pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Dia
     reserve_ids(file, &scan.directives, &mut ids, &mut problems);
 
     let rendered = {
-        let mut ctx = Context { file, problems: &mut problems, ids: &mut ids };
+        let mut ctx = Context {
+            file,
+            problems: &mut problems,
+            ids: &mut ids,
+        };
         markdown::render(&scan.markdown, first_line, None, &mut ctx)
     };
-    let mut body = Body { headings: rendered.headings, ..Body::default() };
+    let mut body = Body {
+        headings: rendered.headings,
+        ..Body::default()
+    };
     let mut html = rendered.html;
 
     for (index, directive) in scan.directives.iter().enumerate() {
@@ -68,7 +75,11 @@ pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Dia
         let directive_html = match spec {
             Some(spec) => {
                 *body.counts.entry(spec.name).or_default() += 1;
-                let mut ctx = Context { file, problems: &mut problems, ids: &mut ids };
+                let mut ctx = Context {
+                    file,
+                    problems: &mut problems,
+                    ids: &mut ids,
+                };
                 render_directive(directive, &mut body, &mut ctx)
             }
             None => String::new(),
@@ -77,7 +88,8 @@ pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Dia
         match html.find(&marker) {
             Some(at) => {
                 // The HTML block is the marker plus its newline; the directive's HTML ends with its own.
-                let end = at + marker.len() + usize::from(html[at + marker.len()..].starts_with('\n'));
+                let end =
+                    at + marker.len() + usize::from(html[at + marker.len()..].starts_with('\n'));
                 html.replace_range(at..end, &format!("{directive_html}\n"));
             }
             None => problems.push(Diagnostic::in_directive(
@@ -94,7 +106,12 @@ pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Dia
 }
 
 /// Reserves every directive's HTML id and reports ids used twice by directives of the same kind.
-fn reserve_ids(file: &Path, directives: &[Directive], ids: &mut IdSet, problems: &mut Vec<Diagnostic>) {
+fn reserve_ids(
+    file: &Path,
+    directives: &[Directive],
+    ids: &mut IdSet,
+    problems: &mut Vec<Diagnostic>,
+) {
     let mut first_use: HashMap<(String, String), usize> = HashMap::new();
     for directive in directives {
         let prefix = match directive.name.as_str() {
@@ -104,13 +121,18 @@ fn reserve_ids(file: &Path, directives: &[Directive], ids: &mut IdSet, problems:
             "claim" => "claim-",
             _ => continue,
         };
-        let Some(id) = directive.get("id") else { continue };
+        let Some(id) = directive.get("id") else {
+            continue;
+        };
         match first_use.get(&(directive.name.clone(), id.to_owned())) {
             Some(&line) => problems.push(Diagnostic::in_directive(
                 file,
                 directive.line,
                 Some(&directive.label()),
-                format!("duplicate id `{id}`: `:::{}` on line {line} already uses it", directive.name),
+                format!(
+                    "duplicate id `{id}`: `:::{}` on line {line} already uses it",
+                    directive.name
+                ),
             )),
             None => {
                 first_use.insert((directive.name.clone(), id.to_owned()), directive.line);
@@ -124,21 +146,35 @@ fn reserve_ids(file: &Path, directives: &[Directive], ids: &mut IdSet, problems:
 /// Renders a section (or body) of Markdown into a [`Fragment`].
 fn fragment(text: &str, first_line: usize, label: &str, ctx: &mut Context<'_>) -> Fragment {
     let rendered = markdown::render(text, first_line, Some(label), ctx);
-    Fragment { markdown: text.trim().to_owned(), html: rendered.html, line: first_line }
+    Fragment {
+        markdown: text.trim().to_owned(),
+        html: rendered.html,
+        line: first_line,
+    }
 }
 
-fn section_fragment(directive: &Directive, name: &str, label: &str, ctx: &mut Context<'_>) -> Fragment {
+fn section_fragment(
+    directive: &Directive,
+    name: &str,
+    label: &str,
+    ctx: &mut Context<'_>,
+) -> Fragment {
     match directive.sections_named(name).next() {
         Some(section) => fragment(&section.text, section.first_line(), label, ctx),
         // A missing section was reported by validation; an empty fragment keeps the card's shape.
-        None => Fragment { markdown: String::new(), html: String::new(), line: directive.line },
+        None => Fragment {
+            markdown: String::new(),
+            html: String::new(),
+            line: directive.line,
+        },
     }
 }
 
 /// Reports a fragment that should be a Markdown list but is not.
 fn require_list(fragment: &Fragment, what: &str, label: &str, ctx: &mut Context<'_>) {
     let html = fragment.html.trim_start();
-    if !fragment.markdown.is_empty() && !(html.starts_with("<ul>") || html.starts_with("<ol")) {
+    let is_list = html.starts_with("<ul>") || html.starts_with("<ol");
+    if !(fragment.markdown.is_empty() || is_list) {
         ctx.problems.push(Diagnostic::in_directive(
             ctx.file,
             fragment.line,
@@ -154,22 +190,40 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
     let mut html = String::new();
     match directive.name.as_str() {
         "derive" => {
-            let seconds = directive.get("seconds").and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_DERIVE_SECONDS);
+            let seconds = directive
+                .get("seconds")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(DEFAULT_DERIVE_SECONDS);
             let title = directive.get("title").unwrap_or_default().to_owned();
             let prompt = section_fragment(directive, "prompt", &label, ctx);
             let steps: Vec<Fragment> = directive
                 .sections_named("step")
                 .map(|s| fragment(&s.text, s.first_line(), &label, ctx))
                 .collect();
-            let answer = directive.sections_named("answer").next().map(|s| fragment(&s.text, s.first_line(), &label, ctx));
+            let answer = directive
+                .sections_named("answer")
+                .next()
+                .map(|s| fragment(&s.text, s.first_line(), &label, ctx));
             let id_html = escape(&id);
             let _ = writeln!(
                 html,
                 r#"<section class="derive" id="derive-{id_html}" data-seconds="{seconds}" aria-labelledby="derive-{id_html}-title">"#
             );
-            let _ = writeln!(html, r#"<p class="box-label">Derive this in {}</p>"#, duration_words(seconds));
-            let _ = writeln!(html, r#"<h3 id="derive-{id_html}-title">{}</h3>"#, escape(&title));
-            let _ = writeln!(html, r#"<div class="derive-prompt">{}</div>"#, prompt.html.trim_end());
+            let _ = writeln!(
+                html,
+                r#"<p class="box-label">Derive this in {}</p>"#,
+                duration_words(seconds)
+            );
+            let _ = writeln!(
+                html,
+                r#"<h3 id="derive-{id_html}-title">{}</h3>"#,
+                escape(&title)
+            );
+            let _ = writeln!(
+                html,
+                r#"<div class="derive-prompt">{}</div>"#,
+                prompt.html.trim_end()
+            );
             let _ = writeln!(
                 html,
                 r#"<div class="derive-controls"><button type="button" class="derive-start">Start the timer</button> <span class="derive-timer" role="timer">{}</span></div>"#,
@@ -177,32 +231,59 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
             );
             html.push_str("<ol class=\"derive-steps\">\n");
             for step in &steps {
-                let _ = writeln!(html, r#"<li class="derive-step">{}</li>"#, step.html.trim_end());
+                let _ = writeln!(
+                    html,
+                    r#"<li class="derive-step">{}</li>"#,
+                    step.html.trim_end()
+                );
             }
             html.push_str("</ol>\n");
             html.push_str("<button type=\"button\" class=\"derive-next\" hidden>Reveal the next step</button>\n");
             if let Some(answer) = &answer {
-                let _ = writeln!(html, r#"<div class="derive-answer">{}</div>"#, answer.html.trim_end());
+                let _ = writeln!(
+                    html,
+                    r#"<div class="derive-answer">{}</div>"#,
+                    answer.html.trim_end()
+                );
             }
             html.push_str("</section>");
-            body.derives.push(Derive { id, title, seconds, line: directive.line, prompt, steps, answer });
+            body.derives.push(Derive {
+                id,
+                title,
+                seconds,
+                line: directive.line,
+                prompt,
+                steps,
+                answer,
+            });
         }
         "widget" => {
             let widget_id = directive.get("widget").unwrap_or_default().to_owned();
             let caption = directive.get("caption").unwrap_or_default().to_owned();
-            let params = directive::spec("widget").map(|s| directive.extra_attrs(s)).unwrap_or_default();
+            let params = directive::spec("widget")
+                .map(|s| directive.extra_attrs(s))
+                .unwrap_or_default();
             match dlf_widgets::find(&widget_id) {
                 None => {
-                    let known: Vec<String> = dlf_widgets::registry().iter().map(|w| format!("`{}`", w.spec().id)).collect();
+                    let known: Vec<String> = dlf_widgets::registry()
+                        .iter()
+                        .map(|w| format!("`{}`", w.spec().id))
+                        .collect();
                     ctx.problems.push(Diagnostic::in_directive(
                         ctx.file,
                         directive.line,
                         Some(&label),
-                        format!("unknown widget `{widget_id}`; known widgets: {}", known.join(", ")),
+                        format!(
+                            "unknown widget `{widget_id}`; known widgets: {}",
+                            known.join(", ")
+                        ),
                     ));
                 }
                 Some(widget) => {
-                    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    let pairs: Vec<(&str, &str)> = params
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
                     match dlf_widgets::parse_params(widget.spec(), &pairs) {
                         Ok(values) => html = widget_html::render(widget, &id, &caption, &values),
                         Err(error) => ctx.problems.push(Diagnostic::in_directive(
@@ -214,7 +295,13 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
                     }
                 }
             }
-            body.widgets.push(WidgetInstance { instance: id, widget: widget_id, caption, params, line: directive.line });
+            body.widgets.push(WidgetInstance {
+                instance: id,
+                widget: widget_id,
+                caption,
+                params,
+                line: directive.line,
+            });
         }
         "prompt" => {
             let level = match directive.get("level") {
@@ -238,20 +325,42 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
                 r#"<h3 id="prompt-{id_html}-title">Interview prompt <span class="level">{}</span></h3>"#,
                 level.label()
             );
-            let _ = writeln!(html, r#"<div class="question">{}</div>"#, question.html.trim_end());
+            let _ = writeln!(
+                html,
+                r#"<div class="question">{}</div>"#,
+                question.html.trim_end()
+            );
             for (class, summary, part) in [
                 ("hire", "What a hire says", &hire),
                 ("strong", "What a strong hire adds", &strong),
                 ("weak", "The weak answer", &weak),
                 ("followups", "Follow-up questions", &followups),
             ] {
-                let _ = writeln!(html, r#"<details class="{class}"><summary>{summary}</summary>{}</details>"#, part.html.trim_end());
+                let _ = writeln!(
+                    html,
+                    r#"<details class="{class}"><summary>{summary}</summary>{}</details>"#,
+                    part.html.trim_end()
+                );
             }
             html.push_str("</section>");
-            body.prompts.push(Prompt { id, level, line: directive.line, question, hire, strong, weak, followups });
+            body.prompts.push(Prompt {
+                id,
+                level,
+                line: directive.line,
+                question,
+                hire,
+                strong,
+                weak,
+                followups,
+            });
         }
         "claim" => {
-            let (sentence, single) = markdown::render_inline(&directive.body, directive.body_first_line(), Some(&label), ctx);
+            let (sentence, single) = markdown::render_inline(
+                &directive.body,
+                directive.body_first_line(),
+                Some(&label),
+                ctx,
+            );
             if !single && !directive.body.trim().is_empty() {
                 ctx.problems.push(Diagnostic::in_directive(
                     ctx.file,
@@ -264,7 +373,12 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
             match claims::evaluate(directive, sentence.clone()) {
                 Ok(result) => {
                     if !result.passed {
-                        ctx.problems.push(Diagnostic::in_directive(ctx.file, directive.line, Some(&label), result.failure_message()));
+                        ctx.problems.push(Diagnostic::in_directive(
+                            ctx.file,
+                            directive.line,
+                            Some(&label),
+                            result.failure_message(),
+                        ));
                     }
                     let mark = if result.passed { "✓" } else { "✗" };
                     let _ = write!(
@@ -278,7 +392,12 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
                 }
                 Err(messages) => {
                     for message in messages {
-                        ctx.problems.push(Diagnostic::in_directive(ctx.file, directive.line, Some(&label), message));
+                        ctx.problems.push(Diagnostic::in_directive(
+                            ctx.file,
+                            directive.line,
+                            Some(&label),
+                            message,
+                        ));
                     }
                     let _ = write!(
                         html,
@@ -302,10 +421,19 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
                 html: "Sources".to_owned(),
                 line: directive.line,
             };
-            let at = body.headings.iter().position(|h| h.line > directive.line).unwrap_or(body.headings.len());
+            let at = body
+                .headings
+                .iter()
+                .position(|h| h.line > directive.line)
+                .unwrap_or(body.headings.len());
             body.headings.insert(at, heading);
             if body.sources.is_some() {
-                ctx.problems.push(Diagnostic::in_directive(ctx.file, directive.line, Some(&label), "a lesson has exactly one `:::sources`"));
+                ctx.problems.push(Diagnostic::in_directive(
+                    ctx.file,
+                    directive.line,
+                    Some(&label),
+                    "a lesson has exactly one `:::sources`",
+                ));
             }
             body.sources = Some(sources);
         }
@@ -323,7 +451,11 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
                 note.html,
                 kind = escape(&kind)
             );
-            body.notes.push(Note { kind, line: directive.line, body: note });
+            body.notes.push(Note {
+                kind,
+                line: directive.line,
+                body: note,
+            });
         }
         _ => {}
     }

@@ -90,7 +90,9 @@ pub fn holds(cmp: Comparison, tol: Option<Tolerance>, measured: f64, expected: f
     }
     match (cmp, tol) {
         (Comparison::Approx, Some(Tolerance::Abs(t))) => (measured - expected).abs() <= t,
-        (Comparison::Approx, Some(Tolerance::Rel(r))) => (measured - expected).abs() <= r * expected.abs(),
+        (Comparison::Approx, Some(Tolerance::Rel(r))) => {
+            (measured - expected).abs() <= r * expected.abs()
+        }
         // Validation requires a tolerance for `approx`; without one only an exact match would pass.
         (Comparison::Approx, None) => measured == expected,
         (Comparison::Lt, _) => measured < expected,
@@ -105,7 +107,10 @@ const CLAIM_KEYS: [&str; 6] = ["id", "q", "expected", "tol", "rel", "cmp"];
 ///
 /// Returns the result, or the messages of every problem that prevented measuring it. A claim that was
 /// measured but does not hold is returned with `passed = false`; the caller reports it.
-pub(crate) fn evaluate(directive: &Directive, sentence_html: String) -> Result<ClaimResult, Vec<String>> {
+pub(crate) fn evaluate(
+    directive: &Directive,
+    sentence_html: String,
+) -> Result<ClaimResult, Vec<String>> {
     let mut problems = Vec::new();
     let id = directive.get("id").unwrap_or_default().to_owned();
     let q = directive.get("q").unwrap_or_default().to_owned();
@@ -128,16 +133,26 @@ pub(crate) fn evaluate(directive: &Directive, sentence_html: String) -> Result<C
     };
     match cmp {
         Comparison::Approx if tol_text.is_none() && problems.is_empty() => {
-            problems.push("`cmp=approx` needs a tolerance: `tol` (absolute) or `rel` (relative)".to_owned());
+            problems.push(
+                "`cmp=approx` needs a tolerance: `tol` (absolute) or `rel` (relative)".to_owned(),
+            );
         }
         Comparison::Lt | Comparison::Gt if tol_text.is_some() => {
-            problems.push(format!("`cmp={}` compares with a bound and takes no `tol` or `rel`", cmp.name()));
+            problems.push(format!(
+                "`cmp={}` compares with a bound and takes no `tol` or `rel`",
+                cmp.name()
+            ));
         }
         _ => {}
     }
     let args: Vec<(String, String)> = match spec("claim") {
         Some(claim_spec) => directive.extra_attrs(claim_spec),
-        None => directive.attrs.iter().filter(|a| !CLAIM_KEYS.contains(&a.key.as_str())).map(|a| (a.key.clone(), a.value.clone())).collect(),
+        None => directive
+            .attrs
+            .iter()
+            .filter(|a| !CLAIM_KEYS.contains(&a.key.as_str()))
+            .map(|a| (a.key.clone(), a.value.clone()))
+            .collect(),
     };
     let arg_refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let measured = match dlf_engine::quantities::evaluate(&q, &arg_refs) {
@@ -184,7 +199,9 @@ impl ClaimResult {
     pub fn stated_text(&self) -> String {
         let expected = self.expected_text.replace('-', "\u{2212}");
         match (self.cmp, self.tol, &self.tol_text) {
-            (Comparison::Approx, Some(Tolerance::Abs(_)), Some(text)) => format!("stated {expected} ± {text}"),
+            (Comparison::Approx, Some(Tolerance::Abs(_)), Some(text)) => {
+                format!("stated {expected} ± {text}")
+            }
             (Comparison::Approx, Some(Tolerance::Rel(r)), _) => {
                 format!("stated {expected} ± {}%", trim_number(r * 100.0))
             }
@@ -216,15 +233,40 @@ mod tests {
 
     #[test]
     fn pass_rules() {
-        assert!(holds(Comparison::Approx, Some(Tolerance::Abs(0.1)), 1.05, 1.0));
-        assert!(!holds(Comparison::Approx, Some(Tolerance::Abs(0.01)), 1.05, 1.0));
+        assert!(holds(
+            Comparison::Approx,
+            Some(Tolerance::Abs(0.1)),
+            1.05,
+            1.0
+        ));
+        assert!(!holds(
+            Comparison::Approx,
+            Some(Tolerance::Abs(0.01)),
+            1.05,
+            1.0
+        ));
         // |1.05 − 1| = 0.05 ≤ 0.1·|1| = 0.1, but not ≤ 0.01·|1|.
-        assert!(holds(Comparison::Approx, Some(Tolerance::Rel(0.1)), 1.05, 1.0));
-        assert!(!holds(Comparison::Approx, Some(Tolerance::Rel(0.01)), 1.05, 1.0));
+        assert!(holds(
+            Comparison::Approx,
+            Some(Tolerance::Rel(0.1)),
+            1.05,
+            1.0
+        ));
+        assert!(!holds(
+            Comparison::Approx,
+            Some(Tolerance::Rel(0.01)),
+            1.05,
+            1.0
+        ));
         assert!(holds(Comparison::Lt, None, 0.4, 0.5));
         assert!(!holds(Comparison::Lt, None, 0.5, 0.5));
         assert!(holds(Comparison::Gt, None, 0.6, 0.5));
-        assert!(!holds(Comparison::Approx, Some(Tolerance::Abs(1.0)), f64::NAN, 0.0));
+        assert!(!holds(
+            Comparison::Approx,
+            Some(Tolerance::Abs(1.0)),
+            f64::NAN,
+            0.0
+        ));
     }
 
     #[test]

@@ -30,7 +30,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A problem that belongs to no directive.
     pub fn new(file: &Path, line: usize, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { file: file.to_path_buf(), line, directive: None, message: message.into() }
+        Diagnostic {
+            file: file.to_path_buf(),
+            line,
+            directive: None,
+            message: message.into(),
+        }
     }
 
     /// A problem inside the directive labelled `directive` (for example `claim adam-memory`).
@@ -73,7 +78,11 @@ fn render_list(list: &[Diagnostic]) -> String {
         out.push_str(&diagnostic.to_string());
         out.push('\n');
     }
-    let noun = if list.len() == 1 { "problem" } else { "problems" };
+    let noun = if list.len() == 1 {
+        "problem"
+    } else {
+        "problems"
+    };
     out.push_str(&format!("{} {noun} in the course", list.len()));
     out
 }
@@ -107,5 +116,9 @@ impl<'a> IntoIterator for &'a Diagnostics {
 /// The 1-based line of byte `offset` in `text`, where `text`'s first line is line `first_line`.
 pub(crate) fn line_at(text: &str, offset: usize, first_line: usize) -> usize {
     let end = offset.min(text.len());
-    first_line + text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count()
+    first_line
+        + text.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
 }

@@ -68,7 +68,10 @@ pub struct Directive {
 impl Directive {
     /// The value of attribute `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.attrs.iter().find(|a| a.key == key).map(|a| a.value.as_str())
+        self.attrs
+            .iter()
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
     }
 
     /// The label diagnostics use: `name id`, or `name` for a directive without an `id`.
@@ -133,7 +136,11 @@ fn fence_open(line: &str, line_no: usize) -> Option<Fence> {
     }
     let len = rest.bytes().take_while(|&b| b == ch).count();
     // A backtick fence's info string may not contain backticks (CommonMark 4.5).
-    (len >= 3 && !(ch == b'`' && rest[len..].contains('`'))).then_some(Fence { ch, len, line: line_no })
+    (len >= 3 && !(ch == b'`' && rest[len..].contains('`'))).then_some(Fence {
+        ch,
+        len,
+        line: line_no,
+    })
 }
 
 fn fence_closes(fence: Fence, line: &str) -> bool {
@@ -161,14 +168,21 @@ pub(crate) fn parse_attrs(text: &str) -> Result<Vec<Attr>, String> {
     let mut attrs: Vec<Attr> = Vec::new();
     let mut rest = text.trim_start();
     while !rest.is_empty() {
-        let key_end = rest.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(rest.len());
+        let key_end = rest
+            .find(|c: char| c == '=' || c.is_whitespace())
+            .unwrap_or(rest.len());
         let key = &rest[..key_end];
         if !is_name(key) {
-            return Err(format!("malformed attribute `{}`: expected `key=value`", first_word(rest)));
+            return Err(format!(
+                "malformed attribute `{}`: expected `key=value`",
+                first_word(rest)
+            ));
         }
         rest = &rest[key_end..];
         let Some(after_eq) = rest.strip_prefix('=') else {
-            return Err(format!("attribute `{key}` has no value: write `{key}=value`"));
+            return Err(format!(
+                "attribute `{key}` has no value: write `{key}=value`"
+            ));
         };
         let value;
         if let Some(quoted) = after_eq.strip_prefix('"') {
@@ -181,20 +195,28 @@ pub(crate) fn parse_attrs(text: &str) -> Result<Vec<Attr>, String> {
                         end = Some(i + 1);
                         break;
                     }
-                    '\\' => match chars.next() {
-                        Some((_, escaped @ ('"' | '\\'))) => out.push(escaped),
-                        _ => return Err(format!("attribute `{key}`: only `\\\"` and `\\\\` may follow a backslash")),
-                    },
+                    '\\' => {
+                        match chars.next() {
+                            Some((_, escaped @ ('"' | '\\'))) => out.push(escaped),
+                            _ => return Err(format!(
+                                "attribute `{key}`: only `\\\"` and `\\\\` may follow a backslash"
+                            )),
+                        }
+                    }
                     _ => out.push(c),
                 }
             }
             let Some(end) = end else {
-                return Err(format!("attribute `{key}`: the quoted value is never closed"));
+                return Err(format!(
+                    "attribute `{key}`: the quoted value is never closed"
+                ));
             };
             value = out;
             rest = &quoted[end..];
             if rest.chars().next().is_some_and(|c| !c.is_whitespace()) {
-                return Err(format!("attribute `{key}`: expected a space after the closing quote"));
+                return Err(format!(
+                    "attribute `{key}`: expected a space after the closing quote"
+                ));
             }
         } else {
             let end = after_eq.find(char::is_whitespace).unwrap_or(after_eq.len());
@@ -211,7 +233,10 @@ pub(crate) fn parse_attrs(text: &str) -> Result<Vec<Attr>, String> {
         if attrs.iter().any(|a| a.key == key) {
             return Err(format!("duplicate key `{key}`"));
         }
-        attrs.push(Attr { key: key.to_owned(), value });
+        attrs.push(Attr {
+            key: key.to_owned(),
+            value,
+        });
         rest = rest.trim_start();
     }
     Ok(attrs)
@@ -240,7 +265,12 @@ impl Open {
 }
 
 /// Scans `text` (whose first line is `first_line`) for directives; grammar problems go to `problems`.
-pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Vec<Diagnostic>) -> Scan {
+pub(crate) fn scan(
+    file: &Path,
+    text: &str,
+    first_line: usize,
+    problems: &mut Vec<Diagnostic>,
+) -> Scan {
     let mut directives = Vec::new();
     let mut markdown = String::with_capacity(text.len());
     let mut open: Option<Open> = None;
@@ -294,7 +324,11 @@ pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Ve
             if rest.is_empty() {
                 match open.take() {
                     Some(o) => finish(o, &mut directives, &mut markdown),
-                    None => problems.push(Diagnostic::new(file, line_no, "`:::` closes no open directive")),
+                    None => problems.push(Diagnostic::new(
+                        file,
+                        line_no,
+                        "`:::` closes no open directive",
+                    )),
                 }
                 continue;
             }
@@ -347,7 +381,11 @@ pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Ve
         if let (Some(o), Some(rest)) = (open.as_mut(), line.strip_prefix("::")) {
             let name = rest.trim_end();
             if is_name(name) {
-                o.directive.sections.push(Section { name: name.to_owned(), line: line_no, text: String::new() });
+                o.directive.sections.push(Section {
+                    name: name.to_owned(),
+                    line: line_no,
+                    text: String::new(),
+                });
                 o.section = Some(o.directive.sections.len() - 1);
             } else {
                 problems.push(Diagnostic::in_directive(
@@ -368,14 +406,28 @@ pub(crate) fn scan(file: &Path, text: &str, first_line: usize, problems: &mut Ve
     }
 
     if let Some(o) = open {
-        let mut message = format!("`:::{}` is never closed: end it with a line `:::`", o.directive.name);
+        let mut message = format!(
+            "`:::{}` is never closed: end it with a line `:::`",
+            o.directive.name
+        );
         if let Some(f) = fence {
-            message.push_str(&format!(" (a code fence opened on line {} is still open)", f.line));
+            message.push_str(&format!(
+                " (a code fence opened on line {} is still open)",
+                f.line
+            ));
         }
-        problems.push(Diagnostic::in_directive(file, o.directive.line, Some(&o.directive.label()), message));
+        problems.push(Diagnostic::in_directive(
+            file,
+            o.directive.line,
+            Some(&o.directive.label()),
+            message,
+        ));
         finish(o, &mut directives, &mut markdown);
     }
-    Scan { directives, markdown }
+    Scan {
+        directives,
+        markdown,
+    }
 }
 
 /// What values a directive key accepts.
@@ -435,32 +487,55 @@ pub struct DirectiveSpec {
 }
 
 const fn key(name: &'static str, required: bool, values: Values) -> KeySpec {
-    KeySpec { name, required, values }
+    KeySpec {
+        name,
+        required,
+        values,
+    }
 }
 
 const fn section(name: &'static str, required: bool, repeatable: bool) -> SectionSpec {
-    SectionSpec { name, required, repeatable }
+    SectionSpec {
+        name,
+        required,
+        repeatable,
+    }
 }
 
 /// Every directive a lesson may use, as specified in content/FORMAT.md.
 pub const REGISTRY: &[DirectiveSpec] = &[
     DirectiveSpec {
         name: "derive",
-        keys: &[key("id", true, Values::Slug), key("title", true, Values::Text), key("seconds", false, Values::PositiveInteger)],
+        keys: &[
+            key("id", true, Values::Slug),
+            key("title", true, Values::Text),
+            key("seconds", false, Values::PositiveInteger),
+        ],
         extra_keys: None,
-        sections: &[section("prompt", true, false), section("step", true, true), section("answer", false, false)],
+        sections: &[
+            section("prompt", true, false),
+            section("step", true, true),
+            section("answer", false, false),
+        ],
         body_required: false,
     },
     DirectiveSpec {
         name: "widget",
-        keys: &[key("id", true, Values::Slug), key("widget", true, Values::Text), key("caption", true, Values::Text)],
+        keys: &[
+            key("id", true, Values::Slug),
+            key("widget", true, Values::Text),
+            key("caption", true, Values::Text),
+        ],
         extra_keys: Some("widget parameter"),
         sections: &[],
         body_required: false,
     },
     DirectiveSpec {
         name: "prompt",
-        keys: &[key("id", true, Values::Slug), key("level", true, Values::OneOf(&["core", "stretch"]))],
+        keys: &[
+            key("id", true, Values::Slug),
+            key("level", true, Values::OneOf(&["core", "stretch"])),
+        ],
         extra_keys: None,
         sections: &[
             section("question", true, false),
@@ -485,10 +560,20 @@ pub const REGISTRY: &[DirectiveSpec] = &[
         sections: &[],
         body_required: true,
     },
-    DirectiveSpec { name: "sources", keys: &[], extra_keys: None, sections: &[], body_required: true },
+    DirectiveSpec {
+        name: "sources",
+        keys: &[],
+        extra_keys: None,
+        sections: &[],
+        body_required: true,
+    },
     DirectiveSpec {
         name: "note",
-        keys: &[key("kind", true, Values::OneOf(&["pitfall", "aside", "hardware"]))],
+        keys: &[key(
+            "kind",
+            true,
+            Values::OneOf(&["pitfall", "aside", "hardware"]),
+        )],
         extra_keys: None,
         sections: &[],
         body_required: true,
@@ -514,7 +599,14 @@ fn check_value(values: Values, value: &str) -> Result<(), String> {
         Values::NonNegativeNumber if number().is_some_and(|x| x >= 0.0) => Ok(()),
         Values::NonNegativeNumber => Err("must be a number of at least 0".to_owned()),
         Values::OneOf(options) if options.contains(&value) => Ok(()),
-        Values::OneOf(options) => Err(format!("must be one of {}", options.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", "))),
+        Values::OneOf(options) => Err(format!(
+            "must be one of {}",
+            options
+                .iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 
@@ -522,14 +614,25 @@ fn check_value(values: Values, value: &str) -> Result<(), String> {
 ///
 /// Returns the directive's spec when the name is known (even if other problems were found), so that the
 /// caller can still render what is there.
-pub(crate) fn validate(file: &Path, directive: &Directive, problems: &mut Vec<Diagnostic>) -> Option<&'static DirectiveSpec> {
+pub(crate) fn validate(
+    file: &Path,
+    directive: &Directive,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<&'static DirectiveSpec> {
     let label = directive.label();
     let mut report = |line: usize, message: String| {
         problems.push(Diagnostic::in_directive(file, line, Some(&label), message));
     };
     let Some(spec) = spec(&directive.name) else {
         let known: Vec<String> = REGISTRY.iter().map(|s| format!("`{}`", s.name)).collect();
-        report(directive.line, format!("unknown directive `:::{}`; known: {}", directive.name, known.join(", ")));
+        report(
+            directive.line,
+            format!(
+                "unknown directive `:::{}`; known: {}",
+                directive.name,
+                known.join(", ")
+            ),
+        );
         return None;
     };
 
@@ -537,18 +640,36 @@ pub(crate) fn validate(file: &Path, directive: &Directive, problems: &mut Vec<Di
         match spec.keys.iter().find(|k| k.name == attr.key) {
             Some(key) => {
                 if let Err(why) = check_value(key.values, &attr.value) {
-                    report(directive.line, format!("bad value `{}` for key `{}`: {why}", attr.value, attr.key));
+                    report(
+                        directive.line,
+                        format!("bad value `{}` for key `{}`: {why}", attr.value, attr.key),
+                    );
                 }
             }
             None if spec.extra_keys.is_some() => {}
             None => {
-                let known: Vec<String> = spec.keys.iter().map(|k| format!("`{}`", k.name)).collect();
-                let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
-                report(directive.line, format!("unknown key `{}` for `:::{}`; known keys: {known}", attr.key, spec.name));
+                let known: Vec<String> =
+                    spec.keys.iter().map(|k| format!("`{}`", k.name)).collect();
+                let known = if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                };
+                report(
+                    directive.line,
+                    format!(
+                        "unknown key `{}` for `:::{}`; known keys: {known}",
+                        attr.key, spec.name
+                    ),
+                );
             }
         }
     }
-    for key in spec.keys.iter().filter(|k| k.required && !directive.malformed) {
+    for key in spec
+        .keys
+        .iter()
+        .filter(|k| k.required && !directive.malformed)
+    {
         if directive.get(key.name).is_none() {
             report(directive.line, format!("missing key `{}`", key.name));
         }
@@ -557,26 +678,59 @@ pub(crate) fn validate(file: &Path, directive: &Directive, problems: &mut Vec<Di
     for section in &directive.sections {
         match spec.sections.iter().find(|s| s.name == section.name) {
             None if spec.sections.is_empty() => {
-                report(section.line, format!("`:::{}` has no sections, but found `::{}`", spec.name, section.name));
+                report(
+                    section.line,
+                    format!(
+                        "`:::{}` has no sections, but found `::{}`",
+                        spec.name, section.name
+                    ),
+                );
             }
             None => {
-                let known: Vec<String> = spec.sections.iter().map(|s| format!("`::{}`", s.name)).collect();
-                report(section.line, format!("unknown section `::{}`; known sections: {}", section.name, known.join(", ")));
+                let known: Vec<String> = spec
+                    .sections
+                    .iter()
+                    .map(|s| format!("`::{}`", s.name))
+                    .collect();
+                report(
+                    section.line,
+                    format!(
+                        "unknown section `::{}`; known sections: {}",
+                        section.name,
+                        known.join(", ")
+                    ),
+                );
             }
             Some(known) => {
-                let first = directive.sections_named(&section.name).next().map(|s| s.line);
+                let first = directive
+                    .sections_named(&section.name)
+                    .next()
+                    .map(|s| s.line);
                 if !known.repeatable && first != Some(section.line) {
-                    report(section.line, format!("duplicate section `::{}` (first on line {})", section.name, first.unwrap_or(0)));
+                    report(
+                        section.line,
+                        format!(
+                            "duplicate section `::{}` (first on line {})",
+                            section.name,
+                            first.unwrap_or(0)
+                        ),
+                    );
                 }
                 if section.text.trim().is_empty() {
-                    report(section.line, format!("section `::{}` is empty", section.name));
+                    report(
+                        section.line,
+                        format!("section `::{}` is empty", section.name),
+                    );
                 }
             }
         }
     }
     for section in spec.sections.iter().filter(|s| s.required) {
         if directive.sections_named(section.name).next().is_none() {
-            report(directive.line, format!("missing section `::{}`", section.name));
+            report(
+                directive.line,
+                format!("missing section `::{}`", section.name),
+            );
         }
     }
     // Known section order matters for `::step` only, and there the order written is the order shown.
@@ -588,12 +742,18 @@ pub(crate) fn validate(file: &Path, directive: &Directive, problems: &mut Vec<Di
             "sources" => "a Markdown list of sources",
             _ => "its text",
         };
-        report(directive.line, format!("`:::{}` needs a body: {what}", spec.name));
+        report(
+            directive.line,
+            format!("`:::{}` needs a body: {what}", spec.name),
+        );
     } else if !spec.body_required && !body_empty {
         let message = if spec.sections.is_empty() {
             format!("`:::{}` takes no body text", spec.name)
         } else {
-            format!("text before the first section of `:::{}`: start it with a `::section` line", spec.name)
+            format!(
+                "text before the first section of `:::{}`: start it with a `::section` line",
+                spec.name
+            )
         };
         report(directive.body_first_line(), message);
     }
@@ -613,16 +773,30 @@ mod tests {
     #[test]
     fn attributes_quoted_and_bare() {
         let attrs = parse_attrs(r#" id=a-1 title="Say \"hi\" \\ now"  seconds=90"#).unwrap();
-        let pairs: Vec<(&str, &str)> = attrs.iter().map(|a| (a.key.as_str(), a.value.as_str())).collect();
-        assert_eq!(pairs, [("id", "a-1"), ("title", r#"Say "hi" \ now"#), ("seconds", "90")]);
+        let pairs: Vec<(&str, &str)> = attrs
+            .iter()
+            .map(|a| (a.key.as_str(), a.value.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("id", "a-1"),
+                ("title", r#"Say "hi" \ now"#),
+                ("seconds", "90")
+            ]
+        );
     }
 
     #[test]
     fn attribute_errors() {
         assert_eq!(parse_attrs("id=a id=b").unwrap_err(), "duplicate key `id`");
-        assert!(parse_attrs("title=\"open").unwrap_err().contains("never closed"));
+        assert!(parse_attrs("title=\"open")
+            .unwrap_err()
+            .contains("never closed"));
         assert!(parse_attrs("id").unwrap_err().contains("has no value"));
-        assert!(parse_attrs("Id=x").unwrap_err().contains("malformed attribute"));
+        assert!(parse_attrs("Id=x")
+            .unwrap_err()
+            .contains("malformed attribute"));
     }
 
     #[test]

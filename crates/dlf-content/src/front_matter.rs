@@ -84,11 +84,24 @@ const FENCE: &str = "+++";
 /// `stem` is the file name without `.md`; the front matter's `id` must equal it. Problems are appended to
 /// `problems`; when the front matter cannot be parsed at all, `meta` is `None` and the body is still returned
 /// (so that its directives and maths are checked too).
-pub(crate) fn split<'a>(file: &Path, stem: &str, source: &'a str, problems: &mut Vec<Diagnostic>) -> Split<'a> {
+pub(crate) fn split<'a>(
+    file: &Path,
+    stem: &str,
+    source: &'a str,
+    problems: &mut Vec<Diagnostic>,
+) -> Split<'a> {
     let first_line_end = source.find('\n').unwrap_or(source.len());
     if source[..first_line_end].trim_end() != FENCE {
-        problems.push(Diagnostic::new(file, 1, "a lesson must start with a `+++` line opening its TOML front matter"));
-        return Split { meta: None, body: source, body_first_line: 1 };
+        problems.push(Diagnostic::new(
+            file,
+            1,
+            "a lesson must start with a `+++` line opening its TOML front matter",
+        ));
+        return Split {
+            meta: None,
+            body: source,
+            body_first_line: 1,
+        };
     }
     // Find the closing fence: the next line that is exactly `+++`.
     let toml_start = (first_line_end + 1).min(source.len());
@@ -102,8 +115,16 @@ pub(crate) fn split<'a>(file: &Path, stem: &str, source: &'a str, problems: &mut
         offset += line.len();
     }
     let Some((close_start, body_start)) = closing else {
-        problems.push(Diagnostic::new(file, 1, "the front matter opened on line 1 is never closed with a `+++` line"));
-        return Split { meta: None, body: "", body_first_line: line_at(source, source.len(), 1) };
+        problems.push(Diagnostic::new(
+            file,
+            1,
+            "the front matter opened on line 1 is never closed with a `+++` line",
+        ));
+        return Split {
+            meta: None,
+            body: "",
+            body_first_line: line_at(source, source.len(), 1),
+        };
     };
     let toml_text = &source[toml_start..close_start];
     let body = &source[body_start..];
@@ -115,8 +136,16 @@ pub(crate) fn split<'a>(file: &Path, stem: &str, source: &'a str, problems: &mut
         Ok(raw) => raw,
         Err(error) => {
             let line = error.span().map_or(1, |span| toml_line(span.start));
-            problems.push(Diagnostic::new(file, line, format!("invalid front matter: {}", error.message())));
-            return Split { meta: None, body, body_first_line };
+            problems.push(Diagnostic::new(
+                file,
+                line,
+                format!("invalid front matter: {}", error.message()),
+            ));
+            return Split {
+                meta: None,
+                body,
+                body_first_line,
+            };
         }
     };
 
@@ -141,7 +170,10 @@ pub(crate) fn split<'a>(file: &Path, stem: &str, source: &'a str, problems: &mut
         problems.push(Diagnostic::new(
             file,
             lines.id,
-            format!("front matter id `{}` must equal the file name `{stem}`", meta.id),
+            format!(
+                "front matter id `{}` must equal the file name `{stem}`",
+                meta.id
+            ),
         ));
     }
     if meta.title.trim().is_empty() {
@@ -151,9 +183,17 @@ pub(crate) fn split<'a>(file: &Path, stem: &str, source: &'a str, problems: &mut
         problems.push(Diagnostic::new(file, summary_line, "the summary is empty"));
     }
     if meta.minutes == 0 {
-        problems.push(Diagnostic::new(file, minutes_line, "minutes must be at least 1"));
+        problems.push(Diagnostic::new(
+            file,
+            minutes_line,
+            "minutes must be at least 1",
+        ));
     }
-    Split { meta: Some(meta), body, body_first_line }
+    Split {
+        meta: Some(meta),
+        body,
+        body_first_line,
+    }
 }
 
 #[cfg(test)]

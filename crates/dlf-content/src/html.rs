@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(escape(r#"a<b & "c" 'd'"#), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;");
+        assert_eq!(
+            escape(r#"a<b & "c" 'd'"#),
+            "a&lt;b &amp; &quot;c&quot; &#39;d&#39;"
+        );
     }
 
     #[test]

@@ -118,7 +118,13 @@ pub struct Note {
 
 /// How many of each directive a lesson must have, from content/FORMAT.md: at least one derive, one widget,
 /// six prompts, three claims, and exactly one sources list.
-pub const REQUIRED_COUNTS: [(&str, usize); 5] = [("derive", 1), ("widget", 1), ("prompt", 6), ("claim", 3), ("sources", 1)];
+pub const REQUIRED_COUNTS: [(&str, usize); 5] = [
+    ("derive", 1),
+    ("widget", 1),
+    ("prompt", 6),
+    ("claim", 3),
+    ("sources", 1),
+];
 
 /// One lesson, parsed, validated and rendered.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,7 +160,10 @@ impl Lesson {
     /// so that `dlf check --json` can list its claims) and every problem.
     pub fn parse(file: &Path, source: &str) -> (Option<Lesson>, Vec<Diagnostic>) {
         let source = source.strip_prefix('\u{feff}').unwrap_or(source);
-        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         let mut problems = Vec::new();
         let split = front_matter::split(file, stem, source, &mut problems);
         let (body, body_problems) = render_body(file, split.body, split.body_first_line);

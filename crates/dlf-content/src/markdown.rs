@@ -53,7 +53,10 @@ pub(crate) struct Context<'a> {
 
 /// The `pulldown-cmark` options every page uses.
 pub(crate) fn options() -> Options {
-    Options::ENABLE_MATH | Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_SMART_PUNCTUATION
+    Options::ENABLE_MATH
+        | Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_SMART_PUNCTUATION
 }
 
 /// The byte ranges of code spans, code blocks and formulas in `text`.
@@ -61,9 +64,10 @@ fn protected_ranges(text: &str) -> Vec<Range<usize>> {
     Parser::new_ext(text, options())
         .into_offset_iter()
         .filter_map(|(event, range)| match event {
-            Event::Code(_) | Event::InlineMath(_) | Event::DisplayMath(_) | Event::Start(Tag::CodeBlock(_)) => {
-                Some(range)
-            }
+            Event::Code(_)
+            | Event::InlineMath(_)
+            | Event::DisplayMath(_)
+            | Event::Start(Tag::CodeBlock(_)) => Some(range),
             _ => None,
         })
         .collect()
@@ -78,7 +82,12 @@ struct OpenHeading {
 
 /// Renders `text`, whose first line is line `first_line` of `ctx.file`. `directive` labels the diagnostics
 /// of Markdown inside a directive.
-pub(crate) fn render(text: &str, first_line: usize, directive: Option<&str>, ctx: &mut Context<'_>) -> Rendered {
+pub(crate) fn render(
+    text: &str,
+    first_line: usize,
+    directive: Option<&str>,
+    ctx: &mut Context<'_>,
+) -> Rendered {
     let mut num_problems = Vec::new();
     let expanded = number::expand(text, &protected_ranges(text), &mut num_problems);
     for problem in num_problems {
@@ -105,7 +114,8 @@ pub(crate) fn render(text: &str, first_line: usize, directive: Option<&str>, ctx
                 }
                 let (mathml, errors) = math::render(&latex, MathMode::Inline);
                 for error in errors {
-                    ctx.problems.push(latex_diagnostic(ctx.file, line, directive, &latex, &error));
+                    ctx.problems
+                        .push(latex_diagnostic(ctx.file, line, directive, &latex, &error));
                 }
                 events.push(Event::InlineHtml(mathml.into()));
             }
@@ -119,24 +129,42 @@ pub(crate) fn render(text: &str, first_line: usize, directive: Option<&str>, ctx
                         .context
                         .as_deref()
                         .and_then(|c| latex.find(c).map(|at| at + c.len() / 2))
-                        .map_or(line, |at| line_at(&expanded, content_start + at, first_line));
-                    ctx.problems.push(latex_diagnostic(ctx.file, error_line, directive, &latex, &error));
+                        .map_or(line, |at| {
+                            line_at(&expanded, content_start + at, first_line)
+                        });
+                    ctx.problems.push(latex_diagnostic(
+                        ctx.file, error_line, directive, &latex, &error,
+                    ));
                 }
                 events.push(Event::InlineHtml(mathml.into()));
             }
             Event::Start(Tag::Heading { .. }) => {
-                open = Some(OpenHeading { start: events.len(), line, text: String::new() });
+                open = Some(OpenHeading {
+                    start: events.len(),
+                    line,
+                    text: String::new(),
+                });
                 events.push(event);
             }
             Event::End(TagEnd::Heading(level)) => {
                 if let Some(h) = open.take() {
                     let id = ctx.ids.unique(&slugify(&h.text));
                     let mut inner = String::new();
-                    pulldown_cmark::html::push_html(&mut inner, events[h.start + 1..].iter().cloned());
-                    if let Event::Start(Tag::Heading { id: heading_id, .. }) = &mut events[h.start] {
+                    pulldown_cmark::html::push_html(
+                        &mut inner,
+                        events[h.start + 1..].iter().cloned(),
+                    );
+                    if let Event::Start(Tag::Heading { id: heading_id, .. }) = &mut events[h.start]
+                    {
                         *heading_id = Some(CowStr::from(id.clone()));
                     }
-                    headings.push(Heading { level: level as u8, id, text: h.text.trim().to_owned(), html: inner, line: h.line });
+                    headings.push(Heading {
+                        level: level as u8,
+                        id,
+                        text: h.text.trim().to_owned(),
+                        html: inner,
+                        line: h.line,
+                    });
                 }
                 events.push(event);
             }
@@ -150,7 +178,10 @@ pub(crate) fn render(text: &str, first_line: usize, directive: Option<&str>, ctx
             }
             Event::Text(ref t) | Event::Code(ref t) => {
                 let is_text = matches!(event, Event::Text(_));
-                if is_text && !in_code_block && t.contains('$') && line != last_dollar_line
+                if is_text
+                    && !in_code_block
+                    && t.contains('$')
+                    && line != last_dollar_line
                     && has_unescaped_dollar(&expanded, range.clone())
                 {
                     last_dollar_line = line;
@@ -179,20 +210,45 @@ pub(crate) fn render(text: &str, first_line: usize, directive: Option<&str>, ctx
 /// range of the text event it produced).
 fn has_unescaped_dollar(text: &str, range: Range<usize>) -> bool {
     let bytes = text.as_bytes();
-    range.filter(|&i| bytes.get(i) == Some(&b'$')).any(|i| i == 0 || bytes[i - 1] != b'\\')
+    range
+        .filter(|&i| bytes.get(i) == Some(&b'$'))
+        .any(|i| i == 0 || bytes[i - 1] != b'\\')
 }
 
-fn latex_diagnostic(file: &Path, line: usize, directive: Option<&str>, latex: &str, error: &math::LatexError) -> Diagnostic {
-    let near = error.context.as_deref().unwrap_or_else(|| latex.trim()).replace('\n', " ");
-    Diagnostic::in_directive(file, line, directive, format!("LaTeX error: {} in `{near}`", error.message))
+fn latex_diagnostic(
+    file: &Path,
+    line: usize,
+    directive: Option<&str>,
+    latex: &str,
+    error: &math::LatexError,
+) -> Diagnostic {
+    let near = error
+        .context
+        .as_deref()
+        .unwrap_or_else(|| latex.trim())
+        .replace('\n', " ");
+    Diagnostic::in_directive(
+        file,
+        line,
+        directive,
+        format!("LaTeX error: {} in `{near}`", error.message),
+    )
 }
 
 /// Renders `text` and returns the inside of its single paragraph (for a claim's sentence or a one-line
 /// answer), or `None` when the text is not exactly one paragraph.
-pub(crate) fn render_inline(text: &str, first_line: usize, directive: Option<&str>, ctx: &mut Context<'_>) -> (String, bool) {
+pub(crate) fn render_inline(
+    text: &str,
+    first_line: usize,
+    directive: Option<&str>,
+    ctx: &mut Context<'_>,
+) -> (String, bool) {
     let rendered = render(text, first_line, directive, ctx);
     let html = rendered.html.trim_end();
-    match html.strip_prefix("<p>").and_then(|h| h.strip_suffix("</p>")) {
+    match html
+        .strip_prefix("<p>")
+        .and_then(|h| h.strip_suffix("</p>"))
+    {
         Some(inner) if !inner.contains("<p>") => (inner.to_owned(), true),
         _ => (rendered.html, false),
     }
@@ -205,7 +261,11 @@ mod tests {
     fn render_str(text: &str) -> (Rendered, Vec<Diagnostic>) {
         let mut problems = Vec::new();
         let mut ids = IdSet::default();
-        let mut ctx = Context { file: Path::new("t.md"), problems: &mut problems, ids: &mut ids };
+        let mut ctx = Context {
+            file: Path::new("t.md"),
+            problems: &mut problems,
+            ids: &mut ids,
+        };
         let rendered = render(text, 1, None, &mut ctx);
         (rendered, problems)
     }
@@ -214,8 +274,16 @@ mod tests {
     fn smart_punctuation_leaves_maths_alone() {
         let (rendered, problems) = render_str("It's \"quoted\" -- and $f'(x)$ too.");
         assert!(problems.is_empty(), "{problems:?}");
-        assert!(rendered.html.contains("It’s “quoted” – and"), "{}", rendered.html);
-        assert!(rendered.html.contains("f&#39;(x)</annotation>"), "{}", rendered.html);
+        assert!(
+            rendered.html.contains("It’s “quoted” – and"),
+            "{}",
+            rendered.html
+        );
+        assert!(
+            rendered.html.contains("f&#39;(x)</annotation>"),
+            "{}",
+            rendered.html
+        );
         assert!(rendered.html.contains("<mi>′</mi>"), "{}", rendered.html);
     }
 
@@ -225,7 +293,11 @@ mod tests {
         assert_eq!(rendered.headings.len(), 2);
         assert_eq!(rendered.headings[1].id, "intro-1");
         assert_eq!(rendered.headings[1].line, 5);
-        assert!(rendered.html.contains("<h2 id=\"intro-1\">Intro</h2>"), "{}", rendered.html);
+        assert!(
+            rendered.html.contains("<h2 id=\"intro-1\">Intro</h2>"),
+            "{}",
+            rendered.html
+        );
     }
 
     #[test]
@@ -233,7 +305,10 @@ mod tests {
         // The formula starts on line 3; the unknown command is on line 6.
         let (_, problems) = render_str("fine $x$\n\n$$\n\\begin{aligned}\na &= 1 \\\\\nb &= \\fract{1}{2}\n\\end{aligned}\n$$\n");
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].message, "LaTeX error: unknown primitive command found in `b &= \\fract{1}{2} \\end{`");
+        assert_eq!(
+            problems[0].message,
+            "LaTeX error: unknown primitive command found in `b &= \\fract{1}{2} \\end{`"
+        );
         assert_eq!(problems[0].line, 6, "{}", problems[0]);
     }
 
@@ -243,7 +318,11 @@ mod tests {
         let (_, problems) = render_str("Text.\n\n$$\n\\frac{1}{\n$$\n\nA price of \\$5 is fine.\n");
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert_eq!(problems[0].line, 3);
-        assert!(problems[0].message.contains("braces are balanced"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("braces are balanced"),
+            "{}",
+            problems[0].message
+        );
         assert_eq!(problems[1].line, 5);
     }
 
@@ -251,8 +330,15 @@ mod tests {
     fn inline_only_for_one_paragraph() {
         let mut problems = Vec::new();
         let mut ids = IdSet::default();
-        let mut ctx = Context { file: Path::new("t.md"), problems: &mut problems, ids: &mut ids };
-        assert_eq!(render_inline("Just *one*.\n", 1, None, &mut ctx), ("Just <em>one</em>.".to_owned(), true));
+        let mut ctx = Context {
+            file: Path::new("t.md"),
+            problems: &mut problems,
+            ids: &mut ids,
+        };
+        assert_eq!(
+            render_inline("Just *one*.\n", 1, None, &mut ctx),
+            ("Just <em>one</em>.".to_owned(), true)
+        );
         assert!(!render_inline("One.\n\nTwo.\n", 1, None, &mut ctx).1);
     }
 }

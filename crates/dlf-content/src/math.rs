@@ -41,7 +41,12 @@ impl LatexError {
     fn from_parser(error: &pulldown_latex::ParserError) -> LatexError {
         let text = error.to_string();
         let mut lines = text.lines();
-        let message = lines.next().unwrap_or("").trim_start_matches("parsing error: ").trim().to_owned();
+        let message = lines
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("parsing error: ")
+            .trim()
+            .to_owned();
         // The parser quotes about a dozen characters either side of the error in a box: lines starting with
         // "│", an ellipsis where it cut the source, then a line of carets.
         let quoted: Vec<&str> = lines
@@ -60,7 +65,11 @@ impl LatexError {
 pub fn render(latex: &str, mode: MathMode) -> (String, Vec<LatexError>) {
     let storage = Storage::new();
     let events: Vec<_> = Parser::new(latex, &storage).collect();
-    let errors: Vec<LatexError> = events.iter().filter_map(|e| e.as_ref().err()).map(LatexError::from_parser).collect();
+    let errors: Vec<LatexError> = events
+        .iter()
+        .filter_map(|e| e.as_ref().err())
+        .map(LatexError::from_parser)
+        .collect();
     let annotation = escape(latex.trim());
     let config = RenderConfig {
         display_mode: match mode {
@@ -78,7 +87,11 @@ pub fn render(latex: &str, mode: MathMode) -> (String, Vec<LatexError>) {
     let mut mathml = escape_stray_text(&raw);
     if mode == MathMode::Display {
         mathml = mathml
-            .replacen("<math display=\"block\"", "<math display=\"block\" displaystyle=\"true\"", 1)
+            .replacen(
+                "<math display=\"block\"",
+                "<math display=\"block\" displaystyle=\"true\"",
+                1,
+            )
             .replace("<mtable", "<mtable displaystyle=\"true\"");
     }
     (mathml, errors)
@@ -113,7 +126,10 @@ fn escape_stray_text(markup: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => {
                 let rest = &markup[i + 1..];
-                let name_len = rest.bytes().take_while(|b| b.is_ascii_alphanumeric() || *b == b'#').count();
+                let name_len = rest
+                    .bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || *b == b'#')
+                    .count();
                 if name_len > 0 && rest.as_bytes().get(name_len) == Some(&b';') {
                     out.push('&');
                 } else {
@@ -226,10 +242,19 @@ mod tests {
 
     #[test]
     fn display_aligned_rows_keep_display_style() {
-        let (mathml, errors) = render(r"\begin{aligned} a &= \frac{1}{2} \end{aligned}", MathMode::Display);
+        let (mathml, errors) = render(
+            r"\begin{aligned} a &= \frac{1}{2} \end{aligned}",
+            MathMode::Display,
+        );
         assert!(errors.is_empty(), "{errors:?}");
-        assert!(mathml.starts_with("<math display=\"block\" displaystyle=\"true\">"), "{mathml}");
-        assert!(mathml.contains("<mtable displaystyle=\"true\" class=\"menv-alignlike menv-align\">"), "{mathml}");
+        assert!(
+            mathml.starts_with("<math display=\"block\" displaystyle=\"true\">"),
+            "{mathml}"
+        );
+        assert!(
+            mathml.contains("<mtable displaystyle=\"true\" class=\"menv-alignlike menv-align\">"),
+            "{mathml}"
+        );
         assert!(mathml.contains("<mfrac>"), "{mathml}");
     }
 
@@ -245,7 +270,10 @@ mod tests {
         let (mathml, errors) = render("a<b", MathMode::Inline);
         assert!(errors.is_empty(), "{errors:?}");
         assert!(mathml.contains("<mo>&lt;</mo>"), "{mathml}");
-        assert!(mathml.contains("<annotation encoding=\"application/x-tex\">a&lt;b</annotation>"), "{mathml}");
+        assert!(
+            mathml.contains("<annotation encoding=\"application/x-tex\">a&lt;b</annotation>"),
+            "{mathml}"
+        );
     }
 
     #[test]

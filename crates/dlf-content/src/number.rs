@@ -27,9 +27,17 @@ pub fn format_number(x: f64, digits: usize, sci: bool) -> String {
         return "NaN".to_owned();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "∞".to_owned() } else { "\u{2212}∞".to_owned() };
+        return if x > 0.0 {
+            "∞".to_owned()
+        } else {
+            "\u{2212}∞".to_owned()
+        };
     }
-    let text = if sci { scientific(x, digits) } else { fixed(x, digits) };
+    let text = if sci {
+        scientific(x, digits)
+    } else {
+        fixed(x, digits)
+    };
     match text.strip_prefix('-') {
         // Rounding can produce "-0.00"; a zero has no sign.
         Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_owned(),
@@ -66,7 +74,11 @@ fn scientific(x: f64, digits: usize) -> String {
     if exponent == 0 {
         return mantissa.to_owned();
     }
-    let power = if exponent < 0 { format!("\u{2212}{}", -exponent) } else { exponent.to_string() };
+    let power = if exponent < 0 {
+        format!("\u{2212}{}", -exponent)
+    } else {
+        exponent.to_string()
+    };
     format!("{mantissa}×10<sup>{power}</sup>")
 }
 
@@ -78,7 +90,11 @@ pub(crate) struct NumProblem {
 }
 
 /// Replaces every `{{num ...}}` in `text` outside the `protected` byte ranges (code and maths).
-pub(crate) fn expand(text: &str, protected: &[Range<usize>], problems: &mut Vec<NumProblem>) -> String {
+pub(crate) fn expand(
+    text: &str,
+    protected: &[Range<usize>],
+    problems: &mut Vec<NumProblem>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     let mut search = 0;
@@ -90,7 +106,10 @@ pub(crate) fn expand(text: &str, protected: &[Range<usize>], problems: &mut Vec<
         }
         let line_end = text[start..].find('\n').map_or(text.len(), |n| start + n);
         let Some(close) = text[start..line_end].find("}}") else {
-            problems.push(NumProblem { offset: start, message: "`{{` is not closed by `}}` on the same line".to_owned() });
+            problems.push(NumProblem {
+                offset: start,
+                message: "`{{` is not closed by `}}` on the same line".to_owned(),
+            });
             continue;
         };
         let end = start + close + 2;
@@ -110,7 +129,10 @@ pub(crate) fn expand(text: &str, protected: &[Range<usize>], problems: &mut Vec<
                 out.push_str(&formatted);
                 copied = end;
             }
-            Err(message) => problems.push(NumProblem { offset: start, message }),
+            Err(message) => problems.push(NumProblem {
+                offset: start,
+                message,
+            }),
         }
         search = end;
     }
@@ -140,16 +162,23 @@ fn evaluate_num(attr_text: &str) -> Result<String, String> {
                 sci = match attr.value.as_str() {
                     "true" => true,
                     "false" => false,
-                    other => return Err(format!("in `{{{{num}}}}`: sci must be `true` or `false`, not `{other}`")),
+                    other => {
+                        return Err(format!(
+                            "in `{{{{num}}}}`: sci must be `true` or `false`, not `{other}`"
+                        ))
+                    }
                 };
             }
             _ => args.push((attr.key.as_str(), attr.value.as_str())),
         }
     }
     let quantity = quantity.ok_or("`{{num}}` needs `q=\"quantity.name\"`")?;
-    let value = dlf_engine::quantities::evaluate(quantity, &args).map_err(|e| format!("quantity `{quantity}`: {e}"))?;
+    let value = dlf_engine::quantities::evaluate(quantity, &args)
+        .map_err(|e| format!("quantity `{quantity}`: {e}"))?;
     if !value.is_finite() {
-        return Err(format!("quantity `{quantity}` evaluated to {value}, which cannot be shown as a number"));
+        return Err(format!(
+            "quantity `{quantity}` evaluated to {value}, which cannot be shown as a number"
+        ));
     }
     Ok(format_number(value, digits, sci))
 }
@@ -172,7 +201,10 @@ mod tests {
 
     #[test]
     fn scientific_notation() {
-        assert_eq!(format_number(0.000123456, 3, true), "1.23×10<sup>\u{2212}4</sup>");
+        assert_eq!(
+            format_number(0.000123456, 3, true),
+            "1.23×10<sup>\u{2212}4</sup>"
+        );
         assert_eq!(format_number(5.6e9, 2, true), "5.6×10<sup>9</sup>");
         assert_eq!(format_number(3.0, 2, true), "3.0");
     }
@@ -181,11 +213,15 @@ mod tests {
     fn protected_ranges_and_unknown_shortcodes() {
         let mut problems = Vec::new();
         let text = "a `{{num q=\"x\"}}` b {{nope}} c {{num";
-        let out = expand(text, &[2..17], &mut problems);
+        let code_span = 2..17;
+        let out = expand(text, std::slice::from_ref(&code_span), &mut problems);
         assert_eq!(out, text);
         let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(problems.len(), 2, "{messages:?}");
-        assert!(messages[0].contains("unknown inline shortcode `{{nope}}`"), "{messages:?}");
+        assert!(
+            messages[0].contains("unknown inline shortcode `{{nope}}`"),
+            "{messages:?}"
+        );
         assert!(messages[1].contains("not closed"), "{messages:?}");
     }
 }

@@ -21,13 +21,22 @@ pub struct Page {
 
 /// Renders every page of `site`: the track page first, then the written lessons in order.
 pub fn render_all(site: &Site) -> Vec<Page> {
-    let mut pages = vec![Page { url: "/".to_owned(), html: track_page(site) }];
+    let mut pages = vec![Page {
+        url: "/".to_owned(),
+        html: track_page(site),
+    }];
     for lesson in site.lessons() {
         let id = lesson.id();
         let number = site.track.position(id).map_or(0, |p| p + 1);
-        let stage_title = site.track.stage(&lesson.meta.stage).map_or(lesson.meta.stage.as_str(), |s| s.title.as_str());
+        let stage_title = site
+            .track
+            .stage(&lesson.meta.stage)
+            .map_or(lesson.meta.stage.as_str(), |s| s.title.as_str());
         let link = |entry: &crate::track::TrackEntry| {
-            site.lesson(&entry.id).map(|l| LessonLink { id: l.id(), title: &l.meta.title })
+            site.lesson(&entry.id).map(|l| LessonLink {
+                id: l.id(),
+                title: &l.meta.title,
+            })
         };
         let next_entry = site.next(id);
         let view = LessonView {
@@ -41,13 +50,22 @@ pub fn render_all(site: &Site) -> Vec<Page> {
                 .headings
                 .iter()
                 .filter(|h| (2..=3).contains(&h.level))
-                .map(|h| TocEntry { level: h.level, anchor: &h.id, text: &h.text })
+                .map(|h| TocEntry {
+                    level: h.level,
+                    anchor: &h.id,
+                    text: &h.text,
+                })
                 .collect(),
             prev: site.previous(id).and_then(link),
             next: next_entry.and_then(link),
-            next_unwritten: next_entry.filter(|e| site.lesson(&e.id).is_none()).map(|e| e.title.as_str()),
+            next_unwritten: next_entry
+                .filter(|e| site.lesson(&e.id).is_none())
+                .map(|e| e.title.as_str()),
         };
-        pages.push(Page { url: format!("/lessons/{id}/"), html: theme::lesson_page(&view) });
+        pages.push(Page {
+            url: format!("/lessons/{id}/"),
+            html: theme::lesson_page(&view),
+        });
     }
     pages
 }
@@ -74,6 +92,9 @@ fn track_page(site: &Site) -> String {
                 .collect(),
         })
         .collect();
-    let (intro, body) = site.track_html.split_once(STAGES_MARKER).unwrap_or((site.track_html.as_str(), ""));
+    let (intro, body) = site
+        .track_html
+        .split_once(STAGES_MARKER)
+        .unwrap_or((site.track_html.as_str(), ""));
     theme::track_page(&stages, intro, body)
 }

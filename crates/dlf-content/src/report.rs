@@ -96,7 +96,10 @@ impl CheckReport {
                 widgets: lesson
                     .widgets
                     .iter()
-                    .map(|w| WidgetReport { id: w.instance.clone(), widget: w.widget.clone() })
+                    .map(|w| WidgetReport {
+                        id: w.instance.clone(),
+                        widget: w.widget.clone(),
+                    })
                     .collect(),
                 prompts: lesson.prompts.iter().map(|p| p.id.clone()).collect(),
                 claims: lesson
@@ -115,7 +118,11 @@ impl CheckReport {
                     .collect(),
             })
             .collect();
-        CheckReport { ok: diagnostics.is_empty(), lessons, diagnostics: diagnostics.0.clone() }
+        CheckReport {
+            ok: diagnostics.is_empty(),
+            lessons,
+            diagnostics: diagnostics.0.clone(),
+        }
     }
 
     /// The report as `dlf check` prints it: one line per problem, one line per lesson, a verdict.
@@ -137,9 +144,17 @@ impl CheckReport {
             );
         }
         if self.ok {
-            let _ = writeln!(out, "ok: {} lesson(s) checked, no problems", self.lessons.len());
+            let _ = writeln!(
+                out,
+                "ok: {} lesson(s) checked, no problems",
+                self.lessons.len()
+            );
         } else {
-            let noun = if self.diagnostics.len() == 1 { "problem" } else { "problems" };
+            let noun = if self.diagnostics.len() == 1 {
+                "problem"
+            } else {
+                "problems"
+            };
             let _ = writeln!(out, "failed: {} {noun}", self.diagnostics.len());
         }
         out

@@ -70,14 +70,21 @@ impl Site {
                     .collect();
                 paths.sort();
                 for path in paths {
-                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     files.push(SourceFile {
                         relative: format!("lessons/{name}"),
                         text: fs::read_to_string(&path).map_err(|e| e.to_string()),
                     });
                 }
             }
-            Err(error) => read_errors.push(Diagnostic::new(&lessons_dir, 1, format!("cannot read the lessons folder: {error}"))),
+            Err(error) => read_errors.push(Diagnostic::new(
+                &lessons_dir,
+                1,
+                format!("cannot read the lessons folder: {error}"),
+            )),
         }
         let (site, mut problems) = Site::from_sources(content_dir, files);
         read_errors.append(&mut problems.0);
@@ -105,12 +112,20 @@ impl Site {
                 .find(|(path, _)| *path == relative)
                 .map(|(_, text)| (*text).to_owned())
                 .ok_or_else(|| "not found in the embedded course".to_owned());
-            files.push(SourceFile { relative: relative.to_owned(), text });
+            files.push(SourceFile {
+                relative: relative.to_owned(),
+                text,
+            });
         }
         for (path, text) in embedded::FILES {
-            let is_lesson = path.strip_prefix("lessons/").is_some_and(|name| !name.contains('/') && name.ends_with(".md"));
+            let is_lesson = path
+                .strip_prefix("lessons/")
+                .is_some_and(|name| !name.contains('/') && name.ends_with(".md"));
             if is_lesson {
-                files.push(SourceFile { relative: (*path).to_owned(), text: Ok((*text).to_owned()) });
+                files.push(SourceFile {
+                    relative: (*path).to_owned(),
+                    text: Ok((*text).to_owned()),
+                });
             }
         }
         Site::from_sources(Path::new("content"), files)
@@ -118,7 +133,10 @@ impl Site {
 
     fn from_sources(content_dir: &Path, files: Vec<SourceFile>) -> (Site, Diagnostics) {
         let mut problems = Vec::new();
-        let mut track = Track { stages: Vec::new(), lessons: Vec::new() };
+        let mut track = Track {
+            stages: Vec::new(),
+            lessons: Vec::new(),
+        };
         let mut track_html = String::new();
         let mut track_headings = Vec::new();
         let mut lessons = Vec::new();
@@ -129,7 +147,11 @@ impl Site {
             let text = match file.text {
                 Ok(text) => text.replace("\r\n", "\n"),
                 Err(error) => {
-                    problems.push(Diagnostic::new(&path, 1, format!("cannot read {}: {error}", file.relative)));
+                    problems.push(Diagnostic::new(
+                        &path,
+                        1,
+                        format!("cannot read {}: {error}", file.relative),
+                    ));
                     continue;
                 }
             };
@@ -140,7 +162,11 @@ impl Site {
                 },
                 "track.md" => {
                     let mut ids = IdSet::default();
-                    let mut ctx = Context { file: &path, problems: &mut problems, ids: &mut ids };
+                    let mut ctx = Context {
+                        file: &path,
+                        problems: &mut problems,
+                        ids: &mut ids,
+                    };
                     let rendered = markdown::render(&text, 1, None, &mut ctx);
                     track_html = rendered.html;
                     track_headings = rendered.headings;
@@ -163,7 +189,15 @@ impl Site {
         }
         // Lessons are kept in track order; a lesson missing from the track (already reported) goes last.
         lessons.sort_by_key(|l| track.position(l.id()).unwrap_or(usize::MAX));
-        (Site { track, track_html, track_headings, lessons }, Diagnostics(problems))
+        (
+            Site {
+                track,
+                track_html,
+                track_headings,
+                lessons,
+            },
+            Diagnostics(problems),
+        )
     }
 
     /// The written lessons, in track order.
@@ -178,7 +212,10 @@ impl Site {
 
     /// Every lesson of the track in order, with its written lesson when there is one.
     pub fn entries(&self) -> impl Iterator<Item = (&TrackEntry, Option<&Lesson>)> + '_ {
-        self.track.lessons.iter().map(|entry| (entry, self.lesson(&entry.id)))
+        self.track
+            .lessons
+            .iter()
+            .map(|entry| (entry, self.lesson(&entry.id)))
     }
 
     /// The lesson before `id` in the track (written or not).
@@ -203,7 +240,10 @@ fn check_against_track(lesson: &Lesson, track: &Track, problems: &mut Vec<Diagno
         problems.push(Diagnostic::new(
             file,
             meta.lines.id.max(1),
-            format!("lesson `{}` is not in track.toml: add it there, in its place in the order", meta.id),
+            format!(
+                "lesson `{}` is not in track.toml: add it there, in its place in the order",
+                meta.id
+            ),
         ));
         return;
     };
@@ -212,19 +252,33 @@ fn check_against_track(lesson: &Lesson, track: &Track, problems: &mut Vec<Diagno
         problems.push(Diagnostic::new(
             file,
             meta.lines.title,
-            format!("title `{}` differs from the track's title `{}`", meta.title, entry.title),
+            format!(
+                "title `{}` differs from the track's title `{}`",
+                meta.title, entry.title
+            ),
         ));
     }
     if track.stage(&meta.stage).is_none() {
-        problems.push(Diagnostic::new(file, meta.lines.stage, format!("unknown stage `{}`", meta.stage)));
+        problems.push(Diagnostic::new(
+            file,
+            meta.lines.stage,
+            format!("unknown stage `{}`", meta.stage),
+        ));
     } else if meta.stage != entry.stage {
         problems.push(Diagnostic::new(
             file,
             meta.lines.stage,
-            format!("stage `{}` differs from the track, which puts `{}` in stage `{}`", meta.stage, meta.id, entry.stage),
+            format!(
+                "stage `{}` differs from the track, which puts `{}` in stage `{}`",
+                meta.stage, meta.id, entry.stage
+            ),
         ));
     }
-    let expected: Vec<String> = position.checked_sub(1).map(|p| track.lessons[p].id.clone()).into_iter().collect();
+    let expected: Vec<String> = position
+        .checked_sub(1)
+        .map(|p| track.lessons[p].id.clone())
+        .into_iter()
+        .collect();
     if meta.prerequisites != expected {
         let want = match expected.first() {
             Some(previous) => format!("[\"{previous}\"] (the previous lesson in the track)"),

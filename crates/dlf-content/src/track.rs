@@ -90,8 +90,14 @@ impl Track {
     /// previous lesson's stage or a later one) and every stage has at least one lesson.
     pub fn parse(file: &Path, source: &str) -> Result<Track, Vec<Diagnostic>> {
         let raw: RawTrack = toml::from_str(source).map_err(|error| {
-            let line = error.span().map_or(1, |span| line_at(source, span.start, 1));
-            vec![Diagnostic::new(file, line, format!("invalid track.toml: {}", error.message()))]
+            let line = error
+                .span()
+                .map_or(1, |span| line_at(source, span.start, 1));
+            vec![Diagnostic::new(
+                file,
+                line,
+                format!("invalid track.toml: {}", error.message()),
+            )]
         })?;
         let mut problems = Vec::new();
         let line_of = |spanned_start: usize| line_at(source, spanned_start, 1);
@@ -109,15 +115,27 @@ impl Track {
                 ));
             }
             if !stage_ids.insert(id.clone()) {
-                problems.push(Diagnostic::new(file, line, format!("duplicate stage id `{id}`")));
+                problems.push(Diagnostic::new(
+                    file,
+                    line,
+                    format!("duplicate stage id `{id}`"),
+                ));
                 continue;
             }
             for (field, value) in [("title", &stage.title), ("outcome", &stage.outcome)] {
                 if value.trim().is_empty() {
-                    problems.push(Diagnostic::new(file, line, format!("stage `{id}` has an empty {field}")));
+                    problems.push(Diagnostic::new(
+                        file,
+                        line,
+                        format!("stage `{id}` has an empty {field}"),
+                    ));
                 }
             }
-            stages.push(Stage { id, title: stage.title, outcome: stage.outcome });
+            stages.push(Stage {
+                id,
+                title: stage.title,
+                outcome: stage.outcome,
+            });
         }
         if stages.is_empty() {
             problems.push(Diagnostic::new(file, 1, "track.toml lists no [[stage]]"));
@@ -144,10 +162,18 @@ impl Track {
                 ));
             }
             if !lesson_ids.insert(id.clone()) {
-                problems.push(Diagnostic::new(file, line, format!("duplicate lesson id `{id}`")));
+                problems.push(Diagnostic::new(
+                    file,
+                    line,
+                    format!("duplicate lesson id `{id}`"),
+                ));
             }
             if lesson.title.trim().is_empty() {
-                problems.push(Diagnostic::new(file, line, format!("lesson `{id}` has an empty title")));
+                problems.push(Diagnostic::new(
+                    file,
+                    line,
+                    format!("lesson `{id}` has an empty title"),
+                ));
             }
             match stages.iter().position(|s| s.id == stage) {
                 None => problems.push(Diagnostic::new(
@@ -170,11 +196,20 @@ impl Track {
                     stage_used[stage_index] = true;
                 }
             }
-            lessons.push(TrackEntry { id, title: lesson.title, stage, line });
+            lessons.push(TrackEntry {
+                id,
+                title: lesson.title,
+                stage,
+                line,
+            });
         }
         for (stage, used) in stages.iter().zip(&stage_used) {
             if !used {
-                problems.push(Diagnostic::new(file, 1, format!("stage `{}` has no lessons", stage.id)));
+                problems.push(Diagnostic::new(
+                    file,
+                    1,
+                    format!("stage `{}` has no lessons", stage.id),
+                ));
             }
         }
 
@@ -201,8 +236,13 @@ impl Track {
     }
 
     /// The lessons of stage `stage_id`, in track order.
-    pub fn lessons_in<'a>(&'a self, stage_id: &'a str) -> impl Iterator<Item = &'a TrackEntry> + 'a {
-        self.lessons.iter().filter(move |entry| entry.stage == stage_id)
+    pub fn lessons_in<'a>(
+        &'a self,
+        stage_id: &'a str,
+    ) -> impl Iterator<Item = &'a TrackEntry> + 'a {
+        self.lessons
+            .iter()
+            .filter(move |entry| entry.stage == stage_id)
     }
 }
 
@@ -212,7 +252,8 @@ pub(crate) fn is_slug(s: &str) -> bool {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -225,7 +266,11 @@ mod tests {
         let problems = Track::parse(Path::new("track.toml"), source).unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].line, 7);
-        assert!(problems[0].message.contains("`01-slug`"), "{}", problems[0].message);
+        assert!(
+            problems[0].message.contains("`01-slug`"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]

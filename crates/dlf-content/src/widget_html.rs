@@ -12,7 +12,12 @@ use dlf_widgets::{Figure, ParamKind, Params, Value, Widget};
 use crate::html::escape;
 
 /// Renders the figure element for widget `widget` as instance `instance` with validated `params`.
-pub(crate) fn render(widget: &dyn Widget, instance: &str, caption: &str, params: &Params) -> String {
+pub(crate) fn render(
+    widget: &dyn Widget,
+    instance: &str,
+    caption: &str,
+    params: &Params,
+) -> String {
     let spec = widget.spec();
     let figure: Figure = widget.render(params);
     let instance = escape(instance);
@@ -23,13 +28,20 @@ pub(crate) fn render(widget: &dyn Widget, instance: &str, caption: &str, params:
         r#"<figure class="widget" id="w-{instance}" data-widget="{id}" data-instance="{instance}">"#,
         id = escape(spec.id)
     );
-    let _ = writeln!(html, r#"  <figcaption class="widget-title">{} — {}</figcaption>"#, escape(spec.title), escape(caption));
+    let _ = writeln!(
+        html,
+        r#"  <figcaption class="widget-title">{} — {}</figcaption>"#,
+        escape(spec.title),
+        escape(caption)
+    );
     html.push_str("  <form class=\"widget-controls\">\n");
     for param in spec.params {
         let control_id = format!("w-{instance}-{}", escape(param.name));
         let name = escape(param.name);
         let label = escape(param.label);
-        let value = params.get(param.name).unwrap_or_else(|| param.kind.default_value());
+        let value = params
+            .get(param.name)
+            .unwrap_or_else(|| param.kind.default_value());
         match &param.kind {
             ParamKind::Range { min, max, step, .. } => {
                 let shown = escape(&value.to_query_value());
@@ -50,13 +62,26 @@ pub(crate) fn render(widget: &dyn Widget, instance: &str, caption: &str, params:
                     r#"    <div class="control"><label for="{control_id}">{label}</label><select id="{control_id}" name="{name}">"#
                 );
                 for (option_value, option_label) in options.iter() {
-                    let selected = if *option_value == chosen { " selected" } else { "" };
-                    let _ = write!(html, r#"<option value="{}"{selected}>{}</option>"#, escape(option_value), escape(option_label));
+                    let selected = if *option_value == chosen {
+                        " selected"
+                    } else {
+                        ""
+                    };
+                    let _ = write!(
+                        html,
+                        r#"<option value="{}"{selected}>{}</option>"#,
+                        escape(option_value),
+                        escape(option_label)
+                    );
                 }
                 html.push_str("</select></div>\n");
             }
             ParamKind::Toggle { .. } => {
-                let checked = if value == Value::Flag(true) { " checked" } else { "" };
+                let checked = if value == Value::Flag(true) {
+                    " checked"
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     html,
                     r#"    <div class="control"><input type="checkbox" id="{control_id}" name="{name}"{checked}><label for="{control_id}">{label}</label></div>"#
@@ -68,10 +93,19 @@ pub(crate) fn render(widget: &dyn Widget, instance: &str, caption: &str, params:
     let _ = writeln!(html, r#"  <div class="widget-figure">{}</div>"#, figure.svg);
     html.push_str(r#"  <dl class="widget-numbers">"#);
     for (label, value) in &figure.numbers {
-        let _ = write!(html, "<div><dt>{}</dt><dd>{}</dd></div>", escape(label), escape(value));
+        let _ = write!(
+            html,
+            "<div><dt>{}</dt><dd>{}</dd></div>",
+            escape(label),
+            escape(value)
+        );
     }
     html.push_str("</dl>\n");
-    let _ = writeln!(html, r#"  <p class="widget-description" aria-live="polite">{}</p>"#, escape(&figure.description));
+    let _ = writeln!(
+        html,
+        r#"  <p class="widget-description" aria-live="polite">{}</p>"#,
+        escape(&figure.description)
+    );
     html.push_str("</figure>");
     html
 }

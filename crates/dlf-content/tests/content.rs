@@ -21,18 +21,44 @@ fn body_problems(relative: &str) -> Vec<(usize, Option<String>, String)> {
     let text = fs::read_to_string(&path).expect("fixture exists");
     let (_, problems) = render_body(&path, &text, 1);
     for problem in &problems {
-        assert_eq!(problem.file, path, "every diagnostic names the file it is about");
+        assert_eq!(
+            problem.file, path,
+            "every diagnostic names the file it is about"
+        );
     }
-    problems.into_iter().map(|d| (d.line, d.directive, d.message)).collect()
+    problems
+        .into_iter()
+        .map(|d| (d.line, d.directive, d.message))
+        .collect()
 }
 
 /// Asserts that `actual` is exactly the `expected` list of (line, directive, message fragment), in order.
-fn assert_problems(actual: &[(usize, Option<String>, String)], expected: &[(usize, Option<&str>, &str)]) {
-    let show = || actual.iter().map(|(l, d, m)| format!("  {l}: [{}] {m}", d.as_deref().unwrap_or("-"))).collect::<Vec<_>>().join("\n");
+fn assert_problems(
+    actual: &[(usize, Option<String>, String)],
+    expected: &[(usize, Option<&str>, &str)],
+) {
+    let show = || {
+        actual
+            .iter()
+            .map(|(l, d, m)| format!("  {l}: [{}] {m}", d.as_deref().unwrap_or("-")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     assert_eq!(actual.len(), expected.len(), "got:\n{}", show());
-    for ((line, directive, message), (want_line, want_directive, fragment)) in actual.iter().zip(expected) {
-        assert_eq!((line, directive.as_deref()), (want_line, *want_directive), "for `{fragment}`; got:\n{}", show());
-        assert!(message.contains(fragment), "message `{message}` lacks `{fragment}`; got:\n{}", show());
+    for ((line, directive, message), (want_line, want_directive, fragment)) in
+        actual.iter().zip(expected)
+    {
+        assert_eq!(
+            (line, directive.as_deref()),
+            (want_line, *want_directive),
+            "for `{fragment}`; got:\n{}",
+            show()
+        );
+        assert!(
+            message.contains(fragment),
+            "message `{message}` lacks `{fragment}`; got:\n{}",
+            show()
+        );
     }
 }
 
@@ -44,9 +70,15 @@ fn diagnostic_display_is_file_line_directive_message() {
         Some("prompt why-transpose"),
         "missing section `::weak`",
     );
-    assert_eq!(diagnostic.to_string(), "content/lessons/01-backprop.md:42: [prompt why-transpose] missing section `::weak`");
+    assert_eq!(
+        diagnostic.to_string(),
+        "content/lessons/01-backprop.md:42: [prompt why-transpose] missing section `::weak`"
+    );
     let plain = Diagnostic::new(Path::new("content/track.toml"), 3, "duplicate stage id `a`");
-    assert_eq!(plain.to_string(), "content/track.toml:3: duplicate stage id `a`");
+    assert_eq!(
+        plain.to_string(),
+        "content/track.toml:3: duplicate stage id `a`"
+    );
 }
 
 #[test]
@@ -75,14 +107,38 @@ fn section_and_value_problems_name_their_directive() {
     assert_problems(
         &body_problems("grammar/sections.md"),
         &[
-            (1, Some("prompt why-transpose"), "bad value `hard` for key `level`: must be one of `core`, `stretch`"),
+            (
+                1,
+                Some("prompt why-transpose"),
+                "bad value `hard` for key `level`: must be one of `core`, `stretch`",
+            ),
             (1, Some("prompt why-transpose"), "missing section `::weak`"),
             (8, Some("prompt why-transpose"), "unknown section `::hint`"),
-            (11, Some("prompt why-transpose"), "`::followups` must be a Markdown list"),
-            (14, Some("derive d"), "bad value `0` for key `seconds`: must be a whole number of at least 1"),
-            (15, Some("derive d"), "text before the first section of `:::derive`"),
-            (18, Some("derive d"), "duplicate section `::prompt` (first on line 16)"),
-            (24, Some("derive d"), "duplicate id `d`: `:::derive` on line 14 already uses it"),
+            (
+                11,
+                Some("prompt why-transpose"),
+                "`::followups` must be a Markdown list",
+            ),
+            (
+                14,
+                Some("derive d"),
+                "bad value `0` for key `seconds`: must be a whole number of at least 1",
+            ),
+            (
+                15,
+                Some("derive d"),
+                "text before the first section of `:::derive`",
+            ),
+            (
+                18,
+                Some("derive d"),
+                "duplicate section `::prompt` (first on line 16)",
+            ),
+            (
+                24,
+                Some("derive d"),
+                "duplicate id `d`: `:::derive` on line 14 already uses it",
+            ),
             (31, Some("note"), "missing key `kind`"),
             (35, Some("sources"), "`:::sources` needs a body"),
         ],
@@ -113,8 +169,10 @@ fn lesson_level_problems_front_matter_and_counts() {
     let dir = fixture("site");
     let problems = Site::load(&dir).expect_err("the fixture course has problems");
     let lessons = dir.join("lessons");
-    let actual: Vec<(PathBuf, usize, String)> =
-        problems.iter().map(|d| (d.file.clone(), d.line, d.message.clone())).collect();
+    let actual: Vec<(PathBuf, usize, String)> = problems
+        .iter()
+        .map(|d| (d.file.clone(), d.line, d.message.clone()))
+        .collect();
     let expected: Vec<(PathBuf, usize, &str)> = vec![
         (lessons.join("02-second.md"), 3, "title `Second lesson` differs from the track's title `Second`"),
         (lessons.join("02-second.md"), 4, "stage `two` differs from the track, which puts `02-second` in stage `one`"),
@@ -132,10 +190,18 @@ fn lesson_level_problems_front_matter_and_counts() {
     let show = || problems.to_string();
     assert_eq!(actual.len(), expected.len(), "{}", show());
     for ((file, line, message), (want_file, want_line, fragment)) in actual.iter().zip(&expected) {
-        assert_eq!((file, *line), (want_file, *want_line), "for `{fragment}`:\n{}", show());
+        assert_eq!(
+            (file, *line),
+            (want_file, *want_line),
+            "for `{fragment}`:\n{}",
+            show()
+        );
         assert!(message.contains(fragment), "`{message}` lacks `{fragment}`");
     }
-    let failed_claim = problems.iter().find(|d| d.line == 10).expect("the failed claim");
+    let failed_claim = problems
+        .iter()
+        .find(|d| d.line == 10)
+        .expect("the failed claim");
     assert_eq!(failed_claim.directive.as_deref(), Some("claim wrong"));
 }
 
@@ -144,35 +210,59 @@ fn front_matter_problems() {
     let path = fixture("lessons/05-broken-front-matter.md");
     let text = fs::read_to_string(&path).expect("fixture");
     let (lesson, problems) = Lesson::parse(&path, &text);
-    assert!(lesson.is_none(), "a front matter that does not parse gives no lesson");
+    assert!(
+        lesson.is_none(),
+        "a front matter that does not parse gives no lesson"
+    );
     let first = &problems[0];
-    assert_eq!((first.line, first.message.contains("invalid front matter")), (4, true), "{first}");
+    assert_eq!(
+        (first.line, first.message.contains("invalid front matter")),
+        (4, true),
+        "{first}"
+    );
 
     let path = fixture("lessons/06-no-front-matter.md");
     let (_, problems) = Lesson::parse(&path, &fs::read_to_string(&path).expect("fixture"));
     assert_eq!(problems[0].line, 1);
-    assert!(problems[0].message.contains("must start with a `+++` line"), "{}", problems[0]);
+    assert!(
+        problems[0].message.contains("must start with a `+++` line"),
+        "{}",
+        problems[0]
+    );
 
     let path = fixture("lessons/08-wrong-id.md");
     let (lesson, problems) = Lesson::parse(&path, &fs::read_to_string(&path).expect("fixture"));
     assert!(lesson.is_some());
     assert_eq!(problems[0].line, 2);
-    assert_eq!(problems[0].message, "front matter id `08-right-id` must equal the file name `08-wrong-id`");
+    assert_eq!(
+        problems[0].message,
+        "front matter id `08-right-id` must equal the file name `08-wrong-id`"
+    );
 }
 
 #[test]
 fn track_problems() {
     let path = fixture("track/track.toml");
     let text = fs::read_to_string(&path).expect("fixture");
-    let problems = dlf_content::Track::parse(&path, &text).expect_err("the fixture track is invalid");
-    let actual: Vec<(usize, &str)> = problems.iter().map(|d| (d.line, d.message.as_str())).collect();
+    let problems =
+        dlf_content::Track::parse(&path, &text).expect_err("the fixture track is invalid");
+    let actual: Vec<(usize, &str)> = problems
+        .iter()
+        .map(|d| (d.line, d.message.as_str()))
+        .collect();
     assert_eq!(
         actual,
         [
             (7, "duplicate stage id `a`"),
             (19, "lesson `01-b` names unknown stage `zzz`"),
-            (22, "lesson id `03-c` must be `02-slug`: its number is its place in the track"),
-            (29, "lesson `03-d` goes back to stage `a` after stage `b`: stages are visited in order"),
+            (
+                22,
+                "lesson id `03-c` must be `02-slug`: its number is its place in the track"
+            ),
+            (
+                29,
+                "lesson `03-d` goes back to stage `a` after stage `b`: stages are visited in order"
+            ),
         ],
         "{problems:?}"
     );
@@ -186,26 +276,54 @@ fn a_valid_course_loads_renders_and_reports() {
     assert_eq!(lesson.prompts.len(), 6);
     assert_eq!(lesson.derives[0].steps.len(), 2);
     assert_eq!(lesson.widgets[0].widget, "backprop-walk");
-    let measured: Vec<(&str, f64, bool)> = lesson.claims.iter().map(|c| (c.id.as_str(), c.measured, c.passed)).collect();
+    let measured: Vec<(&str, f64, bool)> = lesson
+        .claims
+        .iter()
+        .map(|c| (c.id.as_str(), c.measured, c.passed))
+        .collect();
     // Parameter counts D·H + H + H·C + C: 2·3+3+3·2+2 = 17 and 784·256+256+256·10+10 = 203530.
-    assert_eq!(measured, [("small", 17.0, true), ("mnist", 203_530.0, true), ("bound", 17.0, true)]);
+    assert_eq!(
+        measured,
+        [
+            ("small", 17.0, true),
+            ("mnist", 203_530.0, true),
+            ("bound", 17.0, true)
+        ]
+    );
     let toc: Vec<&str> = lesson.headings.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(toc, ["counting-parameters", "sources"]);
-    assert!(lesson.body_html.contains("network below has\n17 of them"), "{{num}} is expanded in prose");
-    assert!(site.next("01-first").is_some_and(|e| e.id == "02-second"), "the next lesson is listed, unwritten");
+    assert!(
+        lesson.body_html.contains("network below has\n17 of them"),
+        "{{num}} is expanded in prose"
+    );
+    assert!(
+        site.next("01-first").is_some_and(|e| e.id == "02-second"),
+        "the next lesson is listed, unwritten"
+    );
 
     let pages = dlf_content::pages::render_all(&site);
     let urls: Vec<&str> = pages.iter().map(|p| p.url.as_str()).collect();
     assert_eq!(urls, ["/", "/lessons/01-first/"]);
-    assert!(pages[0].html.contains("Second"), "unwritten lessons are listed on the track page");
-    assert!(pages[1].html.contains(r#"id="claim-small" data-passed="true""#));
+    assert!(
+        pages[0].html.contains("Second"),
+        "unwritten lessons are listed on the track page"
+    );
+    assert!(pages[1]
+        .html
+        .contains(r#"id="claim-small" data-passed="true""#));
 
     let report = dlf_content::check(Some(&fixture("site-ok")));
     assert!(report.ok);
     let json = serde_json::to_value(&report).expect("the report serialises");
-    assert_eq!(json["lessons"][0]["claims"][1]["tol"], serde_json::json!({ "rel": 0.001 }));
+    assert_eq!(
+        json["lessons"][0]["claims"][1]["tol"],
+        serde_json::json!({ "rel": 0.001 })
+    );
     assert_eq!(json["lessons"][0]["claims"][2]["cmp"], "lt");
-    assert_eq!(json["lessons"][0]["widgets"][0], serde_json::json!({ "id": "walk", "widget": "backprop-walk" }));
+    assert_eq!(
+        json["lessons"][0]["widgets"][0],
+        serde_json::json!({ "id": "walk", "widget": "backprop-walk" })
+    );
 }
 
 #[test]
@@ -215,8 +333,15 @@ fn check_report_lists_lessons_even_when_the_course_fails() {
     let ids: Vec<&str> = report.lessons.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(ids, ["01-first", "02-second", "03-third", "07-stray"]);
     let third = &report.lessons[2];
-    assert_eq!((third.claims[0].passed, third.claims[0].measured), (false, 17.0));
-    assert!(report.to_text().ends_with("failed: 11 problems\n"), "{}", report.to_text());
+    assert_eq!(
+        (third.claims[0].passed, third.claims[0].measured),
+        (false, 17.0)
+    );
+    assert!(
+        report.to_text().ends_with("failed: 11 problems\n"),
+        "{}",
+        report.to_text()
+    );
 }
 
 /// Golden files of rendered bodies, in mdBook's shape: `tests/golden/<case>/input.md` is rendered and compared
@@ -225,7 +350,12 @@ fn check_report_lists_lessons_even_when_the_course_fails() {
 fn golden_bodies() {
     let bless = std::env::var_os("DLF_BLESS").is_some_and(|v| v == "1");
     let root = manifest_dir().join("tests/golden");
-    let mut cases: Vec<PathBuf> = fs::read_dir(&root).expect("tests/golden").flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<PathBuf> = fs::read_dir(&root)
+        .expect("tests/golden")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 6, "the golden cases are present");
     let mut mismatches = Vec::new();
@@ -238,20 +368,36 @@ fn golden_bodies() {
             fs::write(&expected_path, &body.html).expect("write expected.html");
             continue;
         }
-        let expected = fs::read_to_string(&expected_path)
-            .unwrap_or_else(|_| panic!("{} is missing: run DLF_BLESS=1 cargo test -p dlf-content", expected_path.display()));
+        let expected = fs::read_to_string(&expected_path).unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: run DLF_BLESS=1 cargo test -p dlf-content",
+                expected_path.display()
+            )
+        });
         if expected != body.html {
-            mismatches.push(format!("{}:\n--- expected\n{expected}\n--- actual\n{}", case.display(), body.html));
+            mismatches.push(format!(
+                "{}:\n--- expected\n{expected}\n--- actual\n{}",
+                case.display(),
+                body.html
+            ));
         }
     }
-    assert!(mismatches.is_empty(), "golden mismatches (re-bless with DLF_BLESS=1 if intended):\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "golden mismatches (re-bless with DLF_BLESS=1 if intended):\n{}",
+        mismatches.join("\n")
+    );
 }
 
 #[test]
 fn the_real_course_validates() {
     let content = concat!(env!("CARGO_MANIFEST_DIR"), "/../../content");
     let site = Site::load(Path::new(content)).unwrap_or_else(|problems| panic!("{problems}"));
-    assert_eq!(site.track.lessons.len(), 12, "the track lists twelve lessons");
+    assert_eq!(
+        site.track.lessons.len(),
+        12,
+        "the track lists twelve lessons"
+    );
     assert_eq!(site.track.stages.len(), 5, "in five stages");
     let first = site.lesson("01-backprop").expect("lesson 01 is written");
     assert!(first.claims.iter().all(|c| c.passed));
