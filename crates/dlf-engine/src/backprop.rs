@@ -316,8 +316,9 @@ struct Nodes {
 }
 
 /// Records the problem on a tape. `x_requires_grad` decides whether `X` is a parameter (so `dX` is
-/// computed) or a constant.
-fn build_graph(p: &TwoLayerProblem, x_requires_grad: bool) -> Result<(Graph, Nodes), ShapeError> {
+/// computed) or a constant; `trace_softmax` whether to record `P = softmax(Z2)` for the trace (cross-entropy
+/// computes its own softmax, so this node exists only for display and costs extra forward FLOPs).
+fn build_graph(p: &TwoLayerProblem, x_requires_grad: bool, trace_softmax: bool) -> Result<(Graph, Nodes), ShapeError> {
     p.validate()?;
     let mut g = Graph::new();
     let x = if x_requires_grad {
@@ -353,7 +354,8 @@ fn build_graph(p: &TwoLayerProblem, x_requires_grad: bool) -> Result<(Graph, Nod
     // never visits it.
     let out = match out {
         Some(o) => o,
-        None => g.softmax(z2),
+        None if trace_softmax => g.softmax(z2),
+        None => z2,
     };
     Ok((
         g,
@@ -377,7 +379,7 @@ fn build_graph(p: &TwoLayerProblem, x_requires_grad: bool) -> Result<(Graph, Nod
 /// # Errors
 /// [`ShapeError`] if the problem does not [validate](TwoLayerProblem::validate).
 pub fn forward_backward_autograd(p: &TwoLayerProblem) -> Result<TwoLayerTrace, ShapeError> {
-    let (mut g, n) = build_graph(p, true)?;
+    let (mut g, n) = build_graph(p, true, true)?;
     g.backward(n.loss)?;
     Ok(TwoLayerTrace {
         z1: g.value(n.z1).clone(),
@@ -397,12 +399,13 @@ pub fn forward_backward_autograd(p: &TwoLayerProblem) -> Result<TwoLayerTrace, S
 }
 
 /// The autograd tape of the problem after its backward pass, for FLOP accounting
-/// ([`Graph::flops`]); `x_requires_grad` chooses whether the backward computes `dX`.
+/// ([`Graph::flops`]); `x_requires_grad` chooses whether the backward computes `dX`. Only the operations
+/// the loss needs are recorded (no separate softmax for display).
 ///
 /// # Errors
 /// [`ShapeError`] if the problem does not [validate](TwoLayerProblem::validate).
 pub fn autograd_tape(p: &TwoLayerProblem, x_requires_grad: bool) -> Result<Graph, ShapeError> {
-    let (mut g, n) = build_graph(p, x_requires_grad)?;
+    let (mut g, n) = build_graph(p, x_requires_grad, false)?;
     g.backward(n.loss)?;
     Ok(g)
 }

@@ -5,5 +5,6 @@ pub mod backprop;
 pub mod datasets;
 pub mod error;
 pub mod mlp;
+pub mod quantities;
 pub mod rng;
 pub mod tensor;
