@@ -163,7 +163,13 @@ fn broadcast_shape(op: &'static str, a: &Tensor, b: &Tensor) -> Result<(usize, u
 }
 
 /// `f(a[i, j], b[i, j])` over the broadcast shape `r × c`.
-fn broadcast_zip(a: &Tensor, b: &Tensor, r: usize, c: usize, f: impl Fn(f64, f64) -> f64) -> Tensor {
+fn broadcast_zip(
+    a: &Tensor,
+    b: &Tensor,
+    r: usize,
+    c: usize,
+    f: impl Fn(f64, f64) -> f64,
+) -> Tensor {
     if a.shape() == b.shape() {
         return a.zip_map(b, f).expect("same shapes");
     }
@@ -330,7 +336,14 @@ impl Graph {
         Ok(self.push(Op::MatMul(a, b), value, rg, flops))
     }
 
-    fn binary(&mut self, op: Op, a: Var, b: Var, name: &'static str, f: impl Fn(f64, f64) -> f64) -> Result<Var, ShapeError> {
+    fn binary(
+        &mut self,
+        op: Op,
+        a: Var,
+        b: Var,
+        name: &'static str,
+        f: impl Fn(f64, f64) -> f64,
+    ) -> Result<Var, ShapeError> {
         let (r, c) = broadcast_shape(name, self.value(a), self.value(b))?;
         let value = broadcast_zip(self.value(a), self.value(b), r, c, f);
         let rg = self.rg(a) || self.rg(b);
@@ -570,18 +583,22 @@ impl Graph {
         let n = y.len() as u64;
         let mut out = Vec::with_capacity(2);
         // The gradient of a unary elementwise op: g ⊙ f'(input), costing 2 FLOPs per element.
-        let elementwise = |a: Var, out: &mut Vec<(Var, Tensor)>, flops: &mut u64, d: &dyn Fn(f64, f64) -> f64| {
-            let x = &self.nodes[a.0].value;
-            let data = x
-                .data()
-                .iter()
-                .zip(y.data())
-                .zip(g.data())
-                .map(|((&xi, &yi), &gi)| gi * d(xi, yi))
-                .collect();
-            *flops += 2 * n;
-            out.push((a, Tensor::new(x.shape(), data).expect("same shape as input")));
-        };
+        let elementwise =
+            |a: Var, out: &mut Vec<(Var, Tensor)>, flops: &mut u64, d: &dyn Fn(f64, f64) -> f64| {
+                let x = &self.nodes[a.0].value;
+                let data = x
+                    .data()
+                    .iter()
+                    .zip(y.data())
+                    .zip(g.data())
+                    .map(|((&xi, &yi), &gi)| gi * d(xi, yi))
+                    .collect();
+                *flops += 2 * n;
+                out.push((
+                    a,
+                    Tensor::new(x.shape(), data).expect("same shape as input"),
+                ));
+            };
         match &node.op {
             Op::Param | Op::Constant => {}
             Op::MatMul(a, b) => {
@@ -628,13 +645,19 @@ impl Graph {
                 out.push((*a, g.map(|x| s * x)));
             }
             // d relu(x)/dx = 1 if x > 0 else 0.
-            Op::Relu(a) => elementwise(*a, &mut out, flops, &|x, _| if x > 0.0 { 1.0 } else { 0.0 }),
+            Op::Relu(a) => {
+                elementwise(*a, &mut out, flops, &|x, _| if x > 0.0 { 1.0 } else { 0.0 })
+            }
             // d tanh(x)/dx = 1 - tanh²(x).
             Op::Tanh(a) => elementwise(*a, &mut out, flops, &|_, t| 1.0 - t * t),
             // d σ(x)/dx = σ(x)(1 - σ(x)).
             Op::Sigmoid(a) => elementwise(*a, &mut out, flops, &|_, s| s * (1.0 - s)),
-            Op::Gelu(a, GeluForm::Erf) => elementwise(*a, &mut out, flops, &|x, _| gelu_erf_derivative(x)),
-            Op::Gelu(a, GeluForm::Tanh) => elementwise(*a, &mut out, flops, &|x, _| gelu_tanh_derivative(x)),
+            Op::Gelu(a, GeluForm::Erf) => {
+                elementwise(*a, &mut out, flops, &|x, _| gelu_erf_derivative(x))
+            }
+            Op::Gelu(a, GeluForm::Tanh) => {
+                elementwise(*a, &mut out, flops, &|x, _| gelu_tanh_derivative(x))
+            }
             // d x²/dx = 2x.
             Op::Square(a) => elementwise(*a, &mut out, flops, &|x, _| 2.0 * x),
             // d eˣ/dx = eˣ, which is the stored output.
@@ -690,7 +713,9 @@ impl Graph {
                 // L = (1/n) Σ (a - b)²  =>  dL/da = 2(a - b)/n and dL/db = -2(a - b)/n.
                 let (va, vb) = (&self.nodes[a.0].value, &self.nodes[b.0].value);
                 let k = 2.0 * g.data()[0] / va.len() as f64;
-                let da = va.zip_map(vb, |x, t| k * (x - t)).expect("shapes checked in forward");
+                let da = va
+                    .zip_map(vb, |x, t| k * (x - t))
+                    .expect("shapes checked in forward");
                 let m = va.len() as u64;
                 *flops += 2 * m;
                 if self.rg(*b) {

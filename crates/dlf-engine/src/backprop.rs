@@ -123,24 +123,41 @@ impl TwoLayerProblem {
         let (b, d) = (self.x.rows(), self.x.cols());
         let (h, c) = (self.w1.cols(), self.w2.cols());
         if self.w1.rows() != d {
-            return Err(invalid(format!("W1 has {} rows but X has {d} columns", self.w1.rows())));
+            return Err(invalid(format!(
+                "W1 has {} rows but X has {d} columns",
+                self.w1.rows()
+            )));
         }
         if self.b1.len() != h {
-            return Err(invalid(format!("b1 has length {} but W1 has {h} columns", self.b1.len())));
+            return Err(invalid(format!(
+                "b1 has length {} but W1 has {h} columns",
+                self.b1.len()
+            )));
         }
         if self.w2.rows() != h {
-            return Err(invalid(format!("W2 has {} rows but W1 has {h} columns", self.w2.rows())));
+            return Err(invalid(format!(
+                "W2 has {} rows but W1 has {h} columns",
+                self.w2.rows()
+            )));
         }
         if self.b2.len() != c {
-            return Err(invalid(format!("b2 has length {} but W2 has {c} columns", self.b2.len())));
+            return Err(invalid(format!(
+                "b2 has length {} but W2 has {c} columns",
+                self.b2.len()
+            )));
         }
         match (&self.loss, &self.targets) {
             (Loss::SoftmaxCrossEntropy, Targets::Classes(y)) => {
                 if y.len() != b {
-                    return Err(invalid(format!("{} class targets for a batch of {b}", y.len())));
+                    return Err(invalid(format!(
+                        "{} class targets for a batch of {b}",
+                        y.len()
+                    )));
                 }
                 if let Some(&t) = y.iter().find(|&&t| t >= c) {
-                    return Err(invalid(format!("class target {t} out of range for {c} classes")));
+                    return Err(invalid(format!(
+                        "class target {t} out of range for {c} classes"
+                    )));
                 }
             }
             (Loss::MeanSquaredError, Targets::Values(t)) => {
@@ -178,11 +195,19 @@ impl TwoLayerProblem {
         let x = Tensor::randn(&[batch, d_in], 1.0, &mut rng);
         let w1 = Tensor::randn(&[d_in, hidden], 1.0 / (d_in.max(1) as f64).sqrt(), &mut rng);
         let b1 = (0..hidden).map(|_| 0.1 * rng.normal()).collect();
-        let w2 = Tensor::randn(&[hidden, classes], 1.0 / (hidden.max(1) as f64).sqrt(), &mut rng);
+        let w2 = Tensor::randn(
+            &[hidden, classes],
+            1.0 / (hidden.max(1) as f64).sqrt(),
+            &mut rng,
+        );
         let b2 = (0..classes).map(|_| 0.1 * rng.normal()).collect();
         let targets = match loss {
-            Loss::SoftmaxCrossEntropy => Targets::Classes((0..batch).map(|_| rng.below(classes.max(1))).collect()),
-            Loss::MeanSquaredError => Targets::Values(Tensor::randn(&[batch, classes], 1.0, &mut rng)),
+            Loss::SoftmaxCrossEntropy => {
+                Targets::Classes((0..batch).map(|_| rng.below(classes.max(1))).collect())
+            }
+            Loss::MeanSquaredError => {
+                Targets::Values(Tensor::randn(&[batch, classes], 1.0, &mut rng))
+            }
         };
         TwoLayerProblem {
             x,
@@ -236,7 +261,13 @@ fn forward(p: &TwoLayerProblem) -> Result<(Tensor, Tensor, Tensor, Tensor, f64),
         }
         Targets::Values(t) => {
             let n = z2.len() as f64;
-            let loss = z2.data().iter().zip(t.data()).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / n;
+            let loss = z2
+                .data()
+                .iter()
+                .zip(t.data())
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                / n;
             (z2.clone(), loss)
         }
     };
@@ -318,7 +349,11 @@ struct Nodes {
 /// Records the problem on a tape. `x_requires_grad` decides whether `X` is a parameter (so `dX` is
 /// computed) or a constant; `trace_softmax` whether to record `P = softmax(Z2)` for the trace (cross-entropy
 /// computes its own softmax, so this node exists only for display and costs extra forward FLOPs).
-fn build_graph(p: &TwoLayerProblem, x_requires_grad: bool, trace_softmax: bool) -> Result<(Graph, Nodes), ShapeError> {
+fn build_graph(
+    p: &TwoLayerProblem,
+    x_requires_grad: bool,
+    trace_softmax: bool,
+) -> Result<(Graph, Nodes), ShapeError> {
     p.validate()?;
     let mut g = Graph::new();
     let x = if x_requires_grad {
@@ -457,7 +492,11 @@ pub fn grad_check(p: &TwoLayerProblem, eps: f64, diff: Difference) -> GradCheck 
 ///
 /// # Errors
 /// [`ShapeError`] if the problem does not [validate](TwoLayerProblem::validate).
-pub fn try_grad_check(p: &TwoLayerProblem, eps: f64, diff: Difference) -> Result<GradCheck, ShapeError> {
+pub fn try_grad_check(
+    p: &TwoLayerProblem,
+    eps: f64,
+    diff: Difference,
+) -> Result<GradCheck, ShapeError> {
     let trace = forward_backward(p)?;
     let base = trace.loss;
     let mut work = p.clone();
@@ -533,7 +572,10 @@ mod tests {
     }
 
     fn vec_diff(a: &[f64], b: &[f64]) -> f64 {
-        a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max)
     }
 
     #[test]
@@ -605,9 +647,9 @@ mod tests {
             activation: Activation::Tanh,
             targets: match loss {
                 Loss::SoftmaxCrossEntropy => Targets::Classes(vec![2, 0]),
-                Loss::MeanSquaredError => {
-                    Targets::Values(Tensor::new(&[2, 3], vec![0.0, 1.0, -1.0, 0.5, 0.5, 0.0]).unwrap())
-                }
+                Loss::MeanSquaredError => Targets::Values(
+                    Tensor::new(&[2, 3], vec![0.0, 1.0, -1.0, 0.5, 0.5, 0.0]).unwrap(),
+                ),
             },
             loss,
         }
@@ -662,7 +704,14 @@ mod tests {
                 -0.3536403295875122,
             ],
         );
-        close(&t.db2, &[-0.15689411455810795, 0.44839847086611745, -0.2915043563080095]);
+        close(
+            &t.db2,
+            &[
+                -0.15689411455810795,
+                0.44839847086611745,
+                -0.2915043563080095,
+            ],
+        );
         close(
             t.dx.data(),
             &[
@@ -697,7 +746,11 @@ mod tests {
         assert!(e.to_string().contains("b1 has length 3"), "{e}");
         let mut p = fixed_problem(Loss::SoftmaxCrossEntropy);
         p.targets = Targets::Classes(vec![0, 3]);
-        assert!(p.validate().unwrap_err().to_string().contains("class target 3"));
+        assert!(p
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("class target 3"));
         let mut p = fixed_problem(Loss::MeanSquaredError);
         p.targets = Targets::Classes(vec![0, 1]);
         assert!(forward_backward(&p).is_err());

@@ -203,8 +203,18 @@ mod tests {
             assert_eq!(d.x.len(), 201);
             assert_eq!(d.y.len(), 201);
             assert!(d.y.iter().all(|&c| c < d.classes));
-            assert_eq!(make_dataset(kind, 201, 0.1, 5), d, "{} not deterministic", kind.name());
-            assert_ne!(make_dataset(kind, 201, 0.1, 6), d, "{} ignores its seed", kind.name());
+            assert_eq!(
+                make_dataset(kind, 201, 0.1, 5),
+                d,
+                "{} not deterministic",
+                kind.name()
+            );
+            assert_ne!(
+                make_dataset(kind, 201, 0.1, 6),
+                d,
+                "{} ignores its seed",
+                kind.name()
+            );
             assert_eq!(DatasetKind::parse(kind.name()), Some(kind));
         }
         let s = make_spirals(300, 3, 0.0, 1);
@@ -242,16 +252,15 @@ mod tests {
         // With 4000 points the sample sd has relative standard error 1/sqrt(2·4000) ≈ 1.1%; allow 5%.
         let noise = 0.05;
         let d = make_dataset(DatasetKind::Circles, 4000, noise, 9);
-        let var: f64 = d
-            .x
-            .iter()
-            .zip(&d.y)
-            .map(|(p, &c)| {
-                let r = (p[0] * p[0] + p[1] * p[1]).sqrt();
-                (r - if c == 0 { 1.0 } else { 0.5 }).powi(2)
-            })
-            .sum::<f64>()
-            / 4000.0;
+        let var: f64 =
+            d.x.iter()
+                .zip(&d.y)
+                .map(|(p, &c)| {
+                    let r = (p[0] * p[0] + p[1] * p[1]).sqrt();
+                    (r - if c == 0 { 1.0 } else { 0.5 }).powi(2)
+                })
+                .sum::<f64>()
+                / 4000.0;
         assert!((var.sqrt() / noise - 1.0).abs() < 0.05, "sd {}", var.sqrt());
     }
 }

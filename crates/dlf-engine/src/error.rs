@@ -40,7 +40,11 @@ pub enum ShapeError {
 impl fmt::Display for ShapeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ShapeError::DataLength { shape, expected, got } => write!(
+            ShapeError::DataLength {
+                shape,
+                expected,
+                got,
+            } => write!(
                 f,
                 "shape {shape:?} needs {expected} elements but {got} were given"
             ),

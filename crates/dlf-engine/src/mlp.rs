@@ -139,7 +139,11 @@ fn affine(input: &[f64], w: &Tensor, bias: &[f64], out: &mut [f64]) {
 /// Row-wise softmax of `z` into `p`, returning `Σ_b -log p[b, y_b]` when targets are given (log-sum-exp).
 fn softmax_rows_into(z: &[f64], p: &mut [f64], classes: usize, y: Option<&[usize]>) -> f64 {
     let mut nll = 0.0;
-    for (b, (zr, pr)) in z.chunks_exact(classes).zip(p.chunks_exact_mut(classes)).enumerate() {
+    for (b, (zr, pr)) in z
+        .chunks_exact(classes)
+        .zip(p.chunks_exact_mut(classes))
+        .enumerate()
+    {
         let m = zr.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut s = 0.0;
         for (pv, &zv) in pr.iter_mut().zip(zr) {
@@ -194,7 +198,10 @@ impl Mlp {
         let mut sizes = vec![cfg.input];
         sizes.extend(&cfg.hidden);
         sizes.push(cfg.output);
-        assert!(sizes.iter().all(|&s| s > 0), "MLP layer sizes must be positive, got {sizes:?}");
+        assert!(
+            sizes.iter().all(|&s| s > 0),
+            "MLP layer sizes must be positive, got {sizes:?}"
+        );
         let mut rng = Rng::new(cfg.seed);
         let weights: Vec<Tensor> = sizes
             .windows(2)
@@ -256,7 +263,11 @@ impl Mlp {
         if x.cols() != self.sizes[0] {
             return Err(ShapeError::Invalid {
                 op: "mlp",
-                message: format!("input has {} columns, the network expects {}", x.cols(), self.sizes[0]),
+                message: format!(
+                    "input has {} columns, the network expects {}",
+                    x.cols(),
+                    self.sizes[0]
+                ),
             });
         }
         if let Some(y) = y {
@@ -286,9 +297,18 @@ impl Mlp {
             panic!("Mlp::forward_probs: {e}");
         }
         let mut buf = Buffers::for_batch(&self.sizes, x.rows());
-        forward_into(&self.weights, &self.biases, self.activation, x.data(), None, &mut buf.z, &mut buf.a);
+        forward_into(
+            &self.weights,
+            &self.biases,
+            self.activation,
+            x.data(),
+            None,
+            &mut buf.z,
+            &mut buf.a,
+        );
         let probs = buf.a.pop().expect("at least one layer");
-        Tensor::new(&[x.rows(), self.sizes[self.sizes.len() - 1]], probs).expect("sized by the network")
+        Tensor::new(&[x.rows(), self.sizes[self.sizes.len() - 1]], probs)
+            .expect("sized by the network")
     }
 
     /// Class probabilities for points in the plane (one `Vec` of length `output` per point).
@@ -308,9 +328,20 @@ impl Mlp {
     pub fn loss_and_accuracy(&self, x: &Tensor, y: &[usize]) -> Result<(f64, f64), ShapeError> {
         self.check(x, Some(y))?;
         let mut buf = Buffers::for_batch(&self.sizes, x.rows());
-        let nll = forward_into(&self.weights, &self.biases, self.activation, x.data(), Some(y), &mut buf.z, &mut buf.a);
+        let nll = forward_into(
+            &self.weights,
+            &self.biases,
+            self.activation,
+            x.data(),
+            Some(y),
+            &mut buf.z,
+            &mut buf.a,
+        );
         let probs = buf.a.last().expect("at least one layer");
-        Ok((nll / x.rows() as f64, accuracy(probs, y, self.sizes[self.sizes.len() - 1])))
+        Ok((
+            nll / x.rows() as f64,
+            accuracy(probs, y, self.sizes[self.sizes.len() - 1]),
+        ))
     }
 
     /// Forward and backward on the full batch, storing `∂L/∂W_l` and `∂L/∂b_l` (no update). Returns the
@@ -345,7 +376,15 @@ impl Mlp {
         } = self;
         let layers = weights.len();
         let classes = sizes[layers];
-        let nll = forward_into(weights, biases, *activation, x.data(), Some(y), &mut buf.z, &mut buf.a);
+        let nll = forward_into(
+            weights,
+            biases,
+            *activation,
+            x.data(),
+            Some(y),
+            &mut buf.z,
+            &mut buf.a,
+        );
         let probs = &buf.a[layers - 1];
         let acc = accuracy(probs, y, classes);
 
@@ -386,7 +425,11 @@ impl Mlp {
                 let w = weights[l].data();
                 let (z_prev, a_prev) = (&buf.z[l - 1], &buf.a[l - 1]);
                 let prev = &mut buf.delta_prev[..batch * n_in];
-                for (b, (p_row, d_row)) in prev.chunks_exact_mut(n_in).zip(delta.chunks_exact(n_out)).enumerate() {
+                for (b, (p_row, d_row)) in prev
+                    .chunks_exact_mut(n_in)
+                    .zip(delta.chunks_exact(n_out))
+                    .enumerate()
+                {
                     for (k, (p, w_row)) in p_row.iter_mut().zip(w.chunks_exact(n_out)).enumerate() {
                         let dot: f64 = d_row.iter().zip(w_row).map(|(d, wv)| d * wv).sum();
                         let i = b * n_in + k;
@@ -428,7 +471,12 @@ impl Mlp {
     ///
     /// # Errors
     /// [`ShapeError::Invalid`] if the shapes or labels do not fit the network.
-    pub fn try_train_step(&mut self, x: &Tensor, y: &[usize], lr: f64) -> Result<StepStats, ShapeError> {
+    pub fn try_train_step(
+        &mut self,
+        x: &Tensor,
+        y: &[usize],
+        lr: f64,
+    ) -> Result<StepStats, ShapeError> {
         let stats = self.compute_gradients(x, y)?;
         self.sgd_update(lr);
         Ok(stats)
@@ -439,7 +487,13 @@ impl Mlp {
     ///
     /// # Errors
     /// [`ShapeError::Invalid`] if the shapes or labels do not fit the network.
-    pub fn train(&mut self, x: &Tensor, y: &[usize], lr: f64, steps: usize) -> Result<StepStats, ShapeError> {
+    pub fn train(
+        &mut self,
+        x: &Tensor,
+        y: &[usize],
+        lr: f64,
+        steps: usize,
+    ) -> Result<StepStats, ShapeError> {
         let mut last = (f64::NAN, f64::NAN);
         for _ in 0..steps {
             last = self.gradients_in_place(x, y)?;
@@ -501,13 +555,22 @@ mod tests {
         }
         let loss = g.cross_entropy(h, y).unwrap();
         g.backward(loss).unwrap();
-        let grads = params.iter().map(|&(w, b)| (g.grad(w).clone(), g.grad(b).clone())).collect();
+        let grads = params
+            .iter()
+            .map(|&(w, b)| (g.grad(w).clone(), g.grad(b).clone()))
+            .collect();
         (g.value(loss).data()[0], grads)
     }
 
     fn rel(a: &[f64], b: &[f64]) -> f64 {
-        let d: f64 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
-        let n: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt() + b.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let d: f64 = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f64>()
+            .sqrt();
+        let n: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt()
+            + b.iter().map(|x| x * x).sum::<f64>().sqrt();
         d / n.max(1e-300)
     }
 
@@ -519,7 +582,13 @@ mod tests {
         let x = Tensor::randn(&[7, 3], 1.0, &mut rng);
         let y: Vec<usize> = (0..7).map(|_| rng.below(4)).collect();
         for activation in Activation::ALL {
-            let cfg = MlpConfig { input: 3, hidden: vec![5, 6], output: 4, activation, seed: 8 };
+            let cfg = MlpConfig {
+                input: 3,
+                hidden: vec![5, 6],
+                output: 4,
+                activation,
+                seed: 8,
+            };
             let mut m = Mlp::new(&cfg);
             // Non-zero biases so their gradients flow through a non-trivial path.
             for l in 0..m.layers() {
@@ -531,8 +600,16 @@ mod tests {
             let (loss, grads) = autograd_gradients(&m, &x, &y);
             assert!((stats.loss - loss).abs() < 1e-12, "{}", activation.name());
             for (l, (gw, gb)) in grads.iter().enumerate() {
-                assert!(rel(m.weight_grad(l).data(), gw.data()) < 1e-9, "{} dW{l}", activation.name());
-                assert!(rel(m.bias_grad(l), gb.data()) < 1e-9, "{} db{l}", activation.name());
+                assert!(
+                    rel(m.weight_grad(l).data(), gw.data()) < 1e-9,
+                    "{} dW{l}",
+                    activation.name()
+                );
+                assert!(
+                    rel(m.bias_grad(l), gb.data()) < 1e-9,
+                    "{} db{l}",
+                    activation.name()
+                );
                 assert!((stats.weight_grad_norms[l] - gw.frobenius_norm()).abs() < 1e-12);
             }
         }
@@ -544,7 +621,13 @@ mod tests {
         // above 95% training accuracy (the quantity `backprop.mlp_train_accuracy` reports the exact value).
         let d = make_dataset(DatasetKind::Moons, 200, 0.1, 1);
         let x = d.x_tensor();
-        let cfg = MlpConfig { input: 2, hidden: vec![16], output: 2, activation: Activation::Relu, seed: 1 };
+        let cfg = MlpConfig {
+            input: 2,
+            hidden: vec![16],
+            output: 2,
+            activation: Activation::Relu,
+            seed: 1,
+        };
         let mut m = Mlp::new(&cfg);
         let first = m.train_step(&x, &d.y, 0.5);
         let last = m.train(&x, &d.y, 0.5, 299).unwrap();
@@ -553,31 +636,57 @@ mod tests {
         assert!(loss < first.loss / 3.0, "loss {} -> {loss}", first.loss);
         assert!(last.loss >= loss - 1e-3);
         let p = m.probabilities(&d.x[..3]);
-        assert!(p.iter().all(|row| (row.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+        assert!(p
+            .iter()
+            .all(|row| (row.iter().sum::<f64>() - 1.0).abs() < 1e-12));
     }
 
     #[test]
     fn init_scales_follow_the_papers() {
         // He: sd = sqrt(2/fan_in) = sqrt(2/400) ≈ 0.0707; Glorot: sqrt(2/(400+400)) = 0.05. The sample sd over
         // 160 000 weights has relative standard error 1/sqrt(2·160000) ≈ 0.18%; allow 1%.
-        for (a, expected) in [(Activation::Relu, (2.0f64 / 400.0).sqrt()), (Activation::Tanh, 0.05)] {
-            let m = Mlp::new(&MlpConfig { input: 400, hidden: vec![400], output: 2, activation: a, seed: 2 });
+        for (a, expected) in [
+            (Activation::Relu, (2.0f64 / 400.0).sqrt()),
+            (Activation::Tanh, 0.05),
+        ] {
+            let m = Mlp::new(&MlpConfig {
+                input: 400,
+                hidden: vec![400],
+                output: 2,
+                activation: a,
+                seed: 2,
+            });
             let w = m.weight(0);
             let sd = (w.data().iter().map(|v| v * v).sum::<f64>() / w.len() as f64).sqrt();
             assert!((sd / expected - 1.0).abs() < 0.01, "{} sd {sd}", a.name());
         }
         assert_eq!(
-            Mlp::new(&MlpConfig { input: 2, hidden: vec![3], output: 2, activation: Activation::Relu, seed: 0 })
-                .parameter_count(),
+            Mlp::new(&MlpConfig {
+                input: 2,
+                hidden: vec![3],
+                output: 2,
+                activation: Activation::Relu,
+                seed: 0
+            })
+            .parameter_count(),
             2 * 3 + 3 + 3 * 2 + 2
         );
     }
 
     #[test]
     fn bad_shapes_are_errors() {
-        let mut m = Mlp::new(&MlpConfig { input: 2, hidden: vec![], output: 3, activation: Activation::Tanh, seed: 0 });
+        let mut m = Mlp::new(&MlpConfig {
+            input: 2,
+            hidden: vec![],
+            output: 3,
+            activation: Activation::Tanh,
+            seed: 0,
+        });
         let x = Tensor::zeros(&[4, 3]);
-        assert!(matches!(m.try_train_step(&x, &[0, 1, 2, 0], 0.1), Err(ShapeError::Invalid { op: "mlp", .. })));
+        assert!(matches!(
+            m.try_train_step(&x, &[0, 1, 2, 0], 0.1),
+            Err(ShapeError::Invalid { op: "mlp", .. })
+        ));
         let x = Tensor::zeros(&[4, 2]);
         assert!(m.try_train_step(&x, &[0, 1, 3, 0], 0.1).is_err());
         assert!(m.try_train_step(&x, &[0, 1], 0.1).is_err());

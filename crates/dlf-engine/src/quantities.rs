@@ -105,13 +105,21 @@ pub(crate) struct Args<'a> {
 }
 
 impl<'a> Args<'a> {
-    fn new(spec: &'static QuantitySpec, given: &'a [(&'a str, &'a str)]) -> Result<Args<'a>, QuantityError> {
+    fn new(
+        spec: &'static QuantitySpec,
+        given: &'a [(&'a str, &'a str)],
+    ) -> Result<Args<'a>, QuantityError> {
         for (arg, _) in given {
             if !spec.args.iter().any(|(known, _)| known == arg) {
                 return Err(QuantityError::UnknownArgument {
                     quantity: spec.name.to_string(),
                     argument: arg.to_string(),
-                    known: spec.args.iter().map(|(a, _)| *a).collect::<Vec<_>>().join(", "),
+                    known: spec
+                        .args
+                        .iter()
+                        .map(|(a, _)| *a)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
         }
@@ -149,7 +157,12 @@ impl<'a> Args<'a> {
     }
 
     /// A whole number in `[min, max]` (written as `64` or `64.0`).
-    pub(crate) fn usize_in(&self, arg: &str, min: usize, max: usize) -> Result<usize, QuantityError> {
+    pub(crate) fn usize_in(
+        &self,
+        arg: &str,
+        min: usize,
+        max: usize,
+    ) -> Result<usize, QuantityError> {
         match self.raw(arg).trim().parse::<f64>() {
             Ok(v) if v.fract() == 0.0 && v >= min as f64 && v <= max as f64 => Ok(v as usize),
             _ => Err(self.invalid(arg, format!("a whole number between {min} and {max}"))),
@@ -158,7 +171,12 @@ impl<'a> Args<'a> {
 
     /// A seed: any whole number in `[0, 2^53]` (the integers an `f64` represents exactly).
     pub(crate) fn seed(&self, arg: &str) -> Result<u64, QuantityError> {
-        self.usize_in(arg, 0, 1 << 53).map(|v| v as u64)
+        // 2^53 = 9007199254740992; written as an f64 so the bound also fits on 32-bit targets (wasm32).
+        const MAX_SEED: f64 = 9_007_199_254_740_992.0;
+        match self.raw(arg).trim().parse::<f64>() {
+            Ok(v) if v.fract() == 0.0 && (0.0..=MAX_SEED).contains(&v) => Ok(v as u64),
+            _ => Err(self.invalid(arg, "a whole number between 0 and 2^53".into())),
+        }
     }
 
     /// A flag: `1`/`0` or `true`/`false`.
@@ -172,7 +190,8 @@ impl<'a> Args<'a> {
 
     /// An activation name.
     pub(crate) fn activation(&self, arg: &str) -> Result<Activation, QuantityError> {
-        Activation::parse(self.raw(arg)).ok_or_else(|| self.invalid(arg, "one of relu, tanh, gelu, sigmoid".into()))
+        Activation::parse(self.raw(arg))
+            .ok_or_else(|| self.invalid(arg, "one of relu, tanh, gelu, sigmoid".into()))
     }
 
     /// A dataset name.
@@ -183,7 +202,8 @@ impl<'a> Args<'a> {
 
     /// A finite-difference formula name.
     pub(crate) fn difference(&self, arg: &str) -> Result<Difference, QuantityError> {
-        Difference::parse(self.raw(arg)).ok_or_else(|| self.invalid(arg, "central or forward".into()))
+        Difference::parse(self.raw(arg))
+            .ok_or_else(|| self.invalid(arg, "central or forward".into()))
     }
 
     /// An initialisation name: `he`, `glorot`, or `normal1` (`N(0, 1)` weights).
@@ -213,7 +233,11 @@ mod tests {
     fn catalogue_is_well_formed_and_every_default_evaluates() {
         let names: Vec<&str> = catalogue().iter().map(|q| q.name).collect();
         for (i, q) in catalogue().iter().enumerate() {
-            assert!(q.name.contains('.') && !q.description.is_empty(), "{}", q.name);
+            assert!(
+                q.name.contains('.') && !q.description.is_empty(),
+                "{}",
+                q.name
+            );
             assert!(!names[..i].contains(&q.name), "duplicate {}", q.name);
             let v = evaluate(q.name, &[]).unwrap_or_else(|e| panic!("{e}"));
             assert!(v.is_finite(), "{} = {v}", q.name);
@@ -229,7 +253,9 @@ mod tests {
             })
         );
         let e = evaluate("backprop.param_count", &[("widht", "3")]).unwrap_err();
-        assert!(matches!(&e, QuantityError::UnknownArgument { argument, .. } if argument == "widht"));
+        assert!(
+            matches!(&e, QuantityError::UnknownArgument { argument, .. } if argument == "widht")
+        );
         assert!(e.to_string().contains("d_in, hidden, classes"), "{e}");
         let e = evaluate("backprop.param_count", &[("hidden", "2.5")]).unwrap_err();
         assert_eq!(
@@ -245,7 +271,11 @@ mod tests {
         assert!(e.to_string().contains("`activation` = `swish`"), "{e}");
         let e = evaluate("backprop.mlp_train_accuracy", &[("dataset", "mnist")]).unwrap_err();
         assert!(e.to_string().contains("moons"), "{e}");
-        let e = evaluate("backprop.gradcheck_rel_error", &[("difference", "backward")]).unwrap_err();
+        let e = evaluate(
+            "backprop.gradcheck_rel_error",
+            &[("difference", "backward")],
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("central or forward"), "{e}");
     }
 }

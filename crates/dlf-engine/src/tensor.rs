@@ -273,7 +273,11 @@ impl Tensor {
     ///
     /// # Errors
     /// [`ShapeError::Mismatch`] if the shapes differ.
-    pub fn zip_map(&self, other: &Tensor, f: impl Fn(f64, f64) -> f64) -> Result<Tensor, ShapeError> {
+    pub fn zip_map(
+        &self,
+        other: &Tensor,
+        f: impl Fn(f64, f64) -> f64,
+    ) -> Result<Tensor, ShapeError> {
         if self.shape != other.shape {
             return Err(mismatch("zip_map", self, other));
         }
@@ -374,8 +378,14 @@ mod tests {
 
     #[test]
     fn matrix_view_of_each_rank() {
-        assert_eq!((Tensor::zeros(&[]).rows(), Tensor::zeros(&[]).cols()), (1, 1));
-        assert_eq!((Tensor::zeros(&[4]).rows(), Tensor::zeros(&[4]).cols()), (1, 4));
+        assert_eq!(
+            (Tensor::zeros(&[]).rows(), Tensor::zeros(&[]).cols()),
+            (1, 1)
+        );
+        assert_eq!(
+            (Tensor::zeros(&[4]).rows(), Tensor::zeros(&[4]).cols()),
+            (1, 4)
+        );
         let t = Tensor::zeros(&[2, 3, 4]);
         assert_eq!((t.rows(), t.cols()), (2, 12));
     }
@@ -390,7 +400,10 @@ mod tests {
         assert_eq!(c, m(2, 2, &[58.0, 64.0, 139.0, 154.0]));
         assert_eq!(a.transpose().matmul_tn(&b).unwrap(), c);
         assert_eq!(a.matmul_nt(&b.transpose()).unwrap(), c);
-        assert!(matches!(a.matmul(&a), Err(ShapeError::Mismatch { op: "matmul", .. })));
+        assert!(matches!(
+            a.matmul(&a),
+            Err(ShapeError::Mismatch { op: "matmul", .. })
+        ));
     }
 
     #[test]

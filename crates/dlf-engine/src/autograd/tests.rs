@@ -68,7 +68,9 @@ const TOL: f64 = 1e-6;
 #[test]
 fn grad_matmul() {
     // C = A B  =>  dL/dA = G Bᵀ, dL/dB = Aᵀ G.
-    let e = gradcheck(&[randn(3, 4, 1), randn(4, 2, 2)], &|g, v| g.matmul(v[0], v[1]));
+    let e = gradcheck(&[randn(3, 4, 1), randn(4, 2, 2)], &|g, v| {
+        g.matmul(v[0], v[1])
+    });
     assert!(e < TOL, "{e}");
 }
 
@@ -93,9 +95,13 @@ fn grad_sub() {
 #[test]
 fn grad_mul() {
     // d(a ⊙ b)/da = b, d(a ⊙ b)/db = a (summed over broadcast axes, here rows and then everything).
-    let e = gradcheck(&[randn(3, 4, 9), randn(1, 4, 10)], &|g, v| g.mul(v[0], v[1]));
+    let e = gradcheck(&[randn(3, 4, 9), randn(1, 4, 10)], &|g, v| {
+        g.mul(v[0], v[1])
+    });
     assert!(e < TOL, "{e}");
-    let e = gradcheck(&[randn(3, 4, 11), randn(1, 1, 12)], &|g, v| g.mul(v[0], v[1]));
+    let e = gradcheck(&[randn(3, 4, 11), randn(1, 1, 12)], &|g, v| {
+        g.mul(v[0], v[1])
+    });
     assert!(e < TOL, "{e}");
 }
 
@@ -123,21 +129,27 @@ fn grad_tanh() {
 #[test]
 fn grad_sigmoid() {
     // d σ(x)/dx = σ(x)(1 - σ(x)).
-    let e = gradcheck(&[randn(3, 4, 16).map(|x| 3.0 * x)], &|g, v| Ok(g.sigmoid(v[0])));
+    let e = gradcheck(&[randn(3, 4, 16).map(|x| 3.0 * x)], &|g, v| {
+        Ok(g.sigmoid(v[0]))
+    });
     assert!(e < TOL, "{e}");
 }
 
 #[test]
 fn grad_gelu_erf() {
     // d[x Φ(x)]/dx = Φ(x) + x φ(x).
-    let e = gradcheck(&[randn(3, 4, 17).map(|x| 2.0 * x)], &|g, v| Ok(g.gelu(v[0], GeluForm::Erf)));
+    let e = gradcheck(&[randn(3, 4, 17).map(|x| 2.0 * x)], &|g, v| {
+        Ok(g.gelu(v[0], GeluForm::Erf))
+    });
     assert!(e < TOL, "{e}");
 }
 
 #[test]
 fn grad_gelu_tanh() {
     // d/dx [x/2 (1 + tanh u)] = (1 + tanh u)/2 + x/2 (1 - tanh² u) √(2/π)(1 + 3·0.044715 x²).
-    let e = gradcheck(&[randn(3, 4, 18).map(|x| 2.0 * x)], &|g, v| Ok(g.gelu(v[0], GeluForm::Tanh)));
+    let e = gradcheck(&[randn(3, 4, 18).map(|x| 2.0 * x)], &|g, v| {
+        Ok(g.gelu(v[0], GeluForm::Tanh))
+    });
     assert!(e < TOL, "{e}");
 }
 
@@ -158,14 +170,18 @@ fn grad_log_softmax() {
 #[test]
 fn grad_cross_entropy() {
     // L = -(1/B) Σ_b log softmax(z_b)[y_b]  =>  dL/dz = (P - Y)/B.
-    let e = gradcheck(&[randn(4, 3, 21)], &|g, v| g.cross_entropy(v[0], &[0, 2, 1, 2]));
+    let e = gradcheck(&[randn(4, 3, 21)], &|g, v| {
+        g.cross_entropy(v[0], &[0, 2, 1, 2])
+    });
     assert!(e < TOL, "{e}");
 }
 
 #[test]
 fn grad_mse() {
     // L = (1/n) Σ (a - b)²  =>  dL/da = 2(a - b)/n, dL/db = -2(a - b)/n.
-    let e = gradcheck(&[randn(3, 2, 22), randn(3, 2, 23)], &|g, v| g.mse(v[0], v[1]));
+    let e = gradcheck(&[randn(3, 2, 22), randn(3, 2, 23)], &|g, v| {
+        g.mse(v[0], v[1])
+    });
     assert!(e < TOL, "{e}");
 }
 
@@ -239,7 +255,7 @@ fn softmax_family_is_stable_for_huge_logits() {
     // Row 1 puts all mass on class 2, so log p[1, 0] = -2000 exactly in floating point.
     assert!((g.value(lp).get2(1, 0) + 2000.0).abs() < 1e-9);
     // CE = (1.3132616875182228 + 2000) / 2.
-    assert!((g.value(ce).data()[0] - 1000.656_630_843_759_1).abs() < 1e-9);
+    assert!((g.value(ce).data()[0] - 1_000.656_630_843_759_1).abs() < 1e-9);
     g.backward(ce).unwrap();
     assert!(g.grad(z).data().iter().all(|v| v.is_finite()));
 }
@@ -256,7 +272,13 @@ fn constants_get_no_gradient_and_cost_no_backward_flops() {
     g.backward(l).unwrap();
     assert!(g.try_grad(x).is_none());
     assert_eq!(g.grad(w).shape(), &[3, 2]);
-    assert_eq!(g.flops(), FlopCount { forward: 48 + 8, backward: 48 });
+    assert_eq!(
+        g.flops(),
+        FlopCount {
+            forward: 48 + 8,
+            backward: 48
+        }
+    );
     // With X a parameter both products are computed: 96 backward FLOPs.
     let mut g = Graph::new();
     let x = g.param(randn(4, 3, 30));
@@ -293,7 +315,19 @@ fn shape_errors_name_the_operation() {
             right: vec![2, 2]
         })
     );
-    assert!(matches!(g.add(a, b), Err(ShapeError::Mismatch { op: "add", .. })));
-    assert!(matches!(g.cross_entropy(a, &[0, 3]), Err(ShapeError::Invalid { op: "cross_entropy", .. })));
-    assert!(matches!(g.backward(a), Err(ShapeError::Invalid { op: "backward", .. })));
+    assert!(matches!(
+        g.add(a, b),
+        Err(ShapeError::Mismatch { op: "add", .. })
+    ));
+    assert!(matches!(
+        g.cross_entropy(a, &[0, 3]),
+        Err(ShapeError::Invalid {
+            op: "cross_entropy",
+            ..
+        })
+    ));
+    assert!(matches!(
+        g.backward(a),
+        Err(ShapeError::Invalid { op: "backward", .. })
+    ));
 }

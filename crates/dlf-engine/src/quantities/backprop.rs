@@ -11,7 +11,12 @@ use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 /// Shape arguments of the lesson's reference network (an MNIST-sized 784-256-10 MLP).
-const MNIST_SHAPE: &[(&str, &str)] = &[("batch", "64"), ("d_in", "784"), ("hidden", "256"), ("classes", "10")];
+const MNIST_SHAPE: &[(&str, &str)] = &[
+    ("batch", "64"),
+    ("d_in", "784"),
+    ("hidden", "256"),
+    ("classes", "10"),
+];
 
 pub(crate) const SPECS: &[QuantitySpec] = &[
     QuantitySpec {
@@ -154,17 +159,28 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
                 a.seed("seed")?,
             );
             let eps = a.f64_in("eps", 1e-300, 1.0)?;
-            let c = try_grad_check(&p, eps, a.difference("difference")?).map_err(|e| a.failed(e))?;
+            let c =
+                try_grad_check(&p, eps, a.difference("difference")?).map_err(|e| a.failed(e))?;
             Ok(c.rel_error)
         }
         "backprop.gradcheck_best_eps" => {
-            let p = TwoLayerProblem::random(4, 3, 5, 3, a.activation("activation")?, Loss::SoftmaxCrossEntropy, a.seed("seed")?);
+            let p = TwoLayerProblem::random(
+                4,
+                3,
+                5,
+                3,
+                a.activation("activation")?,
+                Loss::SoftmaxCrossEntropy,
+                a.seed("seed")?,
+            );
             let diff = a.difference("difference")?;
             let mut best = (f64::INFINITY, f64::NAN);
             // k = 1, 1.5, 2, ..., 12: 23 steps half a decade apart.
             for half_decades in 2..=24 {
                 let eps = 10f64.powf(-f64::from(half_decades) / 2.0);
-                let e = try_grad_check(&p, eps, diff).map_err(|e| a.failed(e))?.rel_error;
+                let e = try_grad_check(&p, eps, diff)
+                    .map_err(|e| a.failed(e))?
+                    .rel_error;
                 if e < best.0 {
                     best = (e, eps);
                 }
@@ -179,12 +195,13 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
         "backprop.mlp_train_accuracy" => train(a).map(|(_, acc)| acc),
         "backprop.mlp_final_loss" => train(a).map(|(loss, _)| loss),
         "backprop.param_count" => {
+            // Counted in f64: D·H can exceed 2^32 for large arguments, which would overflow usize on wasm32.
             let (d, h, c) = (
-                a.usize_in("d_in", 1, MAX_COUNT_DIM)?,
-                a.usize_in("hidden", 1, MAX_COUNT_DIM)?,
-                a.usize_in("classes", 1, MAX_COUNT_DIM)?,
+                a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
             );
-            Ok((d * h + h + h * c + c) as f64)
+            Ok(d * h + h + h * c + c)
         }
         "backprop.forward_flops" => {
             let (b, d, h, c) = (
@@ -214,7 +231,10 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
 
 /// Builds random logits and class targets, runs the tape, and compares with `(P - Y)/B` computed directly.
 fn softmax_ce_grad_gap(a: &Args) -> Result<f64, QuantityError> {
-    let (b, c) = (a.usize_in("batch", 1, MAX_WIDTH)?, a.usize_in("classes", 1, MAX_WIDTH)?);
+    let (b, c) = (
+        a.usize_in("batch", 1, MAX_WIDTH)?,
+        a.usize_in("classes", 1, MAX_WIDTH)?,
+    );
     let mut rng = Rng::new(a.seed("seed")?);
     let z = Tensor::randn(&[b, c], 3.0, &mut rng);
     let y: Vec<usize> = (0..b).map(|_| rng.below(c)).collect();
@@ -247,7 +267,11 @@ fn deep_flop_ratio(a: &Args) -> Result<f64, QuantityError> {
     let mut h = g.constant(Tensor::randn(&[batch, width], 1.0, &mut rng));
     for l in 0..layers {
         let out = if l + 1 == layers { classes } else { width };
-        let w = g.param(Tensor::randn(&[width, out], (2.0 / width as f64).sqrt(), &mut rng));
+        let w = g.param(Tensor::randn(
+            &[width, out],
+            (2.0 / width as f64).sqrt(),
+            &mut rng,
+        ));
         let b = g.param(Tensor::zeros(&[1, out]));
         let z = g.matmul(h, w).map_err(|e| a.failed(e))?;
         let z = g.add(z, b).map_err(|e| a.failed(e))?;
@@ -262,8 +286,19 @@ fn deep_flop_ratio(a: &Args) -> Result<f64, QuantityError> {
 /// The two-layer ReLU problem of the kink quantities, with pre-activation `Z1[0, 0]` placed at `target`
 /// by shifting `b1[0]` (which moves column 0 of `Z1` for every row).
 pub(crate) fn kink_problem(seed: u64, target: f64) -> TwoLayerProblem {
-    let mut p = TwoLayerProblem::random(4, 3, 5, 3, Activation::Relu, Loss::SoftmaxCrossEntropy, seed);
-    let z00: f64 = (0..3).map(|k| p.x.get2(0, k) * p.w1.get2(k, 0)).sum::<f64>() + p.b1[0];
+    let mut p = TwoLayerProblem::random(
+        4,
+        3,
+        5,
+        3,
+        Activation::Relu,
+        Loss::SoftmaxCrossEntropy,
+        seed,
+    );
+    let z00: f64 = (0..3)
+        .map(|k| p.x.get2(0, k) * p.w1.get2(k, 0))
+        .sum::<f64>()
+        + p.b1[0];
     p.b1[0] += target - z00;
     p
 }
@@ -276,7 +311,10 @@ fn relu_kink(a: &Args, at_kink: bool) -> Result<f64, QuantityError> {
     Ok(c.rel_error)
 }
 
-fn max_derivative(a: &Args, f: fn(&mut Graph, crate::autograd::Var) -> crate::autograd::Var) -> Result<f64, QuantityError> {
+fn max_derivative(
+    a: &Args,
+    f: fn(&mut Graph, crate::autograd::Var) -> crate::autograd::Var,
+) -> Result<f64, QuantityError> {
     let n = a.usize_in("points", 2, 1_000_001)?;
     let x = Tensor::from_fn(1, n, |_, j| -10.0 + 20.0 * j as f64 / (n - 1) as f64);
     let mut g = Graph::new();
@@ -285,7 +323,11 @@ fn max_derivative(a: &Args, f: fn(&mut Graph, crate::autograd::Var) -> crate::au
     // L = Σ f(x_j), so ∂L/∂x_j = f'(x_j): one backward pass gives the derivative at every grid point.
     let loss = g.sum(y);
     g.backward(loss).map_err(|e| a.failed(e))?;
-    Ok(g.grad(xv).data().iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    Ok(g.grad(xv)
+        .data()
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max))
 }
 
 /// The deep network and data of `backprop.grad_norm_ratio`.
@@ -380,8 +422,14 @@ mod tests {
         //   -> 1.999140187872903 1.0131268924492935
         let with_dx = q("backprop.backward_forward_flop_ratio", &[]);
         assert!((with_dx - 1.999_140_187_872_903).abs() < 1e-12, "{with_dx}");
-        let without = q("backprop.backward_forward_flop_ratio", &[("input_grad", "0")]);
-        assert!((without - 1.013_126_892_449_293_5).abs() < 1e-12, "{without}");
+        let without = q(
+            "backprop.backward_forward_flop_ratio",
+            &[("input_grad", "0")],
+        );
+        assert!(
+            (without - 1.013_126_892_449_293_5).abs() < 1e-12,
+            "{without}"
+        );
         // The brief's approximation 1 + HC/(DH + HC) = 1 + 2560/203264 ≈ 1.0126 ignores elementwise work.
         assert!((without - (1.0 + 2560.0 / 203_264.0)).abs() < 1e-3);
     }
@@ -393,7 +441,12 @@ mod tests {
         // (no dX: 2BW²); the last layer costs 2BWC forward and 4BWC backward. Elementwise terms as in the
         // autograd FLOP table: per hidden layer BW (bias) + BW (relu) forward and 2BW (relu) + BW (db) backward.
         let (l, w, b, c) = (8.0, 512.0, 64.0, 10.0);
-        let fwd = (l - 1.0) * (2.0 * b * w * w + 2.0 * b * w) + 2.0 * b * w * c + b * c + 5.0 * b * c + 2.0 * b + 1.0;
+        let fwd = (l - 1.0) * (2.0 * b * w * w + 2.0 * b * w)
+            + 2.0 * b * w * c
+            + b * c
+            + 5.0 * b * c
+            + 2.0 * b
+            + 1.0;
         let bwd = (l - 1.0) * 4.0 * b * w * w - 2.0 * b * w * w
             + (l - 1.0) * 3.0 * b * w
             + 4.0 * b * w * c
@@ -433,7 +486,10 @@ mod tests {
         // Away from the kink only the O(eps²) truncation of the smooth softmax remains.
         let p = kink_problem(7, 0.5);
         let z = forward_backward(&p).unwrap().z1;
-        assert!(z.data().iter().all(|v| v.abs() > 1e-3), "another unit sits near its kink: {z:?}");
+        assert!(
+            z.data().iter().all(|v| v.abs() > 1e-3),
+            "another unit sits near its kink: {z:?}"
+        );
         let safe = q("backprop.relu_kink_fd_error_safe", &[]);
         assert!(safe < 1e-6, "{safe}");
     }
@@ -447,7 +503,10 @@ mod tests {
         // With an even number of points 0 is missed; the nearest grid point is 10/1999 away, so the maximum is
         // 1 - tanh²(10/1999) ≈ 1 - 2.5e-5.
         let v = q("backprop.tanh_max_derivative", &[("points", "2000")]);
-        assert!((v - (1.0 - (10.0f64 / 1999.0).tanh().powi(2))).abs() < 1e-12, "{v}");
+        assert!(
+            (v - (1.0 - (10.0f64 / 1999.0).tanh().powi(2))).abs() < 1e-12,
+            "{v}"
+        );
     }
 
     #[test]
@@ -458,17 +517,26 @@ mod tests {
         let sig = q("backprop.grad_norm_ratio", &[]);
         assert!(sig < 1e-3, "{sig}");
         // ReLU with He initialisation preserves the gradient scale in expectation (He et al. 2015): order 1.
-        let relu = q("backprop.grad_norm_ratio", &[("activation", "relu"), ("init", "he")]);
+        let relu = q(
+            "backprop.grad_norm_ratio",
+            &[("activation", "relu"), ("init", "he")],
+        );
         assert!((0.1..10.0).contains(&relu), "{relu}");
         // tanh with N(0, 1) weights: the forward activations saturate at ±1 (bounded), while the backward
         // signal is multiplied by a 64×64 matrix of norm ≈ 2·sqrt(64) = 16 times a mean tanh' well above 1/16
         // per layer, so the first layer's gradient is far larger than the last one's (exploding).
-        let big = q("backprop.grad_norm_ratio", &[("activation", "tanh"), ("init", "normal1")]);
+        let big = q(
+            "backprop.grad_norm_ratio",
+            &[("activation", "tanh"), ("init", "normal1")],
+        );
         assert!(big > 100.0, "{big}");
         // ReLU with N(0, 1) weights: every gradient is huge (activations grow by ≈ sqrt(64/2) per layer going
         // forward, δ by as much going backward), but in the product dW_l = a_{l-1}ᵀ δ_l the two growths
         // cancel, so the *ratio* stays of order 1 — the ratio alone does not reveal this explosion.
-        let relu_n = q("backprop.grad_norm_ratio", &[("activation", "relu"), ("init", "normal1")]);
+        let relu_n = q(
+            "backprop.grad_norm_ratio",
+            &[("activation", "relu"), ("init", "normal1")],
+        );
         assert!((0.05..20.0).contains(&relu_n), "{relu_n}");
         // Independent check of the sigmoid number: the same network on the autograd tape.
         let (mlp, x, y) = deep_init_setup(10, 64, Activation::Sigmoid, 64, 3, Init::Glorot);
@@ -481,12 +549,19 @@ mod tests {
             ws.push(w);
             let z = g.matmul(h, w).unwrap();
             let z = g.add(z, b).unwrap();
-            h = if l + 1 < mlp.layers() { g.sigmoid(z) } else { z };
+            h = if l + 1 < mlp.layers() {
+                g.sigmoid(z)
+            } else {
+                z
+            };
         }
         let loss = g.cross_entropy(h, &y).unwrap();
         g.backward(loss).unwrap();
         let expected = g.grad(ws[0]).frobenius_norm() / g.grad(ws[ws.len() - 1]).frobenius_norm();
-        assert!(((sig - expected) / expected).abs() < 1e-9, "{sig} vs {expected}");
+        assert!(
+            ((sig - expected) / expected).abs() < 1e-9,
+            "{sig} vs {expected}"
+        );
     }
 
     #[test]

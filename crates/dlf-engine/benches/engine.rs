@@ -1,0 +1,61 @@
+//! Criterion benchmarks of the engine's hot paths.
+//!
+//! - `mlp_train_step/*`: one full-batch step of the trainer widget's network on 200 moons points, at the
+//!   widget's default size (1 hidden layer of 16) and its worst case (3 hidden layers of 32, GELU and ReLU).
+//! - `two_layer/*`: lesson 01's 64×784×256×10 problem through the closed-form backward and through the tape.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use dlf_engine::activation::Activation;
+use dlf_engine::backprop::{autograd_tape, forward_backward, Loss, TwoLayerProblem};
+use dlf_engine::datasets::{make_dataset, DatasetKind};
+use dlf_engine::mlp::{Mlp, MlpConfig};
+use std::hint::black_box;
+
+fn mlp_steps(c: &mut Criterion) {
+    let d = make_dataset(DatasetKind::Moons, 200, 0.1, 1);
+    let x = d.x_tensor();
+    let cases = [
+        ("default_1x16_relu", vec![16], Activation::Relu),
+        ("worst_3x32_relu", vec![32, 32, 32], Activation::Relu),
+        ("worst_3x32_tanh", vec![32, 32, 32], Activation::Tanh),
+        ("worst_3x32_gelu", vec![32, 32, 32], Activation::Gelu),
+    ];
+    let mut group = c.benchmark_group("mlp_train_step");
+    for (name, hidden, activation) in cases {
+        let cfg = MlpConfig {
+            input: 2,
+            hidden,
+            output: 2,
+            activation,
+            seed: 1,
+        };
+        let mut m = Mlp::new(&cfg);
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(m.train(&x, &d.y, 0.1, 1).unwrap()))
+        });
+    }
+    group.finish();
+}
+
+fn two_layer(c: &mut Criterion) {
+    let p = TwoLayerProblem::random(
+        64,
+        784,
+        256,
+        10,
+        Activation::Relu,
+        Loss::SoftmaxCrossEntropy,
+        1,
+    );
+    let mut group = c.benchmark_group("two_layer_64x784x256x10");
+    group.bench_function("forward_backward", |b| {
+        b.iter(|| black_box(forward_backward(&p).unwrap()))
+    });
+    group.bench_function("autograd", |b| {
+        b.iter(|| black_box(autograd_tape(&p, true).unwrap()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, mlp_steps, two_layer);
+criterion_main!(benches);
