@@ -89,7 +89,7 @@ impl Activation {
     }
 
     /// `f'(x)` given both the pre-activation `x` and the already computed output `y = f(x)`, which saves a
-    /// transcendental call for tanh and sigmoid (`1 - y²` and `y(1 - y)`).
+    /// transcendental call: `1 - y²` for tanh, `y(1 - y)` for sigmoid, `y/x + x φ(x)` for GELU.
     #[inline]
     pub fn derivative_from_output(self, x: f64, y: f64) -> f64 {
         match self {
@@ -101,7 +101,12 @@ impl Activation {
                 }
             }
             Activation::Tanh => 1.0 - y * y,
-            Activation::Gelu => gelu_erf_derivative(x),
+            // Φ(x) = y / x saves a second erf evaluation; at |x| so small that y may be subnormal, Φ(x) is 1/2
+            // to double precision (Φ(x) = 1/2 + x φ(0) + ...).
+            Activation::Gelu => {
+                let cdf = if x.abs() > 1e-200 { y / x } else { 0.5 };
+                cdf + x * normal_pdf(x)
+            }
             Activation::Sigmoid => y * (1.0 - y),
         }
     }
@@ -318,6 +323,14 @@ mod tests {
                 assert!((a.derivative(x) - fd).abs() < 1e-8, "{} at {x}", a.name());
                 let y = a.apply(x);
                 assert!((a.derivative_from_output(x, y) - a.derivative(x)).abs() < 1e-15);
+            }
+            // The shortcut through the output must also hold at and next to zero (GELU divides by x).
+            for x in [0.0, 1e-250, -1e-250, 1e-8] {
+                let y = a.apply(x);
+                assert!(
+                    (a.derivative_from_output(x, y) - a.derivative(x)).abs() < 1e-15,
+                    "{x}"
+                );
             }
         }
         for &x in &[-2.0, -0.5, 0.7, 3.0] {

@@ -43,7 +43,7 @@ use crate::tensor::{mismatch, Tensor};
 
 /// A handle to a node of a [`Graph`] (its index on the tape).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Var(pub usize);
+pub struct Var(usize);
 
 impl Var {
     /// The node's position on the tape.

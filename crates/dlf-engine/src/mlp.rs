@@ -88,7 +88,7 @@ pub struct StepStats {
     pub weight_grad_norms: Vec<f64>,
 }
 
-/// Reused per-batch storage: pre-activations and activations per layer, and two `δ` buffers.
+/// Reused per-batch storage: pre-activations and activations per layer, two `δ` buffers, and `Wᵀ`.
 #[derive(Debug, Clone, Default)]
 struct Buffers {
     batch: usize,
@@ -96,6 +96,8 @@ struct Buffers {
     a: Vec<Vec<f64>>,
     delta: Vec<f64>,
     delta_prev: Vec<f64>,
+    /// `W_lᵀ` per layer, refreshed in each backward pass.
+    wt: Vec<Vec<f64>>,
 }
 
 impl Buffers {
@@ -107,6 +109,7 @@ impl Buffers {
             a: sizes[1..].iter().map(|&n| vec![0.0; batch * n]).collect(),
             delta: vec![0.0; batch * widest],
             delta_prev: vec![0.0; batch * widest],
+            wt: sizes.windows(2).map(|w| vec![0.0; w[0] * w[1]]).collect(),
         }
     }
 }
@@ -422,7 +425,16 @@ impl Mlp {
             }
             if l > 0 {
                 // δ_{l-1} = (δ_l W_lᵀ) ⊙ f'(z_{l-1}); the input layer needs no δ (the data has no gradient).
+                // Row b of δ_l W_lᵀ is Σ_j δ_l[b, j] · (row j of W_lᵀ): with Wᵀ stored row-major this is a sum of
+                // scaled contiguous rows, which vectorises (a dot product per entry would not, since the order
+                // of an f64 sum must be kept).
                 let w = weights[l].data();
+                let wt = &mut buf.wt[l][..n_out * n_in];
+                for (k, w_row) in w.chunks_exact(n_out).enumerate() {
+                    for (j, &wv) in w_row.iter().enumerate() {
+                        wt[j * n_in + k] = wv;
+                    }
+                }
                 let (z_prev, a_prev) = (&buf.z[l - 1], &buf.a[l - 1]);
                 let prev = &mut buf.delta_prev[..batch * n_in];
                 for (b, (p_row, d_row)) in prev
@@ -430,10 +442,18 @@ impl Mlp {
                     .zip(delta.chunks_exact(n_out))
                     .enumerate()
                 {
-                    for (k, (p, w_row)) in p_row.iter_mut().zip(w.chunks_exact(n_out)).enumerate() {
-                        let dot: f64 = d_row.iter().zip(w_row).map(|(d, wv)| d * wv).sum();
-                        let i = b * n_in + k;
-                        *p = dot * activation.derivative_from_output(z_prev[i], a_prev[i]);
+                    p_row.fill(0.0);
+                    for (&d, wt_row) in d_row.iter().zip(wt.chunks_exact(n_in)) {
+                        for (p, &wv) in p_row.iter_mut().zip(wt_row) {
+                            *p += d * wv;
+                        }
+                    }
+                    let (zr, ar) = (
+                        &z_prev[b * n_in..(b + 1) * n_in],
+                        &a_prev[b * n_in..(b + 1) * n_in],
+                    );
+                    for ((p, &zv), &av) in p_row.iter_mut().zip(zr).zip(ar) {
+                        *p *= activation.derivative_from_output(zv, av);
                     }
                 }
                 std::mem::swap(&mut buf.delta, &mut buf.delta_prev);
