@@ -44,6 +44,8 @@
 //! assert_eq!(params, (784 * 128 + 128 + 128 * 10 + 10) as f64);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod activation;
 pub mod autograd;
 pub mod backprop;

@@ -436,10 +436,10 @@ mod tests {
 
     #[test]
     fn deep_flop_ratio_approaches_two() {
-        // L = 8 layers, W = 512, B = 64, C = 10. Matmuls alone give (2(L-1)·W² + 2WC·2 - 2W²... ) — written
-        // out per layer: hidden layers l = 1..L-1 cost 2BW² forward each and 4BW² backward except layer 1
-        // (no dX: 2BW²); the last layer costs 2BWC forward and 4BWC backward. Elementwise terms as in the
-        // autograd FLOP table: per hidden layer BW (bias) + BW (relu) forward and 2BW (relu) + BW (db) backward.
+        // L = 8 layers, W = 512, B = 64, C = 10, counted with the autograd FLOP table. Each of the L - 1
+        // hidden layers costs 2BW² (matmul) + BW (bias) + BW (relu) forward, and 4BW² (dW and dX) + 2BW (relu)
+        // + BW (db) backward — except that the first layer skips dX, saving 2BW². The output layer costs
+        // 2BWC + BC forward and 4BWC + BC backward; the cross-entropy 5BC + 2B + 1 forward and 2BC backward.
         let (l, w, b, c) = (8.0, 512.0, 64.0, 10.0);
         let fwd = (l - 1.0) * (2.0 * b * w * w + 2.0 * b * w)
             + 2.0 * b * w * c
