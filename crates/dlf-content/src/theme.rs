@@ -83,7 +83,7 @@ pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
     let title = escape(meta.title);
     let description = escape(meta.description);
     format!(
-        r#"<!DOCTYPE html>
+        r##"<!DOCTYPE html>
 <html lang="en" data-root="{root}">
 <head>
 <meta charset="utf-8">
@@ -106,7 +106,7 @@ pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
 <footer class="site"><p>dlf — every number on these pages is computed by the course's own engine. Runs offline.</p></footer>
 </body>
 </html>
-"#
+"##
     )
 }
 
