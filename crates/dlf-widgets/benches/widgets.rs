@@ -7,27 +7,43 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use dlf_widgets::{parse_params, registry};
 
-/// The most expensive parameters of each widget, by id.
-fn worst_case(id: &str) -> &'static [(&'static str, &'static str)] {
+/// The most expensive parameters of each widget, by id, under a short name. The activation is varied
+/// at the largest shapes because its cost differs widely: the exact GELU evaluates `erf` per unit.
+fn worst_cases(id: &str) -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
+    let with = |base: &[(&'static str, &'static str)], activation: &'static str| {
+        let mut v = base.to_vec();
+        v.push(("activation", activation));
+        v
+    };
     match id {
-        // Three hidden layers of 32 units trained for the full 500 steps; GELU evaluates erf, the
-        // costliest activation, and spirals is the data set with the most classes.
-        "mlp-trainer" => &[
-            ("dataset", "spirals"),
-            ("width", "32"),
-            ("depth", "3"),
-            ("activation", "gelu"),
-            ("steps", "500"),
-        ],
-        // Every dimension at its maximum, GELU, and the cross-entropy loss (softmax per row).
-        "backprop-walk" => &[
-            ("batch", "8"),
-            ("d_in", "6"),
-            ("hidden", "8"),
-            ("classes", "5"),
-            ("activation", "gelu"),
-        ],
-        _ => &[],
+        // Three hidden layers of 32 units trained for the full 500 steps on spirals.
+        "mlp-trainer" => {
+            let base = [
+                ("dataset", "spirals"),
+                ("width", "32"),
+                ("depth", "3"),
+                ("steps", "500"),
+            ];
+            vec![
+                ("worst-gelu", with(&base, "gelu")),
+                ("worst-sigmoid", with(&base, "sigmoid")),
+                ("worst-relu", with(&base, "relu")),
+            ]
+        }
+        // Every dimension at its maximum with the cross-entropy loss (softmax per row).
+        "backprop-walk" => {
+            let base = [
+                ("batch", "8"),
+                ("d_in", "6"),
+                ("hidden", "8"),
+                ("classes", "5"),
+            ];
+            vec![
+                ("worst-gelu", with(&base, "gelu")),
+                ("worst-tanh", with(&base, "tanh")),
+            ]
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -38,10 +54,12 @@ fn bench_widgets(c: &mut Criterion) {
         c.bench_function(&format!("{}/default", spec.id), |b| {
             b.iter(|| black_box(w.render(black_box(&defaults))))
         });
-        let worst = parse_params(spec, worst_case(spec.id)).expect("worst case is valid");
-        c.bench_function(&format!("{}/worst", spec.id), |b| {
-            b.iter(|| black_box(w.render(black_box(&worst))))
-        });
+        for (name, pairs) in worst_cases(spec.id) {
+            let params = parse_params(spec, &pairs).expect("worst case is valid");
+            c.bench_function(&format!("{}/{name}", spec.id), |b| {
+                b.iter(|| black_box(w.render(black_box(&params))))
+            });
+        }
     }
 }
 

@@ -31,6 +31,7 @@ pub mod query;
 pub mod registry;
 pub mod spec;
 pub mod svg;
+pub mod widgets;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm_abi;

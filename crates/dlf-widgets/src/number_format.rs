@@ -235,7 +235,7 @@ mod tests {
         assert_eq!(sig(98.54, 3), "98.5");
         assert_eq!(sig(12000.0, 3), "12000");
         assert_eq!(sig(3.2e-9, 2), "3.2e-9");
-        assert_eq!(sig(0.693147, 2), "0.69");
+        assert_eq!(sig(0.6874, 2), "0.69");
         assert_eq!(sig(2.5e7, 3), "2.5e7");
         assert_eq!(sig(-0.5, 3), "-0.5");
         assert_eq!(sig(0.0, 3), "0");

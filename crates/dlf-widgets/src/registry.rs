@@ -2,6 +2,7 @@
 
 use crate::figure::Figure;
 use crate::spec::{Params, WidgetSpec};
+use crate::widgets::{backprop_walk::BackpropWalk, mlp_trainer::MlpTrainer};
 
 /// A widget: a static parameter spec and a pure, deterministic render function.
 ///
@@ -15,7 +16,7 @@ pub trait Widget: Sync {
     fn render(&self, p: &Params) -> Figure;
 }
 
-static REGISTRY: [&dyn Widget; 0] = [];
+static REGISTRY: [&dyn Widget; 2] = [&MlpTrainer, &BackpropWalk];
 
 /// Every widget, in the order the lessons introduce them.
 pub fn registry() -> &'static [&'static dyn Widget] {

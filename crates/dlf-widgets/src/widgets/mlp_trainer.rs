@@ -1,0 +1,592 @@
+//! "Train an MLP": a small multilayer perceptron trained by mini-batch SGD on a 2D toy data set, shown
+//! as decision regions, a loss curve and per-layer gradient norms.
+//!
+//! What the learner should see: with ReLU, tanh or GELU the network separates moons and circles within
+//! a few hundred steps; with the sigmoid at depth 3 the first layer's gradient norm sits one or two
+//! orders of magnitude below the last layer's, because every sigmoid layer multiplies the backward
+//! signal by `σ'(z) ≤ 1/4` (the vanishing-gradient problem: S. Hochreiter, diploma thesis, TU Munich,
+//! 1991; Bengio, Simard & Frasconi,
+//! "Learning long-term dependencies with gradient descent is difficult", IEEE TNN 1994; Glorot & Bengio,
+//! "Understanding the difficulty of training deep feedforward neural networks", AISTATS 2010).
+//!
+//! Cost and the choices that keep it interactive. A training step costs about `6 · P` FLOPs per example
+//! (forward `2P`, backward `4P`, for `P` weights; Kaplan et al., "Scaling Laws for Neural Language
+//! Models", 2020, section 2.1). At the worst case (three hidden layers of 32, so `P ≈ 2200`) full-batch
+//! training on 150 points for 500 steps would be about 1 GFLOP, some 200 ms on this machine. The widget
+//! therefore trains with mini-batches of [`BATCH`] examples drawn without replacement from a training
+//! set of [`POINTS`] points (an epoch is `POINTS / BATCH` steps), and evaluates the decision regions on
+//! a [`GRID`]×[`GRID`] raster. The parameter ranges are the ones the lesson promises; only these three
+//! constants trade fidelity for speed. The loss curve shows each mini-batch's loss (thin) and its
+//! trailing mean over [`SMOOTHING`] steps (bold); the final loss and accuracy are measured on the whole
+//! training set.
+
+use dlf_engine::activation::Activation;
+use dlf_engine::datasets::{make_dataset, Dataset2D, DatasetKind};
+use dlf_engine::mlp::{Mlp, MlpConfig, StepStats};
+use dlf_engine::rng::Rng;
+use dlf_engine::tensor::Tensor;
+
+use crate::figure::Figure;
+use crate::number_format::{int, percent, sig};
+use crate::registry::Widget;
+use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
+
+/// Training-set size. Each step sees [`BATCH`] of these, so the size only sets the epoch length and
+/// the cost of the two full-set evaluations (before and after training).
+pub const POINTS: usize = 160;
+/// Mini-batch size: 20 steps make one epoch of [`POINTS`].
+pub const BATCH: usize = 8;
+/// Decision-region raster resolution per side.
+pub const GRID: usize = 32;
+/// Window of the trailing mean drawn over the noisy mini-batch losses.
+pub const SMOOTHING: usize = 16;
+
+/// The "Train an MLP" widget.
+#[derive(Debug, Clone, Copy)]
+pub struct MlpTrainer;
+
+/// Its parameter spec.
+pub static SPEC: WidgetSpec = WidgetSpec {
+    id: "mlp-trainer",
+    title: "Train an MLP",
+    summary:
+        "Train a small multilayer perceptron on a 2D toy problem and watch its decision regions, \
+              loss and per-layer gradient norms.",
+    params: &[
+        ParamSpec {
+            name: "dataset",
+            label: "Data set",
+            help: "The 2D classification problem.",
+            kind: ParamKind::Select {
+                options: &[
+                    ("moons", "Two moons"),
+                    ("circles", "Circles"),
+                    ("xor", "XOR"),
+                    ("spirals", "Spirals"),
+                ],
+                default: "moons",
+            },
+        },
+        ParamSpec {
+            name: "noise",
+            label: "Noise",
+            help: "Standard deviation of the Gaussian noise added to every point.",
+            kind: ParamKind::Range {
+                min: 0.0,
+                max: 0.5,
+                step: 0.05,
+                default: 0.1,
+            },
+        },
+        ParamSpec {
+            name: "width",
+            label: "Width",
+            help: "Units in each hidden layer.",
+            kind: ParamKind::Range {
+                min: 2.0,
+                max: 32.0,
+                step: 1.0,
+                default: 16.0,
+            },
+        },
+        ParamSpec {
+            name: "depth",
+            label: "Hidden layers",
+            help: "Number of hidden layers.",
+            kind: ParamKind::Range {
+                min: 1.0,
+                max: 3.0,
+                step: 1.0,
+                default: 2.0,
+            },
+        },
+        ParamSpec {
+            name: "activation",
+            label: "Activation",
+            help: "The non-linearity after every hidden layer.",
+            kind: ParamKind::Select {
+                options: &[
+                    ("relu", "ReLU"),
+                    ("tanh", "tanh"),
+                    ("gelu", "GELU"),
+                    ("sigmoid", "sigmoid"),
+                ],
+                default: "relu",
+            },
+        },
+        ParamSpec {
+            name: "log10_lr",
+            label: "log₁₀ learning rate",
+            help: "Base-10 logarithm of the SGD step size.",
+            kind: ParamKind::Range {
+                min: -3.0,
+                max: 0.5,
+                step: 0.1,
+                default: -0.5,
+            },
+        },
+        ParamSpec {
+            name: "steps",
+            label: "Steps",
+            help: "Number of mini-batch SGD steps.",
+            kind: ParamKind::Range {
+                min: 0.0,
+                max: 500.0,
+                step: 10.0,
+                default: 200.0,
+            },
+        },
+        ParamSpec {
+            name: "seed",
+            label: "Seed",
+            help: "Seed for the data, the initial weights and the batch order.",
+            kind: ParamKind::Range {
+                min: 1.0,
+                max: 20.0,
+                step: 1.0,
+                default: 1.0,
+            },
+        },
+    ],
+};
+
+/// Human-readable data-set names for the description.
+fn dataset_phrase(kind: &str) -> &'static str {
+    match kind {
+        "moons" => "the two moons",
+        "circles" => "the two circles",
+        "xor" => "the XOR quadrants",
+        _ => "the spirals",
+    }
+}
+
+/// Display name of an activation.
+fn activation_label(a: Activation) -> &'static str {
+    match a {
+        Activation::Relu => "ReLU",
+        Activation::Tanh => "tanh",
+        Activation::Gelu => "GELU",
+        Activation::Sigmoid => "sigmoid",
+    }
+}
+
+/// The history of one training run.
+struct Run {
+    data: Dataset2D,
+    mlp: Mlp,
+    /// Full-training-set statistics before the first step.
+    initial: StepStats,
+    /// Full-training-set statistics after the last step.
+    last: StepStats,
+    /// One entry per mini-batch step taken.
+    history: Vec<StepStats>,
+    /// The step (counting from 1) whose loss or gradients stopped being finite numbers, after which
+    /// training stops: with too large a learning rate the weights overflow to infinity or NaN.
+    diverged_at: Option<usize>,
+}
+
+/// Whether a step's loss and gradient norms are all finite numbers.
+fn finite(s: &StepStats) -> bool {
+    s.loss.is_finite() && s.weight_grad_norms.iter().all(|g| g.is_finite())
+}
+
+/// Packs points into an `n×2` tensor.
+fn points_tensor(points: impl ExactSizeIterator<Item = [f64; 2]>) -> Tensor {
+    let n = points.len();
+    let mut data = Vec::with_capacity(2 * n);
+    for [a, b] in points {
+        data.push(a);
+        data.push(b);
+    }
+    Tensor::new(&[n, 2], data).expect("2·n values form an n×2 tensor")
+}
+
+fn train(p: &Params) -> Run {
+    let kind = DatasetKind::parse(p.str("dataset")).expect("spec options are engine data sets");
+    let activation = Activation::parse(p.str("activation")).expect("spec options are activations");
+    let seed = p.usize("seed") as u64;
+    let depth = p.usize("depth").max(1);
+    let width = p.usize("width").max(1);
+    let data = make_dataset(kind, POINTS, p.f64("noise"), seed);
+    let cfg = MlpConfig {
+        input: 2,
+        hidden: vec![width; depth],
+        output: data.classes,
+        activation,
+        seed,
+    };
+    let mut mlp = Mlp::new(&cfg);
+    let all_x = points_tensor(data.x.iter().copied());
+    // Full-set statistics come from the engine's gradient computation without an update.
+    let initial = mlp
+        .compute_gradients(&all_x, &data.y)
+        .expect("the data set's points and labels fit the network built for it");
+
+    let lr = 10f64.powf(p.f64("log10_lr"));
+    let steps = p.usize("steps");
+    // The batch order has its own stream so that changing the step count never changes the data or
+    // the initial weights; the constant only separates this stream from the engine's uses of `seed`.
+    let mut order_rng = Rng::new(seed ^ 0x6d6c_702d_6261_7463);
+    let mut order: Vec<usize> = (0..data.x.len()).collect();
+    let mut cursor = order.len();
+    let mut history = Vec::with_capacity(steps);
+    let mut diverged_at = None;
+    let batch = BATCH.min(order.len());
+    for _ in 0..steps {
+        if cursor + batch > order.len() {
+            order_rng.shuffle(&mut order);
+            cursor = 0;
+        }
+        let idx = &order[cursor..cursor + batch];
+        cursor += batch;
+        let xb = points_tensor(idx.iter().map(|&i| data.x[i]));
+        let yb: Vec<usize> = idx.iter().map(|&i| data.y[i]).collect();
+        let stats = mlp.train_step(&xb, &yb, lr);
+        let ok = finite(&stats);
+        history.push(stats);
+        if !ok {
+            diverged_at = Some(history.len());
+            break;
+        }
+    }
+    let last = mlp
+        .compute_gradients(&all_x, &data.y)
+        .expect("the data set's points and labels fit the network built for it");
+    Run {
+        data,
+        mlp,
+        initial,
+        last,
+        history,
+        diverged_at,
+    }
+}
+
+/// The square data window shown in the decision-region panel: the data's bounding box, made square
+/// and padded by 15% so points never sit on the frame.
+fn data_window(data: &Dataset2D) -> (Axis, Axis) {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for pt in &data.x {
+        for k in 0..2 {
+            lo[k] = lo[k].min(pt[k]);
+            hi[k] = hi[k].max(pt[k]);
+        }
+    }
+    if !(lo[0].is_finite() && lo[1].is_finite() && hi[0].is_finite() && hi[1].is_finite()) {
+        return (Axis::linear(-1.0, 1.0, "x₁"), Axis::linear(-1.0, 1.0, "x₂"));
+    }
+    let half = ((hi[0] - lo[0]).max(hi[1] - lo[1]) / 2.0).max(0.5) * 1.15;
+    let c = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
+    (
+        Axis::linear(c[0] - half, c[0] + half, "x₁"),
+        Axis::linear(c[1] - half, c[1] + half, "x₂"),
+    )
+}
+
+fn draw_regions(svg: &mut Svg, run: &Run) {
+    let (xa, ya) = data_window(&run.data);
+    let plot = Plot::new(Rect::new(44.0, 26.0, 262.0, 262.0), xa, ya);
+    let centres: Vec<[f64; 2]> = (0..GRID)
+        .flat_map(|j| (0..GRID).map(move |i| (i, j)))
+        .map(|(i, j)| plot.cell_centre(i, j, GRID, GRID))
+        .collect();
+    let probs = run.mlp.probabilities(&centres);
+    let classes = run.data.classes.max(2) as f64;
+    plot.raster(svg, GRID, GRID, |i, j| {
+        let row = &probs[j * GRID + i];
+        let (best, p) =
+            row.iter()
+                .copied()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |acc, (k, v)| if v > acc.1 { (k, v) } else { acc },
+                );
+        // Opacity grows from 0.08 where the classes tie (p = 1/C) to 0.6 where the network is certain,
+        // so confident regions are saturated while the data points drawn on top stay visible.
+        let confidence = ((p - 1.0 / classes) / (1.0 - 1.0 / classes)).clamp(0.0, 1.0);
+        (best, 0.08 + 0.52 * confidence)
+    });
+    plot.draw_axes(svg, "Decision regions and training data");
+    if run.diverged_at.is_some() {
+        svg.text(
+            plot.frame.cx(),
+            plot.frame.y + 18.0,
+            Anchor::Middle,
+            "dlf-th",
+            "training diverged: the weights are no longer finite",
+        );
+    }
+    for class in 0..run.data.classes {
+        let pts: Vec<(f64, f64)> = run
+            .data
+            .x
+            .iter()
+            .zip(&run.data.y)
+            .filter(|(_, &y)| y == class)
+            .map(|(x, _)| (x[0], x[1]))
+            .collect();
+        let class_name = fill_class(class);
+        let mut cls = String::with_capacity(20);
+        cls.push_str(class_name);
+        cls.push_str(" dlf-pt");
+        plot.scatter(svg, &pts, 2.6, &cls);
+    }
+}
+
+/// Trailing mean over the last `window` values at every index (the first values average what exists).
+fn trailing_mean(values: &[f64], window: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(values.len());
+    let mut sum = 0.0;
+    for (i, v) in values.iter().enumerate() {
+        sum += v;
+        if i >= window {
+            sum -= values[i - window];
+        }
+        out.push(sum / (i + 1).min(window) as f64);
+    }
+    out
+}
+
+fn draw_loss(svg: &mut Svg, run: &Run, steps: usize) {
+    let losses: Vec<f64> = run.history.iter().map(|s| s.loss).collect();
+    let x_axis = Axis::linear(0.0, steps.max(10) as f64, "step");
+    let y_axis = Axis::fit_linear(
+        losses.iter().copied().chain([run.initial.loss]),
+        true,
+        "loss",
+    );
+    let plot = Plot::new(Rect::new(384.0, 26.0, 240.0, 96.0), x_axis, y_axis);
+    plot.draw_axes(svg, "Training loss (cross-entropy)");
+    if losses.is_empty() {
+        svg.text(
+            plot.frame.cx(),
+            plot.frame.cy(),
+            Anchor::Middle,
+            "dlf-ts",
+            "no training steps yet",
+        );
+        return;
+    }
+    let raw: Vec<(f64, f64)> = losses
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| ((i + 1) as f64, l))
+        .collect();
+    let smooth: Vec<(f64, f64)> = trailing_mean(&losses, SMOOTHING)
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| ((i + 1) as f64, l))
+        .collect();
+    plot.line(svg, &raw, "dlf-ln dlf-s0 dlf-thin");
+    plot.line(svg, &smooth, line_class(0));
+}
+
+fn draw_grad_norms(svg: &mut Svg, run: &Run, steps: usize) {
+    let layers = run.initial.weight_grad_norms.len();
+    // Mini-batch gradient norms fluctuate by an order of magnitude from step to step; the trailing
+    // mean keeps the gap between layers readable, which is what this panel is for.
+    let smoothed: Vec<Vec<f64>> = (0..layers)
+        .map(|layer| {
+            let raw: Vec<f64> = run
+                .history
+                .iter()
+                .map(|s| s.weight_grad_norms.get(layer).copied().unwrap_or(f64::NAN))
+                .collect();
+            trailing_mean(&raw, SMOOTHING)
+        })
+        .collect();
+    let values = smoothed
+        .iter()
+        .flatten()
+        .copied()
+        .chain(run.initial.weight_grad_norms.iter().copied());
+    let y_axis = Axis::fit_log10(values, "‖∂L/∂W‖");
+    let x_axis = Axis::linear(0.0, steps.max(10) as f64, "step");
+    let plot = Plot::new(Rect::new(384.0, 184.0, 240.0, 104.0), x_axis, y_axis);
+    plot.draw_axes(svg, "Weight-gradient norm per layer");
+    let names: Vec<String> = (1..=layers).map(format_layer).collect();
+    let entries: Vec<(&str, &str)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), fill_class(i)))
+        .collect();
+    svg.legend(384.0, 334.0, &entries);
+    let mut note = String::from("log scale; lines: means over ");
+    note.push_str(&int(SMOOTHING as i64));
+    note.push_str(" steps; dots: full set at step 0");
+    svg.text(384.0, 350.0, Anchor::Start, "dlf-ts", &note);
+    for (layer, series) in smoothed.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = series
+            .iter()
+            .enumerate()
+            .map(|(i, &g)| ((i + 1) as f64, g))
+            .collect();
+        plot.line(svg, &pts, line_class(layer));
+    }
+    // The full-set norms before training, one dot per layer at step 0.
+    for (layer, &g) in run.initial.weight_grad_norms.iter().enumerate() {
+        let mut cls = String::from(fill_class(layer));
+        cls.push_str(" dlf-pt");
+        plot.scatter(svg, &[(0.0, g)], 3.2, &cls);
+    }
+}
+
+/// `W1`, `W2`, ...
+fn format_layer(l: usize) -> String {
+    let mut s = String::from("W");
+    s.push_str(&int(l as i64));
+    s
+}
+
+impl Widget for MlpTrainer {
+    fn spec(&self) -> &'static WidgetSpec {
+        &SPEC
+    }
+
+    fn render(&self, p: &Params) -> Figure {
+        let run = train(p);
+        let steps = p.usize("steps");
+        let lr = 10f64.powf(p.f64("log10_lr"));
+
+        let mut svg = Svg::new(640.0, 360.0, SPEC.title);
+        draw_regions(&mut svg, &run);
+        draw_loss(&mut svg, &run, steps);
+        draw_grad_norms(&mut svg, &run, steps);
+        let svg = svg.finish();
+
+        let (final_loss, final_accuracy) = if finite(&run.last) {
+            (sig(run.last.loss, 3), percent(run.last.accuracy))
+        } else {
+            ("diverged".to_string(), "diverged".to_string())
+        };
+        let mut numbers = vec![
+            ("final loss (training set)".to_string(), final_loss),
+            ("train accuracy".to_string(), final_accuracy),
+            ("initial loss".to_string(), sig(run.initial.loss, 3)),
+            ("learning rate".to_string(), sig(lr, 2)),
+            (
+                "parameters".to_string(),
+                int(run.mlp.parameter_count() as i64),
+            ),
+        ];
+        // The norms of the last mini-batch step with finite values (where the curves end); before
+        // any step, the full-set norms at initialisation (where the dots are).
+        let (norms, when) = match run.history.iter().rposition(finite) {
+            Some(i) => {
+                let mut when = String::from("‖, step ");
+                when.push_str(&int(i as i64 + 1));
+                (&run.history[i].weight_grad_norms, when)
+            }
+            None => (&run.initial.weight_grad_norms, "‖, initial".to_string()),
+        };
+        for (i, g) in norms.iter().enumerate() {
+            let mut label = String::from("‖∂L/∂");
+            label.push_str(&format_layer(i + 1));
+            label.push_str(&when);
+            numbers.push((label, sig(*g, 2)));
+        }
+
+        let description = describe(p, &run, steps, lr);
+        Figure {
+            svg,
+            numbers,
+            description,
+        }
+    }
+}
+
+/// The network in words: "2-hidden-layer, 16-unit ReLU network".
+fn network_phrase(p: &Params) -> String {
+    let activation = Activation::parse(p.str("activation")).unwrap_or(Activation::Relu);
+    let mut s = int(p.usize("depth") as i64);
+    s.push_str("-hidden-layer, ");
+    s.push_str(&int(p.usize("width") as i64));
+    s.push_str("-unit ");
+    s.push_str(activation_label(activation));
+    s.push_str(" network");
+    s
+}
+
+fn describe(p: &Params, run: &Run, steps: usize, lr: f64) -> String {
+    let mut d = String::new();
+    let net = network_phrase(p);
+    if let Some(k) = run.diverged_at {
+        d.push_str("Training diverged: with learning rate ");
+        d.push_str(&sig(lr, 2));
+        d.push_str(" the ");
+        d.push_str(&net);
+        d.push_str(" overshoots until, at step ");
+        d.push_str(&int(k as i64));
+        d.push_str(", its loss or gradients are no longer finite numbers (the loss started at ");
+        d.push_str(&sig(run.initial.loss, 2));
+        d.push_str("). Lower the learning rate to train it.");
+    } else if steps == 0 {
+        d.push_str("Before any training the ");
+        d.push_str(&net);
+        d.push_str(" classifies ");
+        d.push_str(&percent(run.last.accuracy));
+        d.push_str(" of ");
+        d.push_str(dataset_phrase(p.str("dataset")));
+        d.push_str(" correctly; its loss is ");
+        d.push_str(&sig(run.last.loss, 2));
+        d.push('.');
+    } else {
+        d.push_str("After ");
+        d.push_str(&int(steps as i64));
+        d.push_str(" steps of mini-batch SGD (learning rate ");
+        d.push_str(&sig(lr, 2));
+        d.push_str(", batches of ");
+        d.push_str(&int(BATCH as i64));
+        d.push_str(") the ");
+        d.push_str(&net);
+        d.push_str(" classifies ");
+        d.push_str(dataset_phrase(p.str("dataset")));
+        d.push_str(" with ");
+        d.push_str(&percent(run.last.accuracy));
+        d.push_str(" training accuracy; the training-set loss went from ");
+        d.push_str(&sig(run.initial.loss, 2));
+        d.push_str(" to ");
+        d.push_str(&sig(run.last.loss, 2));
+        d.push('.');
+    }
+    // The vanishing-gradient comparison is made at initialisation, on the full training set, where it
+    // is free of mini-batch noise and of what training has done to the weights.
+    let norms = &run.initial.weight_grad_norms;
+    if let (Some(&first), Some(&last)) = (norms.first(), norms.last()) {
+        d.push_str(" At initialisation the weight-gradient norm is ");
+        d.push_str(&sig(first, 2));
+        d.push_str(" for the first layer and ");
+        d.push_str(&sig(last, 2));
+        d.push_str(" for the output layer");
+        if first > 0.0 && last > 0.0 && norms.len() > 1 {
+            let ratio = last / first;
+            if ratio >= 10.0 {
+                d.push_str(", so the first layer's gradient is ");
+                d.push_str(&sig(ratio, 2));
+                d.push_str(" times smaller: the backward signal shrinks on its way to the input");
+            } else if ratio <= 0.1 {
+                d.push_str(", so the first layer's gradient is ");
+                d.push_str(&sig(1.0 / ratio, 2));
+                d.push_str(" times larger");
+            }
+        }
+        d.push('.');
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_mean_averages_what_exists() {
+        let m = trailing_mean(&[1.0, 3.0, 5.0, 7.0], 2);
+        let expected = [1.0, 2.0, 4.0, 6.0];
+        for (a, b) in m.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-12);
+        }
+    }
+}
