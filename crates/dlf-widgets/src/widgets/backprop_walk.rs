@@ -22,7 +22,8 @@
 //! Cost: each gradient check perturbs every parameter (101 of them at the largest shapes) and
 //! re-evaluates the loss once (forward) or twice (central). A sweep of every half decade for both
 //! schemes took 13 ms at the largest shapes with GELU, so the sweep evaluates whole decades and refines
-//! only around each scheme's minimum: 29 checks instead of 47 (see `benches/widgets.rs`).
+//! only around each scheme's minimum: 29 checks instead of 47. Measured with `cargo bench -p
+//! dlf-widgets`: 0.9 ms at the defaults, 5.7 ms at the largest shapes with tanh, 9.0 ms with GELU.
 
 use dlf_engine::activation::Activation;
 use dlf_engine::backprop::{
