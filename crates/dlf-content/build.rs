@@ -7,7 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let content = manifest_dir.join("../../content");
     let content = content.canonicalize().unwrap_or(content);
     println!("cargo:rerun-if-changed={}", content.display());
@@ -16,10 +17,13 @@ fn main() {
     files.sort();
     let mut out = String::from("/// The course as it was when this binary was built: (path below content/, text).\npub static FILES: &[(&str, &str)] = &[\n");
     for (relative, absolute) in &files {
-        out.push_str(&format!("    ({relative:?}, include_str!({absolute:?})),\n"));
+        out.push_str(&format!(
+            "    ({relative:?}, include_str!({absolute:?})),\n"
+        ));
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_content.rs");
+    let dest =
+        PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded_content.rs");
     fs::write(dest, out).expect("write embedded_content.rs");
 }
 
@@ -35,7 +39,10 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
             collect(root, &path, files);
             continue;
         }
-        let is_source = matches!(path.extension().and_then(|e| e.to_str()), Some("md" | "toml"));
+        let is_source = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("md" | "toml")
+        );
         let relative = path
             .strip_prefix(root)
             .expect("collected paths are below the root")

@@ -12,18 +12,28 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let crates = manifest_dir.parent().expect("the server crate lives in crates/");
+    let crates = manifest_dir
+        .parent()
+        .expect("the server crate lives in crates/");
     let widgets_manifest = crates.join("dlf-widgets/Cargo.toml");
-    for watched in ["dlf-widgets/src", "dlf-widgets/Cargo.toml", "dlf-engine/src", "dlf-engine/Cargo.toml"] {
+    for watched in [
+        "dlf-widgets/src",
+        "dlf-widgets/Cargo.toml",
+        "dlf-engine/src",
+        "dlf-engine/Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", crates.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=DLF_SKIP_WASM");
 
     let dest = out_dir.join("dlf_widgets.wasm");
     if env::var_os("DLF_SKIP_WASM").is_some() {
-        println!("cargo:warning=DLF_SKIP_WASM is set: widgets will render through the server route only");
+        println!(
+            "cargo:warning=DLF_SKIP_WASM is set: widgets will render through the server route only"
+        );
         write_empty(&dest);
         return;
     }
@@ -45,10 +55,17 @@ fn write_empty(dest: &Path) {
 fn build_wasm(manifest: &Path, target_dir: &Path) -> Result<PathBuf, String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release", "--lib", "--target", "wasm32-unknown-unknown", "--manifest-path"])
-        .arg(manifest)
-        .arg("--target-dir")
-        .arg(target_dir);
+    cmd.args([
+        "build",
+        "--release",
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--manifest-path",
+    ])
+    .arg(manifest)
+    .arg("--target-dir")
+    .arg(target_dir);
     // Remove everything the outer cargo set for itself: flags, wrappers and the jobserver belong to the host build.
     for (key, _) in env::vars_os() {
         let key = key.to_string_lossy().into_owned();
@@ -67,7 +84,9 @@ fn build_wasm(manifest: &Path, target_dir: &Path) -> Result<PathBuf, String> {
         .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
         .env("CARGO_PROFILE_RELEASE_STRIP", "true");
-    let output = cmd.output().map_err(|e| format!("could not run cargo: {e}"))?;
+    let output = cmd
+        .output()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(12).collect();

@@ -52,7 +52,9 @@ struct BackpropInput {
 /// Reads a problem from `input` and returns the answer as pretty JSON.
 pub fn backprop(mut input: impl Read) -> Result<String> {
     let mut text = String::new();
-    input.read_to_string(&mut text).context("could not read stdin")?;
+    input
+        .read_to_string(&mut text)
+        .context("could not read stdin")?;
     let answer = backprop_str(&text)?;
     Ok(serde_json::to_string_pretty(&answer)?)
 }
@@ -84,7 +86,10 @@ pub fn backprop_str(text: &str) -> Result<Value> {
             let rows: Vec<Vec<f64>> = serde_json::from_value(raw.targets.clone()).map_err(|_| {
                 anyhow!("for loss \"mse\", targets must be a B×C matrix (an array of rows of numbers)")
             })?;
-            (Loss::MeanSquaredError, Targets::Values(matrix("targets", &rows)?))
+            (
+                Loss::MeanSquaredError,
+                Targets::Values(matrix("targets", &rows)?),
+            )
         }
         other => bail!("unknown loss {other:?}: use \"cross_entropy\" or \"mse\""),
     };
@@ -98,7 +103,9 @@ pub fn backprop_str(text: &str) -> Result<Value> {
         loss,
         targets,
     };
-    problem.validate().map_err(|e| anyhow!("the shapes do not fit: {e}"))?;
+    problem
+        .validate()
+        .map_err(|e| anyhow!("the shapes do not fit: {e}"))?;
     let trace = forward_backward(&problem).map_err(|e| anyhow!("the shapes do not fit: {e}"))?;
     Ok(report(&problem, &trace, &raw.loss))
 }

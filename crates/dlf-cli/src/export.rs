@@ -20,7 +20,10 @@ pub fn write(site: &dlf_content::Site, dir: &Path) -> Result<usize> {
         written += 1;
     }
     if !dlf_server::WIDGETS_WASM.is_empty() {
-        put(&dir.join("assets/dlf_widgets.wasm"), dlf_server::WIDGETS_WASM)?;
+        put(
+            &dir.join("assets/dlf_widgets.wasm"),
+            dlf_server::WIDGETS_WASM,
+        )?;
         written += 1;
     }
     Ok(written)
@@ -28,7 +31,8 @@ pub fn write(site: &dlf_content::Site, dir: &Path) -> Result<usize> {
 
 fn put(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).with_context(|| format!("could not create {}", parent.display()))?;
+        fs::create_dir_all(parent)
+            .with_context(|| format!("could not create {}", parent.display()))?;
     }
     fs::write(path, bytes).with_context(|| format!("could not write {}", path.display()))
 }

@@ -20,7 +20,11 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "dlf", version, about = "Deep Learning Foundations: an offline, interactive interview-prep track for the maths behind transformers.")]
+#[command(
+    name = "dlf",
+    version,
+    about = "Deep Learning Foundations: an offline, interactive interview-prep track for the maths behind transformers."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -111,7 +115,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             host,
             content,
         } => {
-            let site = load_site(content).map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
+            let site = load_site(content)
+                .map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
             let state = Arc::new(dlf_server::AppState::new(&site));
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -121,7 +126,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let listener = dlf_server::bind(SocketAddr::new(host, port)).await?;
                 let addr = listener.local_addr()?;
                 let mut out = std::io::stdout().lock();
-                writeln!(out, "dlf is serving {} pages at http://{addr}/  (Ctrl-C to stop)", state.page_count())?;
+                writeln!(
+                    out,
+                    "dlf is serving {} pages at http://{addr}/  (Ctrl-C to stop)",
+                    state.page_count()
+                )?;
                 out.flush()?;
                 drop(out);
                 dlf_server::serve(listener, state).await?;
@@ -144,7 +153,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Build { dir, content } => {
-            let site = load_site(content).map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
+            let site = load_site(content)
+                .map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
             let written = export::write(&site, &dir)?;
             println!("wrote {written} files to {}", dir.display());
             Ok(ExitCode::SUCCESS)

@@ -38,14 +38,22 @@ fn assert_close(actual: &Value, expected: &[f64], what: &str) {
     let actual: Vec<f64> = match actual {
         Value::Array(items) if items.first().is_some_and(Value::is_array) => items
             .iter()
-            .flat_map(|row| row.as_array().expect("row").iter().map(|v| v.as_f64().expect("number")))
+            .flat_map(|row| {
+                row.as_array()
+                    .expect("row")
+                    .iter()
+                    .map(|v| v.as_f64().expect("number"))
+            })
             .collect(),
         Value::Array(items) => items.iter().map(|v| v.as_f64().expect("number")).collect(),
         other => vec![other.as_f64().expect("number")],
     };
     assert_eq!(actual.len(), expected.len(), "{what}: length");
     for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
-        assert!((a - e).abs() <= 1e-12 * (1.0 + e.abs()), "{what}[{i}]: {a} vs {e}");
+        assert!(
+            (a - e).abs() <= 1e-12 * (1.0 + e.abs()),
+            "{what}[{i}]: {a} vs {e}"
+        );
     }
 }
 
@@ -77,24 +85,61 @@ const PROBLEM_CE: &str = r#"{
 #[test]
 fn calc_backprop_matches_numpy_for_cross_entropy() {
     let out = run_with_stdin(&["calc", "backprop"], PROBLEM_CE);
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let answer: Value = serde_json::from_slice(&out.stdout).expect("JSON answer");
     assert_close(&answer["loss"], &[0.673527024033825], "loss");
     assert_close(
         &answer["backward"]["dw1"],
-        &[0.14748860233791042, 0.12770154208626205, 0.0655504899279602, -0.4493140346279565, -0.17026872278168273, -0.19969512650131402],
+        &[
+            0.14748860233791042,
+            0.12770154208626205,
+            0.0655504899279602,
+            -0.4493140346279565,
+            -0.17026872278168273,
+            -0.19969512650131402,
+        ],
         "dw1",
     );
-    assert_close(&answer["backward"]["db1"], &[0.08575387035705616, -0.08513436139084136, 0.038112831269802736], "db1");
+    assert_close(
+        &answer["backward"]["db1"],
+        &[
+            0.08575387035705616,
+            -0.08513436139084136,
+            0.038112831269802736,
+        ],
+        "db1",
+    );
     assert_close(
         &answer["backward"]["dw2"],
-        &[-0.012384432752623065, 0.01238443275262306, 0.09364779752992548, -0.09364779752992551, 0.3833886811354742, -0.38338868113547425],
+        &[
+            -0.012384432752623065,
+            0.01238443275262306,
+            0.09364779752992548,
+            -0.09364779752992551,
+            0.3833886811354742,
+            -0.38338868113547425,
+        ],
         "dw2",
     );
-    assert_close(&answer["backward"]["db2"], &[0.1804164395653482, -0.18041643956534825], "db2");
+    assert_close(
+        &answer["backward"]["db2"],
+        &[0.1804164395653482, -0.18041643956534825],
+        "db2",
+    );
     assert_close(
         &answer["backward"]["dx"],
-        &[0.10693637087403529, -0.025571740861182354, -0.06310661491376214, 0.015090712261986602, 0.03405374455633655, -0.025540308417252407],
+        &[
+            0.10693637087403529,
+            -0.025571740861182354,
+            -0.06310661491376214,
+            0.015090712261986602,
+            0.03405374455633655,
+            -0.025540308417252407,
+        ],
         "dx",
     );
     assert_eq!(answer["shapes"]["w1"], "2×3");
@@ -108,18 +153,44 @@ fn calc_backprop_matches_numpy_for_mse_with_tanh() {
         .replace(r#""cross_entropy""#, r#""mse""#)
         .replace("[1, 0, 1]", "[[0.5, -0.5], [1.0, 0.0], [0.0, 2.0]]");
     let out = run_with_stdin(&["calc", "backprop"], &problem);
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let answer: Value = serde_json::from_slice(&out.stdout).expect("JSON answer");
     assert_close(&answer["loss"], &[0.5090296206756192], "loss");
     assert_close(
         &answer["backward"]["dw1"],
-        &[-0.030690980736264542, 0.16811492258857852, -0.023125870147402836, -0.08354201340261158, -0.22750648808424084, -0.058267166472741],
+        &[
+            -0.030690980736264542,
+            0.16811492258857852,
+            -0.023125870147402836,
+            -0.08354201340261158,
+            -0.22750648808424084,
+            -0.058267166472741,
+        ],
         "dw1",
     );
-    assert_close(&answer["backward"]["db1"], &[-0.04587886161662409, -0.14834635906203716, -0.10808223363621647], "db1");
+    assert_close(
+        &answer["backward"]["db1"],
+        &[
+            -0.04587886161662409,
+            -0.14834635906203716,
+            -0.10808223363621647,
+        ],
+        "db1",
+    );
     assert_close(
         &answer["backward"]["dw2"],
-        &[-0.023137428173179802, 0.010919486410166433, -0.17527920425642585, -0.35282931503326276, 0.1791564191664096, 0.40976198662399443],
+        &[
+            -0.023137428173179802,
+            0.010919486410166433,
+            -0.17527920425642585,
+            -0.35282931503326276,
+            0.1791564191664096,
+            0.40976198662399443,
+        ],
         "dw2",
     );
 }
@@ -128,31 +199,62 @@ fn assert_fails_with(args: &[&str], stdin: &str, needle: &str) {
     let out = run_with_stdin(args, stdin);
     assert_eq!(out.status.code(), Some(2), "exit status for {needle:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(needle), "stderr should mention {needle:?}: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "stderr should mention {needle:?}: {stderr}"
+    );
     assert!(out.stdout.is_empty(), "nothing on stdout when failing");
 }
 
 #[test]
 fn calc_backprop_explains_bad_input() {
     assert_fails_with(&["calc", "backprop"], "{not json", "not valid");
-    assert_fails_with(&["calc", "backprop"], &PROBLEM_CE.replace(r#""relu""#, r#""swish""#), "unknown activation");
-    assert_fails_with(&["calc", "backprop"], &PROBLEM_CE.replace(r#""cross_entropy""#, r#""hinge""#), "unknown loss");
+    assert_fails_with(
+        &["calc", "backprop"],
+        &PROBLEM_CE.replace(r#""relu""#, r#""swish""#),
+        "unknown activation",
+    );
+    assert_fails_with(
+        &["calc", "backprop"],
+        &PROBLEM_CE.replace(r#""cross_entropy""#, r#""hinge""#),
+        "unknown loss",
+    );
     assert_fails_with(
         &["calc", "backprop"],
         &PROBLEM_CE.replace("[0.5, 0.25]", "[0.5]"),
         "x is ragged: row 0 has 2 entries but row 1 has 1",
     );
-    assert_fails_with(&["calc", "backprop"], &PROBLEM_CE.replace("[0.05, -0.1, 0.2]", "[0.05, -0.1]"), "shapes do not fit");
-    assert_fails_with(&["calc", "backprop"], &PROBLEM_CE.replace("[1, 0, 1]", "[1, 0, 7]"), "shapes do not fit");
-    assert_fails_with(&["calc", "backprop"], &PROBLEM_CE.replace("[1, 0, 1]", "[[1, 0]]"), "class indices");
+    assert_fails_with(
+        &["calc", "backprop"],
+        &PROBLEM_CE.replace("[0.05, -0.1, 0.2]", "[0.05, -0.1]"),
+        "shapes do not fit",
+    );
+    assert_fails_with(
+        &["calc", "backprop"],
+        &PROBLEM_CE.replace("[1, 0, 1]", "[1, 0, 7]"),
+        "shapes do not fit",
+    );
+    assert_fails_with(
+        &["calc", "backprop"],
+        &PROBLEM_CE.replace("[1, 0, 1]", "[[1, 0]]"),
+        "class indices",
+    );
 }
 
 #[test]
 fn calc_backprop_help_states_the_conventions() {
-    let out = dlf().args(["calc", "backprop", "--help"]).output().expect("run dlf");
+    let out = dlf()
+        .args(["calc", "backprop", "--help"])
+        .output()
+        .expect("run dlf");
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for needle in ["Z1 = X·W1 + b1", "mean over the batch", "MSELoss", "ReLU derivative at exactly 0"] {
+    for needle in [
+        "Z1 = X·W1 + b1",
+        "mean over the batch",
+        "MSELoss",
+        "ReLU derivative at exactly 0",
+    ] {
         assert!(help.contains(needle), "--help mentions {needle:?}");
     }
 }
@@ -164,7 +266,10 @@ fn check_passes_on_the_real_course_and_reports_json() {
     assert!(out.status.success(), "dlf check failed: {report:#}");
     assert_eq!(report["ok"], true);
     let lessons = report["lessons"].as_array().expect("lessons");
-    let backprop = lessons.iter().find(|l| l["id"] == "01-backprop").expect("lesson 01 is in the report");
+    let backprop = lessons
+        .iter()
+        .find(|l| l["id"] == "01-backprop")
+        .expect("lesson 01 is in the report");
     assert_eq!(backprop["stage"], "foundation");
     assert!(!backprop["derives"].as_array().expect("derives").is_empty());
     assert!(backprop["widgets"].as_array().expect("widgets").len() >= 2);
@@ -193,7 +298,10 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn check_names_file_and_line_of_a_broken_lesson() {
     let dir = scratch("broken");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"), &dir);
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"),
+        &dir,
+    );
     let lesson = dir.join("lessons/01-backprop.md");
     let text = std::fs::read_to_string(&lesson).expect("read lesson");
     // Break the first display formula and find the line it is on.
@@ -201,23 +309,45 @@ fn check_names_file_and_line_of_a_broken_lesson() {
     let line = text[..at].lines().count() + 1;
     let broken = format!("{}$$\\frac{{1}}{{\n{}", &text[..at], &text[at + 2..]);
     std::fs::write(&lesson, broken).expect("write lesson");
-    let out = dlf().args(["check", "--content"]).arg(&dir).output().expect("run dlf");
+    let out = dlf()
+        .args(["check", "--content"])
+        .arg(&dir)
+        .output()
+        .expect("run dlf");
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("01-backprop.md:"), "names the file: {text}");
-    assert!(text.contains(&format!(":{line}")) || text.contains(&format!(":{}", line + 1)), "names the line {line}: {text}");
+    assert!(
+        text.contains(&format!(":{line}")) || text.contains(&format!(":{}", line + 1)),
+        "names the line {line}: {text}"
+    );
 }
 
 #[test]
 fn build_writes_a_static_site() {
     let dir = scratch("build");
     let out = dlf().arg("build").arg(&dir).output().expect("run dlf");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    for file in ["index.html", "lessons/01-backprop/index.html", "assets/style.css", "assets/dlf.js", "assets/fonts/latinmodern-math.woff2", "assets/dlf_widgets.wasm"] {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [
+        "index.html",
+        "lessons/01-backprop/index.html",
+        "assets/style.css",
+        "assets/dlf.js",
+        "assets/fonts/latinmodern-math.woff2",
+        "assets/dlf_widgets.wasm",
+    ] {
         assert!(dir.join(file).is_file(), "{file} is exported");
     }
-    let lesson = std::fs::read_to_string(dir.join("lessons/01-backprop/index.html")).expect("lesson");
-    assert!(lesson.contains(r#"href="../../assets/style.css""#), "links are relative");
+    let lesson =
+        std::fs::read_to_string(dir.join("lessons/01-backprop/index.html")).expect("lesson");
+    assert!(
+        lesson.contains(r#"href="../../assets/style.css""#),
+        "links are relative"
+    );
 }
 
 #[test]
@@ -254,7 +384,10 @@ fn serve_prints_its_url_and_answers() {
 fn serve_on_a_taken_port_says_what_to_do() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port().to_string();
-    let out = dlf().args(["serve", "--port", &port]).output().expect("run dlf");
+    let out = dlf()
+        .args(["serve", "--port", &port])
+        .output()
+        .expect("run dlf");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
 }

@@ -195,14 +195,14 @@ pub(crate) fn parse_attrs(text: &str) -> Result<Vec<Attr>, String> {
                         end = Some(i + 1);
                         break;
                     }
-                    '\\' => {
-                        match chars.next() {
-                            Some((_, escaped @ ('"' | '\\'))) => out.push(escaped),
-                            _ => return Err(format!(
+                    '\\' => match chars.next() {
+                        Some((_, escaped @ ('"' | '\\'))) => out.push(escaped),
+                        _ => {
+                            return Err(format!(
                                 "attribute `{key}`: only `\\\"` and `\\\\` may follow a backslash"
-                            )),
+                            ))
                         }
-                    }
+                    },
                     _ => out.push(c),
                 }
             }

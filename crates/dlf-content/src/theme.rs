@@ -21,6 +21,7 @@ pub struct Asset {
 const STYLE_CSS: &str = include_str!("../front-end/style.css");
 const SCRIPT_JS: &[u8] = include_bytes!("../front-end/dlf.js");
 const MATH_FONT: &[u8] = include_bytes!("../front-end/fonts/latinmodern-math.woff2");
+const FAVICON: &[u8] = include_bytes!("../front-end/favicon.svg");
 
 /// The stylesheet: the theme plus the MathML rules of the maths renderer (`math_css`). The maths font is
 /// referenced relative to the stylesheet, which lives in `assets/`.
@@ -41,6 +42,11 @@ pub fn assets(math_css: &str) -> Vec<Asset> {
             path: "dlf.js",
             mime: "text/javascript; charset=utf-8",
             bytes: Cow::Borrowed(SCRIPT_JS),
+        },
+        Asset {
+            path: "favicon.svg",
+            mime: "image/svg+xml",
+            bytes: Cow::Borrowed(FAVICON),
         },
         Asset {
             path: "fonts/latinmodern-math.woff2",
@@ -90,6 +96,7 @@ pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · dlf</title>
 <meta name="description" content="{description}">
+<link rel="icon" href="{root}assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{root}assets/style.css">
 <link rel="preload" href="{root}assets/fonts/latinmodern-math.woff2" as="font" type="font/woff2" crossorigin>
 <script src="{root}assets/dlf.js" defer></script>
@@ -262,12 +269,15 @@ pub struct TrackStageView<'a> {
 pub fn track_page(stages: &[TrackStageView<'_>], intro_html: &str, body_html: &str) -> String {
     let root = "./";
     let mut main = String::new();
-    let _ = write!(main, r#"<section class="hero prose">{intro_html}</section>"#);
+    let _ = write!(
+        main,
+        r#"<section class="hero prose">{intro_html}</section>"#
+    );
     main.push_str(r#"<section id="lessons" aria-labelledby="lessons-h"><h2 id="lessons-h">The track: twelve lessons in five stages</h2><div class="stages">"#);
     for stage in stages {
         let _ = write!(
             main,
-            r#"<section class="stage"><h3>{title}</h3><p class="outcome">After it you can {outcome}</p><ol>"#,
+            r#"<section class="stage"><h3>{title}</h3><p class="outcome"><span class="box-label">After this stage</span>{outcome}</p><ol>"#,
             title = escape(stage.title),
             outcome = escape(stage.outcome)
         );
@@ -296,10 +306,14 @@ pub fn track_page(stages: &[TrackStageView<'_>], intro_html: &str, body_html: &s
         main.push_str("</ol></section>");
     }
     main.push_str("</div></section>");
-    let _ = write!(main, r#"<section class="track-body prose">{body_html}</section>"#);
+    let _ = write!(
+        main,
+        r#"<section class="track-body prose">{body_html}</section>"#
+    );
     let meta = PageMeta {
         title: "Deep Learning Foundations",
-        description: "An interactive, offline interview-prep track for the maths behind transformers.",
+        description:
+            "An interactive, offline interview-prep track for the maths behind transformers.",
         root,
     };
     layout(&meta, &main)

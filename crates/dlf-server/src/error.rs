@@ -35,7 +35,10 @@ impl IntoResponse for AppError {
                 let body = dlf_content::theme::not_found_page(&root, path);
                 (
                     status,
-                    [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/html; charset=utf-8"),
+                    )],
                     body,
                 )
                     .into_response()
@@ -47,7 +50,10 @@ impl IntoResponse for AppError {
                 );
                 (
                     status,
-                    [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )],
                     body,
                 )
                     .into_response()

@@ -143,12 +143,18 @@ async fn shutdown_signal() {
 fn html(body: String) -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
             (
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(CONTENT_SECURITY_POLICY),
             ),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
         ],
         body,
     )
@@ -167,7 +173,10 @@ async fn index(State(state): State<Arc<AppState>>) -> Result<Response, AppError>
     page(&state, "/")
 }
 
-async fn lesson(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn lesson(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     page(&state, &format!("/lessons/{id}/"))
 }
 
@@ -183,7 +192,10 @@ async fn lesson_without_slash(
     }
 }
 
-async fn asset(State(state): State<Arc<AppState>>, Path(path): Path<String>) -> Result<Response, AppError> {
+async fn asset(
+    State(state): State<Arc<AppState>>,
+    Path(path): Path<String>,
+) -> Result<Response, AppError> {
     let asset = state
         .assets
         .get(&path)
@@ -192,7 +204,10 @@ async fn asset(State(state): State<Arc<AppState>>, Path(path): Path<String>) -> 
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(asset.mime)),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
         ],
         asset.bytes.clone().into_owned(),
     )
@@ -203,13 +218,19 @@ async fn widget_specs() -> Response {
     json_response(StatusCode::OK, dlf_content::widget_specs_json())
 }
 
-async fn widget_figure(Path(id): Path<String>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+async fn widget_figure(
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     if dlf_widgets::find(&id).is_none() {
         return Err(AppError::UnknownWidget(id));
     }
     // The widget id comes from the path; a `widget=` pair in the query would be ambiguous, so it is refused.
     let query = query.unwrap_or_default();
-    if query.split('&').any(|pair| pair == "widget" || pair.starts_with("widget=")) {
+    if query
+        .split('&')
+        .any(|pair| pair == "widget" || pair.starts_with("widget="))
+    {
         return Err(AppError::BadRequest(
             "the widget id belongs in the path, not in the query".to_owned(),
         ));
@@ -219,7 +240,8 @@ async fn widget_figure(Path(id): Path<String>, RawQuery(query): RawQuery) -> Res
     } else {
         format!("widget={id}&{query}")
     };
-    let figure = dlf_widgets::render_query(&full).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let figure =
+        dlf_widgets::render_query(&full).map_err(|e| AppError::BadRequest(e.to_string()))?;
     Ok(json_response(StatusCode::OK, figure.to_json()))
 }
 
@@ -227,7 +249,10 @@ fn json_response(status: StatusCode, body: String) -> Response {
     (
         status,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         body,

@@ -30,7 +30,13 @@ async fn get(uri: &str) -> (StatusCode, String, Vec<u8>) {
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or_default().to_owned())
         .unwrap_or_default();
-    let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
     (status, content_type, body)
 }
 
@@ -45,14 +51,23 @@ async fn track_page_lists_every_stage_and_links_only_written_lessons() {
     assert!(content_type.starts_with("text/html"));
     let html = text(&body);
     for stage in ["Foundation", "Architectures", "Production"] {
-        assert!(html.contains(stage), "the track page names the stage {stage}");
+        assert!(
+            html.contains(stage),
+            "the track page names the stage {stage}"
+        );
     }
-    assert!(html.contains(r#"href="./lessons/01-backprop/""#), "lesson 01 is linked");
+    assert!(
+        html.contains(r#"href="./lessons/01-backprop/""#),
+        "lesson 01 is linked"
+    );
     assert!(html.contains("What an interviewer is testing"));
     assert!(html.contains("does not cover"));
     // Unwritten lessons are listed by title without a link.
     assert!(html.contains("Mixture of experts"));
-    assert!(!html.contains("lessons/12-mixture-of-experts/"), "unwritten lessons have no link");
+    assert!(
+        !html.contains("lessons/12-mixture-of-experts/"),
+        "unwritten lessons have no link"
+    );
 }
 
 #[tokio::test]
@@ -62,9 +77,15 @@ async fn lesson_page_has_widgets_with_default_figures_and_rendered_maths() {
     let html = text(&body);
     assert!(html.contains(r#"data-widget="mlp-trainer""#));
     assert!(html.contains(r#"data-widget="backprop-walk""#));
-    assert!(html.contains("<svg"), "the default figure is in the HTML, so the page reads without JavaScript");
+    assert!(
+        html.contains("<svg"),
+        "the default figure is in the HTML, so the page reads without JavaScript"
+    );
     assert!(html.contains("<math"), "maths is rendered on the server");
-    assert!(!html.contains("katex") && !html.contains("mathjax"), "no client-side maths library");
+    assert!(
+        !html.contains("katex") && !html.contains("mathjax"),
+        "no client-side maths library"
+    );
     assert!(html.contains(r#"class="claim""#));
 }
 
@@ -87,24 +108,38 @@ async fn assets_are_served_with_their_types() {
     let (status, content_type, body) = get("/assets/style.css").await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/css"));
-    assert!(text(&body).contains("latinmodern-math.woff2"), "the stylesheet declares the maths font");
+    assert!(
+        text(&body).contains("latinmodern-math.woff2"),
+        "the stylesheet declares the maths font"
+    );
     let (status, content_type, _) = get("/assets/fonts/latinmodern-math.woff2").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "font/woff2");
     let (status, content_type, body) = get("/assets/dlf_widgets.wasm").await;
-    assert_eq!(status, StatusCode::OK, "the widget wasm was built and embedded");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the widget wasm was built and embedded"
+    );
     assert_eq!(content_type, "application/wasm");
     assert_eq!(&body[..4], b"\0asm", "a WebAssembly module");
 }
 
 #[tokio::test]
 async fn widget_route_renders_a_figure() {
-    let (status, content_type, body) = get("/api/widgets/mlp-trainer?width=4&activation=tanh&steps=50").await;
+    let (status, content_type, body) =
+        get("/api/widgets/mlp-trainer?width=4&activation=tanh&steps=50").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "application/json");
     let figure: Value = serde_json::from_slice(&body).expect("JSON");
-    assert!(figure["svg"].as_str().unwrap_or_default().starts_with("<svg"));
-    assert!(!figure["description"].as_str().unwrap_or_default().is_empty());
+    assert!(figure["svg"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("<svg"));
+    assert!(!figure["description"]
+        .as_str()
+        .unwrap_or_default()
+        .is_empty());
     assert!(figure["numbers"].as_array().is_some_and(|n| !n.is_empty()));
 }
 
@@ -113,7 +148,13 @@ async fn widget_route_rejects_bad_input_with_a_message() {
     let (status, _, body) = get("/api/widgets/mlp-trainer?width=9999").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let error: Value = serde_json::from_slice(&body).expect("JSON");
-    assert!(error["error"].as_str().unwrap_or_default().contains("width"), "{error}");
+    assert!(
+        error["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("width"),
+        "{error}"
+    );
 
     let (status, _, body) = get("/api/widgets/mlp-trainer?bogus=1").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -138,7 +179,10 @@ async fn widget_specs_are_listed() {
         .iter()
         .filter_map(|s| s["id"].as_str())
         .collect();
-    assert!(ids.contains(&"mlp-trainer") && ids.contains(&"backprop-walk"), "{ids:?}");
+    assert!(
+        ids.contains(&"mlp-trainer") && ids.contains(&"backprop-walk"),
+        "{ids:?}"
+    );
 }
 
 #[tokio::test]

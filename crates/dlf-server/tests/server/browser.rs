@@ -51,16 +51,24 @@ fn start_driver() -> Driver {
 async fn start_server() -> SocketAddr {
     let site = dlf_content::Site::load_embedded().expect("the embedded course validates");
     let state = Arc::new(dlf_server::AppState::new(&site));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let addr = listener.local_addr().expect("server address");
     tokio::spawn(async move {
-        axum::serve(listener, dlf_server::app(state)).await.expect("serve");
+        axum::serve(listener, dlf_server::app(state))
+            .await
+            .expect("serve");
     });
     addr
 }
 
 async fn connect(driver: &Driver) -> Client {
-    let profile = std::env::temp_dir().join(format!("dlf-chromium-{}-{}", std::process::id(), driver.port));
+    let profile = std::env::temp_dir().join(format!(
+        "dlf-chromium-{}-{}",
+        std::process::id(),
+        driver.port
+    ));
     let mut caps = Capabilities::new();
     caps.insert(
         "goog:chromeOptions".to_owned(),
@@ -79,7 +87,11 @@ async fn connect(driver: &Driver) -> Client {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
             Ok(client) => return client,
             Err(err) if Instant::now() < deadline => {
                 let _ = err;
@@ -95,7 +107,11 @@ async fn connect(driver: &Driver) -> Client {
 struct BrowserLog;
 
 impl WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
         base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
     }
 
@@ -106,7 +122,10 @@ impl WebDriverCompatibleCommand for BrowserLog {
 
 /// Console messages of level SEVERE (console.error, uncaught exceptions, failed loads).
 async fn console_errors(client: &Client) -> Vec<String> {
-    let log = client.issue_cmd(BrowserLog).await.expect("read the browser log");
+    let log = client
+        .issue_cmd(BrowserLog)
+        .await
+        .expect("read the browser log");
     log.as_array()
         .map(|entries| {
             entries
@@ -119,7 +138,10 @@ async fn console_errors(client: &Client) -> Vec<String> {
 }
 
 async fn js(client: &Client, script: &str) -> Value {
-    client.execute(script, vec![]).await.expect("run a script in the page")
+    client
+        .execute(script, vec![])
+        .await
+        .expect("run a script in the page")
 }
 
 /// Waits until `script` (an expression) is truthy, or fails with `what`.
@@ -127,7 +149,8 @@ async fn wait_for(client: &Client, script: &str, what: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let value = js(client, &format!("return ({script});")).await;
-        let truthy = !(value.is_null() || value == json!(false) || value == json!(0) || value == json!(""));
+        let truthy =
+            !(value.is_null() || value == json!(false) || value == json!(0) || value == json!(""));
         if truthy {
             return value;
         }
@@ -145,7 +168,10 @@ async fn figure_state(client: &Client, instance: &str) -> (String, u64) {
         ),
     )
     .await;
-    (v[0].as_str().unwrap_or_default().to_owned(), v[1].as_u64().unwrap_or(0))
+    (
+        v[0].as_str().unwrap_or_default().to_owned(),
+        v[1].as_u64().unwrap_or(0),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,13 +184,30 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
         .goto(&format!("http://{addr}/lessons/01-backprop/"))
         .await
         .expect("open lesson 01");
-    let renderer = wait_for(&client, "document.documentElement.dataset.widgetRenderer", "the widget module to load").await;
-    assert_eq!(renderer, json!("wasm"), "widgets must render through WebAssembly in the page");
-    wait_for(&client, "document.querySelector('#w-trainer[data-ready]')", "the trainer widget to be wired").await;
+    let renderer = wait_for(
+        &client,
+        "document.documentElement.dataset.widgetRenderer",
+        "the widget module to load",
+    )
+    .await;
+    assert_eq!(
+        renderer,
+        json!("wasm"),
+        "widgets must render through WebAssembly in the page"
+    );
+    wait_for(
+        &client,
+        "document.querySelector('#w-trainer[data-ready]')",
+        "the trainer widget to be wired",
+    )
+    .await;
 
     // Maths is rendered as MathML on the server: the page has <math> elements and loads no maths script.
     let maths = js(&client, "return document.querySelectorAll('math').length;").await;
-    assert!(maths.as_u64().unwrap_or(0) > 20, "expected the lesson's formulas as MathML, found {maths}");
+    assert!(
+        maths.as_u64().unwrap_or(0) > 20,
+        "expected the lesson's formulas as MathML, found {maths}"
+    );
 
     // Drag the trainer's width slider with the mouse from its left end to three quarters of its length.
     let (before_svg, before_count) = figure_state(&client, "trainer").await;
@@ -172,18 +215,50 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
         .find(Locator::Css("#w-trainer input[type=range][name=width]"))
         .await
         .expect("the trainer has a width slider");
-    js(&client, "document.querySelector('#w-trainer input[name=width]').scrollIntoView({block: 'center'});").await;
+    js(
+        &client,
+        "document.querySelector('#w-trainer input[name=width]').scrollIntoView({block: 'center'});",
+    )
+    .await;
     let (_, _, w, _) = slider.rectangle().await.expect("slider geometry");
-    let before_value = slider.prop("value").await.expect("slider value").unwrap_or_default();
+    let before_value = slider
+        .prop("value")
+        .await
+        .expect("slider value")
+        .unwrap_or_default();
     let drag = MouseActions::new("mouse".to_owned())
-        .then(PointerAction::MoveToElement { element: slider.clone(), duration: None, x: -w / 2.0 + 4.0, y: 0.0 })
-        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
-        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(150)), x: w * 0.35, y: 0.0 })
-        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(150)), x: w * 0.35, y: 0.0 })
-        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+        .then(PointerAction::MoveToElement {
+            element: slider.clone(),
+            duration: None,
+            x: -w / 2.0 + 4.0,
+            y: 0.0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(150)),
+            x: w * 0.35,
+            y: 0.0,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(150)),
+            x: w * 0.35,
+            y: 0.0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
     client.perform_actions(drag).await.expect("drag the slider");
-    let after_value = slider.prop("value").await.expect("slider value").unwrap_or_default();
-    assert_ne!(before_value, after_value, "dragging the slider changes its value");
+    let after_value = slider
+        .prop("value")
+        .await
+        .expect("slider value")
+        .unwrap_or_default();
+    assert_ne!(
+        before_value, after_value,
+        "dragging the slider changes its value"
+    );
     wait_for(
         &client,
         &format!("Number(document.getElementById('w-trainer').dataset.renderCount || 0) > {before_count}"),
@@ -191,13 +266,35 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
     )
     .await;
     let (dragged_svg, dragged_count) = figure_state(&client, "trainer").await;
-    assert_ne!(before_svg, dragged_svg, "the figure changes when the slider is dragged");
-    let output = js(&client, "return document.querySelector('#w-trainer output').value;").await;
-    assert_eq!(output, json!(after_value), "the slider's output shows its value");
+    assert_ne!(
+        before_svg, dragged_svg,
+        "the figure changes when the slider is dragged"
+    );
+    let output = js(
+        &client,
+        "return document.querySelector('#w-trainer output[for=w-trainer-width]').value;",
+    )
+    .await;
+    assert_eq!(
+        output,
+        json!(after_value),
+        "the slider's output shows its value"
+    );
 
     // Now the keyboard: focus the slider and press the right arrow twice.
-    slider.send_keys(&format!("{}{}", char::from(Key::Right), char::from(Key::Right))).await.expect("press keys");
-    let keyed_value = slider.prop("value").await.expect("slider value").unwrap_or_default();
+    slider
+        .send_keys(&format!(
+            "{}{}",
+            char::from(Key::Right),
+            char::from(Key::Right)
+        ))
+        .await
+        .expect("press keys");
+    let keyed_value = slider
+        .prop("value")
+        .await
+        .expect("slider value")
+        .unwrap_or_default();
     assert_ne!(after_value, keyed_value, "the arrow keys move the slider");
     wait_for(
         &client,
@@ -206,12 +303,17 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
     )
     .await;
     let (keyed_svg, _) = figure_state(&client, "trainer").await;
-    assert_ne!(dragged_svg, keyed_svg, "the figure changes when the slider moves by keyboard");
+    assert_ne!(
+        dragged_svg, keyed_svg,
+        "the figure changes when the slider moves by keyboard"
+    );
 
     // The widget's state is in the URL, so the configuration can be shared.
     let url = client.current_url().await.expect("current url");
     assert!(
-        url.query().unwrap_or_default().contains(&format!("trainer.width={keyed_value}")),
+        url.query()
+            .unwrap_or_default()
+            .contains(&format!("trainer.width={keyed_value}")),
         "the URL carries the widget state: {url}"
     );
 
@@ -226,20 +328,33 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
     .await;
     wait_for(
         &client,
-        &format!("Number(document.getElementById('w-walk').dataset.renderCount || 0) > {walk_count}"),
+        &format!(
+            "Number(document.getElementById('w-walk').dataset.renderCount || 0) > {walk_count}"
+        ),
         "the walk widget to redraw",
     )
     .await;
     let (walk_svg_after, _) = figure_state(&client, "walk").await;
-    assert_ne!(walk_svg, walk_svg_after, "the walk widget redraws for a new activation");
+    assert_ne!(
+        walk_svg, walk_svg_after,
+        "the walk widget redraws for a new activation"
+    );
 
     // The derive box: the steps start hidden, the timer runs, and steps are revealed one at a time.
     let hidden = js(&client, "return [...document.querySelectorAll('.derive')][0].querySelectorAll('.derive-step[hidden]').length;").await;
-    assert!(hidden.as_u64().unwrap_or(0) >= 2, "derive steps start hidden");
+    assert!(
+        hidden.as_u64().unwrap_or(0) >= 2,
+        "derive steps start hidden"
+    );
     js(&client, "document.querySelector('.derive .derive-start').click(); document.querySelector('.derive .derive-next').click();").await;
     let revealed = js(&client, "return document.querySelector('.derive').querySelectorAll('.derive-step:not([hidden])').length;").await;
     assert_eq!(revealed, json!(1), "one click reveals exactly one step");
-    wait_for(&client, "document.querySelector('.derive.derive-running')", "the derive timer to run").await;
+    wait_for(
+        &client,
+        "document.querySelector('.derive.derive-running')",
+        "the derive timer to run",
+    )
+    .await;
 
     // Render time in the browser, as measured by the page itself (reported, not asserted: see the benches).
     let ms = js(&client, "return [...document.querySelectorAll('figure.widget')].map(f => f.id + ' ' + f.dataset.renderMs + ' ms');").await;
@@ -256,28 +371,55 @@ async fn widget_state_in_the_url_is_restored_and_the_track_page_links_lesson_01(
     let driver = start_driver();
     let client = connect(&driver).await;
 
-    client.goto(&format!("http://{addr}/")).await.expect("open the track page");
+    client
+        .goto(&format!("http://{addr}/"))
+        .await
+        .expect("open the track page");
     let link = client
         .find(Locator::Css("a[href='./lessons/01-backprop/']"))
         .await
         .expect("the track page links lesson 01");
     link.click().await.expect("follow the link");
-    wait_for(&client, "location.pathname === '/lessons/01-backprop/'", "lesson 01 to open").await;
+    wait_for(
+        &client,
+        "location.pathname === '/lessons/01-backprop/'",
+        "lesson 01 to open",
+    )
+    .await;
 
     client
-        .goto(&format!("http://{addr}/lessons/01-backprop/?trainer.width=5&trainer.activation=tanh"))
+        .goto(&format!(
+            "http://{addr}/lessons/01-backprop/?trainer.width=5&trainer.activation=tanh"
+        ))
         .await
         .expect("open lesson 01 with state");
-    wait_for(&client, "Number(document.getElementById('w-trainer').dataset.renderCount || 0) >= 1", "a render from the URL state").await;
+    wait_for(
+        &client,
+        "Number(document.getElementById('w-trainer').dataset.renderCount || 0) >= 1",
+        "a render from the URL state",
+    )
+    .await;
     let values = js(
         &client,
         "return [document.querySelector('#w-trainer input[name=width]').value, document.querySelector('#w-trainer select[name=activation]').value];",
     )
     .await;
-    assert_eq!(values, json!(["5", "tanh"]), "controls take their values from the URL");
-    let description = js(&client, "return document.querySelector('#w-trainer .widget-description').textContent;").await;
+    assert_eq!(
+        values,
+        json!(["5", "tanh"]),
+        "controls take their values from the URL"
+    );
+    let description = js(
+        &client,
+        "return document.querySelector('#w-trainer .widget-description').textContent;",
+    )
+    .await;
     assert!(
-        description.as_str().unwrap_or_default().to_lowercase().contains("tanh"),
+        description
+            .as_str()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("tanh"),
         "the description follows the state: {description}"
     );
     let errors = console_errors(&client).await;
