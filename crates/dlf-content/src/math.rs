@@ -84,7 +84,9 @@ pub fn render(latex: &str, mode: MathMode) -> (String, Vec<LatexError>) {
     if push_mathml(&mut raw, events.into_iter(), config).is_err() {
         return (String::new(), errors);
     }
-    let mut mathml = escape_stray_text(&raw);
+    // pulldown-latex 0.8 writes the text of `\ ` and `~` as an already-escaped `&amp;nbsp;`, which would show
+    // the entity's name on the page; a numeric character reference is what it means.
+    let mut mathml = escape_stray_text(&raw).replace("&amp;nbsp;", "&#160;");
     if mode == MathMode::Display {
         mathml = mathml
             .replacen(
@@ -263,6 +265,14 @@ mod tests {
         let (mathml, _) = render(r"\frac{1}{2}", MathMode::Inline);
         assert!(mathml.starts_with("<math display=\"inline\">"), "{mathml}");
         assert!(!mathml.contains("displaystyle"), "{mathml}");
+    }
+
+    #[test]
+    fn a_control_space_is_a_no_break_space_not_an_entity_name() {
+        let (html, errors) = render(r"a,\ b", MathMode::Inline);
+        assert!(errors.is_empty());
+        assert!(!html.contains("&amp;nbsp;"), "{html}");
+        assert!(html.contains("&#160;"), "{html}");
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub fn format_number(x: f64, digits: usize, sci: bool) -> String {
     let text = if sci {
         scientific(x, digits)
     } else {
-        fixed(x, digits)
+        group_thousands(&fixed(x, digits))
     };
     match text.strip_prefix('-') {
         // Rounding can produce "-0.00"; a zero has no sign.
@@ -64,6 +64,33 @@ fn fixed(x: f64, digits: usize) -> String {
         format!("{x:.prec$}", prec = decimals - 1)
     } else {
         text
+    }
+}
+
+/// Groups the integer part of a fixed-notation number in threes with commas once it has five or more digits
+/// (`203530` becomes `203,530`; `2048` stays as it is), so large counts read at a glance.
+fn group_thousands(text: &str) -> String {
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text),
+    };
+    let (integer, fraction) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    if integer.len() < 5 {
+        return text.to_owned();
+    }
+    let mut grouped = String::with_capacity(integer.len() + integer.len() / 3);
+    for (i, digit) in integer.chars().enumerate() {
+        if i > 0 && (integer.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    match fraction {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
     }
 }
 
@@ -191,7 +218,11 @@ mod tests {
     fn fixed_notation_keeps_significant_figures() {
         assert_eq!(format_number(0.0012345, 3, false), "0.00123");
         assert_eq!(format_number(12.345, 3, false), "12.3");
-        assert_eq!(format_number(12345.6, 3, false), "12346");
+        assert_eq!(format_number(12345.6, 3, false), "12,346");
+        assert_eq!(format_number(2048.0, 3, false), "2048");
+        assert_eq!(format_number(203530.0, 3, false), "203,530");
+        assert_eq!(format_number(-26017792.0, 3, false), "\u{2212}26,017,792");
+        assert_eq!(format_number(123456.789, 9, false), "123,456.789");
         assert_eq!(format_number(0.5, 3, false), "0.500");
         assert_eq!(format_number(9.996, 3, false), "10.0");
         assert_eq!(format_number(-2.5, 2, false), "\u{2212}2.5");
