@@ -233,6 +233,9 @@
     const figures = document.querySelectorAll("figure.widget");
     if (figures.length === 0) return;
     wasm = await loadWasm();
+    // A small hook for measurement: the in-browser benchmark (crates/dlf-server/examples/browser_bench.rs)
+    // times exactly the call a slider drag makes.
+    window.dlfRender = (query) => (wasm ? renderWasm(query) : null);
     document.documentElement.dataset.widgetRenderer = wasm ? "wasm" : "server";
     for (const figure of figures) setupWidget(figure);
   }
