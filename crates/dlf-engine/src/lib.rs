@@ -50,6 +50,7 @@ pub mod activation;
 pub mod autograd;
 pub mod backprop;
 pub mod datasets;
+mod dense;
 pub mod error;
 pub mod mlp;
 pub mod quantities;

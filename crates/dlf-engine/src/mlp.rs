@@ -24,6 +24,7 @@
 //!   normal variant used here has the same variance.)
 
 use crate::activation::Activation;
+use crate::dense::{matmul_into, Left};
 use crate::error::ShapeError;
 use crate::rng::Rng;
 use crate::tensor::Tensor;
@@ -88,12 +89,15 @@ pub struct StepStats {
     pub weight_grad_norms: Vec<f64>,
 }
 
-/// Reused per-batch storage: pre-activations and activations per layer, two `δ` buffers, and `Wᵀ`.
+/// Reused per-batch storage: pre-activations, activations and activation derivatives per layer, two `δ`
+/// buffers, and `Wᵀ`.
 #[derive(Debug, Clone, Default)]
 struct Buffers {
     batch: usize,
     z: Vec<Vec<f64>>,
     a: Vec<Vec<f64>>,
+    /// `f'(z_l)` per hidden layer, filled by the forward pass of a training step for the backward pass.
+    d: Vec<Vec<f64>>,
     delta: Vec<f64>,
     delta_prev: Vec<f64>,
     /// `W_lᵀ` per layer, refreshed in each backward pass.
@@ -107,6 +111,7 @@ impl Buffers {
             batch,
             z: sizes[1..].iter().map(|&n| vec![0.0; batch * n]).collect(),
             a: sizes[1..].iter().map(|&n| vec![0.0; batch * n]).collect(),
+            d: sizes[1..].iter().map(|&n| vec![0.0; batch * n]).collect(),
             delta: vec![0.0; batch * widest],
             delta_prev: vec![0.0; batch * widest],
             wt: sizes.windows(2).map(|w| vec![0.0; w[0] * w[1]]).collect(),
@@ -126,17 +131,20 @@ pub struct Mlp {
     buf: Buffers,
 }
 
-/// `out[b, :] = bias + Σ_k input[b, k] W[k, :]` for a batch of rows (`i-k-j` order, contiguous inner loop).
+/// `out[b, :] = bias + Σ_k input[b, k] W[k, :]` for a batch of rows, summed in increasing `k`.
 fn affine(input: &[f64], w: &Tensor, bias: &[f64], out: &mut [f64]) {
     let (n_in, n_out) = (w.rows(), w.cols());
-    for (x_row, o_row) in input.chunks_exact(n_in).zip(out.chunks_exact_mut(n_out)) {
-        o_row.copy_from_slice(bias);
-        for (&xk, w_row) in x_row.iter().zip(w.data().chunks_exact(n_out)) {
-            for (o, &wv) in o_row.iter_mut().zip(w_row) {
-                *o += xk * wv;
-            }
-        }
-    }
+    let batch = out.len() / n_out;
+    matmul_into(
+        Left::Plain,
+        input,
+        w.data(),
+        Some(bias),
+        out,
+        batch,
+        n_in,
+        n_out,
+    );
 }
 
 /// Row-wise softmax of `z` into `p`, returning `Σ_b -log p[b, y_b]` when targets are given (log-sum-exp).
@@ -147,7 +155,14 @@ fn softmax_rows_into(z: &[f64], p: &mut [f64], classes: usize, y: Option<&[usize
         .zip(p.chunks_exact_mut(classes))
         .enumerate()
     {
-        let m = zr.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        // The row maximum by comparison rather than `f64::max`, which is a libm call on wasm32 (NaN
+        // entries are skipped either way).
+        let mut m = f64::NEG_INFINITY;
+        for &zv in zr {
+            if zv > m {
+                m = zv;
+            }
+        }
         let mut s = 0.0;
         for (pv, &zv) in pr.iter_mut().zip(zr) {
             *pv = (zv - m).exp();
@@ -162,7 +177,9 @@ fn softmax_rows_into(z: &[f64], p: &mut [f64], classes: usize, y: Option<&[usize
     nll
 }
 
-/// The forward pass into `z` and `a` (the last `a` holds the probabilities); returns the summed NLL.
+/// The forward pass into `z` and `a` (the last `a` holds the probabilities); returns the summed NLL. With
+/// `d`, the hidden layers' activation derivatives `f'(z)` are stored there for a backward pass.
+#[allow(clippy::too_many_arguments)]
 fn forward_into(
     weights: &[Tensor],
     biases: &[Vec<f64>],
@@ -171,6 +188,7 @@ fn forward_into(
     y: Option<&[usize]>,
     z: &mut [Vec<f64>],
     a: &mut [Vec<f64>],
+    mut d: Option<&mut [Vec<f64>]>,
 ) -> f64 {
     let layers = weights.len();
     for l in 0..layers {
@@ -178,8 +196,17 @@ fn forward_into(
         let input: &[f64] = if l == 0 { x } else { &before[l - 1] };
         affine(input, &weights[l], &biases[l], &mut z[l]);
         if l + 1 < layers {
-            for (av, &zv) in rest[0].iter_mut().zip(&z[l]) {
-                *av = activation.apply(zv);
+            match d.as_deref_mut() {
+                Some(d) => {
+                    for ((av, dv), &zv) in rest[0].iter_mut().zip(d[l].iter_mut()).zip(&z[l]) {
+                        (*av, *dv) = activation.apply_with_derivative(zv);
+                    }
+                }
+                None => {
+                    for (av, &zv) in rest[0].iter_mut().zip(&z[l]) {
+                        *av = activation.apply(zv);
+                    }
+                }
             }
         }
     }
@@ -308,6 +335,7 @@ impl Mlp {
             None,
             &mut buf.z,
             &mut buf.a,
+            None,
         );
         let probs = buf.a.pop().expect("at least one layer");
         Tensor::new(&[x.rows(), self.sizes[self.sizes.len() - 1]], probs)
@@ -339,6 +367,7 @@ impl Mlp {
             Some(y),
             &mut buf.z,
             &mut buf.a,
+            None,
         );
         let probs = buf.a.last().expect("at least one layer");
         Ok((
@@ -357,7 +386,11 @@ impl Mlp {
         Ok(StepStats {
             loss,
             accuracy: acc,
-            weight_grad_norms: self.grad_w.iter().map(Tensor::frobenius_norm).collect(),
+            weight_grad_norms: self
+                .grad_w
+                .iter()
+                .map(|g| frobenius_norm(g.data()))
+                .collect(),
         })
     }
 
@@ -387,6 +420,7 @@ impl Mlp {
             Some(y),
             &mut buf.z,
             &mut buf.a,
+            Some(&mut buf.d),
         );
         let probs = &buf.a[layers - 1];
         let acc = accuracy(probs, y, classes);
@@ -405,16 +439,17 @@ impl Mlp {
             let (n_in, n_out) = (sizes[l], sizes[l + 1]);
             let input: &[f64] = if l == 0 { x.data() } else { &buf.a[l - 1] };
             let delta = &buf.delta[..batch * n_out];
-            // dW_l = a_{l-1}ᵀ δ_l, accumulated row by row so the inner loop is contiguous.
-            let gw = grad_w[l].data_mut();
-            gw.fill(0.0);
-            for (in_row, d_row) in input.chunks_exact(n_in).zip(delta.chunks_exact(n_out)) {
-                for (&a, gw_row) in in_row.iter().zip(gw.chunks_exact_mut(n_out)) {
-                    for (g, &d) in gw_row.iter_mut().zip(d_row) {
-                        *g += a * d;
-                    }
-                }
-            }
+            // dW_l = a_{l-1}ᵀ δ_l, each entry summed over the batch in row order.
+            matmul_into(
+                Left::Transposed,
+                input,
+                delta,
+                None,
+                grad_w[l].data_mut(),
+                n_in,
+                batch,
+                n_out,
+            );
             // db_l = column sums of δ_l.
             let gb = &mut grad_b[l];
             gb.fill(0.0);
@@ -425,9 +460,8 @@ impl Mlp {
             }
             if l > 0 {
                 // δ_{l-1} = (δ_l W_lᵀ) ⊙ f'(z_{l-1}); the input layer needs no δ (the data has no gradient).
-                // Row b of δ_l W_lᵀ is Σ_j δ_l[b, j] · (row j of W_lᵀ): with Wᵀ stored row-major this is a sum of
-                // scaled contiguous rows, which vectorises (a dot product per entry would not, since the order
-                // of an f64 sum must be kept).
+                // The product reads `W_lᵀ` row by row, so the transpose is refreshed first (W changed in
+                // the last update); f'(z_{l-1}) was stored by the forward pass.
                 let w = weights[l].data();
                 let wt = &mut buf.wt[l][..n_out * n_in];
                 for (k, w_row) in w.chunks_exact(n_out).enumerate() {
@@ -435,26 +469,10 @@ impl Mlp {
                         wt[j * n_in + k] = wv;
                     }
                 }
-                let (z_prev, a_prev) = (&buf.z[l - 1], &buf.a[l - 1]);
                 let prev = &mut buf.delta_prev[..batch * n_in];
-                for (b, (p_row, d_row)) in prev
-                    .chunks_exact_mut(n_in)
-                    .zip(delta.chunks_exact(n_out))
-                    .enumerate()
-                {
-                    p_row.fill(0.0);
-                    for (&d, wt_row) in d_row.iter().zip(wt.chunks_exact(n_in)) {
-                        for (p, &wv) in p_row.iter_mut().zip(wt_row) {
-                            *p += d * wv;
-                        }
-                    }
-                    let (zr, ar) = (
-                        &z_prev[b * n_in..(b + 1) * n_in],
-                        &a_prev[b * n_in..(b + 1) * n_in],
-                    );
-                    for ((p, &zv), &av) in p_row.iter_mut().zip(zr).zip(ar) {
-                        *p *= activation.derivative_from_output(zv, av);
-                    }
+                matmul_into(Left::Plain, delta, wt, None, prev, batch, n_out, n_in);
+                for (p, &dv) in prev.iter_mut().zip(&buf.d[l - 1]) {
+                    *p *= dv;
                 }
                 std::mem::swap(&mut buf.delta, &mut buf.delta_prev);
             }
@@ -502,6 +520,25 @@ impl Mlp {
         Ok(stats)
     }
 
+    /// [`Mlp::try_train_step`] without allocating: returns the batch's `(loss, accuracy)` before the update
+    /// and appends the Frobenius norm of `dW` per layer (input layer first) to `norms`, so a caller that
+    /// records every step can keep all the norms in one growing vector.
+    ///
+    /// # Errors
+    /// [`ShapeError::Invalid`] if the shapes or labels do not fit the network.
+    pub fn train_step_recording(
+        &mut self,
+        x: &Tensor,
+        y: &[usize],
+        lr: f64,
+        norms: &mut Vec<f64>,
+    ) -> Result<(f64, f64), ShapeError> {
+        let stats = self.gradients_in_place(x, y)?;
+        norms.extend(self.grad_w.iter().map(|g| frobenius_norm(g.data())));
+        self.sgd_update(lr);
+        Ok(stats)
+    }
+
     /// `steps` full-batch steps; returns the statistics of the last one. Allocates nothing per step after
     /// the first, so it is the call to use in an animation frame.
     ///
@@ -522,9 +559,30 @@ impl Mlp {
         Ok(StepStats {
             loss: last.0,
             accuracy: last.1,
-            weight_grad_norms: self.grad_w.iter().map(Tensor::frobenius_norm).collect(),
+            weight_grad_norms: self
+                .grad_w
+                .iter()
+                .map(|g| frobenius_norm(g.data()))
+                .collect(),
         })
     }
+}
+
+/// `√(Σ v²)` with four interleaved partial sums, which the compiler can keep in flight (and vectorise)
+/// where one running sum would wait for every addition in turn; this is called for every layer on every
+/// training step. The partial sums make it no less accurate than the sequential sum (each adds a quarter
+/// of the terms).
+fn frobenius_norm(v: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let chunks = v.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (s, &x) in acc.iter_mut().zip(c) {
+            *s += x * x;
+        }
+    }
+    let tail: f64 = rest.iter().map(|x| x * x).sum();
+    ((acc[0] + acc[1]) + (acc[2] + acc[3]) + tail).sqrt()
 }
 
 /// Fraction of rows of `probs` whose argmax equals the label.
@@ -633,6 +691,44 @@ mod tests {
                 assert!((stats.weight_grad_norms[l] - gw.frobenius_norm()).abs() < 1e-12);
             }
         }
+    }
+
+    #[test]
+    fn recording_step_equals_the_allocating_step() {
+        // Two copies of one network take the same steps through the two entry points; they run the same
+        // arithmetic, so losses, norms and weights agree bit for bit.
+        let d = make_dataset(DatasetKind::Spirals, 24, 0.1, 3);
+        let x = d.x_tensor();
+        let cfg = MlpConfig {
+            input: 2,
+            hidden: vec![6, 5],
+            output: d.classes,
+            activation: Activation::Gelu,
+            seed: 5,
+        };
+        let (mut a, mut b) = (Mlp::new(&cfg), Mlp::new(&cfg));
+        let mut norms = Vec::new();
+        for step in 0..3 {
+            let stats = a.try_train_step(&x, &d.y, 0.3).unwrap();
+            let (loss, acc) = b.train_step_recording(&x, &d.y, 0.3, &mut norms).unwrap();
+            assert_eq!(loss.to_bits(), stats.loss.to_bits());
+            assert_eq!(acc.to_bits(), stats.accuracy.to_bits());
+            let recorded = &norms[step * 3..(step + 1) * 3];
+            assert!(recorded
+                .iter()
+                .zip(&stats.weight_grad_norms)
+                .all(|(p, q)| p.to_bits() == q.to_bits()));
+        }
+        for l in 0..a.layers() {
+            let (wa, wb) = (a.weight(l).data(), b.weight(l).data());
+            assert!(
+                wa.iter().zip(wb).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "W{l}"
+            );
+        }
+        assert!(b
+            .train_step_recording(&Tensor::zeros(&[2, 3]), &[0, 1], 0.1, &mut norms)
+            .is_err());
     }
 
     #[test]

@@ -27,6 +27,7 @@
 
 pub mod figure;
 pub mod number_format;
+pub mod png;
 pub mod query;
 pub mod registry;
 pub mod spec;

@@ -6,7 +6,9 @@
 //! CSS custom properties — `--fg`, `--bg`, `--grid`, `--accent` and the class colours `--c0`..`--c3` —
 //! each with a fallback, so the figure follows the page theme and still reads when shown on its own.
 //! The fallback class colours are the first four of Okabe and Ito's colour-blind-safe palette
-//! (Okabe & Ito, "Color Universal Design", 2008). The document has no ids and no external references,
+//! (Okabe & Ito, "Color Universal Design", 2008). The document has no external references, and its only
+//! ids are those of the masks of [`Plot::smooth_raster`], which are named after a hash of their content
+//! (`dlf-m` and 16 hex digits): two figures on one page can only share an id by carrying the same mask,
 //! so several figures can sit on one page.
 //!
 //! Coordinates are written with one decimal: the figures are a few hundred pixels across, so a tenth
@@ -14,6 +16,7 @@
 //! only on the inputs, so the same parameters give byte-identical figures.
 
 use crate::number_format::{push_fixed, sig};
+use crate::png::{fnv1a64, greyscale_png, push_base64};
 
 /// Fallback colours of `--c0`..`--c3`: Okabe–Ito blue, vermillion, bluish green and reddish purple.
 pub const CLASS_FALLBACK: [&str; 4] = ["#0072b2", "#d55e00", "#009e73", "#cc79a7"];
@@ -686,6 +689,76 @@ impl Plot {
         svg.close_group();
     }
 
+    /// A smooth map of `nx`×`ny` cells over the frame (cell indices as in [`Plot::cell_centre`]): `cell`
+    /// returns a class index below `classes` and an opacity for each cell, as for [`Plot::raster`].
+    ///
+    /// Each class gets an `nx`×`ny` greyscale PNG whose pixel is the cell's opacity where the class
+    /// wins and 0 elsewhere, embedded as a `data:` URI in an `<image>` stretched over the frame
+    /// (`preserveAspectRatio="none"`); the browser interpolates it smoothly when it scales it up. The
+    /// image is the luminance mask of a frame-sized `<rect>` in the class colour, so the colour still
+    /// comes from the page theme's `--c0`..`--c3`. The mask's id is `dlf-m` and the FNV-1a hash of its
+    /// PNG, so identical masks share an id and different ones (practically) never do. A class that wins
+    /// no cell is not drawn.
+    pub fn smooth_raster(
+        &self,
+        svg: &mut Svg,
+        nx: usize,
+        ny: usize,
+        classes: usize,
+        mut cell: impl FnMut(usize, usize) -> (usize, f64),
+    ) {
+        if nx == 0 || ny == 0 || classes == 0 {
+            return;
+        }
+        let mut masks = vec![vec![0u8; nx * ny]; classes];
+        for j in 0..ny {
+            // Image rows run top to bottom, cell rows bottom to top (y grows upwards).
+            let row = ny - 1 - j;
+            for i in 0..nx {
+                let (class, opacity) = cell(i, j);
+                if let Some(mask) = masks.get_mut(class) {
+                    mask[row * nx + i] = (opacity.clamp(0.0, 1.0) * 255.0).round() as u8;
+                }
+            }
+        }
+        let f = self.frame;
+        svg.open_group("");
+        for (class, mask) in masks.iter().enumerate() {
+            if mask.iter().all(|&v| v == 0) {
+                continue;
+            }
+            let png = greyscale_png(nx, ny, mask);
+            let mut id = String::from("dlf-m");
+            let hash = fnv1a64(&png);
+            for shift in (0..16).rev() {
+                let digit = ((hash >> (4 * shift)) & 0xf) as u32;
+                id.push(char::from_digit(digit, 16).expect("a nibble is a hex digit"));
+            }
+            let out = &mut svg.out;
+            out.push_str("<mask id=\"");
+            out.push_str(&id);
+            out.push_str("\"><image");
+            svg.attr("x", f.x);
+            svg.attr("y", f.y);
+            svg.attr("width", f.w);
+            svg.attr("height", f.h);
+            let out = &mut svg.out;
+            out.push_str(" preserveAspectRatio=\"none\" href=\"data:image/png;base64,");
+            push_base64(out, &png);
+            out.push_str("\"/></mask><rect");
+            svg.attr("x", f.x);
+            svg.attr("y", f.y);
+            svg.attr("width", f.w);
+            svg.attr("height", f.h);
+            svg.class(fill_class(class));
+            let out = &mut svg.out;
+            out.push_str(" mask=\"url(#");
+            out.push_str(&id);
+            out.push_str(")\"/>");
+        }
+        svg.close_group();
+    }
+
     /// A bar per value, evenly spaced across the frame, labelled underneath. Bars rise from the bottom
     /// of the frame; values that cannot be placed are skipped. Bar `i` uses class colour `i`.
     pub fn bars(&self, svg: &mut Svg, values: &[f64], labels: &[&str]) {
@@ -813,6 +886,48 @@ mod tests {
             ),
             "{s}"
         );
+    }
+
+    #[test]
+    fn smooth_raster_masks_each_class_with_its_own_png() {
+        let plot = Plot::new(
+            Rect::new(0.0, 0.0, 40.0, 20.0),
+            Axis::linear(0.0, 1.0, ""),
+            Axis::linear(0.0, 1.0, ""),
+        );
+        let mut svg = Svg::new(40.0, 20.0, "t");
+        // 2×2 cells: class 0 at opacity 1 on the bottom row (j = 0), class 1 at opacity 0.5 on the top
+        // row; class 2 wins nowhere and must not be drawn.
+        plot.smooth_raster(
+            &mut svg,
+            2,
+            2,
+            3,
+            |_, j| if j == 0 { (0, 1.0) } else { (1, 0.5) },
+        );
+        let s = svg.finish();
+        assert_eq!(s.matches("<mask id=\"dlf-m").count(), 2, "{s}");
+        assert_eq!(s.matches("mask=\"url(#dlf-m").count(), 2, "{s}");
+        assert!(!s.contains("class=\"dlf-f2\""), "{s}");
+        // Image rows run top to bottom, so class 0's mask is dark on top and white at the bottom;
+        // 0.5 · 255 = 127.5 rounds to 128.
+        for (class, pixels) in [(0, [0u8, 0, 255, 255]), (1, [128, 128, 0, 0])] {
+            let png = greyscale_png(2, 2, &pixels);
+            let mut uri = String::from("href=\"data:image/png;base64,");
+            push_base64(&mut uri, &png);
+            assert!(s.contains(&uri), "class {class}: {s}");
+            let mut id = String::new();
+            for shift in (0..16).rev() {
+                let digit = ((fnv1a64(&png) >> (4 * shift)) & 0xf) as u32;
+                id.push(char::from_digit(digit, 16).unwrap());
+            }
+            let mut use_site = String::from("class=\"");
+            use_site.push_str(fill_class(class));
+            use_site.push_str("\" mask=\"url(#dlf-m");
+            use_site.push_str(&id);
+            assert!(s.contains(&use_site), "class {class}: {s}");
+        }
+        assert!(s.contains("preserveAspectRatio=\"none\""));
     }
 
     #[test]

@@ -109,6 +109,77 @@ fn the_checker_rejects_malformed_svg() {
     assert!(check_well_formed("<svg><text>a &amp; b</text></svg>").is_ok());
 }
 
+/// The only references a figure may contain: `url(#ID)` of a mask the same figure defines, whose id is
+/// `dlf-m` and 16 hex digits (named after its content) and defined once, and `href` to an inline
+/// `data:image/png;base64,` image. Anything else could reach outside the figure.
+fn check_references(svg: &str) -> Result<(), String> {
+    let is_mask_id = |id: &str| {
+        id.len() == 21 && id.starts_with("dlf-m") && id[5..].bytes().all(|b| b.is_ascii_hexdigit())
+    };
+    let mut ids: Vec<&str> = Vec::new();
+    for (at, _) in svg.match_indices(" id=\"") {
+        let rest = &svg[at + 5..];
+        let id = &rest[..rest.find('"').ok_or("unterminated id")?];
+        if !is_mask_id(id) {
+            return Err(format!("unexpected id {id:?}"));
+        }
+        if ids.contains(&id) {
+            return Err(format!("id {id:?} defined twice"));
+        }
+        ids.push(id);
+    }
+    for (at, _) in svg.match_indices("url(") {
+        let rest = &svg[at + 4..];
+        let target = &rest[..rest.find(')').ok_or("unterminated url(")?];
+        let id = target
+            .strip_prefix('#')
+            .ok_or_else(|| format!("external reference url({target})"))?;
+        if !ids.contains(&id) {
+            return Err(format!("url({target}) names no mask of this figure"));
+        }
+    }
+    for (at, _) in svg.match_indices("href=") {
+        let rest = &svg[at + 5..];
+        let value = rest
+            .strip_prefix("\"data:image/png;base64,")
+            .ok_or_else(|| {
+                format!(
+                    "href to something other than an inline PNG: {}",
+                    &rest[..rest.len().min(40)]
+                )
+            })?;
+        let end = value.find('"').ok_or("unterminated href")?;
+        if !value[..end]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
+        {
+            return Err("the inline PNG is not base64".into());
+        }
+    }
+    if svg.contains("src=") || svg.contains("@import") {
+        return Err("external reference".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn the_reference_checker_allows_only_own_masks_and_inline_pngs() {
+    let mask = r#"<mask id="dlf-m0123456789abcdef"><image href="data:image/png;base64,iVBO+/w=="/></mask>"#;
+    let ok = format!(r#"<svg>{mask}<rect mask="url(#dlf-m0123456789abcdef)"/></svg>"#);
+    assert!(check_references(&ok).is_ok());
+    assert!(check_references("<svg><rect/></svg>").is_ok());
+    for bad in [
+        r#"<svg><rect mask="url(#dlf-m0123456789abcdef)"/></svg>"#.to_string(),
+        r#"<svg><rect fill="url(https://example.org/x.svg#p)"/></svg>"#.to_string(),
+        r#"<svg><image href="https://example.org/a.png"/></svg>"#.to_string(),
+        r#"<svg><image href="data:image/svg+xml;base64,AAAA"/></svg>"#.to_string(),
+        r#"<svg><g id="main"/></svg>"#.to_string(),
+        format!("<svg>{mask}{mask}</svg>"),
+    ] {
+        assert!(check_references(&bad).is_err(), "{bad}");
+    }
+}
+
 /// The checks every rendered figure must pass.
 fn assert_sound(widget: &dyn Widget, params: &Params, fig: &Figure) {
     let id = widget.spec().id;
@@ -118,7 +189,9 @@ fn assert_sound(widget: &dyn Widget, params: &Params, fig: &Figure) {
     assert!(fig.svg.contains("<title>"), "{id} {q}: no title");
     assert!(!fig.svg.contains("NaN"), "{id} {q}: NaN in the SVG");
     assert!(!fig.svg.contains("inf\""), "{id} {q}: infinity in the SVG");
-    assert!(!fig.svg.contains("url("), "{id} {q}: external reference");
+    if let Err(e) = check_references(&fig.svg) {
+        panic!("{id} {q}: {e}");
+    }
     if let Err(e) = check_well_formed(&fig.svg) {
         panic!("{id} {q}: malformed SVG: {e}");
     }

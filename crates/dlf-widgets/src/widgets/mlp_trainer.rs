@@ -183,11 +183,27 @@ struct Run {
     initial: StepStats,
     /// Full-training-set statistics after the last step.
     last: StepStats,
-    /// One entry per mini-batch step taken.
-    history: Vec<StepStats>,
+    /// The mini-batch loss of every step taken.
+    losses: Vec<f64>,
+    /// The weight-gradient norms of every step taken, `layers` per step (input layer first).
+    norms: Vec<f64>,
+    /// Number of weight matrices.
+    layers: usize,
     /// The step (counting from 1) whose loss or gradients stopped being finite numbers, after which
     /// training stops: with too large a learning rate the weights overflow to infinity or NaN.
     diverged_at: Option<usize>,
+}
+
+impl Run {
+    /// The gradient norms of step `i` (counting from 0).
+    fn step_norms(&self, i: usize) -> &[f64] {
+        &self.norms[i * self.layers..(i + 1) * self.layers]
+    }
+
+    /// Whether step `i`'s loss and gradient norms are all finite numbers.
+    fn step_finite(&self, i: usize) -> bool {
+        self.losses[i].is_finite() && self.step_norms(i).iter().all(|g| g.is_finite())
+    }
 }
 
 /// Whether a step's loss and gradient norms are all finite numbers.
@@ -221,6 +237,7 @@ fn train(p: &Params) -> Run {
         seed,
     };
     let mut mlp = Mlp::new(&cfg);
+    let layers = mlp.layers();
     let all_x = points_tensor(data.x.iter().copied());
     // Full-set statistics come from the engine's gradient computation without an update.
     let initial = mlp
@@ -234,23 +251,31 @@ fn train(p: &Params) -> Run {
     let mut order_rng = Rng::new(seed ^ 0x6d6c_702d_6261_7463);
     let mut order: Vec<usize> = (0..data.x.len()).collect();
     let mut cursor = order.len();
-    let mut history = Vec::with_capacity(steps);
+    let mut losses = Vec::with_capacity(steps);
+    let mut norms = Vec::with_capacity(steps * layers);
     let mut diverged_at = None;
     let batch = BATCH.min(order.len());
-    for _ in 0..steps {
+    // One batch tensor and label vector, refilled every step: the loop allocates nothing.
+    let mut xb = Tensor::zeros(&[batch, 2]);
+    let mut yb = vec![0; batch];
+    for step in 0..steps {
         if cursor + batch > order.len() {
             order_rng.shuffle(&mut order);
             cursor = 0;
         }
         let idx = &order[cursor..cursor + batch];
         cursor += batch;
-        let xb = points_tensor(idx.iter().map(|&i| data.x[i]));
-        let yb: Vec<usize> = idx.iter().map(|&i| data.y[i]).collect();
-        let stats = mlp.train_step(&xb, &yb, lr);
-        let ok = finite(&stats);
-        history.push(stats);
+        for ((row, y), &i) in xb.data_mut().chunks_exact_mut(2).zip(&mut yb).zip(idx) {
+            row.copy_from_slice(&data.x[i]);
+            *y = data.y[i];
+        }
+        let (loss, _) = mlp
+            .train_step_recording(&xb, &yb, lr, &mut norms)
+            .expect("the batch's points and labels fit the network built for it");
+        losses.push(loss);
+        let ok = loss.is_finite() && norms[step * layers..].iter().all(|g| g.is_finite());
         if !ok {
-            diverged_at = Some(history.len());
+            diverged_at = Some(step + 1);
             break;
         }
     }
@@ -262,7 +287,9 @@ fn train(p: &Params) -> Run {
         mlp,
         initial,
         last,
-        history,
+        losses,
+        norms,
+        layers,
         diverged_at,
     }
 }
@@ -291,14 +318,13 @@ fn data_window(data: &Dataset2D) -> (Axis, Axis) {
 fn draw_regions(svg: &mut Svg, run: &Run) {
     let (xa, ya) = data_window(&run.data);
     let plot = Plot::new(Rect::new(44.0, 26.0, 262.0, 262.0), xa, ya);
-    let centres: Vec<[f64; 2]> = (0..GRID)
-        .flat_map(|j| (0..GRID).map(move |i| (i, j)))
-        .map(|(i, j)| plot.cell_centre(i, j, GRID, GRID))
-        .collect();
-    let probs = run.mlp.probabilities(&centres);
-    let classes = run.data.classes.max(2) as f64;
-    plot.raster(svg, GRID, GRID, |i, j| {
-        let row = &probs[j * GRID + i];
+    let centres =
+        points_tensor((0..GRID * GRID).map(|c| plot.cell_centre(c % GRID, c / GRID, GRID, GRID)));
+    let probs = run.mlp.forward_probs(&centres);
+    let classes = run.data.classes.max(2);
+    let chance = 1.0 / classes as f64;
+    plot.smooth_raster(svg, GRID, GRID, classes, |i, j| {
+        let row = probs.row_slice(j * GRID + i);
         let (best, p) =
             row.iter()
                 .copied()
@@ -309,7 +335,7 @@ fn draw_regions(svg: &mut Svg, run: &Run) {
                 );
         // Opacity grows from 0.08 where the classes tie (p = 1/C) to 0.6 where the network is certain,
         // so confident regions are saturated while the data points drawn on top stay visible.
-        let confidence = ((p - 1.0 / classes) / (1.0 - 1.0 / classes)).clamp(0.0, 1.0);
+        let confidence = ((p - chance) / (1.0 - chance)).clamp(0.0, 1.0);
         (best, 0.08 + 0.52 * confidence)
     });
     plot.draw_axes(svg, "Decision regions and training data");
@@ -354,7 +380,7 @@ fn trailing_mean(values: &[f64], window: usize) -> Vec<f64> {
 }
 
 fn draw_loss(svg: &mut Svg, run: &Run, steps: usize) {
-    let losses: Vec<f64> = run.history.iter().map(|s| s.loss).collect();
+    let losses = &run.losses;
     let x_axis = Axis::linear(0.0, steps.max(10) as f64, "step");
     let y_axis = Axis::fit_linear(
         losses.iter().copied().chain([run.initial.loss]),
@@ -378,7 +404,7 @@ fn draw_loss(svg: &mut Svg, run: &Run, steps: usize) {
         .enumerate()
         .map(|(i, &l)| ((i + 1) as f64, l))
         .collect();
-    let smooth: Vec<(f64, f64)> = trailing_mean(&losses, SMOOTHING)
+    let smooth: Vec<(f64, f64)> = trailing_mean(losses, SMOOTHING)
         .into_iter()
         .enumerate()
         .map(|(i, l)| ((i + 1) as f64, l))
@@ -388,15 +414,17 @@ fn draw_loss(svg: &mut Svg, run: &Run, steps: usize) {
 }
 
 fn draw_grad_norms(svg: &mut Svg, run: &Run, steps: usize) {
-    let layers = run.initial.weight_grad_norms.len();
+    let layers = run.layers;
     // Mini-batch gradient norms fluctuate by an order of magnitude from step to step; the trailing
     // mean keeps the gap between layers readable, which is what this panel is for.
     let smoothed: Vec<Vec<f64>> = (0..layers)
         .map(|layer| {
             let raw: Vec<f64> = run
-                .history
+                .norms
                 .iter()
-                .map(|s| s.weight_grad_norms.get(layer).copied().unwrap_or(f64::NAN))
+                .skip(layer)
+                .step_by(layers)
+                .copied()
                 .collect();
             trailing_mean(&raw, SMOOTHING)
         })
@@ -477,13 +505,16 @@ impl Widget for MlpTrainer {
         ];
         // The norms of the last mini-batch step with finite values (where the curves end); before
         // any step, the full-set norms at initialisation (where the dots are).
-        let (norms, when) = match run.history.iter().rposition(finite) {
+        let (norms, when) = match (0..run.losses.len()).rev().find(|&i| run.step_finite(i)) {
             Some(i) => {
                 let mut when = String::from("‖, step ");
                 when.push_str(&int(i as i64 + 1));
-                (&run.history[i].weight_grad_norms, when)
+                (run.step_norms(i), when)
             }
-            None => (&run.initial.weight_grad_norms, "‖, initial".to_string()),
+            None => (
+                run.initial.weight_grad_norms.as_slice(),
+                "‖, initial".to_string(),
+            ),
         };
         for (i, g) in norms.iter().enumerate() {
             let mut label = String::from("‖∂L/∂");
