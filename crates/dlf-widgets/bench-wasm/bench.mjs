@@ -23,6 +23,10 @@ const CASES = [
     "widget=mlp-trainer&dataset=spirals&width=32&depth=3&steps=500&activation=sigmoid",
   ],
   [
+    "mlp-trainer/worst-tanh",
+    "widget=mlp-trainer&dataset=spirals&width=32&depth=3&steps=500&activation=tanh",
+  ],
+  [
     "mlp-trainer/worst-relu",
     "widget=mlp-trainer&dataset=spirals&width=32&depth=3&steps=500&activation=relu",
   ],

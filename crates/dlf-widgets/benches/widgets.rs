@@ -27,6 +27,7 @@ fn worst_cases(id: &str) -> Vec<(&'static str, Vec<(&'static str, &'static str)>
             vec![
                 ("worst-gelu", with(&base, "gelu")),
                 ("worst-sigmoid", with(&base, "sigmoid")),
+                ("worst-tanh", with(&base, "tanh")),
                 ("worst-relu", with(&base, "relu")),
             ]
         }
