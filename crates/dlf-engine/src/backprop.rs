@@ -480,7 +480,8 @@ pub struct GradCheck {
 /// of [`loss`] with step `eps`.
 ///
 /// The relative error is the ratio of norms given in [`GradCheck::rel_error`]: it is scale-free, and unlike
-/// a per-entry ratio it does not blow up on entries whose true gradient is zero.
+/// a per-entry ratio it does not blow up on entries whose true gradient is zero. To check one problem at
+/// several steps, build a [`GradChecker`] once.
 ///
 /// # Panics
 /// If the problem does not validate (use [`try_grad_check`] to get the error).
@@ -497,51 +498,228 @@ pub fn try_grad_check(
     eps: f64,
     diff: Difference,
 ) -> Result<GradCheck, ShapeError> {
-    let trace = forward_backward(p)?;
-    let base = trace.loss;
-    let mut work = p.clone();
-    let (mut diff2, mut a2, mut n2) = (0.0f64, 0.0f64, 0.0f64);
-    let mut worst = (0.0f64, String::new());
-    // (name, number of columns for 2-D naming or 0 for vectors, analytic gradient)
-    let params: [(&str, usize, &[f64]); 4] = [
-        ("W1", p.w1.cols(), trace.dw1.data()),
-        ("b1", 0, &trace.db1),
-        ("W2", p.w2.cols(), trace.dw2.data()),
-        ("b2", 0, &trace.db2),
-    ];
-    for (k, (name, cols, analytic)) in params.iter().enumerate() {
-        for (j, &a) in analytic.iter().enumerate() {
-            let original = param_get(&work, k, j);
-            param_set(&mut work, k, j, original + eps);
-            let plus = loss(&work)?;
-            let numeric = match diff {
-                Difference::Forward => (plus - base) / eps,
-                Difference::Central => {
-                    param_set(&mut work, k, j, original - eps);
-                    let minus = loss(&work)?;
-                    (plus - minus) / (2.0 * eps)
-                }
-            };
-            param_set(&mut work, k, j, original);
-            let e = (a - numeric).abs();
-            diff2 += e * e;
-            a2 += a * a;
-            n2 += numeric * numeric;
-            if e > worst.0 || worst.1.is_empty() {
-                let label = if *cols == 0 {
-                    format!("{name}[{j}]")
-                } else {
-                    format!("{name}[{},{}]", j / cols, j % cols)
+    Ok(GradChecker::new(p)?.check(eps, diff))
+}
+
+/// [`grad_check`] for one problem at many steps: the backward pass and the forward pass's intermediate
+/// tensors are computed once, and each perturbed loss recomputes only what the perturbed entry affects.
+///
+/// Changing `W1[r, c]` or `b1[c]` changes column `c` of `Z1` and `H1` only, so that column is recomputed
+/// and `Z2` rebuilt from the cached other columns; changing `W2[h, o]` or `b2[o]` changes column `o` of `Z2`
+/// only. Every recomputed entry is summed in the same order as in [`loss`], so each perturbed loss is
+/// bit-for-bit the loss of the perturbed problem (a test checks this for every entry), and the finite
+/// differences, round-off included, are exactly those of re-running the whole forward pass.
+#[derive(Debug, Clone)]
+pub struct GradChecker {
+    problem: TwoLayerProblem,
+    trace: TwoLayerTrace,
+    /// `X·W1` before the bias, `B × H`.
+    xw1: Vec<f64>,
+    /// `H1·W2` before the bias, `B × C`.
+    h1w2: Vec<f64>,
+    /// Scratch: `H1` with one column replaced.
+    h1: Vec<f64>,
+    /// Scratch: `Z2` of the perturbed problem.
+    z2: Vec<f64>,
+}
+
+impl GradChecker {
+    /// Runs the forward and backward pass of `p` once and caches what the perturbed losses reuse.
+    ///
+    /// # Errors
+    /// [`ShapeError`] if the problem does not [validate](TwoLayerProblem::validate).
+    pub fn new(p: &TwoLayerProblem) -> Result<GradChecker, ShapeError> {
+        let trace = forward_backward(p)?;
+        let xw1 = p.x.matmul(&p.w1)?.into_data();
+        let h1w2 = trace.h1.matmul(&p.w2)?.into_data();
+        Ok(GradChecker {
+            problem: p.clone(),
+            h1: trace.h1.data().to_vec(),
+            z2: vec![0.0; h1w2.len()],
+            trace,
+            xw1,
+            h1w2,
+        })
+    }
+
+    /// The analytic gradients and intermediate tensors of the unperturbed problem.
+    pub fn trace(&self) -> &TwoLayerTrace {
+        &self.trace
+    }
+
+    /// The gradient check at step `eps` (see [`grad_check`]).
+    pub fn check(&mut self, eps: f64, diff: Difference) -> GradCheck {
+        let base = self.trace.loss;
+        let (mut diff2, mut a2, mut n2) = (0.0f64, 0.0f64, 0.0f64);
+        // (error, parameter, entry) of the worst entry so far; its label is formatted once at the end.
+        let mut worst: Option<(f64, usize, usize)> = None;
+        for k in 0..4 {
+            for j in 0..self.param_len(k) {
+                let a = self.analytic(k, j);
+                let original = param_get(&self.problem, k, j);
+                let plus = self.perturbed_loss(k, j, original + eps);
+                let numeric = match diff {
+                    Difference::Forward => (plus - base) / eps,
+                    Difference::Central => {
+                        let minus = self.perturbed_loss(k, j, original - eps);
+                        (plus - minus) / (2.0 * eps)
+                    }
                 };
-                worst = (e, label);
+                let e = (a - numeric).abs();
+                diff2 += e * e;
+                a2 += a * a;
+                n2 += numeric * numeric;
+                if worst.is_none_or(|(w, _, _)| e > w) {
+                    worst = Some((e, k, j));
+                }
+            }
+        }
+        let (max_abs_error, worst) = match worst {
+            Some((e, k, j)) => (e, self.label(k, j)),
+            None => (0.0, String::new()),
+        };
+        GradCheck {
+            rel_error: diff2.sqrt() / (a2.sqrt() + n2.sqrt()).max(f64::MIN_POSITIVE),
+            max_abs_error,
+            worst,
+        }
+    }
+
+    fn param_len(&self, k: usize) -> usize {
+        match k {
+            0 => self.problem.w1.len(),
+            1 => self.problem.b1.len(),
+            2 => self.problem.w2.len(),
+            _ => self.problem.b2.len(),
+        }
+    }
+
+    fn analytic(&self, k: usize, j: usize) -> f64 {
+        match k {
+            0 => self.trace.dw1.data()[j],
+            1 => self.trace.db1[j],
+            2 => self.trace.dw2.data()[j],
+            _ => self.trace.db2[j],
+        }
+    }
+
+    /// `"W1[2,3]"` or `"b2[0]"`.
+    fn label(&self, k: usize, j: usize) -> String {
+        match k {
+            0 => format!(
+                "W1[{},{}]",
+                j / self.problem.w1.cols(),
+                j % self.problem.w1.cols()
+            ),
+            1 => format!("b1[{j}]"),
+            2 => format!(
+                "W2[{},{}]",
+                j / self.problem.w2.cols(),
+                j % self.problem.w2.cols()
+            ),
+            _ => format!("b2[{j}]"),
+        }
+    }
+
+    /// The loss with parameter `k`, entry `j` set to `value` (see the type's documentation).
+    fn perturbed_loss(&mut self, k: usize, j: usize, value: f64) -> f64 {
+        let p = &self.problem;
+        let (b, d) = (p.x.rows(), p.x.cols());
+        let (h, c) = (p.w1.cols(), p.w2.cols());
+        let x = p.x.data();
+        let (w1, w2) = (p.w1.data(), p.w2.data());
+        match k {
+            0 | 1 => {
+                // Column `col` of Z1 = X·W1 + b1 and of H1 changes; the rest of H1 is the cached one.
+                let col = if k == 0 { j % h } else { j };
+                for i in 0..b {
+                    let pre = if k == 0 {
+                        // Σ_q X[i,q] W1[q,col] in increasing q from 0.0, as `Tensor::matmul` sums it.
+                        let mut s = 0.0;
+                        for q in 0..d {
+                            let w = if q * h + col == j {
+                                value
+                            } else {
+                                w1[q * h + col]
+                            };
+                            s += x[i * d + q] * w;
+                        }
+                        s
+                    } else {
+                        self.xw1[i * h + col]
+                    };
+                    let bias = if k == 1 { value } else { p.b1[col] };
+                    self.h1[i * h + col] = p.activation.apply(pre + bias);
+                }
+                // Z2 = H1·W2 + b2 in full: every entry depends on the changed column.
+                for i in 0..b {
+                    for o in 0..c {
+                        let mut s = 0.0;
+                        for q in 0..h {
+                            s += self.h1[i * h + q] * w2[q * c + o];
+                        }
+                        self.z2[i * c + o] = s + p.b2[o];
+                    }
+                }
+                let loss = loss_from_z2(p, &self.z2);
+                // Restore the cached column for the next perturbation.
+                let h1 = self.trace.h1.data();
+                for i in 0..b {
+                    self.h1[i * h + col] = h1[i * h + col];
+                }
+                loss
+            }
+            _ => {
+                // Column `col` of Z2 = H1·W2 + b2 changes; the other columns are the cached products.
+                let col = if k == 2 { j % c } else { j };
+                let h1 = self.trace.h1.data();
+                for i in 0..b {
+                    for o in 0..c {
+                        let product = if k == 2 && o == col {
+                            let mut s = 0.0;
+                            for q in 0..h {
+                                let w = if q * c + o == j { value } else { w2[q * c + o] };
+                                s += h1[i * h + q] * w;
+                            }
+                            s
+                        } else {
+                            self.h1w2[i * c + o]
+                        };
+                        let bias = if k == 3 && o == col { value } else { p.b2[o] };
+                        self.z2[i * c + o] = product + bias;
+                    }
+                }
+                loss_from_z2(p, &self.z2)
             }
         }
     }
-    Ok(GradCheck {
-        rel_error: diff2.sqrt() / (a2.sqrt() + n2.sqrt()).max(f64::MIN_POSITIVE),
-        max_abs_error: worst.0,
-        worst: worst.1,
-    })
+}
+
+/// The loss from `Z2` (row-major `B × C`) with the same arithmetic as [`loss`].
+fn loss_from_z2(p: &TwoLayerProblem, z2: &[f64]) -> f64 {
+    match &p.targets {
+        Targets::Classes(y) => {
+            let c = p.w2.cols();
+            let mut nll = 0.0;
+            for (b, row) in z2.chunks_exact(c).enumerate() {
+                let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let mut s = 0.0;
+                for &v in row {
+                    s += (v - m).exp();
+                }
+                nll -= row[y[b]] - m - s.ln();
+            }
+            nll / y.len() as f64
+        }
+        Targets::Values(t) => {
+            let n = z2.len() as f64;
+            z2.iter()
+                .zip(t.data())
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                / n
+        }
+    }
 }
 
 /// Parameter `k` (0 = W1, 1 = b1, 2 = W2, 3 = b2), entry `j` in row-major order.
@@ -554,6 +732,8 @@ fn param_get(p: &TwoLayerProblem, k: usize, j: usize) -> f64 {
     }
 }
 
+/// Sets parameter `k`, entry `j` (the tests build perturbed problems with it).
+#[cfg(test)]
 fn param_set(p: &mut TwoLayerProblem, k: usize, j: usize, v: f64) {
     match k {
         0 => p.w1.data_mut()[j] = v,
@@ -622,6 +802,40 @@ mod tests {
                 }
                 let c = grad_check(&p, 1e-6, Difference::Central);
                 assert!(c.rel_error < 1e-6, "{} {loss:?}: {c:?}", activation.name());
+            }
+        }
+    }
+
+    #[test]
+    fn perturbed_losses_are_the_full_forward_pass_bit_for_bit() {
+        // The checker's shortcut must not change a single bit of any loss, or the finite differences (and
+        // their round-off, which the widget's sweep displays) would differ from re-running the forward pass.
+        // Compared through the bit patterns because equality, not closeness, is the contract.
+        for activation in Activation::ALL {
+            for loss_kind in [Loss::SoftmaxCrossEntropy, Loss::MeanSquaredError] {
+                for (b, d, h, c) in [(1, 1, 1, 2), (3, 2, 4, 3), (8, 6, 8, 5)] {
+                    let p = TwoLayerProblem::random(b, d, h, c, activation, loss_kind, 11);
+                    let mut checker = GradChecker::new(&p).unwrap();
+                    for k in 0..4 {
+                        for j in 0..checker.param_len(k) {
+                            for delta in [1e-7, -0.3] {
+                                let value = param_get(&p, k, j) + delta;
+                                let mut q = p.clone();
+                                param_set(&mut q, k, j, value);
+                                let full = loss(&q).unwrap();
+                                let fast = checker.perturbed_loss(k, j, value);
+                                assert_eq!(
+                                    fast.to_bits(),
+                                    full.to_bits(),
+                                    "{} {loss_kind:?} {b}×{d}×{h}×{c} param {k} entry {j}",
+                                    activation.name()
+                                );
+                            }
+                        }
+                    }
+                    // The cached state is restored after every perturbation.
+                    assert_eq!(checker.h1, checker.trace().h1.data());
+                }
             }
         }
     }

@@ -26,9 +26,7 @@
 //! dlf-widgets`: 0.9 ms at the defaults, 5.7 ms at the largest shapes with tanh, 9.0 ms with GELU.
 
 use dlf_engine::activation::Activation;
-use dlf_engine::backprop::{
-    forward_backward, grad_check, Difference, GradCheck, Loss, TwoLayerProblem,
-};
+use dlf_engine::backprop::{Difference, GradCheck, GradChecker, Loss, TwoLayerProblem};
 
 use crate::figure::Figure;
 use crate::number_format::{int, sci, sig};
@@ -163,8 +161,8 @@ type Curve = Vec<(f64, f64)>;
 /// at the two half-decade neighbours of the best decade (so the minimum is located to the slider's
 /// resolution), plus any `extra` points already computed. Sweeping every half decade instead would
 /// cost 23 checks per scheme rather than 14, for detail only near the minimum matters.
-fn sweep(problem: &TwoLayerProblem, diff: Difference, extra: &[(f64, f64)]) -> Curve {
-    let check = |exp: f64| (exp, grad_check(problem, 10f64.powf(exp), diff).rel_error);
+fn sweep(checker: &mut GradChecker, diff: Difference, extra: &[(f64, f64)]) -> Curve {
+    let mut check = |exp: f64| (exp, checker.check(10f64.powf(exp), diff).rel_error);
     let mut curve: Curve = DECADES.map(|k| check(f64::from(k))).collect();
     if let Some((best, _)) = best_point(&curve) {
         let (lo, hi) = (f64::from(*DECADES.start()), f64::from(*DECADES.end()));
@@ -295,10 +293,24 @@ impl Widget for BackpropWalk {
             loss_kind,
             p.usize("seed") as u64,
         );
-        let trace = forward_backward(&problem);
-        let current = grad_check(&problem, eps, chosen);
-        let chosen_curve = sweep(&problem, chosen, &[(log10_eps, current.rel_error)]);
-        let other_curve = sweep(&problem, other, &[]);
+        // One checker serves every gradient check of the render: the backward pass and the forward
+        // intermediates are computed once (see `GradChecker`).
+        let mut checker = GradChecker::new(&problem).ok();
+        let current = match checker.as_mut() {
+            Some(c) => c.check(eps, chosen),
+            None => GradCheck {
+                rel_error: f64::NAN,
+                max_abs_error: f64::NAN,
+                worst: String::new(),
+            },
+        };
+        let (chosen_curve, other_curve) = match checker.as_mut() {
+            Some(c) => (
+                sweep(c, chosen, &[(log10_eps, current.rel_error)]),
+                sweep(c, other, &[]),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
         let best = best_point(&chosen_curve).map(|(e, r)| (10f64.powf(e), r));
         let other_best = best_point(&other_curve).map(|(e, r)| (10f64.powf(e), r));
         let (central_curve, forward_curve) = if central {
@@ -306,7 +318,7 @@ impl Widget for BackpropWalk {
         } else {
             (&other_curve, &chosen_curve)
         };
-        let loss = trace.as_ref().map(|t| t.loss).unwrap_or(f64::NAN);
+        let loss = checker.as_ref().map_or(f64::NAN, |c| c.trace().loss);
 
         let mut svg = Svg::new(724.0, 470.0, SPEC.title);
         draw_graph(&mut svg, dims, activation, cross_entropy, loss);
@@ -686,7 +698,8 @@ mod tests {
     fn sweep_refines_around_the_minimum_and_merges_extras() {
         let problem =
             TwoLayerProblem::random(2, 2, 3, 2, Activation::Tanh, Loss::SoftmaxCrossEntropy, 1);
-        let curve = sweep(&problem, Difference::Central, &[(-6.0, 0.5)]);
+        let mut checker = GradChecker::new(&problem).unwrap();
+        let curve = sweep(&mut checker, Difference::Central, &[(-6.0, 0.5)]);
         // Twelve decades, two refinements, and the extra point merged into the decade at -6.
         assert_eq!(curve.len(), 14, "{curve:?}");
         assert!(curve.windows(2).all(|w| w[0].0 < w[1].0));
