@@ -13,7 +13,10 @@
 //! `x = 0` is taken as `0` (the convention of PyTorch and JAX); a finite-difference check straddling the kink
 //! disagrees with any choice, which is the point of the `backprop.relu_kink_fd_error` quantity.
 
-use std::f64::consts::{PI, SQRT_2};
+use std::f64::consts::{FRAC_1_SQRT_2, PI};
+
+/// `1/√(2π)`, the normal density at 0 (rounded to double precision).
+const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
 /// A pointwise nonlinearity of the engine's networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -406,6 +409,7 @@ pub fn erf(x: f64) -> f64 {
 ///
 /// Measured against mpmath (tests below): relative error below 1e-15 for `x < 27`, where `erfc`
 /// underflows.
+#[inline]
 pub fn erfc(x: f64) -> f64 {
     let t = x.abs();
     if t < ERF_SMALL_LIMIT {
@@ -523,12 +527,14 @@ fn erfc_continued_fraction(x: f64) -> f64 {
 
 /// Standard normal CDF `Φ(x) = erfc(-x/√2) / 2`, accurate in both tails.
 pub fn normal_cdf(x: f64) -> f64 {
-    0.5 * erfc(-x / SQRT_2)
+    // `x · (1/√2)` rather than `x / √2`: a multiplication instead of a division in every GELU unit, for
+    // at most one more rounding (half an ulp) in the argument; the tests' error bound covers both.
+    0.5 * erfc(-x * FRAC_1_SQRT_2)
 }
 
 /// Standard normal density `φ(x) = e^{-x²/2} / √(2π)`.
 pub fn normal_pdf(x: f64) -> f64 {
-    (-0.5 * x * x).exp() / (2.0 * PI).sqrt()
+    (-0.5 * x * x).exp() * FRAC_1_SQRT_2PI
 }
 
 /// `(Φ(x), φ(x))` together. Where [`erfc`] evaluates `e^{-u²}` for `u = -x/√2` anyway
@@ -537,7 +543,7 @@ pub fn normal_pdf(x: f64) -> f64 {
 /// in the last few bits, since `u²` is the rounded `x²/2`.
 #[inline]
 pub fn normal_cdf_and_pdf(x: f64) -> (f64, f64) {
-    let u = -x / SQRT_2;
+    let u = -x * FRAC_1_SQRT_2;
     let t = u.abs();
     if (ERF_SMALL_LIMIT..ERF_POLY_LIMIT).contains(&t) {
         let (tail, e) = erfc_tail_parts(t);
@@ -547,7 +553,7 @@ pub fn normal_cdf_and_pdf(x: f64) -> (f64, f64) {
         } else {
             0.5 * (2.0 - tail)
         };
-        (cdf, e / (2.0 * PI).sqrt())
+        (cdf, e * FRAC_1_SQRT_2PI)
     } else {
         (normal_cdf(x), normal_pdf(x))
     }

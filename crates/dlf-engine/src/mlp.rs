@@ -416,6 +416,8 @@ impl Mlp {
     }
 
     /// The allocation-free core of a step: forward, loss, accuracy, and the backward into `grad_w/grad_b`.
+    // On wasm32, LLVM may vectorise these element-wise loops only where 128-bit SIMD is enabled (see `dense`).
+    #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
     fn gradients_in_place(&mut self, x: &Tensor, y: &[usize]) -> Result<(f64, f64), ShapeError> {
         self.check(x, Some(y))?;
         let batch = x.rows();
@@ -502,6 +504,8 @@ impl Mlp {
     }
 
     /// Moves every parameter against its stored gradient: `θ ← θ - lr · ∂L/∂θ`.
+    // On wasm32, LLVM may vectorise these element-wise loops only where 128-bit SIMD is enabled (see `dense`).
+    #[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
     fn sgd_update(&mut self, lr: f64) {
         for (w, g) in self.weights.iter_mut().zip(&self.grad_w) {
             for (wv, gv) in w.data_mut().iter_mut().zip(g.data()) {
@@ -593,6 +597,8 @@ impl Mlp {
 /// where one running sum would wait for every addition in turn; this is called for every layer on every
 /// training step. The partial sums make it no less accurate than the sequential sum (each adds a quarter
 /// of the terms).
+// On wasm32, LLVM may vectorise these element-wise loops only where 128-bit SIMD is enabled (see `dense`).
+#[cfg_attr(target_arch = "wasm32", target_feature(enable = "simd128"))]
 fn frobenius_norm(v: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let chunks = v.chunks_exact(4);
