@@ -376,7 +376,8 @@ const ERFC_TAIL: [[f64; 14]; 11] = [
 ///
 /// Own piecewise polynomials (coefficients from `tools/erf_fit.py`, interpolation at Chebyshev nodes,
 /// which is within a small factor of the minimax polynomial: Trefethen, "Approximation Theory and
-/// Approximation Practice", 2013, ch. 16), evaluated as [`poly_eval`] describes:
+/// Approximation Practice", 2013, ch. 16), evaluated by Horner's rule for the two leading coefficients
+/// and Estrin's scheme (1960) for the rest, which shortens the chain of dependent operations:
 /// - `|x| < 0.5`: `erf x = x · P(x²)`, the shape of the Maclaurin series (Abramowitz & Stegun 7.1.5);
 /// - `0.5 ≤ |x| < 6`: `erf x = ±(1 - erfc |x|)` with `erfc t = e^{-t²} g(t)` from eleven polynomials
 ///   for `g` on intervals of width 1/2 (see [`erfc`]);

@@ -9,6 +9,10 @@
 //! its output. This is the register-blocking idea of Goto & van de Geijn, "Anatomy of high-performance
 //! matrix multiplication", ACM TOMS 34(3), 2008, without their packing (the matrices here are a few
 //! kilobytes and stay in the L1 cache).
+//!
+//! On wasm32 the full-width blocks use WebAssembly's 128-bit SIMD (`simd128`), which the module then
+//! requires: every current browser engine has it (Chrome and Firefox since 2021, Safari since 16.4 in
+//! 2023), and where instantiating the module fails, the page renders widgets through the server route.
 
 /// Rows of the output block kept in accumulators.
 const ROWS: usize = 4;

@@ -7,11 +7,12 @@
 //!
 //! 1. A query `widget=ID&name=value&...` (the widget's URL state) is split and percent-decoded
 //!    ([`query::parse_query`]).
-//! 2. The id is looked up in the [`registry`] ([`find`]).
+//! 2. The id is looked up in the [`registry()`] ([`find`]).
 //! 3. The values are validated against the widget's [`WidgetSpec`] ([`parse_params`]); missing ones take
 //!    their defaults, bad ones produce a [`ParamError`] naming the parameter.
 //! 4. The widget runs the engine (`dlf-engine`) and draws what it computed with the plotting kit in
-//!    [`svg`], producing a [`Figure`]: an SVG, the numbers it measured, and a text description.
+//!    [`svg`], producing a [`Figure`]: an SVG, the numbers it measured, and a text description. Raster
+//!    panels embed small PNGs that [`png`] encodes.
 //! 5. The figure is serialised to JSON ([`Figure::to_json`]) for the browser or the server.
 //!
 //! [`render_query`] does steps 1–4 in one call.
@@ -24,6 +25,7 @@
 //!
 //! On `wasm32` the module `wasm_abi` exports `dlf_alloc`, `dlf_free` and `dlf_render`, a
 //! pointer/length ABI described in that module; it is the only place in the workspace with `unsafe`.
+//! `bench-wasm/bench.mjs` times that ABI under Node (see `bench-wasm/README.md`).
 
 pub mod figure;
 pub mod number_format;
