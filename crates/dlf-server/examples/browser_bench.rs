@@ -35,7 +35,9 @@ fn cases(widget: &dyn dlf_widgets::Widget) -> Vec<(String, String)> {
     for param in spec.params {
         let choices: Vec<String> = match &param.kind {
             ParamKind::Range { max, .. } => vec![format!("{max}")],
-            ParamKind::Select { options, .. } => options.iter().map(|(v, _)| (*v).to_owned()).collect(),
+            ParamKind::Select { options, .. } => {
+                options.iter().map(|(v, _)| (*v).to_owned()).collect()
+            }
             ParamKind::Toggle { .. } => vec!["true".to_owned(), "false".to_owned()],
         };
         combos = combos
@@ -73,7 +75,9 @@ fn cases(widget: &dyn dlf_widgets::Widget) -> Vec<(String, String)> {
 async fn main() {
     let site = dlf_content::Site::load_embedded().expect("the embedded course validates");
     let state = Arc::new(dlf_server::AppState::new(&site));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, dlf_server::app(state)).await });
 
@@ -139,7 +143,11 @@ async fn main() {
                 .expect("render in the page");
             let median = times[0].as_f64().unwrap_or(f64::NAN);
             let max = times[1].as_f64().unwrap_or(f64::NAN);
-            println!("{:>14} {:<44} {median:>7.2} / {max:>7.2}", widget.spec().id, label);
+            println!(
+                "{:>14} {:<44} {median:>7.2} / {max:>7.2}",
+                widget.spec().id,
+                label
+            );
             if median > worst.0 {
                 worst = (median, label);
             }
