@@ -127,7 +127,7 @@ impl<'a> Args<'a> {
     }
 
     /// The raw string value: the last one given, else the default.
-    fn raw(&self, arg: &str) -> &str {
+    pub(crate) fn raw(&self, arg: &str) -> &str {
         if let Some((_, v)) = self.given.iter().rev().find(|(a, _)| *a == arg) {
             return v;
         }
@@ -139,7 +139,7 @@ impl<'a> Args<'a> {
             .unwrap_or_else(|| panic!("quantity {} uses undeclared argument {arg}", self.spec.name))
     }
 
-    fn invalid(&self, arg: &str, expected: String) -> QuantityError {
+    pub(crate) fn invalid(&self, arg: &str, expected: String) -> QuantityError {
         QuantityError::InvalidValue {
             quantity: self.spec.name.to_string(),
             argument: arg.to_string(),
