@@ -8,7 +8,6 @@
 //! Errors are printed with their chain and exit with status 2, as ripgrep does; a closed stdout is not an error.
 
 mod calc;
-mod export;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -155,7 +154,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Build { dir, content } => {
             let site = load_site(content)
                 .map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
-            let written = export::write(&site, &dir)?;
+            let written = dlf_server::export::write(&site, &dir)?;
             println!("wrote {written} files to {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }

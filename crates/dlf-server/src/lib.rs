@@ -16,6 +16,7 @@
 //! Every error goes through [`AppError`], which picks the status and a message that never leaks internals.
 
 mod error;
+pub mod export;
 
 use std::borrow::Cow;
 use std::collections::HashMap;

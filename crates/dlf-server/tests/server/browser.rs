@@ -426,3 +426,138 @@ async fn widget_state_in_the_url_is_restored_and_the_track_page_links_lesson_01(
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     client.close().await.expect("close the browser");
 }
+
+/// A plain static file host for the export, mounted under a sub-path: `/course/<path>` is the file
+/// `<dir>/<path>`, a folder answers with its `index.html`, and the type comes from the extension. Nothing of
+/// dlf runs here, which is the point: the export must work from any static host.
+async fn serve_directory_under_course(dir: std::path::PathBuf) -> SocketAddr {
+    use axum::http::{header, StatusCode, Uri};
+    use axum::response::IntoResponse;
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let dir = dir.clone();
+        async move {
+            let Some(relative) = uri.path().strip_prefix("/course/") else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            let mut path = dir.join(relative);
+            if relative.is_empty() || relative.ends_with('/') {
+                path = path.join("index.html");
+            }
+            if relative.split('/').any(|part| part == "..") {
+                return StatusCode::BAD_REQUEST.into_response();
+            }
+            let mime = match path.extension().and_then(|e| e.to_str()) {
+                Some("html") => "text/html; charset=utf-8",
+                Some("css") => "text/css",
+                Some("js") => "text/javascript",
+                Some("wasm") => "application/wasm",
+                Some("woff2") => "font/woff2",
+                Some("svg") => "image/svg+xml",
+                _ => "application/octet-stream",
+            };
+            match std::fs::read(&path) {
+                Ok(bytes) => ([(header::CONTENT_TYPE, mime)], bytes).into_response(),
+                Err(_) => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve the export");
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_static_export_works_from_a_plain_file_host_under_a_sub_path() {
+    let dir = std::env::temp_dir().join(format!("dlf-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let site = dlf_content::Site::load_embedded().expect("the embedded course validates");
+    let written = dlf_server::export::write(&site, &dir).expect("export the course");
+    assert!(written >= 6, "pages and assets are written ({written})");
+    let addr = serve_directory_under_course(dir.clone()).await;
+    let driver = start_driver();
+    let client = connect(&driver).await;
+
+    client
+        .goto(&format!("http://{addr}/course/"))
+        .await
+        .expect("open the exported track page");
+    client
+        .find(Locator::Css("a[href='./lessons/01-backprop/']"))
+        .await
+        .expect("the exported track page links lesson 01")
+        .click()
+        .await
+        .expect("follow the link");
+    wait_for(
+        &client,
+        "location.pathname === '/course/lessons/01-backprop/'",
+        "the exported lesson to open",
+    )
+    .await;
+
+    // The theme's stylesheet and the maths font come from the export itself.
+    let styled = wait_for(
+        &client,
+        "document.fonts.status === 'loaded' && getComputedStyle(document.querySelector('header.site')).borderBottomStyle === 'solid'",
+        "the exported stylesheet to apply",
+    )
+    .await;
+    assert_eq!(styled, json!(true));
+    let font = js(
+        &client,
+        "return document.fonts.check('16px \"Latin Modern Math\"');",
+    )
+    .await;
+    assert_eq!(
+        font,
+        json!(true),
+        "the maths font is served from the export"
+    );
+
+    // Widgets are live through the exported wasm: move a slider and see the figure change.
+    let renderer = wait_for(
+        &client,
+        "document.documentElement.dataset.widgetRenderer",
+        "the widget module to load",
+    )
+    .await;
+    assert_eq!(renderer, json!("wasm"));
+    wait_for(
+        &client,
+        "document.querySelector('#w-walk[data-ready]')",
+        "the walk widget to be wired",
+    )
+    .await;
+    let (before, count) = figure_state(&client, "walk").await;
+    let slider = client
+        .find(Locator::Css("#w-walk input[type=range][name=hidden]"))
+        .await
+        .expect("the walk widget has a hidden-width slider");
+    js(
+        &client,
+        "document.querySelector('#w-walk input[name=hidden]').scrollIntoView({block: 'center'});",
+    )
+    .await;
+    slider
+        .send_keys(&char::from(Key::Left).to_string())
+        .await
+        .expect("press a key");
+    wait_for(
+        &client,
+        &format!("Number(document.getElementById('w-walk').dataset.renderCount || 0) > {count}"),
+        "a redraw in the exported page",
+    )
+    .await;
+    let (after, _) = figure_state(&client, "walk").await;
+    assert_ne!(before, after, "the exported widget redraws");
+
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    client.close().await.expect("close the browser");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,10 +4,18 @@
 use std::fs;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+/// A file of the export that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("could not write {path}: {source}")]
+pub struct ExportError {
+    /// The file or folder that failed.
+    pub path: String,
+    /// Why.
+    pub source: std::io::Error,
+}
 
 /// Writes every page and asset of `site` below `dir`; returns the number of files written.
-pub fn write(site: &dlf_content::Site, dir: &Path) -> Result<usize> {
+pub fn write(site: &dlf_content::Site, dir: &Path) -> Result<usize, ExportError> {
     let mut written = 0;
     for page in dlf_content::pages::render_all(site) {
         let relative = page.url.trim_start_matches('/');
@@ -19,20 +27,20 @@ pub fn write(site: &dlf_content::Site, dir: &Path) -> Result<usize> {
         put(&dir.join("assets").join(asset.path), &asset.bytes)?;
         written += 1;
     }
-    if !dlf_server::WIDGETS_WASM.is_empty() {
-        put(
-            &dir.join("assets/dlf_widgets.wasm"),
-            dlf_server::WIDGETS_WASM,
-        )?;
+    if !crate::WIDGETS_WASM.is_empty() {
+        put(&dir.join("assets/dlf_widgets.wasm"), crate::WIDGETS_WASM)?;
         written += 1;
     }
     Ok(written)
 }
 
-fn put(path: &Path, bytes: &[u8]) -> Result<()> {
+fn put(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let failed = |at: &Path| {
+        let path = at.display().to_string();
+        move |source| ExportError { path, source }
+    };
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .with_context(|| format!("could not create {}", parent.display()))?;
+        fs::create_dir_all(parent).map_err(failed(parent))?;
     }
-    fs::write(path, bytes).with_context(|| format!("could not write {}", path.display()))
+    fs::write(path, bytes).map_err(failed(path))
 }
