@@ -56,7 +56,47 @@ pub fn backprop(mut input: impl Read) -> Result<String> {
         .read_to_string(&mut text)
         .context("could not read stdin")?;
     let answer = backprop_str(&text)?;
-    Ok(serde_json::to_string_pretty(&answer)?)
+    Ok(pretty(&answer))
+}
+
+/// Pretty JSON in which an array of numbers (a vector, or one row of a matrix) stays on one line, so a matrix
+/// reads as rows, as it would on paper.
+pub fn pretty(value: &Value) -> String {
+    let mut out = String::new();
+    write_pretty(value, 0, &mut out);
+    out
+}
+
+fn write_pretty(value: &Value, depth: usize, out: &mut String) {
+    let pad = |d: usize| "  ".repeat(d);
+    match value {
+        Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => {
+            out.push_str(&Value::Array(items.clone()).to_string().replace(',', ", "));
+        }
+        Value::Array(items) => {
+            out.push_str("[\n");
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(&pad(depth + 1));
+                write_pretty(item, depth + 1, out);
+                out.push_str(if i + 1 < items.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&pad(depth));
+            out.push(']');
+        }
+        Value::Object(fields) => {
+            out.push_str("{\n");
+            for (i, (key, item)) in fields.iter().enumerate() {
+                out.push_str(&pad(depth + 1));
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push_str(": ");
+                write_pretty(item, depth + 1, out);
+                out.push_str(if i + 1 < fields.len() { ",\n" } else { "\n" });
+            }
+            out.push_str(&pad(depth));
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 /// Solves one backprop problem given as JSON text.
