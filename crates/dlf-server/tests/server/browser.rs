@@ -84,7 +84,8 @@ async fn connect(driver: &Driver) -> Client {
     );
     caps.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
     let url = format!("http://127.0.0.1:{}", driver.port);
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // Generous: on a loaded two-core CI machine three browsers may start at once.
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         match ClientBuilder::new(connector)
@@ -146,7 +147,7 @@ async fn js(client: &Client, script: &str) -> Value {
 
 /// Waits until `script` (an expression) is truthy, or fails with `what`.
 async fn wait_for(client: &Client, script: &str, what: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let value = js(client, &format!("return ({script});")).await;
         let truthy =
