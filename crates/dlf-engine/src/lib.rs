@@ -19,7 +19,9 @@
 //!    closed-form gradients, checks them against the tape and against finite differences.
 //! 6. **Fast training** — [`mlp::Mlp`] is an allocation-free MLP with a hand-written backward pass for the
 //!    interactive trainer, on the 2-D sets of [`datasets`].
-//! 7. **Quantities** — [`quantities::evaluate`] computes a named number (`"backprop.param_count"`, ...) from
+//! 7. **Floating point** — [`softmax_stability`] computes softmax cross-entropy naively, with the maximum
+//!    subtracted, and fused (log-sum-exp), in `f32` and `f64`, and finds where the first two break.
+//! 8. **Quantities** — [`quantities::evaluate`] computes a named number (`"backprop.param_count"`, ...) from
 //!    string arguments; lessons cite these instead of hard-coding results.
 //!
 //! # Example
@@ -55,6 +57,7 @@ pub mod error;
 pub mod mlp;
 pub mod quantities;
 pub mod rng;
+pub mod softmax_stability;
 pub mod tensor;
 
 pub use error::{QuantityError, ShapeError};

@@ -46,6 +46,26 @@ fn worst_cases(id: &str) -> Vec<(&'static str, Vec<(&'static str, &'static str)>
                 ("worst-tanh", with(&base, "tanh")),
             ]
         }
+        // Ten classes in float64: the longest break-point scans (the shifted loss lasts until M = 745) and
+        // the largest gradient table; at the largest margin every broken route is drawn.
+        "softmax-stability" => vec![
+            (
+                "worst-f64",
+                vec![
+                    ("classes", "10"),
+                    ("precision", "float64"),
+                    ("log10_margin", "4"),
+                ],
+            ),
+            (
+                "worst-f32",
+                vec![
+                    ("classes", "10"),
+                    ("precision", "float32"),
+                    ("log10_margin", "4"),
+                ],
+            ),
+        ],
         _ => Vec::new(),
     }
 }

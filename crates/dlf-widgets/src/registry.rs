@@ -2,7 +2,9 @@
 
 use crate::figure::Figure;
 use crate::spec::{Params, WidgetSpec};
-use crate::widgets::{backprop_walk::BackpropWalk, mlp_trainer::MlpTrainer};
+use crate::widgets::{
+    backprop_walk::BackpropWalk, mlp_trainer::MlpTrainer, softmax_stability::SoftmaxStability,
+};
 
 /// A widget: a static parameter spec and a pure, deterministic render function.
 ///
@@ -16,7 +18,7 @@ pub trait Widget: Sync {
     fn render(&self, p: &Params) -> Figure;
 }
 
-static REGISTRY: [&dyn Widget; 2] = [&MlpTrainer, &BackpropWalk];
+static REGISTRY: [&dyn Widget; 3] = [&MlpTrainer, &BackpropWalk, &SoftmaxStability];
 
 /// Every widget, in the order the lessons introduce them.
 pub fn registry() -> &'static [&'static dyn Widget] {

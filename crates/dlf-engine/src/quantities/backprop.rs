@@ -8,6 +8,9 @@ use crate::datasets::make_dataset;
 use crate::error::QuantityError;
 use crate::mlp::{Init, Mlp, MlpConfig};
 use crate::rng::Rng;
+use crate::softmax_stability::{
+    first_failing_scale, gradient_error, log_margins, MarginGrid, Part, Precision, Route,
+};
 use crate::tensor::Tensor;
 
 /// Shape arguments of the lesson's reference network (an MNIST-sized 784-256-10 MLP).
@@ -109,6 +112,16 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         name: "backprop.activation_memory_bytes",
         description: "bytes of activations kept for the backward pass: X, Z1, H1 and P, i.e. B·(D + 2H + C)·bytes",
         args: &[("batch", "64"), ("d_in", "784"), ("hidden", "256"), ("classes", "10"), ("bytes", "4")],
+    },
+    QuantitySpec {
+        name: "backprop.naive_ce_first_failure",
+        description: "smallest margin M on the grid 0, 0.01, ..., 10^4 at which the route's (naive: softmax then log; shifted: the same after subtracting the max logit) loss or gradient (part = any, loss or gradient) is no longer finite, in precision f32 or f64, for the confidently wrong logits [M, 0, ..., 0] (classes entries) with the last class as target; the gradient is the chain rule (-1/p_y) times p_y(e_y - p)",
+        args: &[("precision", "f32"), ("route", "naive"), ("classes", "10"), ("part", "any")],
+    },
+    QuantitySpec {
+        name: "backprop.fused_ce_max_error",
+        description: "max over margins M = 0 and 10^t, t = -1, -0.995, ..., 4, of max_k |g_k - (P - Y)_k|, where g is the fused log-softmax cross-entropy gradient computed in precision f32 or f64 for the logits [M, 0, ..., 0] with the last class as target, and P - Y the exact f64 closed form",
+        args: &[("precision", "f32"), ("classes", "10")],
     },
 ];
 
@@ -225,8 +238,45 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
             let bytes = a.usize_in("bytes", 1, 16)? as f64;
             Ok(b * (d + 2.0 * h + c) * bytes)
         }
+        "backprop.naive_ce_first_failure" => naive_ce_first_failure(a),
+        "backprop.fused_ce_max_error" => fused_ce_max_error(a),
         _ => Err(a.failed("listed in the catalogue but not implemented")),
     }
+}
+
+/// Largest class count of the floating-point experiments (the widget offers 2 to 10).
+const MAX_CE_CLASSES: usize = 1000;
+
+fn precision(a: &Args) -> Result<Precision, QuantityError> {
+    Precision::parse(a.raw("precision")).ok_or_else(|| a.invalid("precision", "f32 or f64".into()))
+}
+
+fn naive_ce_first_failure(a: &Args) -> Result<f64, QuantityError> {
+    let precision = precision(a)?;
+    let route = match Route::parse(a.raw("route")) {
+        Some(r @ (Route::Naive | Route::Shifted)) => r,
+        _ => return Err(a.invalid("route", "naive or shifted".into())),
+    };
+    let classes = a.usize_in("classes", 2, MAX_CE_CLASSES)?;
+    let part = Part::parse(a.raw("part"))
+        .ok_or_else(|| a.invalid("part", "any, loss or gradient".into()))?;
+    first_failing_scale(precision, route, classes, part, MarginGrid::FINE).ok_or_else(|| {
+        a.failed(format!(
+            "the {} route stays finite for every margin up to {}",
+            route.name(),
+            MarginGrid::FINE.max
+        ))
+    })
+}
+
+fn fused_ce_max_error(a: &Args) -> Result<f64, QuantityError> {
+    let precision = precision(a)?;
+    let classes = a.usize_in("classes", 2, MAX_CE_CLASSES)?;
+    // 1001 margins spaced 0.005 apart in log10 from 0.1 to 10^4, plus M = 0 (all logits equal).
+    let margins = std::iter::once(0.0).chain(log_margins(-1.0, 4.0, 1001));
+    Ok(margins
+        .map(|m| gradient_error(precision, Route::Fused, m, classes))
+        .fold(0.0, f64::max))
 }
 
 /// Builds random logits and class targets, runs the tape, and compares with `(P - Y)/B` computed directly.
@@ -600,6 +650,39 @@ mod tests {
         // Zero steps leave an untrained network: near-chance loss.
         let untrained = q("backprop.mlp_final_loss", &[("steps", "0")]);
         assert!(untrained > 0.3, "{untrained}");
+    }
+
+    #[test]
+    fn naive_ce_first_failure_sits_at_the_overflow_threshold() {
+        // e^M overflows for M > ln(f32::MAX) = 88.72283905206835 and M > ln(f64::MAX) = 709.782712893384
+        // (python3 -c "import math, numpy as np; print(math.log(np.finfo(np.float32).max),
+        // math.log(np.finfo(np.float64).max))"); the first 0.01-grid point above is 88.73 and 709.79.
+        let f32_naive = q("backprop.naive_ce_first_failure", &[]);
+        assert!((f32_naive - 88.73).abs() < 1e-9, "{f32_naive}");
+        let f64_naive = q("backprop.naive_ce_first_failure", &[("precision", "f64")]);
+        assert!((f64_naive - 709.79).abs() < 1e-9, "{f64_naive}");
+        // The shifted route's gradient overflows at the same margin (-1/p_y > MAX once p_y < 1/MAX = e^-88.72),
+        // but its loss lasts until e^-M rounds to zero: M > 150 ln 2 = 103.97207708399179 in f32.
+        let shifted = q("backprop.naive_ce_first_failure", &[("route", "shifted")]);
+        assert!((shifted - 88.73).abs() < 0.011, "{shifted}");
+        let shifted_loss = q(
+            "backprop.naive_ce_first_failure",
+            &[("route", "shifted"), ("part", "loss")],
+        );
+        assert!((shifted_loss - 103.98).abs() < 1e-9, "{shifted_loss}");
+        let e = evaluate("backprop.naive_ce_first_failure", &[("route", "fused")]).unwrap_err();
+        assert!(e.to_string().contains("naive or shifted"), "{e}");
+        let e = evaluate("backprop.naive_ce_first_failure", &[("precision", "f16")]).unwrap_err();
+        assert!(e.to_string().contains("f32 or f64"), "{e}");
+    }
+
+    #[test]
+    fn fused_ce_max_error_is_rounding_only() {
+        // f32: the inputs and log p carry relative errors of a few 2^-24 ≈ 6e-8; f64: a few 2^-53 ≈ 1.1e-16 (measured 8.9e-16, four ulps of 1).
+        let f32_err = q("backprop.fused_ce_max_error", &[]);
+        assert!(f32_err > 0.0 && f32_err < 1e-6, "{f32_err}");
+        let f64_err = q("backprop.fused_ce_max_error", &[("precision", "f64")]);
+        assert!((0.0..4e-15).contains(&f64_err), "{f64_err}");
     }
 
     #[test]

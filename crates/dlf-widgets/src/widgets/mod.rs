@@ -3,3 +3,4 @@
 
 pub mod backprop_walk;
 pub mod mlp_trainer;
+pub mod softmax_stability;
