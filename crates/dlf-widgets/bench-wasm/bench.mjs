@@ -39,6 +39,11 @@ const CASES = [
     "backprop-walk/worst-tanh",
     "widget=backprop-walk&batch=8&d_in=6&hidden=8&classes=5&activation=tanh",
   ],
+  ["softmax-stability/default", "widget=softmax-stability"],
+  [
+    "softmax-stability/worst-f64",
+    "widget=softmax-stability&classes=10&precision=float64&log10_margin=4",
+  ],
 ];
 
 const WARM_UP = 5;
