@@ -44,6 +44,15 @@
 
   async function renderServer(widgetId, params) {
     const response = await fetch(root + "api/widgets/" + encodeURIComponent(widgetId) + "?" + params.toString());
+    const type = response.headers.get("content-type") || "";
+    if (!type.startsWith("application/json")) {
+      // A static export has no server to ask: say why the figure stays as it is.
+      return {
+        error:
+          "This figure cannot be redrawn here: this browser could not run the widget module and no dlf server is " +
+          "answering. The figure shows the default settings.",
+      };
+    }
     return response.json();
   }
 
