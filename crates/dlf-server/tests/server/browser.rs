@@ -64,23 +64,37 @@ async fn start_server() -> SocketAddr {
 }
 
 async fn connect(driver: &Driver) -> Client {
+    connect_with(driver, &[]).await
+}
+
+/// A session whose browser gets `extra` command-line switches on top of the usual headless set.
+async fn connect_with(driver: &Driver, extra: &[&str]) -> Client {
     let profile = std::env::temp_dir().join(format!(
         "dlf-chromium-{}-{}",
         std::process::id(),
         driver.port
     ));
+    let mut args: Vec<String> = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+        "--window-size=1280,1600",
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(extra.iter().map(|a| (*a).to_owned()));
     let mut caps = Capabilities::new();
     caps.insert(
         "goog:chromeOptions".to_owned(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--no-first-run", "--window-size=1280,1600",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
+        json!({ "binary": "/usr/bin/chromium", "args": args }),
     );
     caps.insert("goog:loggingPrefs".to_owned(), json!({ "browser": "ALL" }));
     let url = format!("http://127.0.0.1:{}", driver.port);
@@ -561,4 +575,78 @@ async fn the_static_export_works_from_a_plain_file_host_under_a_sub_path() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     client.close().await.expect("close the browser");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_widget_module_widgets_redraw_through_the_server_route() {
+    // The same server, except that the widget module is empty, as it is when the wasm32 target was not
+    // installed at build time: the page must notice and ask /api/widgets/{id} instead.
+    let site = dlf_content::Site::load_embedded().expect("the embedded course validates");
+    let state = Arc::new(dlf_server::AppState::new(&site));
+    let app = axum::Router::new()
+        .route(
+            "/assets/dlf_widgets.wasm",
+            axum::routing::get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/wasm")],
+                    Vec::<u8>::new(),
+                )
+            }),
+        )
+        .merge(dlf_server::app(state));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("server address");
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    let driver = start_driver();
+    let client = connect(&driver).await;
+    client
+        .goto(&format!("http://{addr}/lessons/01-backprop/"))
+        .await
+        .expect("open lesson 01");
+    let renderer = wait_for(
+        &client,
+        "document.documentElement.dataset.widgetRenderer",
+        "the page to choose a renderer",
+    )
+    .await;
+    assert_eq!(
+        renderer,
+        json!("server"),
+        "without WebAssembly the page falls back to the server route"
+    );
+    wait_for(
+        &client,
+        "document.querySelector('#w-walk[data-ready]')",
+        "the walk widget to be wired",
+    )
+    .await;
+    let (before, count) = figure_state(&client, "walk").await;
+    js(
+        &client,
+        "const s = document.querySelector('#w-walk select[name=activation]');
+         s.value = s.value === 'tanh' ? 'sigmoid' : 'tanh';
+         s.dispatchEvent(new Event('input', {bubbles: true}));",
+    )
+    .await;
+    wait_for(
+        &client,
+        &format!("Number(document.getElementById('w-walk').dataset.renderCount || 0) > {count}"),
+        "a redraw through the server",
+    )
+    .await;
+    let (after, _) = figure_state(&client, "walk").await;
+    assert_ne!(before, after, "the server route redraws the figure");
+    let via = js(
+        &client,
+        "return document.getElementById('w-walk').dataset.renderer;",
+    )
+    .await;
+    assert_eq!(via, json!("server"));
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    client.close().await.expect("close the browser");
 }
