@@ -48,19 +48,25 @@ fn start_driver() -> Driver {
     Driver { child, port }
 }
 
-async fn start_server() -> SocketAddr {
+fn course_app() -> axum::Router {
     let site = dlf_content::Site::load_embedded().expect("the embedded course validates");
-    let state = Arc::new(dlf_server::AppState::new(&site));
+    dlf_server::app(Arc::new(dlf_server::AppState::new(&site)))
+}
+
+/// Serves `app` on a free loopback port for the rest of the test.
+async fn serve_app(app: axum::Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("server address");
     tokio::spawn(async move {
-        axum::serve(listener, dlf_server::app(state))
-            .await
-            .expect("serve");
+        axum::serve(listener, app).await.expect("serve");
     });
     addr
+}
+
+async fn start_server() -> SocketAddr {
+    serve_app(course_app()).await
 }
 
 async fn connect(driver: &Driver) -> Client {
@@ -174,6 +180,25 @@ async fn wait_for(client: &Client, script: &str, what: &str) -> Value {
     }
 }
 
+/// Waits until the widget `instance` has rendered more than `count` times since the page loaded.
+async fn wait_for_redraw(client: &Client, instance: &str, count: u64, what: &str) {
+    wait_for(
+        client,
+        &format!(
+            "Number(document.getElementById('w-{instance}').dataset.renderCount || 0) > {count}"
+        ),
+        what,
+    )
+    .await;
+}
+
+/// Asserts the page logged no errors, then ends the session.
+async fn finish_without_console_errors(client: Client) {
+    let errors = console_errors(&client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    client.close().await.expect("close the browser");
+}
+
 async fn figure_state(client: &Client, instance: &str) -> (String, u64) {
     let v = js(
         client,
@@ -274,12 +299,7 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
         before_value, after_value,
         "dragging the slider changes its value"
     );
-    wait_for(
-        &client,
-        &format!("Number(document.getElementById('w-trainer').dataset.renderCount || 0) > {before_count}"),
-        "a redraw after the drag",
-    )
-    .await;
+    wait_for_redraw(&client, "trainer", before_count, "a redraw after the drag").await;
     let (dragged_svg, dragged_count) = figure_state(&client, "trainer").await;
     assert_ne!(
         before_svg, dragged_svg,
@@ -311,9 +331,10 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
         .expect("slider value")
         .unwrap_or_default();
     assert_ne!(after_value, keyed_value, "the arrow keys move the slider");
-    wait_for(
+    wait_for_redraw(
         &client,
-        &format!("Number(document.getElementById('w-trainer').dataset.renderCount || 0) > {dragged_count}"),
+        "trainer",
+        dragged_count,
         "a redraw after the key presses",
     )
     .await;
@@ -341,14 +362,7 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
          s.dispatchEvent(new Event('input', {bubbles: true}));",
     )
     .await;
-    wait_for(
-        &client,
-        &format!(
-            "Number(document.getElementById('w-walk').dataset.renderCount || 0) > {walk_count}"
-        ),
-        "the walk widget to redraw",
-    )
-    .await;
+    wait_for_redraw(&client, "walk", walk_count, "the walk widget to redraw").await;
     let (walk_svg_after, _) = figure_state(&client, "walk").await;
     assert_ne!(
         walk_svg, walk_svg_after,
@@ -375,9 +389,7 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
     let ms = js(&client, "return [...document.querySelectorAll('figure.widget')].map(f => f.id + ' ' + f.dataset.renderMs + ' ms');").await;
     eprintln!("in-browser render times (last render): {ms}");
 
-    let errors = console_errors(&client).await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    client.close().await.expect("close the browser");
+    finish_without_console_errors(client).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -437,9 +449,7 @@ async fn widget_state_in_the_url_is_restored_and_the_track_page_links_lesson_01(
             .contains("tanh"),
         "the description follows the state: {description}"
     );
-    let errors = console_errors(&client).await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    client.close().await.expect("close the browser");
+    finish_without_console_errors(client).await;
 }
 
 /// A plain static file host for the export, mounted under a sub-path: `/course/<path>` is the file
@@ -476,14 +486,7 @@ async fn serve_directory_under_course(dir: std::path::PathBuf) -> SocketAddr {
             }
         }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve the export");
-    });
-    addr
+    serve_app(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -562,18 +565,11 @@ async fn the_static_export_works_from_a_plain_file_host_under_a_sub_path() {
         .send_keys(&char::from(Key::Left).to_string())
         .await
         .expect("press a key");
-    wait_for(
-        &client,
-        &format!("Number(document.getElementById('w-walk').dataset.renderCount || 0) > {count}"),
-        "a redraw in the exported page",
-    )
-    .await;
+    wait_for_redraw(&client, "walk", count, "a redraw in the exported page").await;
     let (after, _) = figure_state(&client, "walk").await;
     assert_ne!(before, after, "the exported widget redraws");
 
-    let errors = console_errors(&client).await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    client.close().await.expect("close the browser");
+    finish_without_console_errors(client).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -581,8 +577,6 @@ async fn the_static_export_works_from_a_plain_file_host_under_a_sub_path() {
 async fn without_the_widget_module_widgets_redraw_through_the_server_route() {
     // The same server, except that the widget module is empty, as it is when the wasm32 target was not
     // installed at build time: the page must notice and ask /api/widgets/{id} instead.
-    let site = dlf_content::Site::load_embedded().expect("the embedded course validates");
-    let state = Arc::new(dlf_server::AppState::new(&site));
     let app = axum::Router::new()
         .route(
             "/assets/dlf_widgets.wasm",
@@ -593,14 +587,8 @@ async fn without_the_widget_module_widgets_redraw_through_the_server_route() {
                 )
             }),
         )
-        .merge(dlf_server::app(state));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("server address");
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
-    });
+        .merge(course_app());
+    let addr = serve_app(app).await;
     let driver = start_driver();
     let client = connect(&driver).await;
     client
@@ -632,12 +620,7 @@ async fn without_the_widget_module_widgets_redraw_through_the_server_route() {
          s.dispatchEvent(new Event('input', {bubbles: true}));",
     )
     .await;
-    wait_for(
-        &client,
-        &format!("Number(document.getElementById('w-walk').dataset.renderCount || 0) > {count}"),
-        "a redraw through the server",
-    )
-    .await;
+    wait_for_redraw(&client, "walk", count, "a redraw through the server").await;
     let (after, _) = figure_state(&client, "walk").await;
     assert_ne!(before, after, "the server route redraws the figure");
     let via = js(
@@ -646,7 +629,5 @@ async fn without_the_widget_module_widgets_redraw_through_the_server_route() {
     )
     .await;
     assert_eq!(via, json!("server"));
-    let errors = console_errors(&client).await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    client.close().await.expect("close the browser");
+    finish_without_console_errors(client).await;
 }
