@@ -5,11 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::body::render_body;
-use crate::claims::ClaimResult;
+use crate::body::{render_body, Body};
 use crate::diagnostic::Diagnostic;
 use crate::front_matter::{self, LessonMeta};
-use crate::markdown::Heading;
 
 /// A piece of Markdown inside a directive, with its rendered HTML.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -133,22 +131,9 @@ pub struct Lesson {
     pub meta: LessonMeta,
     /// The file it was read from.
     pub file: PathBuf,
-    /// The body as HTML (without the title, which the theme writes).
-    pub body_html: String,
-    /// The body's headings, for the table of contents.
-    pub headings: Vec<Heading>,
-    /// The derive boxes, in order.
-    pub derives: Vec<Derive>,
-    /// The widgets, in order.
-    pub widgets: Vec<WidgetInstance>,
-    /// The interview prompts, in order.
-    pub prompts: Vec<Prompt>,
-    /// The claims the engine measured, in order.
-    pub claims: Vec<ClaimResult>,
-    /// The notes, in order.
-    pub notes: Vec<Note>,
-    /// The sources list.
-    pub sources: Option<Fragment>,
+    /// The rendered body (without the title, which the theme writes) and what it contains: headings,
+    /// derive boxes, widgets, prompts, measured claims, notes and sources, in order.
+    pub body: Body,
 }
 
 impl Lesson {
@@ -182,14 +167,7 @@ impl Lesson {
         let lesson = split.meta.map(|meta| Lesson {
             meta,
             file: file.to_path_buf(),
-            body_html: body.html,
-            headings: body.headings,
-            derives: body.derives,
-            widgets: body.widgets,
-            prompts: body.prompts,
-            claims: body.claims,
-            notes: body.notes,
-            sources: body.sources,
+            body,
         });
         (lesson, problems)
     }

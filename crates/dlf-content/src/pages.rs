@@ -45,8 +45,9 @@ pub fn render_all(site: &Site) -> Vec<Page> {
             summary: &lesson.meta.summary,
             stage_title,
             minutes: lesson.meta.minutes,
-            body_html: &lesson.body_html,
+            body_html: &lesson.body.html,
             toc: lesson
+                .body
                 .headings
                 .iter()
                 .filter(|h| (2..=3).contains(&h.level))

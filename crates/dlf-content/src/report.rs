@@ -92,8 +92,9 @@ impl CheckReport {
                 id: lesson.meta.id.clone(),
                 title: lesson.meta.title.clone(),
                 stage: lesson.meta.stage.clone(),
-                derives: lesson.derives.iter().map(|d| d.id.clone()).collect(),
+                derives: lesson.body.derives.iter().map(|d| d.id.clone()).collect(),
                 widgets: lesson
+                    .body
                     .widgets
                     .iter()
                     .map(|w| WidgetReport {
@@ -101,8 +102,9 @@ impl CheckReport {
                         widget: w.widget.clone(),
                     })
                     .collect(),
-                prompts: lesson.prompts.iter().map(|p| p.id.clone()).collect(),
+                prompts: lesson.body.prompts.iter().map(|p| p.id.clone()).collect(),
                 claims: lesson
+                    .body
                     .claims
                     .iter()
                     .map(|c| ClaimReport {

@@ -273,10 +273,11 @@ fn a_valid_course_loads_renders_and_reports() {
     let site = Site::load(&fixture("site-ok")).unwrap_or_else(|problems| panic!("{problems}"));
     assert_eq!(site.lessons().len(), 1);
     let lesson = site.lesson("01-first").expect("lesson 01");
-    assert_eq!(lesson.prompts.len(), 6);
-    assert_eq!(lesson.derives[0].steps.len(), 2);
-    assert_eq!(lesson.widgets[0].widget, "backprop-walk");
+    assert_eq!(lesson.body.prompts.len(), 6);
+    assert_eq!(lesson.body.derives[0].steps.len(), 2);
+    assert_eq!(lesson.body.widgets[0].widget, "backprop-walk");
     let measured: Vec<(&str, f64, bool)> = lesson
+        .body
         .claims
         .iter()
         .map(|c| (c.id.as_str(), c.measured, c.passed))
@@ -290,10 +291,10 @@ fn a_valid_course_loads_renders_and_reports() {
             ("bound", 17.0, true)
         ]
     );
-    let toc: Vec<&str> = lesson.headings.iter().map(|h| h.id.as_str()).collect();
+    let toc: Vec<&str> = lesson.body.headings.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(toc, ["counting-parameters", "sources"]);
     assert!(
-        lesson.body_html.contains("network below has\n17 of them"),
+        lesson.body.html.contains("network below has\n17 of them"),
         "{{num}} is expanded in prose"
     );
     assert!(
@@ -400,7 +401,7 @@ fn the_real_course_validates() {
     );
     assert_eq!(site.track.stages.len(), 5, "in five stages");
     let first = site.lesson("01-backprop").expect("lesson 01 is written");
-    assert!(first.claims.iter().all(|c| c.passed));
+    assert!(first.body.claims.iter().all(|c| c.passed));
     // The embedded copy is the same course.
     let embedded = Site::load_embedded().unwrap_or_else(|problems| panic!("{problems}"));
     assert_eq!(embedded.lessons().len(), site.lessons().len());

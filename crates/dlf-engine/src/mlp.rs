@@ -412,15 +412,20 @@ impl Mlp {
     /// [`ShapeError::Invalid`] if the shapes or labels do not fit the network.
     pub fn compute_gradients(&mut self, x: &Tensor, y: &[usize]) -> Result<StepStats, ShapeError> {
         let (loss, acc) = self.gradients_in_place(x, y)?;
-        Ok(StepStats {
+        Ok(self.stats(loss, acc))
+    }
+
+    /// The statistics of the gradients now stored: loss, accuracy and each layer's `‖∂L/∂W_l‖_F`.
+    fn stats(&self, loss: f64, accuracy: f64) -> StepStats {
+        StepStats {
             loss,
-            accuracy: acc,
+            accuracy,
             weight_grad_norms: self
                 .grad_w
                 .iter()
                 .map(|g| frobenius_norm(g.data()))
                 .collect(),
-        })
+        }
     }
 
     /// The allocation-free core of a step: forward, loss, accuracy, and the backward into `grad_w/grad_b`.
@@ -589,15 +594,7 @@ impl Mlp {
             last = self.gradients_in_place(x, y)?;
             self.sgd_update(lr);
         }
-        Ok(StepStats {
-            loss: last.0,
-            accuracy: last.1,
-            weight_grad_norms: self
-                .grad_w
-                .iter()
-                .map(|g| frobenius_norm(g.data()))
-                .collect(),
-        })
+        Ok(self.stats(last.0, last.1))
     }
 }
 

@@ -206,12 +206,11 @@ impl Svg {
         self.out.push_str("/>");
     }
 
-    /// A polyline through `points`; nothing is drawn for fewer than two points.
-    pub fn polyline(&mut self, points: &[(f64, f64)], class: &str) {
-        if points.len() < 2 {
-            return;
-        }
-        self.out.push_str("<polyline points=\"");
+    /// A `<polyline>` or `<polygon>` element through `points`.
+    fn points(&mut self, element: &str, points: &[(f64, f64)], class: &str) {
+        self.out.push('<');
+        self.out.push_str(element);
+        self.out.push_str(" points=\"");
         for (i, &(x, y)) in points.iter().enumerate() {
             if i > 0 {
                 self.out.push(' ');
@@ -225,20 +224,17 @@ impl Svg {
         self.out.push_str("/>");
     }
 
+    /// A polyline through `points`; nothing is drawn for fewer than two points.
+    pub fn polyline(&mut self, points: &[(f64, f64)], class: &str) {
+        if points.len() < 2 {
+            return;
+        }
+        self.points("polyline", points, class);
+    }
+
     /// A closed polygon.
     pub fn polygon(&mut self, points: &[(f64, f64)], class: &str) {
-        self.out.push_str("<polygon points=\"");
-        for (i, &(x, y)) in points.iter().enumerate() {
-            if i > 0 {
-                self.out.push(' ');
-            }
-            push_coord(&mut self.out, x);
-            self.out.push(',');
-            push_coord(&mut self.out, y);
-        }
-        self.out.push('"');
-        self.class(class);
-        self.out.push_str("/>");
+        self.points("polygon", points, class);
     }
 
     /// A circle.
