@@ -8,6 +8,8 @@
 //! Errors are printed with their chain and exit with status 2, as ripgrep does; a closed stdout is not an error.
 
 mod calc;
+mod calc_norm;
+mod calc_optim;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -72,6 +74,12 @@ enum CalcTopic {
     /// Forward and backward pass of a two-layer MLP on a mini-batch (lesson 01).
     #[command(long_about = calc::BACKPROP_CONVENTIONS)]
     Backprop,
+    /// Parameters and optimizer state after each step of SGD, momentum, RMSProp, Adam, AdamW, Lion or LAMB (lesson 02).
+    #[command(long_about = calc_optim::CONVENTIONS)]
+    Optim(calc_optim::OptimArgs),
+    /// Forward and backward pass of BatchNorm, LayerNorm or RMSNorm on a matrix (lesson 03).
+    #[command(long_about = calc_norm::CONVENTIONS)]
+    Norm(calc_norm::NormArgs),
 }
 
 fn main() -> ExitCode {
@@ -158,13 +166,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("wrote {written} files to {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Calc { topic } => match topic {
-            CalcTopic::Backprop => {
-                let answer = calc::backprop(std::io::stdin().lock())?;
-                let mut out = std::io::stdout().lock();
-                writeln!(out, "{answer}")?;
-                Ok(ExitCode::SUCCESS)
-            }
-        },
+        Command::Calc { topic } => {
+            let stdin = std::io::stdin().lock();
+            let answer = match topic {
+                CalcTopic::Backprop => calc::backprop(stdin)?,
+                CalcTopic::Optim(args) => calc_optim::run(&args, stdin)?,
+                CalcTopic::Norm(args) => calc_norm::run(&args, stdin)?,
+            };
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{answer}")?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

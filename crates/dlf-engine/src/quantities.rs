@@ -16,6 +16,8 @@ use crate::error::QuantityError;
 use crate::mlp::Init;
 
 mod backprop;
+mod norm;
+mod optim;
 
 /// Description of one quantity: its name, what it measures, and its arguments with their defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +56,7 @@ const fn concat<const N: usize>(parts: &[&[QuantitySpec]]) -> [QuantitySpec; N] 
 }
 
 /// The per-lesson tables, in course order.
-const LESSONS: &[&[QuantitySpec]] = &[backprop::SPECS];
+const LESSONS: &[&[QuantitySpec]] = &[backprop::SPECS, optim::SPECS, norm::SPECS];
 
 const CATALOGUE_LEN: usize = {
     let mut n = 0;
@@ -91,6 +93,8 @@ pub fn evaluate(name: &str, args: &[(&str, &str)]) -> Result<f64, QuantityError>
     let args = Args::new(spec, args)?;
     match name.split_once('.').map(|(lesson, _)| lesson) {
         Some("backprop") => backprop::evaluate(name, &args),
+        Some("optim") => optim::evaluate(name, &args),
+        Some("norm") => norm::evaluate(name, &args),
         _ => Err(QuantityError::UnknownQuantity {
             name: name.to_string(),
         }),

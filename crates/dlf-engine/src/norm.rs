@@ -1,0 +1,1 @@
+//! Normalization layers (lesson 03): being written.

@@ -1,0 +1,1 @@
+//! Optimizers (lesson 02): being written.
