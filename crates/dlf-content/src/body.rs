@@ -17,8 +17,9 @@ use crate::claims::{self, ClaimResult};
 use crate::diagnostic::Diagnostic;
 use crate::directive::{self, Directive};
 use crate::html::{escape, IdSet};
-use crate::lesson::{Derive, Fragment, Note, Prompt, PromptLevel, WidgetInstance};
+use crate::lesson::{Derive, Fragment, LessonEstimate, Note, Prompt, PromptLevel, WidgetInstance};
 use crate::markdown::{self, Context, Heading};
+use crate::practice::{self, SAMPLE_SEED};
 use crate::widget_html;
 
 /// The default time of a `:::derive`, in seconds.
@@ -41,6 +42,8 @@ pub struct Body {
     pub claims: Vec<ClaimResult>,
     /// The `:::note` asides.
     pub notes: Vec<Note>,
+    /// The `:::estimate` generators the lesson offers (an unknown generator is reported and not listed).
+    pub estimates: Vec<LessonEstimate>,
     /// The `:::sources` list.
     pub sources: Option<Fragment>,
     /// How many directives of each known name the body has, measured or not.
@@ -69,6 +72,7 @@ pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Dia
         ..Body::default()
     };
     let mut html = rendered.html;
+    let lesson_prefix = lesson_prefix(&scan.directives);
 
     for (index, directive) in scan.directives.iter().enumerate() {
         let spec = directive::validate(file, directive, &mut problems);
@@ -80,7 +84,7 @@ pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Dia
                     problems: &mut problems,
                     ids: &mut ids,
                 };
-                render_directive(directive, &mut body, &mut ctx)
+                render_directive(directive, lesson_prefix.as_deref(), &mut body, &mut ctx)
             }
             None => String::new(),
         };
@@ -119,23 +123,35 @@ fn reserve_ids(
             "widget" => "w-",
             "prompt" => "prompt-",
             "claim" => "claim-",
+            "estimate" => "estimate-",
             _ => continue,
         };
-        let Some(id) = directive.get("id") else {
+        let id = match directive.name.as_str() {
+            "estimate" => directive.get("generator").map(estimate_html_id),
+            _ => directive.get("id").map(str::to_owned),
+        };
+        let Some(id) = id else {
             continue;
         };
-        match first_use.get(&(directive.name.clone(), id.to_owned())) {
+        match first_use.get(&(directive.name.clone(), id.clone())) {
             Some(&line) => problems.push(Diagnostic::in_directive(
                 file,
                 directive.line,
                 Some(&directive.label()),
-                format!(
-                    "duplicate id `{id}`: `:::{}` on line {line} already uses it",
-                    directive.name
-                ),
+                if directive.name == "estimate" {
+                    format!(
+                        "duplicate generator `{}`: the `:::estimate` on line {line} already offers it",
+                        directive.get("generator").unwrap_or_default()
+                    )
+                } else {
+                    format!(
+                        "duplicate id `{id}`: `:::{}` on line {line} already uses it",
+                        directive.name
+                    )
+                },
             )),
             None => {
-                first_use.insert((directive.name.clone(), id.to_owned()), directive.line);
+                first_use.insert((directive.name.clone(), id.clone()), directive.line);
                 ids.reserve(&format!("{prefix}{id}"));
             }
         }
@@ -184,7 +200,12 @@ fn require_list(fragment: &Fragment, what: &str, label: &str, ctx: &mut Context<
     }
 }
 
-fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_>) -> String {
+fn render_directive(
+    directive: &Directive,
+    lesson_prefix: Option<&str>,
+    body: &mut Body,
+    ctx: &mut Context<'_>,
+) -> String {
     let label = directive.label();
     let id = directive.get("id").unwrap_or_default().to_owned();
     let mut html = String::new();
@@ -311,6 +332,8 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
             let question = section_fragment(directive, "question", &label, ctx);
             let hire = section_fragment(directive, "hire", &label, ctx);
             let strong = section_fragment(directive, "strong", &label, ctx);
+            let hire_points = rubric_points(directive, "hire", &label, ctx);
+            let strong_points = rubric_points(directive, "strong", &label, ctx);
             let weak = section_fragment(directive, "weak", &label, ctx);
             let followups = section_fragment(directive, "followups", &label, ctx);
             require_list(&followups, "`::followups`", &label, ctx);
@@ -350,6 +373,8 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
                 question,
                 hire,
                 strong,
+                hire_points,
+                strong_points,
                 weak,
                 followups,
             });
@@ -437,6 +462,7 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
             }
             body.sources = Some(sources);
         }
+        "estimate" => render_estimate_directive(directive, lesson_prefix, body, ctx, &mut html),
         "note" => {
             let kind = directive.get("kind").unwrap_or("aside").to_owned();
             let note = fragment(&directive.body, directive.body_first_line(), &label, ctx);
@@ -460,6 +486,262 @@ fn render_directive(directive: &Directive, body: &mut Body, ctx: &mut Context<'_
         _ => {}
     }
     html
+}
+
+/// The HTML id (after `estimate-`) of a lesson's `:::estimate` box: the generator id with every character
+/// other than an ASCII letter or digit replaced by `-` (`backprop.backward_flops` → `backprop-backward-flops`),
+/// so that the id needs no escaping in a CSS selector.
+pub fn estimate_html_id(generator: &str) -> String {
+    generator
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// The lesson's prefix for estimation generators: the prefix (the text before the first `.`) of the
+/// quantities its `:::claim`s check, taking the one most claims use (the first written on a tie). A lesson
+/// without claims takes the prefix of its first `:::estimate`'s generator. Returns `None` when neither
+/// exists.
+///
+/// A lesson's claims and its estimates both come from the lesson's own engine module (`quantities/backprop.rs`
+/// and `practice/backprop.rs` for lesson 01), so the claims say which prefix the lesson owns.
+fn lesson_prefix(directives: &[Directive]) -> Option<String> {
+    let mut tally: Vec<(&str, usize)> = Vec::new();
+    for directive in directives.iter().filter(|d| d.name == "claim") {
+        let Some((prefix, _)) = directive.get("q").and_then(|q| q.split_once('.')) else {
+            continue;
+        };
+        match tally.iter_mut().find(|(p, _)| *p == prefix) {
+            Some((_, n)) => *n += 1,
+            None => tally.push((prefix, 1)),
+        }
+    }
+    // `max_by_key` keeps the last maximum; scanning in reverse makes it the first written.
+    let from_claims = tally.iter().rev().max_by_key(|(_, n)| *n).map(|(p, _)| *p);
+    from_claims
+        .or_else(|| {
+            directives
+                .iter()
+                .filter(|d| d.name == "estimate")
+                .find_map(|d| d.get("generator").and_then(|g| g.split_once('.')).map(|(p, _)| p))
+        })
+        .map(str::to_owned)
+}
+
+/// Splits section `name` of a `:::prompt`, which must be one Markdown bullet list of at least two items,
+/// into its items: each item is one rubric point, rendered on its own (the point's Markdown has the list
+/// marker and the item's indentation removed; its line is the item's first line).
+///
+/// A section that is not exactly one bullet list, or has fewer than two items, is reported at its first
+/// line. A missing section was reported by validation and gives no points.
+fn rubric_points(
+    directive: &Directive,
+    name: &str,
+    label: &str,
+    ctx: &mut Context<'_>,
+) -> Vec<Fragment> {
+    use pulldown_cmark::{Event, Parser, Tag};
+
+    let Some(section) = directive.sections_named(name).next() else {
+        return Vec::new();
+    };
+    let text = section.text.as_str();
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    let mut depth = 0usize;
+    let mut lists = 0usize;
+    let mut ordered = false;
+    let mut other_block = false;
+    let mut items = Vec::new();
+    for (event, range) in Parser::new_ext(text, markdown::options()).into_offset_iter() {
+        match event {
+            Event::Start(tag) => {
+                match (depth, tag) {
+                    (0, Tag::List(start)) => {
+                        lists += 1;
+                        ordered |= start.is_some();
+                    }
+                    (0, _) => other_block = true,
+                    (1, Tag::Item) => items.push(range),
+                    _ => {}
+                }
+                depth += 1;
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ if depth == 0 => other_block = true,
+            _ => {}
+        }
+    }
+    let what = format!("`::{name}`");
+    if lists != 1 || ordered || other_block {
+        ctx.problems.push(Diagnostic::in_directive(
+            ctx.file,
+            section.first_line(),
+            Some(label),
+            format!(
+                "{what} must be one Markdown bullet list (lines starting with `- `), one rubric point per item"
+            ),
+        ));
+        return Vec::new();
+    }
+    if items.len() < 2 {
+        ctx.problems.push(Diagnostic::in_directive(
+            ctx.file,
+            section.first_line(),
+            Some(label),
+            format!(
+                "{what} needs at least 2 rubric points (list items); found {}",
+                items.len()
+            ),
+        ));
+    }
+    items
+        .into_iter()
+        .map(|range| {
+            let line = crate::diagnostic::line_at(text, range.start, section.first_line());
+            let point = item_markdown(text, range);
+            fragment(&point, line, label, ctx)
+        })
+        .collect()
+}
+
+/// The Markdown of one list item (`range` in `text`, starting at its marker) without the marker and with
+/// its continuation lines de-indented by the item's content column (CommonMark 5.2).
+fn item_markdown(text: &str, range: std::ops::Range<usize>) -> String {
+    let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let slice = &text[range.start..range.end.min(text.len())];
+    let marker_len = slice
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '-' | '*' | '+' | '.' | ')')))
+        .unwrap_or(slice.len());
+    let after_marker = &slice[marker_len..];
+    let first_line_end = after_marker.find('\n').unwrap_or(after_marker.len());
+    let spaces = after_marker[..first_line_end].len() - after_marker[..first_line_end].trim_start_matches(' ').len();
+    // One to four spaces after the marker belong to it; more means the content is indented code, in which
+    // case only one space belongs to the marker.
+    let gap = if (1..=4).contains(&spaces) { spaces } else { 1.min(spaces) };
+    let content_column = (range.start - line_start) + marker_len + gap;
+    let mut out = String::new();
+    for (i, line) in after_marker[gap..].split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            let indent = line.len() - line.trim_start_matches(' ').len();
+            out.push_str(&line[indent.min(content_column)..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// Renders a `:::estimate generator="..."`: checks the generator exists and has the lesson's prefix, then
+/// writes the "Back-of-envelope" box with the generator's sample problem ([`SAMPLE_SEED`]) and its worked
+/// solution folded in a `<details>`.
+fn render_estimate_directive(
+    directive: &Directive,
+    lesson_prefix: Option<&str>,
+    body: &mut Body,
+    ctx: &mut Context<'_>,
+    html: &mut String,
+) {
+    let label = directive.label();
+    let Some(generator) = directive.get("generator") else {
+        return;
+    };
+    let report = |ctx: &mut Context<'_>, message: String| {
+        ctx.problems.push(Diagnostic::in_directive(
+            ctx.file,
+            directive.line,
+            Some(&label),
+            message,
+        ));
+    };
+    let Some(spec) = dlf_engine::practice::find(generator) else {
+        let known: Vec<String> = dlf_engine::practice::generators()
+            .iter()
+            .map(|g| format!("`{}`", g.id))
+            .collect();
+        report(
+            ctx,
+            format!(
+                "unknown estimation generator `{generator}`; known generators: {}",
+                known.join(", ")
+            ),
+        );
+        return;
+    };
+    let prefix = spec.id.split_once('.').map_or(spec.id, |(p, _)| p);
+    if let Some(lesson_prefix) = lesson_prefix.filter(|p| *p != prefix) {
+        report(
+            ctx,
+            format!(
+                "generator `{}` belongs to the lesson with prefix `{prefix}`, not this one: this lesson's generators start with `{lesson_prefix}.` (the prefix of its claims' quantities)",
+                spec.id
+            ),
+        );
+    }
+    let intro = (!directive.body.trim().is_empty())
+        .then(|| fragment(&directive.body, directive.body_first_line(), &label, ctx));
+    if let Some(intro) = &intro {
+        let inner = intro.html.trim();
+        if !(inner.starts_with("<p>") && inner.matches("<p>").count() == 1) {
+            ctx.problems.push(Diagnostic::in_directive(
+                ctx.file,
+                intro.line,
+                Some(&label),
+                "an estimate's introduction must be one paragraph",
+            ));
+        }
+    }
+    let sample = match dlf_engine::practice::generate(spec.id, SAMPLE_SEED) {
+        Ok(sample) => sample,
+        Err(error) => {
+            report(ctx, error.to_string());
+            return;
+        }
+    };
+    let rendered = practice::render_estimate_in(sample, directive.line, Some(&label), ctx);
+    let id_html = estimate_html_id(spec.id);
+    let _ = writeln!(
+        html,
+        r#"<section class="estimate" id="estimate-{id_html}" data-generator="{generator}" aria-labelledby="estimate-{id_html}-title">"#,
+        generator = escape(spec.id)
+    );
+    html.push_str("<p class=\"box-label\">Back-of-envelope</p>\n");
+    let _ = writeln!(
+        html,
+        r#"<h3 id="estimate-{id_html}-title">{}</h3>"#,
+        escape(spec.title)
+    );
+    if let Some(intro) = &intro {
+        let _ = writeln!(html, r#"<div class="estimate-intro">{}</div>"#, intro.html.trim_end());
+    }
+    let _ = writeln!(
+        html,
+        r#"<div class="estimate-question">{}</div>"#,
+        rendered.question_html.trim_end()
+    );
+    let unit = if rendered.estimate.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", escape(&rendered.estimate.unit))
+    };
+    let _ = writeln!(
+        html,
+        r#"<p class="estimate-grading">Answer{unit}; accepted {}.</p>"#,
+        escape(&practice::tolerance_text(rendered.estimate.rel_tolerance))
+    );
+    html.push_str("<details class=\"estimate-solution\"><summary>Worked solution</summary>\n<ol class=\"estimate-steps\">\n");
+    for step in &rendered.solution_html {
+        let _ = writeln!(html, "<li>{}</li>", step.trim_end());
+    }
+    html.push_str("</ol>\n</details>\n</section>");
+    body.estimates.push(LessonEstimate {
+        generator: spec.id,
+        title: spec.title,
+        line: directive.line,
+        intro,
+    });
 }
 
 /// `m:ss`, the timer's starting display.

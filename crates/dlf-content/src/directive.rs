@@ -74,9 +74,11 @@ impl Directive {
             .map(|a| a.value.as_str())
     }
 
-    /// The label diagnostics use: `name id`, or `name` for a directive without an `id`.
+    /// The label diagnostics use: `name id` (`estimate GENERATOR` for an estimate), or `name` for a
+    /// directive without one.
     pub fn label(&self) -> String {
-        match self.get("id") {
+        let key = if self.name == "estimate" { "generator" } else { "id" };
+        match self.get(key) {
             Some(id) => format!("{} {id}", self.name),
             None => self.name.clone(),
         }
@@ -481,9 +483,20 @@ pub struct DirectiveSpec {
     pub extra_keys: Option<&'static str>,
     /// The sections it accepts; empty when the directive has a plain body.
     pub sections: &'static [SectionSpec],
-    /// Whether the directive's body (the text outside sections) must be non-empty (`true`) or empty
-    /// (`false`).
-    pub body_required: bool,
+    /// Whether the directive's body (the text before the first section) must be non-empty, must be empty,
+    /// or may be either.
+    pub body: BodyRule,
+}
+
+/// What a directive's body (the text before its first section) may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyRule {
+    /// The body must be non-empty (a claim's sentence, a note's text, the sources list).
+    Required,
+    /// The body must be empty: everything is in sections or keys.
+    Forbidden,
+    /// The body may be empty or not (an estimate's optional one-line introduction).
+    Optional,
 }
 
 const fn key(name: &'static str, required: bool, values: Values) -> KeySpec {
@@ -517,7 +530,7 @@ pub const REGISTRY: &[DirectiveSpec] = &[
             section("step", true, true),
             section("answer", false, false),
         ],
-        body_required: false,
+        body: BodyRule::Forbidden,
     },
     DirectiveSpec {
         name: "widget",
@@ -528,7 +541,7 @@ pub const REGISTRY: &[DirectiveSpec] = &[
         ],
         extra_keys: Some("widget parameter"),
         sections: &[],
-        body_required: false,
+        body: BodyRule::Forbidden,
     },
     DirectiveSpec {
         name: "prompt",
@@ -544,7 +557,7 @@ pub const REGISTRY: &[DirectiveSpec] = &[
             section("weak", true, false),
             section("followups", true, false),
         ],
-        body_required: false,
+        body: BodyRule::Forbidden,
     },
     DirectiveSpec {
         name: "claim",
@@ -558,14 +571,21 @@ pub const REGISTRY: &[DirectiveSpec] = &[
         ],
         extra_keys: Some("quantity argument"),
         sections: &[],
-        body_required: true,
+        body: BodyRule::Required,
     },
     DirectiveSpec {
         name: "sources",
         keys: &[],
         extra_keys: None,
         sections: &[],
-        body_required: true,
+        body: BodyRule::Required,
+    },
+    DirectiveSpec {
+        name: "estimate",
+        keys: &[key("generator", true, Values::Text)],
+        extra_keys: None,
+        sections: &[],
+        body: BodyRule::Optional,
     },
     DirectiveSpec {
         name: "note",
@@ -576,7 +596,7 @@ pub const REGISTRY: &[DirectiveSpec] = &[
         )],
         extra_keys: None,
         sections: &[],
-        body_required: true,
+        body: BodyRule::Required,
     },
 ];
 
@@ -736,7 +756,7 @@ pub(crate) fn validate(
     // Known section order matters for `::step` only, and there the order written is the order shown.
 
     let body_empty = directive.body.trim().is_empty();
-    if spec.body_required && body_empty {
+    if spec.body == BodyRule::Required && body_empty {
         let what = match spec.name {
             "claim" => "the claim's sentence",
             "sources" => "a Markdown list of sources",
@@ -746,7 +766,7 @@ pub(crate) fn validate(
             directive.line,
             format!("`:::{}` needs a body: {what}", spec.name),
         );
-    } else if !spec.body_required && !body_empty {
+    } else if spec.body == BodyRule::Forbidden && !body_empty {
         let message = if spec.sections.is_empty() {
             format!("`:::{}` takes no body text", spec.name)
         } else {

@@ -93,14 +93,31 @@ pub struct Prompt {
     pub line: usize,
     /// The question.
     pub question: Fragment,
-    /// What a hire says.
+    /// What a hire says: the whole `::hire` list, for the lesson page.
     pub hire: Fragment,
-    /// What a strong hire adds.
+    /// What a strong hire adds: the whole `::strong` list, for the lesson page.
     pub strong: Fragment,
+    /// The `::hire` list's items, one rubric point each (at least two), for practice.
+    pub hire_points: Vec<Fragment>,
+    /// The `::strong` list's items, one rubric point each (at least two), for practice.
+    pub strong_points: Vec<Fragment>,
     /// The weak answer.
     pub weak: Fragment,
     /// Follow-up questions (a Markdown list).
     pub followups: Fragment,
+}
+
+/// A `:::estimate` of a lesson: an estimation generator the lesson offers for practice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LessonEstimate {
+    /// The generator's id in [`dlf_engine::practice::generators`], e.g. `"backprop.backward_flops"`.
+    pub generator: &'static str,
+    /// The generator's short title.
+    pub title: &'static str,
+    /// The line of the `:::estimate`.
+    pub line: usize,
+    /// The optional one-line introduction written in the directive's body.
+    pub intro: Option<Fragment>,
 }
 
 /// A highlighted aside.
@@ -115,12 +132,13 @@ pub struct Note {
 }
 
 /// How many of each directive a lesson must have, from content/FORMAT.md: at least one derive, one widget,
-/// six prompts, three claims, and exactly one sources list.
-pub const REQUIRED_COUNTS: [(&str, usize); 5] = [
+/// six prompts, three claims, two estimates, and exactly one sources list.
+pub const REQUIRED_COUNTS: [(&str, usize); 6] = [
     ("derive", 1),
     ("widget", 1),
     ("prompt", 6),
     ("claim", 3),
+    ("estimate", 2),
     ("sources", 1),
 ];
 

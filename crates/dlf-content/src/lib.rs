@@ -32,6 +32,7 @@ pub mod markdown;
 pub mod math;
 pub mod number;
 pub mod pages;
+pub mod practice;
 pub mod report;
 pub mod site;
 pub mod theme;
@@ -42,7 +43,12 @@ pub use body::{render_body, Body};
 pub use claims::{ClaimResult, Comparison, Tolerance};
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use front_matter::LessonMeta;
-pub use lesson::{Derive, Fragment, Lesson, Note, Prompt, PromptLevel, WidgetInstance};
+pub use lesson::{
+    Derive, Fragment, Lesson, LessonEstimate, Note, Prompt, PromptLevel, WidgetInstance,
+};
+pub use practice::{
+    render_estimate, Card, CardKind, Deck, DeriveCard, EstimateCard, PromptCard, RenderedEstimate,
+};
 pub use markdown::Heading;
 pub use math::MATH_CSS;
 pub use report::{check, CheckReport};
