@@ -1,14 +1,347 @@
-//! Quantities of the lesson on optim (names start with `optim.`).
+//! Quantities of the lesson on optimizers (names start with `optim.`).
 
 use super::{Args, QuantitySpec};
 use crate::error::QuantityError;
+use crate::optim::{self, Config, Kind, Optimizer};
+use crate::rng::Rng;
 
 /// The quantities this lesson quotes and checks.
-pub(crate) const SPECS: &[QuantitySpec] = &[];
+pub(crate) const SPECS: &[QuantitySpec] = &[
+    QuantitySpec {
+        name: "optim.adam_const_step",
+        description: "Adam's step |Δp|/lr at step t of a constant gradient g (engine optimizer)",
+        args: &[
+            ("g", "1"),
+            ("t", "1"),
+            ("beta1", "0.9"),
+            ("beta2", "0.999"),
+            ("eps", "1e-8"),
+            ("bias_correction", "1"),
+        ],
+    },
+    QuantitySpec {
+        name: "optim.one_minus_beta_t",
+        description: "The bias factor 1 − β^t of an exponential moving average started at zero",
+        args: &[("beta", "0.9"), ("t", "1")],
+    },
+    QuantitySpec {
+        name: "optim.ema_bias_ratio",
+        description: "Monte Carlo E[m_t]/E[g] of an EMA from m_0 = 0 with g ~ N(1, 1)",
+        args: &[("beta", "0.9"), ("t", "1"), ("runs", "20000"), ("seed", "1")],
+    },
+    QuantitySpec {
+        name: "optim.adam_noise_step",
+        description: "Adam's simulated mean step per lr under gradients N(snr, 1) after a burn-in",
+        args: &[
+            ("snr", "1"),
+            ("beta1", "0.9"),
+            ("beta2", "0.999"),
+            ("steps", "20000"),
+            ("seed", "1"),
+        ],
+    },
+    QuantitySpec {
+        name: "optim.adam_noise_theory",
+        description: "Adam's stationary step per lr in theory: snr/sqrt(1 + snr^2)",
+        args: &[("snr", "1")],
+    },
+    QuantitySpec {
+        name: "optim.gd_rate",
+        description: "Best per-step contraction of gradient descent on a quadratic: (κ−1)/(κ+1)",
+        args: &[("kappa", "100")],
+    },
+    QuantitySpec {
+        name: "optim.heavy_ball_rate",
+        description: "Best per-step contraction of heavy-ball momentum on a quadratic: (√κ−1)/(√κ+1)",
+        args: &[("kappa", "100")],
+    },
+    QuantitySpec {
+        name: "optim.measured_rate",
+        description: "Measured per-step contraction of optimally tuned GD or heavy ball on ½(κx² + y²)",
+        args: &[("kappa", "100"), ("heavy_ball", "0"), ("steps", "1000")],
+    },
+    QuantitySpec {
+        name: "optim.iterations",
+        description: "Steps to shrink the error by `factor` at the optimal GD or heavy-ball rate",
+        args: &[("kappa", "100"), ("heavy_ball", "0"), ("factor", "1e-6")],
+    },
+    QuantitySpec {
+        name: "optim.bytes_per_param",
+        description: "Training bytes per parameter: weights, grads, fp32 master (mixed) and optimizer states",
+        args: &[
+            ("optimizer", "adam"),
+            ("mixed", "1"),
+            ("momentum", "0"),
+            ("states_only", "0"),
+        ],
+    },
+    QuantitySpec {
+        name: "optim.memory_gb",
+        description: "Training memory in GB (10^9 bytes) for `billions` parameters, as optim.bytes_per_param",
+        args: &[
+            ("billions", "7"),
+            ("optimizer", "adam"),
+            ("mixed", "1"),
+            ("momentum", "0"),
+            ("states_only", "0"),
+        ],
+    },
+    QuantitySpec {
+        name: "optim.decay_race",
+        description: "Parameter `coord` after `steps` of Adam+L2 or AdamW on ½Σ a_i (p_i − 1)^2 from p = 1",
+        args: &[
+            ("optimizer", "adam"),
+            ("coord", "1"),
+            ("a_big", "100"),
+            ("a_small", "0.01"),
+            ("lr", "0.01"),
+            ("weight_decay", "0.1"),
+            ("steps", "2000"),
+        ],
+    },
+    QuantitySpec {
+        name: "optim.l2_fixed_point",
+        description: "Minimiser a/(a + λ) of ½a(p − 1)^2 + ½λp^2",
+        args: &[("a", "0.01"), ("weight_decay", "0.1")],
+    },
+    QuantitySpec {
+        name: "optim.lion_step",
+        description: "Mean |Δp|/lr of one Lion step on n random coordinates with gradients of scale `scale`",
+        args: &[("n", "1000"), ("scale", "1"), ("seed", "1")],
+    },
+    QuantitySpec {
+        name: "optim.lamb_relative_update",
+        description: "‖Δp‖/‖p‖ of LAMB's first step on a layer of n weights N(0, std²), no decay",
+        args: &[("n", "4096"), ("std", "0.02"), ("lr", "0.001"), ("seed", "1")],
+    },
+    QuantitySpec {
+        name: "optim.adam_relative_update",
+        description: "‖Δp‖/‖p‖ of Adam's first step on a layer of n weights N(0, std²)",
+        args: &[("n", "4096"), ("std", "0.02"), ("lr", "0.001"), ("seed", "1")],
+    },
+    QuantitySpec {
+        name: "optim.radam_first_step",
+        description: "First step t at which RAdam's ρ_t exceeds 4 (rectification on)",
+        args: &[("beta2", "0.999")],
+    },
+    QuantitySpec {
+        name: "optim.radam_rectification",
+        description: "RAdam's rectification factor r_t at step t",
+        args: &[("beta2", "0.999"), ("t", "10")],
+    },
+    QuantitySpec {
+        name: "optim.v_hat_rel_std",
+        description: "Relative std of Adam's v̂_t (β2) over runs, gradients N(0, 1): how noisy early v̂ is",
+        args: &[("beta2", "0.999"), ("t", "1"), ("runs", "20000"), ("seed", "1")],
+    },
+];
+
+fn kind(a: &Args, arg: &str) -> Result<Kind, QuantityError> {
+    Kind::parse(a.raw(arg))
+        .ok_or_else(|| a.invalid(arg, "one of sgd, rmsprop, adam, adamw, lion, lamb".into()))
+}
+
+fn random_layer(n: usize, std: f64, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let mut rng = Rng::new(seed);
+    let p: Vec<f64> = (0..n).map(|_| std * rng.normal()).collect();
+    let g: Vec<f64> = (0..n).map(|_| rng.normal()).collect();
+    (p, g)
+}
+
+fn relative_update(a: &Args, k: Kind) -> Result<f64, QuantityError> {
+    let n = a.usize_in("n", 1, 1_000_000)?;
+    let std = a.f64_in("std", 1e-6, 10.0)?;
+    let lr = a.f64_in("lr", 0.0, 1.0)?;
+    let seed = a.seed("seed")?;
+    let (mut p, g) = random_layer(n, std, seed);
+    let before = p.clone();
+    let mut opt = Optimizer::new(Config::new(k, lr), &[n]).map_err(|e| a.failed(e))?;
+    opt.step(&mut p, &g, lr).map_err(|e| a.failed(e))?;
+    let delta: Vec<f64> = p.iter().zip(&before).map(|(x, y)| x - y).collect();
+    Ok(optim::norm(&delta) / optim::norm(&before))
+}
 
 /// Computes one quantity of this lesson.
-pub(crate) fn evaluate(name: &str, _a: &Args) -> Result<f64, QuantityError> {
-    Err(QuantityError::UnknownQuantity {
-        name: name.to_string(),
-    })
+pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
+    match name {
+        "optim.adam_const_step" => {
+            let g = a.f64_in("g", -1e12, 1e12)?;
+            let t = a.usize_in("t", 1, 100_000)? as u64;
+            let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
+            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+            let eps = a.f64_in("eps", 0.0, 1.0)?;
+            let bc = a.flag("bias_correction")?;
+            Ok(optim::adam_constant_gradient_step(g, t, b1, b2, eps, bc))
+        }
+        "optim.one_minus_beta_t" => {
+            let b = a.f64_in("beta", 0.0, 0.99999)?;
+            let t = a.usize_in("t", 0, 10_000_000)?;
+            Ok(1.0 - b.powf(t as f64))
+        }
+        "optim.ema_bias_ratio" => {
+            let b = a.f64_in("beta", 0.0, 0.9999)?;
+            let t = a.usize_in("t", 1, 1000)? as u64;
+            let runs = a.usize_in("runs", 1, 200_000)?;
+            Ok(optim::ema_bias_ratio(b, t, runs, a.seed("seed")?))
+        }
+        "optim.adam_noise_step" => {
+            let snr = a.f64_in("snr", 0.0, 1000.0)?;
+            let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
+            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+            let steps = a.usize_in("steps", 1, 1_000_000)?;
+            // A burn-in of ten second-moment time constants lets v forget its zero start.
+            let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
+            Ok(optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?).0)
+        }
+        "optim.adam_noise_theory" => Ok(optim::adam_noisy_step_theory(a.f64_in(
+            "snr", 0.0, 1000.0,
+        )?)),
+        "optim.gd_rate" => Ok(optim::gd_rate(a.f64_in("kappa", 1.0, 1e9)?)),
+        "optim.heavy_ball_rate" => Ok(optim::heavy_ball_rate(a.f64_in("kappa", 1.0, 1e9)?)),
+        "optim.measured_rate" => {
+            let kappa = a.f64_in("kappa", 1.0, 1e6)?;
+            let hb = a.flag("heavy_ball")?;
+            let steps = a.usize_in("steps", 1, 100_000)?;
+            Ok(optim::measured_quadratic_rate(kappa, hb, steps))
+        }
+        "optim.iterations" => {
+            let kappa = a.f64_in("kappa", 1.0001, 1e9)?;
+            let rate = if a.flag("heavy_ball")? {
+                optim::heavy_ball_rate(kappa)
+            } else {
+                optim::gd_rate(kappa)
+            };
+            let factor = a.f64_in("factor", 1e-300, 0.999)?;
+            Ok((factor.ln() / rate.ln()).ceil())
+        }
+        "optim.bytes_per_param" | "optim.memory_gb" => {
+            let k = kind(a, "optimizer")?;
+            let mixed = a.flag("mixed")?;
+            let momentum = a.flag("momentum")?;
+            let per = if a.flag("states_only")? {
+                optim::state_bytes_per_param(k, momentum, 4.0)
+            } else {
+                optim::training_bytes_per_param(k, momentum, mixed)
+            };
+            if name == "optim.bytes_per_param" {
+                Ok(per)
+            } else {
+                Ok(a.f64_in("billions", 0.0, 1e6)? * per)
+            }
+        }
+        "optim.decay_race" => {
+            let k = kind(a, "optimizer")?;
+            let coord = a.usize_in("coord", 0, 1)?;
+            let big = a.f64_in("a_big", 1e-6, 1e6)?;
+            let small = a.f64_in("a_small", 1e-6, 1e6)?;
+            let lr = a.f64_in("lr", 0.0, 10.0)?;
+            let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
+            let steps = a.usize_in("steps", 1, 200_000)?;
+            let path = optim::decay_race(k, [big, small], lr, wd, 0.0, steps, 0);
+            Ok(path.last().map_or(f64::NAN, |p| p[coord]))
+        }
+        "optim.l2_fixed_point" => Ok(optim::l2_fixed_point(
+            a.f64_in("a", 1e-9, 1e9)?,
+            a.f64_in("weight_decay", 0.0, 1e9)?,
+        )),
+        "optim.lion_step" => {
+            let n = a.usize_in("n", 1, 1_000_000)?;
+            let scale = a.f64_in("scale", 1e-12, 1e12)?;
+            let (mut p, mut g) = random_layer(n, 1.0, a.seed("seed")?);
+            g.iter_mut().for_each(|x| *x *= scale);
+            let before = p.clone();
+            let lr = 1e-3;
+            let mut opt =
+                Optimizer::new(Config::new(Kind::Lion, lr), &[n]).map_err(|e| a.failed(e))?;
+            opt.step(&mut p, &g, lr).map_err(|e| a.failed(e))?;
+            Ok(p.iter().zip(&before).map(|(x, y)| (x - y).abs()).sum::<f64>() / (n as f64 * lr))
+        }
+        "optim.lamb_relative_update" => relative_update(a, Kind::Lamb),
+        "optim.adam_relative_update" => relative_update(a, Kind::Adam),
+        "optim.radam_first_step" => Ok(optim::radam_first_rectified_step(a.f64_in(
+            "beta2", 0.5, 0.99999,
+        )?) as f64),
+        "optim.radam_rectification" => Ok(optim::radam_rectification(
+            a.f64_in("beta2", 0.5, 0.99999)?,
+            a.usize_in("t", 1, 10_000_000)? as u64,
+        )),
+        "optim.v_hat_rel_std" => {
+            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+            let t = a.usize_in("t", 1, 10_000)?;
+            let runs = a.usize_in("runs", 2, 200_000)?;
+            let mut rng = Rng::new(a.seed("seed")?);
+            let (mut s, mut s2) = (0.0, 0.0);
+            for _ in 0..runs {
+                let mut v = 0.0;
+                for _ in 0..t {
+                    let g = rng.normal();
+                    v = b2 * v + (1.0 - b2) * g * g;
+                }
+                let v_hat = v / (1.0 - b2.powf(t as f64));
+                s += v_hat;
+                s2 += v_hat * v_hat;
+            }
+            let n = runs as f64;
+            let mean = s / n;
+            Ok((s2 / n - mean * mean).max(0.0).sqrt() / mean)
+        }
+        _ => Err(QuantityError::UnknownQuantity {
+            name: name.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::quantities::evaluate;
+
+    #[test]
+    fn memory_for_seven_billion_parameters() {
+        // Adam's two fp32 states: 7e9 · 8 B = 56 GB; mixed-precision training state: 7e9 · 16 B = 112 GB
+        // (Rajbhandari et al. 2020 count 2 + 2 + 12 bytes per parameter for mixed-precision Adam).
+        let states = evaluate("optim.memory_gb", &[("states_only", "1")]).unwrap();
+        assert!((states - 56.0).abs() < 1e-9);
+        let all = evaluate("optim.memory_gb", &[]).unwrap();
+        assert!((all - 112.0).abs() < 1e-9);
+        let lion = evaluate("optim.memory_gb", &[("optimizer", "lion")]).unwrap();
+        assert!((lion - 84.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn adam_with_l2_shrinks_the_small_gradient_parameter_and_adamw_does_not() {
+        let adam = evaluate("optim.decay_race", &[("optimizer", "adam")]).unwrap();
+        let adamw = evaluate("optim.decay_race", &[("optimizer", "adamw")]).unwrap();
+        // The L2 fixed point of the small-curvature coordinate is 0.01/(0.01 + 0.1) = 0.0909.
+        assert!((adam - 0.0909).abs() < 0.02, "{adam}");
+        assert!(adamw > 0.5, "{adamw}");
+    }
+
+    #[test]
+    fn lamb_moves_each_layer_by_lr_relative_and_lion_by_exactly_lr() {
+        let r = evaluate("optim.lamb_relative_update", &[]).unwrap();
+        assert!((r - 0.001).abs() < 1e-6, "{r}");
+        let l = evaluate("optim.lion_step", &[("scale", "1e-6")]).unwrap();
+        assert!((l - 1.0).abs() < 1e-9, "{l}");
+    }
+
+    #[test]
+    fn rates_and_iterations() {
+        // (100 − 1)/(100 + 1) = 0.980198; (10 − 1)/(10 + 1) = 0.818182.
+        let gd = evaluate("optim.gd_rate", &[]).unwrap();
+        assert!((gd - 99.0 / 101.0).abs() < 1e-15);
+        let hb = evaluate("optim.heavy_ball_rate", &[]).unwrap();
+        assert!((hb - 9.0 / 11.0).abs() < 1e-15);
+        // ln(1e-6)/ln(99/101) = 690.8 → 691; ln(1e-6)/ln(9/11) = 68.85 → 69.
+        let n = evaluate("optim.iterations", &[]).unwrap();
+        assert!((n - 691.0).abs() < 0.5, "{n}");
+        let n = evaluate("optim.iterations", &[("heavy_ball", "1")]).unwrap();
+        assert!((n - 69.0).abs() < 0.5, "{n}");
+    }
+
+    #[test]
+    fn early_v_hat_is_noisy() {
+        // At t = 1, v̂ = g² with g ~ N(0,1): a chi-square with one degree of freedom, relative std √2.
+        let r = evaluate("optim.v_hat_rel_std", &[("t", "1")]).unwrap();
+        assert!((r - 2f64.sqrt()).abs() < 0.05, "{r}");
+    }
 }
