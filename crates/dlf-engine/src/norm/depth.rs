@@ -1,0 +1,272 @@
+//! Activation and gradient statistics through a deep residual network, with no norm, BatchNorm, LayerNorm
+//! or RMSNorm, placed before the branch (pre-norm) or after the residual addition (post-norm).
+//!
+//! The network is the smallest one in which placement matters: a stream `x_0 ∈ R^{B×D}` of standard normal
+//! entries and `L` residual blocks whose branch is one He-initialised linear map and a ReLU,
+//! `F_l(u) = relu(u W_l)`, `W_l ~ N(0, gain²·2/D)`:
+//!
+//! - no norm: `x_{l+1} = x_l + F_l(x_l)`;
+//! - pre-norm: `x_{l+1} = x_l + F_l(N(x_l))`, with a final norm `y = N(x_L)` (as in GPT-2 and the pre-LN
+//!   transformer of Xiong et al., "On Layer Normalization in the Transformer Architecture", ICML 2020);
+//! - post-norm: `x_{l+1} = N(x_l + F_l(x_l))` (the original transformer, Vaswani et al., "Attention Is All
+//!   You Need", NeurIPS 2017), output `y = x_L`.
+//!
+//! The loss is linear in the output, `L = (1/B) Σ y ⊙ R` with a fixed `R ~ N(0, 1)`, so the upstream
+//! gradient `R/B` has the same size whatever the network does, and everything measured is the network's
+//! own amplification. The norms have `γ = 1`, `β = 0` and `ε = 10⁻⁵`. The backward pass uses the norm
+//! layers' closed forms from [`crate::norm::backward`].
+
+use crate::norm::{self, EpsPlacement, NormForward, NormKind};
+use crate::rng::Rng;
+use crate::tensor::Tensor;
+
+/// Where the norm sits in each residual block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// `x + F(N(x))`, plus a final norm.
+    Pre,
+    /// `N(x + F(x))`.
+    Post,
+}
+
+impl Placement {
+    /// Parses `pre` or `post`.
+    pub fn parse(s: &str) -> Option<Placement> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pre" => Some(Placement::Pre),
+            "post" => Some(Placement::Post),
+            _ => None,
+        }
+    }
+}
+
+/// One experiment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DepthConfig {
+    /// Number of residual blocks `L` (≥ 1).
+    pub depth: usize,
+    /// Width `D` (≥ 2).
+    pub width: usize,
+    /// Batch size `B` (≥ 2, so BatchNorm has a variance to divide by).
+    pub batch: usize,
+    /// The norm, or `None` for a plain residual network (the placement is then irrelevant).
+    pub norm: Option<NormKind>,
+    /// Pre-norm or post-norm.
+    pub placement: Placement,
+    /// Multiplies the He standard deviation `√(2/D)` of every branch weight.
+    pub gain: f64,
+    /// Seed of the input, the weights and `R`.
+    pub seed: u64,
+}
+
+/// What one forward-and-backward pass measured, block by block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepthProfile {
+    /// Standard deviation over all entries of the stream `x_l`, `l = 0..=L` (length `L + 1`).
+    pub act_std: Vec<f64>,
+    /// Frobenius norm of `dL/dW_l`, `l = 0..L` (length `L`), first block first.
+    pub grad_norm: Vec<f64>,
+    /// Root mean square of the entries of `dL/dx_l`, `l = 0..=L` (length `L + 1`).
+    pub stream_grad_rms: Vec<f64>,
+}
+
+const EPS: f64 = 1e-5;
+
+fn normalise(kind: NormKind, x: &Tensor, ones: &[f64], zeros: &[f64]) -> NormForward {
+    // The shapes are built here and always fit, and ε is a positive constant, so the layers cannot fail;
+    // the fallback keeps the function total without a panic path.
+    let r = match kind {
+        NormKind::Batch => norm::batch_norm_train(x, ones, zeros, EPS),
+        NormKind::Layer => norm::layer_norm(x, ones, zeros, EPS),
+        NormKind::Rms => norm::rms_norm(x, ones, EPS, EpsPlacement::Inside),
+    };
+    r.unwrap_or_else(|_| passthrough(kind, x))
+}
+
+fn passthrough(kind: NormKind, x: &Tensor) -> NormForward {
+    NormForward {
+        kind,
+        y: x.clone(),
+        x_hat: x.clone(),
+        mean: Vec::new(),
+        var: Vec::new(),
+        inv_std: vec![1.0; x.rows().max(x.cols())],
+        eps_placement: EpsPlacement::Inside,
+        eps: EPS,
+    }
+}
+
+fn norm_back(f: &NormForward, ones: &[f64], dy: &Tensor) -> Tensor {
+    norm::backward(f, ones, dy, false)
+        .map(|g| g.dx)
+        .unwrap_or_else(|_| dy.clone())
+}
+
+fn std_of(t: &Tensor) -> f64 {
+    let n = t.len() as f64;
+    let mean = t.sum() / n;
+    (t.data()
+        .iter()
+        .map(|v| (v - mean) * (v - mean))
+        .sum::<f64>()
+        / n)
+        .sqrt()
+}
+
+fn rms_of(t: &Tensor) -> f64 {
+    (t.data().iter().map(|v| v * v).sum::<f64>() / t.len() as f64).sqrt()
+}
+
+fn add(a: &Tensor, b: &Tensor) -> Tensor {
+    let mut out = a.clone();
+    for (o, v) in out.data_mut().iter_mut().zip(b.data()) {
+        *o += v;
+    }
+    out
+}
+
+/// What the backward pass of one block needs.
+struct Block {
+    /// The branch input `u` (`N(x)` for pre-norm, `x` otherwise).
+    u: Tensor,
+    /// The pre-activation `z = u W`.
+    z: Tensor,
+    /// The norm's forward pass, if the block has one.
+    norm: Option<NormForward>,
+}
+
+/// Runs the network forward and backward once and reports the statistics of every block.
+///
+/// Dimensions are clamped to `depth ≥ 1`, `width ≥ 2`, `batch ≥ 2`.
+pub fn depth_profile(cfg: &DepthConfig) -> DepthProfile {
+    run(cfg, None).0
+}
+
+/// The experiment itself; `perturb = Some((l, k, h))` adds `h` to entry `k` of `W_l` (for the
+/// finite-difference test). Returns the profile, the loss and every `dL/dW_l`.
+pub(crate) fn run(
+    cfg: &DepthConfig,
+    perturb: Option<(usize, usize, f64)>,
+) -> (DepthProfile, f64, Vec<Tensor>) {
+    let depth = cfg.depth.max(1);
+    let (b, d) = (cfg.batch.max(2), cfg.width.max(2));
+    let mut rng = Rng::new(cfg.seed);
+    let mut x = Tensor::randn(&[b, d], 1.0, &mut rng);
+    let std_w = cfg.gain * (2.0 / d as f64).sqrt();
+    let mut weights: Vec<Tensor> = (0..depth)
+        .map(|_| Tensor::randn(&[d, d], std_w, &mut rng))
+        .collect();
+    if let Some((l, k, h)) = perturb {
+        if let Some(v) = weights.get_mut(l).and_then(|w| w.data_mut().get_mut(k)) {
+            *v += h;
+        }
+    }
+    let r = Tensor::randn(&[b, d], 1.0, &mut rng);
+    let ones = vec![1.0; d];
+    let zeros = vec![0.0; d];
+
+    let mut act_std = Vec::with_capacity(depth + 1);
+    act_std.push(std_of(&x));
+    let mut blocks = Vec::with_capacity(depth);
+    for w in &weights {
+        match (cfg.norm, cfg.placement) {
+            (None, _) => {
+                let z = x.matmul(w).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+                let h = z.map(|v| v.max(0.0));
+                let next = add(&x, &h);
+                let u = std::mem::replace(&mut x, next);
+                blocks.push(Block { u, z, norm: None });
+            }
+            (Some(kind), Placement::Pre) => {
+                let f = normalise(kind, &x, &ones, &zeros);
+                let z = f.y.matmul(w).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+                let h = z.map(|v| v.max(0.0));
+                x = add(&x, &h);
+                blocks.push(Block {
+                    u: f.y.clone(),
+                    z,
+                    norm: Some(f),
+                });
+            }
+            (Some(kind), Placement::Post) => {
+                let z = x.matmul(w).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+                let h = z.map(|v| v.max(0.0));
+                let s = add(&x, &h);
+                let f = normalise(kind, &s, &ones, &zeros);
+                let u = std::mem::replace(&mut x, f.y.clone());
+                blocks.push(Block {
+                    u,
+                    z,
+                    norm: Some(f),
+                });
+            }
+        }
+        act_std.push(std_of(&x));
+    }
+    let final_norm = match (cfg.norm, cfg.placement) {
+        (Some(kind), Placement::Pre) => Some(normalise(kind, &x, &ones, &zeros)),
+        _ => None,
+    };
+
+    let inv_b = 1.0 / b as f64;
+    let out = final_norm.as_ref().map_or(&x, |f| &f.y);
+    let loss = out
+        .data()
+        .iter()
+        .zip(r.data())
+        .map(|(a, c)| a * c)
+        .sum::<f64>()
+        * inv_b;
+    let mut dws = Vec::with_capacity(depth);
+    let dy = r.map(|v| v * inv_b);
+    let mut dx = match &final_norm {
+        Some(f) => norm_back(f, &ones, &dy),
+        None => dy,
+    };
+    let mut grad_norm = vec![0.0; depth];
+    let mut stream_grad_rms = vec![0.0; depth + 1];
+    stream_grad_rms[depth] = rms_of(&dx);
+
+    for l in (0..depth).rev() {
+        let blk = &blocks[l];
+        let w = &weights[l];
+        let (branch_grad, skip) = match (cfg.norm, cfg.placement) {
+            (Some(_), Placement::Post) => {
+                let ds = match blk.norm.as_ref() {
+                    Some(f) => norm_back(f, &ones, &dx),
+                    None => dx.clone(),
+                };
+                (ds.clone(), ds)
+            }
+            _ => (dx.clone(), dx.clone()),
+        };
+        let dz = branch_grad.zip_map(&blk.z, |g, z| if z > 0.0 { g } else { 0.0 });
+        let dz = dz.unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+        let dw = blk
+            .u
+            .matmul_tn(&dz)
+            .unwrap_or_else(|_| Tensor::zeros(&[d, d]));
+        grad_norm[l] = dw.frobenius_norm();
+        dws.push(dw);
+        let du = dz.matmul_nt(w).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+        dx = match (cfg.norm, cfg.placement) {
+            (Some(_), Placement::Pre) => {
+                let f = blk.norm.as_ref();
+                let through = match f {
+                    Some(f) => norm_back(f, &ones, &du),
+                    None => du,
+                };
+                add(&skip, &through)
+            }
+            _ => add(&skip, &du),
+        };
+        stream_grad_rms[l] = rms_of(&dx);
+    }
+    dws.reverse();
+    let profile = DepthProfile {
+        act_std,
+        grad_norm,
+        stream_grad_rms,
+    };
+    (profile, loss, dws)
+}
