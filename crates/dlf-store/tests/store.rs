@@ -1,0 +1,672 @@
+//! Integration tests of the progress store: the file's lifecycle, every write read back, FSRS behaviour, the
+//! queue, readiness, export/import, and two multi-process properties (a writer killed with SIGKILL loses no
+//! acknowledged review; two writers on one file lose nothing).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use dlf_store::{
+    grade_prompt, CardRef, NewReview, ProgressExport, Rating, Schedule, Store, StoreError,
+};
+use serde_json::json;
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("dlf-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap()
+}
+
+fn review(card: &str, rating: Rating, at: DateTime<Utc>) -> NewReview {
+    NewReview {
+        card: card.to_owned(),
+        lesson: card.split('/').next().unwrap().to_owned(),
+        rating,
+        at,
+        detail: json!({"note": "test", "rating": rating.name()}),
+    }
+}
+
+const A1: &str = "01-backprop/derive/softmax-ce";
+const A2: &str = "01-backprop/prompt/p-softmax-ce";
+const A3: &str = "01-backprop/estimate/backprop.backward_flops";
+const B1: &str = "02-optim/prompt/p-adam";
+
+fn deck() -> Vec<CardRef<'static>> {
+    [A1, A2, A3, B1]
+        .into_iter()
+        .map(|id| CardRef {
+            id,
+            lesson: id.split('/').next().unwrap(),
+        })
+        .collect()
+}
+
+fn pragma(path: &Path, name: &str) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(&format!("PRAGMA {name}"), [], |r| {
+        r.get::<_, rusqlite::types::Value>(0)
+    })
+    .map(|v| match v {
+        rusqlite::types::Value::Integer(i) => i.to_string(),
+        rusqlite::types::Value::Text(t) => t,
+        other => format!("{other:?}"),
+    })
+    .unwrap()
+}
+
+#[test]
+fn open_creates_directories_migrates_and_reopens() {
+    let dir = TempDir::new("open");
+    let path = dir.file("nested/deeper/progress.sqlite3");
+    {
+        let store = Store::open(&path).unwrap();
+        assert!(store.lessons_done().unwrap().is_empty());
+        store.set_lesson_done("01-backprop", true, t0()).unwrap();
+    }
+    assert_eq!(pragma(&path, "user_version"), "1");
+    // 0x646C6621 is "dlf!" as a big-endian i32.
+    assert_eq!(pragma(&path, "application_id"), 0x646C_6621.to_string());
+    assert_eq!(pragma(&path, "journal_mode"), "wal");
+    let store = Store::open(&path).unwrap();
+    let done = store.lessons_done().unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].lesson, "01-backprop");
+    assert_eq!(done[0].at, t0());
+    assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_owned()]);
+}
+
+#[test]
+fn foreign_and_newer_files_are_refused_untouched() {
+    let dir = TempDir::new("foreign");
+
+    let other = dir.file("other.sqlite3");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+        .unwrap();
+    let before = std::fs::read(&other).unwrap();
+    match Store::open(&other) {
+        Err(StoreError::NotDlf { path, reason }) => {
+            assert_eq!(path, other);
+            assert!(reason.contains("no dlf marker"), "{reason}");
+        }
+        res => panic!("expected NotDlf, got {res:?}"),
+    }
+    assert_eq!(
+        std::fs::read(&other).unwrap(),
+        before,
+        "a refused file is not modified"
+    );
+
+    let app = dir.file("app.sqlite3");
+    rusqlite::Connection::open(&app)
+        .unwrap()
+        .execute_batch("PRAGMA application_id = 1234;")
+        .unwrap();
+    let err = Store::open(&app).unwrap_err();
+    assert!(err.to_string().contains("application id 0x4d2"), "{err}");
+
+    let text = dir.file("notes.txt");
+    std::fs::write(&text, "not a database at all\n".repeat(40)).unwrap();
+    let err = Store::open(&text).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::NotDlf { reason, .. } if reason == "it is not a SQLite database"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("notes.txt"), "{err}");
+
+    let newer = dir.file("newer.sqlite3");
+    drop(Store::open(&newer).unwrap());
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
+    match Store::open(&newer) {
+        Err(StoreError::TooNew {
+            found, supported, ..
+        }) => assert_eq!((found, supported), (99, 1)),
+        res => panic!("expected TooNew, got {res:?}"),
+    }
+}
+
+#[test]
+fn lessons_done_round_trip() {
+    let dir = TempDir::new("lessons");
+    let store = Store::open(&dir.file("p.sqlite3")).unwrap();
+    store.set_lesson_done("02-optim", true, t0()).unwrap();
+    store
+        .set_lesson_done("01-backprop", true, t0() + Duration::hours(1))
+        .unwrap();
+    // Marking again keeps the first time.
+    store
+        .set_lesson_done("02-optim", true, t0() + Duration::days(3))
+        .unwrap();
+    let done = store.lessons_done().unwrap();
+    let names: Vec<_> = done.iter().map(|d| (d.lesson.as_str(), d.at)).collect();
+    assert_eq!(
+        names,
+        vec![
+            ("01-backprop", t0() + Duration::hours(1)),
+            ("02-optim", t0())
+        ]
+    );
+    store.set_lesson_done("02-optim", false, t0()).unwrap();
+    assert_eq!(store.lessons_done().unwrap().len(), 1);
+    assert!(store.set_lesson_done("../etc", true, t0()).is_err());
+}
+
+#[test]
+fn review_round_trip_and_validation() {
+    let dir = TempDir::new("reviews");
+    let store = Store::open(&dir.file("p.sqlite3")).unwrap();
+    // Nanoseconds are dropped: the store keeps microseconds.
+    let at = t0() + Duration::nanoseconds(123_456_789);
+    let new = NewReview {
+        detail: json!({"hire": [true, false], "strong": [], "answer": "<b>chain rule</b>"}),
+        ..review(A2, Rating::Hard, at)
+    };
+    let recorded = store.record_review(&new).unwrap();
+    assert_eq!(recorded.review_id.len(), 36);
+    let stored = store.reviews(A2).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].id, recorded.review_id);
+    assert_eq!(stored[0].card, A2);
+    assert_eq!(stored[0].lesson, "01-backprop");
+    assert_eq!(stored[0].rating, Rating::Hard);
+    assert_eq!(stored[0].at, t0() + Duration::microseconds(123_456));
+    assert_eq!(stored[0].detail, new.detail);
+    assert_eq!(
+        store.schedule(A2).unwrap().as_ref(),
+        Some(&recorded.schedule)
+    );
+    assert_eq!(recorded.schedule.reps, 1);
+    assert_eq!(recorded.schedule.state, "learning");
+    assert!(store.schedule(A1).unwrap().is_none());
+
+    // A second review gets a different id and the schedule moves on.
+    let second = store
+        .record_review(&review(A2, Rating::Good, t0() + Duration::hours(1)))
+        .unwrap();
+    assert_ne!(second.review_id, recorded.review_id);
+    assert_eq!(store.reviews(A2).unwrap().len(), 2);
+    assert_eq!(store.schedule(A2).unwrap().unwrap().reps, 2);
+
+    // Malformed cards are refused and nothing is written.
+    for (card, lesson) in [
+        ("01-backprop/prompt", "01-backprop"),
+        ("02-optim/prompt/p-adam", "01-backprop"),
+        ("01-backprop/prompt/p x", "01-backprop"),
+        ("01-backprop//x", "01-backprop"),
+    ] {
+        let bad = NewReview {
+            card: card.into(),
+            lesson: lesson.into(),
+            ..review(A2, Rating::Good, t0())
+        };
+        assert!(
+            matches!(
+                store.record_review(&bad),
+                Err(StoreError::InvalidCard { .. })
+            ),
+            "{card}"
+        );
+    }
+    assert_eq!(store.export().unwrap().reviews.len(), 2);
+}
+
+/// Interval between a review and the due time it produced.
+fn interval(s: &Schedule) -> Duration {
+    s.due - s.last_review.unwrap()
+}
+
+#[test]
+fn fsrs_answers_well_come_back_later() {
+    let dir = TempDir::new("fsrs");
+    let store = Store::open(&dir.file("p.sqlite3")).unwrap();
+    let cards = [
+        "01-backprop/prompt/again",
+        "01-backprop/prompt/hard",
+        "01-backprop/prompt/good",
+        "01-backprop/prompt/easy",
+    ];
+    let dues: Vec<DateTime<Utc>> = cards
+        .iter()
+        .zip(Rating::ALL)
+        .map(|(card, rating)| {
+            store
+                .record_review(&review(card, rating, t0()))
+                .unwrap()
+                .schedule
+                .due
+        })
+        .collect();
+    assert!(
+        dues.windows(2).all(|w| w[0] < w[1]),
+        "Again < Hard < Good < Easy: {dues:?}"
+    );
+
+    // Answering Good each time the card falls due: the interval never shrinks and ends up many days long.
+    let card = "01-backprop/derive/chain";
+    let mut at = t0();
+    let mut intervals = Vec::new();
+    for _ in 0..6 {
+        let s = store
+            .record_review(&review(card, Rating::Good, at))
+            .unwrap()
+            .schedule;
+        intervals.push(interval(&s));
+        at = s.due;
+    }
+    assert!(intervals.windows(2).all(|w| w[0] <= w[1]), "{intervals:?}");
+    assert!(
+        intervals[5] > intervals[2] && intervals[5] > Duration::days(7),
+        "{intervals:?}"
+    );
+
+    // A lapse (Again after graduating) shortens the interval back to minutes and counts as a lapse.
+    let lapse = store
+        .record_review(&review(card, Rating::Again, at))
+        .unwrap()
+        .schedule;
+    assert!(interval(&lapse) < Duration::hours(1), "{lapse:?}");
+    assert_eq!(lapse.lapses, 1);
+    assert_eq!(lapse.state, "relearning");
+}
+
+#[test]
+fn queue_orders_due_then_new_and_filters_lessons() {
+    let dir = TempDir::new("queue");
+    let store = Store::open(&dir.file("p.sqlite3")).unwrap();
+    let deck = deck();
+    assert!(
+        store.queue(&deck, t0(), 10).unwrap().is_empty(),
+        "no lesson done"
+    );
+    store.set_lesson_done("01-backprop", true, t0()).unwrap();
+    let ids = |q: Vec<dlf_store::QueueEntry>| q.into_iter().map(|e| e.card).collect::<Vec<_>>();
+    assert_eq!(ids(store.queue(&deck, t0(), 10).unwrap()), vec![A1, A2, A3]);
+
+    // A3 answered Again (due in 1 minute), then A2 answered Again a minute later; A1 answered Easy (days).
+    store
+        .record_review(&review(A3, Rating::Again, t0()))
+        .unwrap();
+    store
+        .record_review(&review(A2, Rating::Again, t0() + Duration::minutes(1)))
+        .unwrap();
+    store
+        .record_review(&review(A1, Rating::Easy, t0()))
+        .unwrap();
+    let now = t0() + Duration::minutes(30);
+    let queue = store.queue(&deck, now, 10).unwrap();
+    assert_eq!(
+        ids(queue.clone()),
+        vec![A3, A2],
+        "most overdue first, A1 not due"
+    );
+    assert_eq!(queue[0].due, Some(t0() + Duration::minutes(1)));
+
+    // B1 is new but only shows once its lesson is done; the limit cuts the tail.
+    store.set_lesson_done("02-optim", true, t0()).unwrap();
+    assert_eq!(ids(store.queue(&deck, now, 10).unwrap()), vec![A3, A2, B1]);
+    assert_eq!(ids(store.queue(&deck, now, 2).unwrap()), vec![A3, A2]);
+    assert_eq!(store.queue(&deck, now, 3).unwrap()[2].due, None);
+    store.set_lesson_done("01-backprop", false, t0()).unwrap();
+    assert_eq!(ids(store.queue(&deck, now, 10).unwrap()), vec![B1]);
+}
+
+#[test]
+fn readiness_on_a_constructed_history() {
+    let dir = TempDir::new("readiness");
+    let store = Store::open(&dir.file("p.sqlite3")).unwrap();
+    // A1: Good then Again an hour later; A2: Easy. A3 and B1 never seen.
+    store
+        .record_review(&review(A1, Rating::Good, t0()))
+        .unwrap();
+    store
+        .record_review(&review(A1, Rating::Again, t0() + Duration::hours(1)))
+        .unwrap();
+    store
+        .record_review(&review(A2, Rating::Easy, t0()))
+        .unwrap();
+    let now = t0() + Duration::hours(2);
+    let r = store.readiness(&deck(), now).unwrap();
+    assert_eq!(r.len(), 2);
+    assert_eq!(
+        (r[0].lesson.as_str(), r[0].cards, r[0].seen),
+        ("01-backprop", 3, 2)
+    );
+    // A1 was due a minute after its Again; A2's Easy interval is days long.
+    assert_eq!(r[0].due, 1);
+    // Two of three reviews were Good or Easy.
+    assert!((r[0].accuracy.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    // Retention recomputed here from the FSRS-4.5 forgetting curve R = (1 + 19/81 · t/S)^-0.5, t in days.
+    let recall = |card: &str| {
+        let s = store.schedule(card).unwrap().unwrap();
+        let days = (now - s.last_review.unwrap()).num_seconds() as f64 / 86_400.0;
+        (1.0 + 19.0 / 81.0 * days / s.stability).powf(-0.5)
+    };
+    let expected = (recall(A1) + recall(A2)) / 2.0;
+    assert!((r[0].retention.unwrap() - expected).abs() < 1e-9, "{r:?}");
+    assert!(r[0].retention.unwrap() > 0.5 && r[0].retention.unwrap() < 1.0);
+    assert_eq!(r[1].lesson, "02-optim");
+    assert_eq!((r[1].cards, r[1].seen, r[1].due), (1, 0, 0));
+    assert_eq!((r[1].retention, r[1].accuracy), (None, None));
+}
+
+fn history(store: &Store) {
+    store.set_lesson_done("01-backprop", true, t0()).unwrap();
+    store
+        .set_lesson_done("02-optim", true, t0() + Duration::days(1))
+        .unwrap();
+    let mut at = t0();
+    for (i, card) in [A1, A2, A3, B1, A1, A2, A1].into_iter().enumerate() {
+        let rating = Rating::ALL[i % 4];
+        store.record_review(&review(card, rating, at)).unwrap();
+        at += Duration::minutes(37);
+    }
+}
+
+#[test]
+fn export_import_round_trip_is_identical_and_idempotent() {
+    let dir = TempDir::new("transfer");
+    let source = Store::open(&dir.file("a.sqlite3")).unwrap();
+    history(&source);
+    let exported = source.export().unwrap();
+    assert_eq!(
+        (exported.format.as_str(), exported.version),
+        ("dlf-progress", 1)
+    );
+    assert_eq!(exported.reviews.len(), 7);
+    let text = exported.to_json();
+    let parsed = ProgressExport::parse(&text).unwrap();
+    assert_eq!(parsed, exported);
+
+    let target = Store::open(&dir.file("b.sqlite3")).unwrap();
+    let summary = target.import(&parsed).unwrap();
+    assert_eq!(
+        (
+            summary.lessons_added,
+            summary.reviews_added,
+            summary.cards_rescheduled
+        ),
+        (2, 7, 4)
+    );
+    assert_eq!(target.export().unwrap(), exported);
+    for card in [A1, A2, A3, B1] {
+        assert_eq!(
+            target.schedule(card).unwrap(),
+            source.schedule(card).unwrap(),
+            "{card}"
+        );
+    }
+
+    let again = target.import(&parsed).unwrap();
+    assert_eq!(
+        (
+            again.lessons_added,
+            again.reviews_added,
+            again.reviews_present,
+            again.cards_rescheduled
+        ),
+        (0, 0, 7, 0)
+    );
+    assert_eq!(target.export().unwrap(), exported);
+
+    // Merging: a review made on the target survives a re-import, and the source's reviews stay once.
+    target
+        .record_review(&review(A3, Rating::Good, t0() + Duration::days(2)))
+        .unwrap();
+    target.import(&parsed).unwrap();
+    assert_eq!(target.export().unwrap().reviews.len(), 8);
+}
+
+#[test]
+fn import_of_older_reviews_replays_in_time_order() {
+    let dir = TempDir::new("order");
+    let late = Store::open(&dir.file("late.sqlite3")).unwrap();
+    late.record_review(&review(A1, Rating::Good, t0() + Duration::days(5)))
+        .unwrap();
+    let early = Store::open(&dir.file("early.sqlite3")).unwrap();
+    early
+        .record_review(&review(A1, Rating::Again, t0()))
+        .unwrap();
+    late.import(&early.export().unwrap()).unwrap();
+    // The same two reviews recorded in time order in a third file give the same schedule.
+    let both = Store::open(&dir.file("both.sqlite3")).unwrap();
+    both.import(&early.export().unwrap()).unwrap();
+    both.import(&late.export().unwrap()).unwrap();
+    let s = late.schedule(A1).unwrap().unwrap();
+    assert_eq!(Some(&s), both.schedule(A1).unwrap().as_ref());
+    assert_eq!(s.last_review, Some(t0() + Duration::days(5)));
+    assert_eq!(s.reps, 2);
+}
+
+#[test]
+fn malformed_imports_are_rejected_and_change_nothing() {
+    let dir = TempDir::new("badimport");
+    let store = Store::open(&dir.file("p.sqlite3")).unwrap();
+    history(&store);
+    let good = store.export().unwrap();
+    let before = store.export().unwrap();
+
+    match ProgressExport::parse(
+        "{\n  \"format\": \"dlf-progress\",\n  \"version\": 1,\n  \"reviews\": [}",
+    ) {
+        Err(StoreError::MalformedImport { line, .. }) => assert_eq!(line, 4),
+        res => panic!("expected MalformedImport, got {res:?}"),
+    }
+    assert!(ProgressExport::parse(r#"{"format": "dlf-progress", "version": 1}"#).is_err());
+
+    let mut cases: Vec<(ProgressExport, &str)> = Vec::new();
+    let mut wrong_format = good.clone();
+    wrong_format.format = "anki".into();
+    cases.push((wrong_format, "format"));
+    let mut wrong_version = good.clone();
+    wrong_version.version = 2;
+    cases.push((wrong_version, "version"));
+    let mut bad_card = good.clone();
+    bad_card.reviews[3].card = "01-backprop/prompt".into();
+    cases.push((bad_card, "reviews[3].card"));
+    let mut bad_lesson = good.clone();
+    bad_lesson.lessons_done[1].lesson = "02 optim".into();
+    cases.push((bad_lesson, "lessons_done[1].lesson"));
+    let mut duplicate = good.clone();
+    let copy = duplicate.reviews[0].clone();
+    duplicate.reviews.push(copy);
+    cases.push((duplicate, "reviews[7].id"));
+    // The same id with a different rating conflicts with what is stored; the new review before it in the
+    // file must not be kept either.
+    let mut conflict = good.clone();
+    let mut fresh = conflict.reviews[0].clone();
+    fresh.id = "00000000-0000-4000-8000-000000000001".into();
+    conflict.reviews.insert(0, fresh);
+    conflict.reviews[2].rating = Rating::Easy;
+    cases.push((conflict, "reviews[2]"));
+
+    for (data, at_expected) in cases {
+        match store.import(&data) {
+            Err(StoreError::InvalidImport { at, reason }) => {
+                assert_eq!(at, at_expected, "{reason}");
+            }
+            res => panic!("{at_expected}: expected InvalidImport, got {res:?}"),
+        }
+        assert_eq!(
+            store.export().unwrap(),
+            before,
+            "{at_expected}: nothing changed"
+        );
+    }
+}
+
+#[test]
+fn grading_feeds_the_schedule() {
+    // The documented prompt rule through to a schedule: all hire points and half the strong ones is Easy.
+    let dir = TempDir::new("grading");
+    let store = Store::open(&dir.file("p.sqlite3")).unwrap();
+    let rating = grade_prompt(3, 3, 1, 2);
+    assert_eq!(rating, Rating::Easy);
+    let s = store
+        .record_review(&review(A2, rating, t0()))
+        .unwrap()
+        .schedule;
+    assert_eq!(s.state, "review");
+    assert!(s.due - t0() >= Duration::days(1));
+    assert_eq!(Rating::parse("good").unwrap(), Rating::Good);
+    assert!(matches!(Rating::parse("ok"), Err(StoreError::UnknownRating(name)) if name == "ok"));
+    assert_eq!(serde_json::to_string(&Rating::Hard).unwrap(), "\"hard\"");
+}
+
+/// The environment variables that turn [`writer_loop`] into a child writer for the multi-process tests.
+const CHILD_FILE: &str = "DLF_STORE_TEST_WRITER_FILE";
+const CHILD_COUNT: &str = "DLF_STORE_TEST_WRITER_COUNT";
+const CHILD_CARD: &str = "DLF_STORE_TEST_WRITER_CARD";
+
+/// Records reviews in a loop and prints `ack ID` after each commit. Run directly it writes 20 reviews to a
+/// temporary file and checks they are all there; the multi-process tests run this same test binary again
+/// with the variables above, to write to their file (forever when the count is 0) until killed.
+#[test]
+fn writer_loop() {
+    let own_dir;
+    let (path, count, card) = match std::env::var_os(CHILD_FILE) {
+        Some(path) => (
+            PathBuf::from(path),
+            std::env::var(CHILD_COUNT).unwrap().parse::<u64>().unwrap(),
+            std::env::var(CHILD_CARD).unwrap(),
+        ),
+        None => {
+            own_dir = TempDir::new("writer");
+            (own_dir.file("p.sqlite3"), 20, A1.to_owned())
+        }
+    };
+    let store = Store::open(&path).unwrap();
+    let mut out = std::io::stdout().lock();
+    let mut acked = Vec::new();
+    let mut i = 0u64;
+    while count == 0 || i < count {
+        let rating = Rating::ALL[(i % 4) as usize];
+        let recorded = store
+            .record_review(&review(&card, rating, t0() + Duration::seconds(i as i64)))
+            .unwrap();
+        writeln!(out, "ack {}", recorded.review_id).unwrap();
+        out.flush().unwrap();
+        acked.push(recorded.review_id);
+        i += 1;
+    }
+    let stored: Vec<String> = store
+        .reviews(&card)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    for id in &acked {
+        assert!(stored.contains(id), "{id}");
+    }
+}
+
+fn spawn_writer(path: &Path, count: u64, card: &str) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["writer_loop", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_FILE, path)
+        .env(CHILD_COUNT, count.to_string())
+        .env(CHILD_CARD, card)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+fn acks(stdout: impl std::io::Read) -> impl Iterator<Item = String> {
+    BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        // The test harness prints `test writer_loop ... ` without a newline before the test's own output, so
+        // the first acknowledgement shares its line.
+        .filter_map(|line| line.split_once("ack ").map(|(_, id)| id.to_owned()))
+}
+
+#[test]
+fn a_writer_killed_mid_write_loses_no_acknowledged_review() {
+    let dir = TempDir::new("kill");
+    let path = dir.file("p.sqlite3");
+    drop(Store::open(&path).unwrap());
+    let mut child = spawn_writer(&path, 0, A1);
+    let mut lines = acks(child.stdout.take().unwrap());
+    let mut acked: Vec<String> = lines.by_ref().take(40).collect();
+    assert_eq!(acked.len(), 40, "the writer stopped early");
+    // `Child::kill` sends SIGKILL on Unix: no destructor, no rollback hook, no WAL checkpoint runs.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Acknowledgements already in the pipe were printed after their commits, so they count too.
+    acked.extend(lines);
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_owned()]);
+    let stored: Vec<String> = store
+        .reviews(A1)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    for id in &acked {
+        assert!(stored.contains(id), "acknowledged review {id} is missing");
+    }
+    // Every stored review has its schedule: the two were written in one transaction.
+    assert_eq!(
+        store.schedule(A1).unwrap().unwrap().reps as usize,
+        stored.len()
+    );
+}
+
+#[test]
+fn two_processes_write_the_same_file() {
+    let dir = TempDir::new("concurrent");
+    let path = dir.file("p.sqlite3");
+    // Neither child finds the file ready: both race to create and migrate it.
+    let mut first = spawn_writer(&path, 60, A1);
+    let mut second = spawn_writer(&path, 60, B1);
+    let out_first = first.stdout.take().unwrap();
+    let out_second = second.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || acks(out_second).collect::<Vec<_>>());
+    let acked_first: Vec<String> = acks(out_first).collect();
+    let acked_second = reader.join().unwrap();
+    assert!(first.wait().unwrap().success());
+    assert!(second.wait().unwrap().success());
+    assert_eq!((acked_first.len(), acked_second.len()), (60, 60));
+
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), vec!["ok".to_owned()]);
+    let all: Vec<String> = store
+        .export()
+        .unwrap()
+        .reviews
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(all.len(), 120);
+    for id in acked_first.iter().chain(&acked_second) {
+        assert!(all.contains(id), "{id}");
+    }
+    assert_eq!(store.schedule(A1).unwrap().unwrap().reps, 60);
+    assert_eq!(store.schedule(B1).unwrap().unwrap().reps, 60);
+}
