@@ -1,13 +1,345 @@
-//! Estimation problems of the lesson on optim (ids start with `optim.`).
+//! Estimation problems of the lesson on optimizers (ids start with `optim.`).
+//!
+//! Every answer comes from [`crate::optim`]: the memory model of [`training_bytes_per_param`], Adam's step
+//! from a real [`Optimizer`] run, the schedule's multiplier, and LAMB's trust ratio from a real step on a
+//! randomly initialised layer.
 
 use super::{GeneratorSpec, Problem};
+use crate::optim::{
+    adam_constant_gradient_step, state_bytes_per_param, training_bytes_per_param, Config, Kind,
+    Optimizer, Schedule,
+};
 use crate::rng::Rng;
 
 /// The generators this lesson offers.
-pub(crate) const SPECS: &[GeneratorSpec] = &[];
+pub(crate) const SPECS: &[GeneratorSpec] = &[
+    GeneratorSpec {
+        id: "optim.state_memory",
+        title: "Optimizer and training-state memory of a large model",
+        description: "GB of optimizer state, or of the whole mixed-precision training state, for N parameters",
+    },
+    GeneratorSpec {
+        id: "optim.adam_step",
+        title: "Adam's step under a constant gradient, with and without bias correction",
+        description: "|Δp| at step t of Adam with a constant gradient: lr·(1−β1ᵗ)/√(1−β2ᵗ) uncorrected, ≈ lr corrected",
+    },
+    GeneratorSpec {
+        id: "optim.warmup_cosine_lr",
+        title: "Learning rate under linear warm-up and cosine decay",
+        description: "The learning rate at step t of a linear warm-up followed by a cosine decay",
+    },
+    GeneratorSpec {
+        id: "optim.lamb_trust_ratio",
+        title: "LAMB's first-step trust ratio for a freshly initialised layer",
+        description: "‖p‖/‖u‖ at step 1, where u ≈ sign(g): about the initialisation's standard deviation",
+    },
+];
 
 /// Generates one problem of generator `id`, or `None` if `id` is not one of [`SPECS`].
-pub(crate) fn generate(id: &str, _rng: &mut Rng) -> Option<Problem> {
-    let _ = id;
-    None
+pub(crate) fn generate(id: &str, rng: &mut Rng) -> Option<Problem> {
+    match id {
+        "optim.state_memory" => Some(state_memory(rng)),
+        "optim.adam_step" => Some(adam_step(rng)),
+        "optim.warmup_cosine_lr" => Some(warmup_cosine(rng)),
+        "optim.lamb_trust_ratio" => lamb_trust(rng),
+        _ => None,
+    }
+}
+
+fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
+    options[rng.below(options.len())]
+}
+
+fn state_memory(rng: &mut Rng) -> Problem {
+    let billions = pick(rng, &[1.3, 7.0, 13.0, 34.0, 70.0]);
+    let (kind, momentum, label) = pick(
+        rng,
+        &[
+            (Kind::Adam, false, "Adam"),
+            (Kind::AdamW, false, "AdamW"),
+            (Kind::Lion, false, "Lion"),
+            (Kind::Sgd, true, "SGD with momentum"),
+        ],
+    );
+    let whole = rng.below(2) == 1;
+    let slots = kind.state_slots(momentum);
+    let (per, question, steps) = if whole {
+        let per = training_bytes_per_param(kind, momentum, true);
+        (
+            per,
+            format!(
+                "A {billions}B-parameter model is trained with {label} in mixed precision: bf16 weights and \
+                 gradients, an fp32 master copy of the weights, fp32 optimizer states. How many GB \
+                 ($10^9$ bytes) do weights, gradients, master weights and optimizer states take together \
+                 (ignore activations)?"
+            ),
+            vec![
+                format!("{label} keeps {slots} state value(s) per parameter, each fp32: ${slots} \\times 4$ bytes."),
+                format!(
+                    "Per parameter: bf16 weight 2 + bf16 gradient 2 + fp32 master 4 + states ${} = {per}$ bytes.",
+                    4 * slots
+                ),
+            ],
+        )
+    } else {
+        let per = state_bytes_per_param(kind, momentum, 4.0);
+        (
+            per,
+            format!(
+                "How many GB ($10^9$ bytes) of optimizer state does {label} keep for a {billions}B-parameter \
+                 model when its states are fp32?"
+            ),
+            vec![format!(
+                "{label} keeps {slots} state value(s) per parameter, 4 bytes each: {per} bytes per parameter."
+            )],
+        )
+    };
+    let answer = billions * per;
+    let mut solution = steps;
+    solution.push(format!(
+        "Total: ${billions} \\times 10^9 \\times {per}$ bytes $= {answer:.1}$ GB."
+    ));
+    Problem {
+        question,
+        answer,
+        unit: "GB".into(),
+        rel_tolerance: 0.05,
+        solution,
+    }
+}
+
+fn adam_step(rng: &mut Rng) -> Problem {
+    let lr = pick(rng, &[1e-4, 3e-4, 1e-3, 3e-3]);
+    let beta2 = pick(rng, &[0.99, 0.999]);
+    let t = pick(rng, &[1u64, 2, 5, 10]);
+    let g = pick(rng, &[0.001, 0.05, 2.0, 40.0]);
+    let corrected = rng.below(2) == 1;
+    let per_lr = adam_constant_gradient_step(g, t, 0.9, beta2, 1e-8, corrected);
+    let answer = lr * per_lr;
+    let question = format!(
+        "Adam with $\\eta = {lr}$, $\\beta_1 = 0.9$, $\\beta_2 = {beta2}$, $\\epsilon = 10^{{-8}}$, {} bias \
+         correction, sees the same gradient $g = {g}$ at every step from zero state. How large is the \
+         parameter change $|\\Delta p|$ at step $t = {t}$?",
+        if corrected { "with" } else { "without" }
+    );
+    let b1t = 1.0 - 0.9f64.powf(t as f64);
+    let b2t = 1.0 - beta2.powf(t as f64);
+    let mut solution = vec![
+        format!(
+            "With a constant gradient the moments are $m_t = (1-\\beta_1^t)g = {:.4}\\,g$ and $v_t = (1-\\beta_2^t)g^2 = {:.4}\\,g^2$.",
+            b1t, b2t
+        ),
+    ];
+    if corrected {
+        solution.push(
+            "Bias correction divides them back: $\\hat m = g$, $\\hat v = g^2$, so the step is $\\eta\\,|g|/(|g|+\\epsilon) \\approx \\eta$ — the gradient's scale cancels."
+                .to_string(),
+        );
+    } else {
+        solution.push(format!(
+            "Uncorrected, the step is $\\eta\\,(1-\\beta_1^t)/\\sqrt{{1-\\beta_2^t}} = \\eta \\times {:.4}$ (the gradient's scale still cancels).",
+            b1t / b2t.sqrt()
+        ));
+    }
+    solution.push(format!("$|\\Delta p| = {answer:.4e}$."));
+    Problem {
+        question,
+        answer,
+        unit: String::new(),
+        rel_tolerance: 0.03,
+        solution,
+    }
+}
+
+fn warmup_cosine(rng: &mut Rng) -> Problem {
+    let peak = pick(rng, &[1e-4, 3e-4, 6e-4, 1e-3]);
+    let warmup = pick(rng, &[500u64, 1000, 2000, 4000]);
+    let total = warmup * pick(rng, &[10u64, 20, 50]);
+    let min_ratio = pick(rng, &[0.0, 0.1]);
+    let in_warmup = rng.below(3) == 0;
+    let t = if in_warmup {
+        warmup / pick(rng, &[2u64, 4, 5])
+    } else {
+        warmup + (total - warmup) / pick(rng, &[2u64, 3, 4])
+    };
+    let s = Schedule {
+        warmup,
+        total,
+        cosine: true,
+        min_ratio,
+    };
+    let mult = s.multiplier(t);
+    let answer = peak * mult;
+    let question = format!(
+        "A run warms the learning rate up linearly over {warmup} steps to a peak of {peak}, then decays it \
+         with a cosine to {min_ratio} × peak at step {total}. What is the learning rate at step {t}?"
+    );
+    let mut solution = Vec::new();
+    if in_warmup {
+        solution.push(format!(
+            "Step {t} is inside the warm-up: the multiplier is $t/W = {t}/{warmup} = {mult:.4}$."
+        ));
+    } else {
+        let progress = (t - warmup) as f64 / (total - warmup) as f64;
+        solution.push(format!(
+            "After warm-up, progress through the cosine is $(t-W)/(T-W) = {progress:.4}$."
+        ));
+        solution.push(format!(
+            "Multiplier $= m + (1-m)\\tfrac12(1+\\cos(\\pi \\cdot {progress:.4})) = {mult:.4}$ with $m = {min_ratio}$."
+        ));
+    }
+    solution.push(format!(
+        "Learning rate $= {peak} \\times {mult:.4} = {answer:.4e}$."
+    ));
+    Problem {
+        question,
+        answer,
+        unit: String::new(),
+        rel_tolerance: 0.03,
+        solution,
+    }
+}
+
+fn lamb_trust(rng: &mut Rng) -> Option<Problem> {
+    let d_in = pick(rng, &[256usize, 512, 1024]);
+    let d_out = pick(rng, &[256usize, 512, 1024]);
+    let std = pick(rng, &[0.02, 0.01, 0.05]);
+    let seed = rng.next_u64();
+    // The layer the question describes, drawn from its own seed so the answer is a real LAMB step.
+    let mut layer = Rng::new(seed);
+    let n = d_in * d_out;
+    let mut p: Vec<f64> = (0..n).map(|_| std * layer.normal()).collect();
+    let g: Vec<f64> = (0..n).map(|_| 1e-3 * layer.normal()).collect();
+    let mut opt = Optimizer::new(Config::new(Kind::Lamb, 1e-3), &[n]).ok()?;
+    let info = opt.step(&mut p, &g, 1e-3).ok()?;
+    let answer = *info.trust_ratios.first()?;
+    Some(Problem {
+        question: format!(
+            "A {d_in}×{d_out} linear layer is initialised with weights $\\mathcal N(0, {std}^2)$. LAMB \
+             ($\\beta_1=0.9$, $\\beta_2=0.999$, bias correction, no weight decay) takes its first step with \
+             gradients of typical size $10^{{-3}}$. What is the layer's trust ratio $\\|p\\|/\\|u\\|$?"
+        ),
+        answer,
+        unit: String::new(),
+        rel_tolerance: 0.05,
+        solution: vec![
+            "At step 1 bias correction gives $\\hat m = g$, $\\hat v = g^2$, so $u = g/(|g|+\\epsilon) \\approx \\mathrm{sign}(g)$ elementwise.".to_string(),
+            format!("Hence $\\|u\\| \\approx \\sqrt{{n}}$ with $n = {n}$, and $\\|p\\| \\approx {std}\\sqrt{{n}}$."),
+            format!("Trust ratio $\\approx {std}$; the engine's step on a drawn layer gives ${answer:.4}$."),
+        ],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::practice::generate;
+
+    #[test]
+    fn state_memory_matches_an_independent_count() {
+        for seed in 0..40 {
+            let e = generate("optim.state_memory", seed).unwrap();
+            // Recompute from the question's own words: billions, optimizer and whether it is the whole state.
+            let billions: f64 = e
+                .question
+                .split_whitespace()
+                .find_map(|w| w.strip_suffix("B-parameter").and_then(|n| n.parse().ok()))
+                .unwrap();
+            let slots = if e.question.contains("Lion") || e.question.contains("SGD") {
+                1.0
+            } else {
+                2.0
+            };
+            let per = if e.question.contains("mixed precision") {
+                8.0 + 4.0 * slots
+            } else {
+                4.0 * slots
+            };
+            assert!(
+                (e.answer - billions * per).abs() < 1e-9,
+                "seed {seed}: {e:?}"
+            );
+            assert!(e.check(e.answer * 1.04).within);
+            assert!(!e.check(e.answer * 1.2).within);
+            assert!(e.solution.last().unwrap().contains("GB"));
+        }
+    }
+
+    #[test]
+    fn adam_step_matches_the_closed_form() {
+        for seed in 0..40 {
+            let e = generate("optim.adam_step", seed).unwrap();
+            let num = |key: &str| -> f64 {
+                let start = e.question.find(key).unwrap() + key.len();
+                let rest = &e.question[start..];
+                let end = rest.find(['$', ',']).unwrap();
+                rest[..end].trim().parse().unwrap()
+            };
+            let lr = num("$\\eta = ");
+            let b2 = num("$\\beta_2 = ");
+            let t = num("$t = ");
+            let g = num("$g = ");
+            // Closed form: m_t = (1−0.9ᵗ)g, v_t = (1−β2ᵗ)g²; uncorrected step lr·m_t/(√v_t + ε), corrected
+            // lr·g/(|g| + ε).
+            let expected = if e.question.contains("without") {
+                lr * (1.0 - 0.9f64.powf(t)) * g / ((1.0 - b2.powf(t)).sqrt() * g + 1e-8)
+            } else {
+                lr * g / (g + 1e-8)
+            };
+            assert!(
+                (e.answer - expected).abs() <= 1e-9 * expected,
+                "seed {seed}: {} vs {expected}",
+                e.answer
+            );
+        }
+    }
+
+    #[test]
+    fn warmup_cosine_matches_the_formula() {
+        for seed in 0..40 {
+            let e = generate("optim.warmup_cosine_lr", seed).unwrap();
+            // Read the numbers back from the question: "over W steps to a peak of P", "to m × peak at step
+            // T", "at step t?".
+            let words: Vec<&str> = e.question.split_whitespace().collect();
+            let num =
+                |i: usize| -> f64 { words[i].trim_end_matches([',', '.', '?']).parse().unwrap() };
+            let at = |w: &str| words.iter().position(|x| *x == w).unwrap();
+            let warmup = num(at("over") + 1);
+            let peak = num(at("of") + 1);
+            let min = num(at("×") - 1);
+            let steps: Vec<usize> = (0..words.len()).filter(|&i| words[i] == "step").collect();
+            let total = num(steps[0] + 1);
+            let t_step = num(steps[1] + 1);
+            let expected = if t_step <= warmup {
+                peak * t_step / warmup
+            } else {
+                let progress = (t_step - warmup) / (total - warmup);
+                peak * (min + (1.0 - min) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
+            };
+            assert!(
+                (e.answer - expected).abs() <= 1e-12,
+                "seed {seed}: {} vs {expected}",
+                e.answer
+            );
+        }
+    }
+
+    #[test]
+    fn lamb_trust_ratio_is_about_the_init_std() {
+        for seed in 0..6 {
+            let e = generate("optim.lamb_trust_ratio", seed).unwrap();
+            let std: f64 = e
+                .question
+                .split("N(0, ")
+                .nth(1)
+                .and_then(|s| s.split('^').next())
+                .and_then(|s| s.parse().ok())
+                .unwrap();
+            // ‖u‖ = √n·(1 − O(ε/|g|)) and ‖p‖ ≈ std·√n, so the ratio is std within sampling error.
+            assert!(
+                (e.answer - std).abs() < 0.02 * std,
+                "seed {seed}: {} vs {std}",
+                e.answer
+            );
+        }
+    }
 }
