@@ -12,16 +12,53 @@ pub enum AppError {
     /// `/api/widgets/{id}` with an id no widget has.
     #[error("unknown widget '{0}'")]
     UnknownWidget(String),
-    /// A request whose parameters do not validate; the message names the parameter.
+    /// A request whose parameters do not validate, or a body that is not JSON; the message names the problem.
     #[error("{0}")]
     BadRequest(String),
+    /// A JSON body of the right shape whose fields do not fit the card (wrong kind-specific fields, a rubric of
+    /// the wrong length, a value out of range).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// A state-changing request from a page that is not this server's own (another site, DNS rebinding).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A request body over [`crate::practice::BODY_LIMIT`] bytes.
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A state-changing request whose body is not declared as JSON.
+    #[error("send the body as JSON, with the header Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// `/api/practice/cards/{id}` or a review for a card the course does not have.
+    #[error("unknown card '{0}'")]
+    UnknownCard(String),
+    /// `/api/lessons/{id}/done` for a lesson that is not in the track or not written yet.
+    #[error("unknown lesson '{0}' (only written lessons of the track can be marked done)")]
+    UnknownLesson(String),
+    /// The server runs without a progress store, so practice and progress are unavailable.
+    #[error("practice and progress need a progress store; this server was started without one (run `dlf serve`, which opens one)")]
+    NoStore,
+    /// The progress store failed to read or write.
+    #[error("the progress store failed: {0}")]
+    Store(String),
 }
 
 impl AppError {
     fn status(&self) -> StatusCode {
         match self {
-            AppError::PageNotFound(_) | AppError::UnknownWidget(_) => StatusCode::NOT_FOUND,
+            AppError::PageNotFound(_)
+            | AppError::UnknownWidget(_)
+            | AppError::UnknownCard(_)
+            | AppError::UnknownLesson(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::NoStore => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }

@@ -12,11 +12,16 @@
 //! | `GET /api/widgets` | every widget's parameter spec, as JSON |
 //! | `GET /api/widgets/{id}?name=value&…` | one rendered figure, as JSON: the fallback where wasm is unavailable |
 //! | `GET /healthz` | `ok` |
+//! | `GET /practice/`, `GET /progress/` | practice and progress pages (served only: the static export has no store) |
+//! | `/api/progress`, `/api/lessons/{id}/done`, `/api/practice/*` | the practice API, see [`practice`] |
 //!
+//! Practice needs a progress store: [`AppState::with_store`] gives it one. [`AppState::new`] serves the pages
+//! alone, and the practice API then answers 503 with a message that says so.
 //! Every error goes through [`AppError`], which picks the status and a message that never leaks internals.
 
 mod error;
 pub mod export;
+pub mod practice;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -26,8 +31,10 @@ use std::sync::Arc;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::Router;
+use dlf_content::practice::Deck;
+use dlf_store::Store;
 
 pub use crate::error::AppError;
 
@@ -48,20 +55,62 @@ pub struct ServedAsset {
     bytes: Cow<'static, [u8]>,
 }
 
-/// Everything the server answers with, rendered once up front.
-#[derive(Debug, Default)]
+/// Everything the server answers with, rendered once up front, and the progress store when there is one.
 pub struct AppState {
     pages: HashMap<String, String>,
     assets: HashMap<String, ServedAsset>,
+    /// Every practice card of the course.
+    deck: Deck,
+    /// The track's lessons in order, for the progress API.
+    lessons: Vec<practice::LessonInfo>,
+    /// Where reviews and lessons done are kept; `None` serves pages only.
+    store: Option<Arc<Store>>,
+    /// `Host` values other than the local names under which state-changing requests are accepted.
+    allowed_hosts: Vec<String>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("pages", &self.pages.len())
+            .field("assets", &self.assets.len())
+            .field("cards", &self.deck.cards.len())
+            .field("store", &self.store.is_some())
+            .field("allowed_hosts", &self.allowed_hosts)
+            .finish()
+    }
 }
 
 impl AppState {
     /// Renders every page of the course and gathers every asset, including the widget wasm when it was built.
+    /// Without a store the practice API answers 503; see [`AppState::with_store`].
     pub fn new(site: &dlf_content::Site) -> AppState {
-        let mut state = AppState::default();
+        let mut state = AppState {
+            pages: HashMap::new(),
+            assets: HashMap::new(),
+            deck: Deck::from_site(site),
+            lessons: site
+                .entries()
+                .map(|(entry, lesson)| practice::LessonInfo {
+                    id: entry.id.clone(),
+                    title: entry.title.clone(),
+                    stage: entry.stage.clone(),
+                    written: lesson.is_some(),
+                })
+                .collect(),
+            store: None,
+            allowed_hosts: Vec::new(),
+        };
         for page in dlf_content::pages::render_all(site) {
             state.pages.insert(page.url, page.html);
         }
+        // Served pages only: the static export has no store to practise against.
+        state
+            .pages
+            .insert("/practice/".to_owned(), dlf_content::theme::practice_page());
+        state
+            .pages
+            .insert("/progress/".to_owned(), dlf_content::theme::progress_page());
         for asset in dlf_content::theme::assets(dlf_content::math_css()) {
             state.assets.insert(
                 asset.path.to_owned(),
@@ -83,6 +132,30 @@ impl AppState {
         state
     }
 
+    /// Everything [`AppState::new`] serves, plus practice and progress kept in `store`.
+    pub fn with_store(site: &dlf_content::Site, store: Arc<Store>) -> AppState {
+        let mut state = AppState::new(site);
+        state.store = Some(store);
+        // Only pages of a server with a store ask the progress API: without one (and in the static export) the
+        // pages make no request that could fail, and hide the controls that need it.
+        for html in state.pages.values_mut() {
+            *html = dlf_content::theme::mark_live(html);
+        }
+        state
+    }
+
+    /// Also accepts state-changing requests whose `Host` is `authority` (`host:port`, as a browser writes it),
+    /// for a server bound to an address other than loopback. Local names are always accepted.
+    pub fn allow_host(mut self, authority: &str) -> AppState {
+        self.allowed_hosts.push(authority.to_ascii_lowercase());
+        self
+    }
+
+    /// The practice cards the state serves.
+    pub fn deck(&self) -> &Deck {
+        &self.deck
+    }
+
     /// The number of pages the state serves.
     pub fn page_count(&self) -> usize {
         self.pages.len()
@@ -95,11 +168,24 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/", get(index))
         .route("/lessons/{id}", get(lesson_without_slash))
         .route("/lessons/{id}/", get(lesson))
+        .route("/practice", get(|| async { Redirect::permanent("/practice/") }))
+        .route("/practice/", get(practice_page))
+        .route("/progress", get(|| async { Redirect::permanent("/progress/") }))
+        .route("/progress/", get(progress_page))
         .route("/assets/{*path}", get(asset))
+        .route("/api/progress", get(practice::progress))
+        .route("/api/lessons/{id}/done", put(practice::set_done))
+        .route("/api/practice/queue", get(practice::queue))
+        .route("/api/practice/cards/{*id}", get(practice::card))
+        .route("/api/practice/reviews", post(practice::review))
         .route("/api/widgets", get(widget_specs))
         .route("/api/widgets/{id}", get(widget_figure))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            practice::guard,
+        ))
         .with_state(state)
 }
 
@@ -172,6 +258,14 @@ fn page(state: &AppState, url: &str) -> Result<Response, AppError> {
 
 async fn index(State(state): State<Arc<AppState>>) -> Result<Response, AppError> {
     page(&state, "/")
+}
+
+async fn practice_page(State(state): State<Arc<AppState>>) -> Result<Response, AppError> {
+    page(&state, "/practice/")
+}
+
+async fn progress_page(State(state): State<Arc<AppState>>) -> Result<Response, AppError> {
+    page(&state, "/progress/")
 }
 
 async fn lesson(

@@ -3,3 +3,5 @@
 
 mod api;
 mod browser;
+mod practice_api;
+mod practice_browser;

@@ -1,0 +1,484 @@
+// dlf practice and progress: the "mark done" control of a lesson, the progress line of the track page, the
+// practice page (one card at a time from /api/practice/queue) and the progress page, all from the JSON API of
+// `dlf serve` (see docs/PRACTICE.md).
+//
+// Only a page served with a progress store carries <html data-live>; anywhere else (the static export, a server
+// without a store) this script makes no request at all and the controls that need a server stay hidden.
+//
+// Safety: card text (questions, rubric points, solutions) is HTML rendered by the course's own Markdown and maths
+// pipeline on the server; everything the learner typed is only ever inserted with textContent, never as HTML.
+(function () {
+  "use strict";
+
+  const docEl = document.documentElement;
+  const live = "live" in docEl.dataset;
+  const root = docEl.dataset.root || "/";
+
+  // Builds an element: el("p", {class: "x"}, "text", child, ...). Strings become text nodes, never HTML.
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === false || value === null || value === undefined) continue;
+      if (name === "html") node.innerHTML = value;
+      else if (name === "text") node.textContent = value;
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  // Calls the API; rejects with the server's own message on an error status.
+  async function api(method, path, body) {
+    const init = { method, headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(root + path, init);
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = null;
+    }
+    if (!response.ok) {
+      const err = new Error((data && data.error) || "the server answered " + response.status);
+      err.status = response.status;
+      throw err;
+    }
+    return data;
+  }
+
+  // "in 3 days (Tue 1 Dec, 14:05)" for a due date; "now" when it is already due.
+  function dueText(iso) {
+    const due = new Date(iso);
+    const seconds = (due.getTime() - Date.now()) / 1000;
+    const when = due.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    if (seconds <= 60) return "now (" + when + ")";
+    const units = [["day", 86400], ["hour", 3600], ["minute", 60]];
+    const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+    for (const [unit, size] of units) {
+      if (seconds >= size) return rtf.format(Math.round(seconds / size), unit) + " (" + when + ")";
+    }
+    return when;
+  }
+
+  // A number as a reader checks it: exponent form for very large or small magnitudes, else grouped digits.
+  function num(x) {
+    if (!Number.isFinite(x)) return String(x);
+    const a = Math.abs(x);
+    if (a !== 0 && (a >= 1e7 || a < 1e-3)) return x.toExponential(3).replace("e+", "e");
+    return x.toLocaleString("en", { maximumSignificantDigits: 6 });
+  }
+
+  function percent(x) {
+    return (100 * x).toLocaleString("en", { maximumSignificantDigits: 3 }) + " %";
+  }
+
+  const RATING_WORDS = { again: "again (missed)", hard: "hard", good: "good", easy: "easy" };
+
+  // ---- Lesson page: mark done / undo ----------------------------------------------------------------------
+
+  function setupLessonDone(section, progress) {
+    const match = window.location.pathname.match(/\/lessons\/([^/]+)\/?$/);
+    const lesson = match && progress.lessons.find((l) => l.id === decodeURIComponent(match[1]));
+    if (!lesson) return;
+    const button = section.querySelector(".mark-done");
+    const status = section.querySelector(".done-status");
+    let done = lesson.done;
+
+    function show(message) {
+      button.setAttribute("aria-pressed", done ? "true" : "false");
+      button.textContent = done ? "Done ✓ (undo)" : "Mark lesson done";
+      section.classList.toggle("is-done", done);
+      status.replaceChildren();
+      if (message) status.append(message);
+      else if (done) status.append("You marked this lesson done; its cards are in your ", el("a", { href: root + "practice/" }, "practice queue"), ".");
+    }
+
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const answer = await api("PUT", "api/lessons/" + encodeURIComponent(lesson.id) + "/done", { done: !done });
+        done = answer.done;
+        show(done ? null : "Marked not done; its cards leave your practice queue.");
+      } catch (err) {
+        status.textContent = "Could not save: " + err.message;
+      } finally {
+        button.disabled = false;
+      }
+    });
+    show(null);
+    section.hidden = false;
+  }
+
+  // ---- Track page: done marks and the recommended next lesson ----------------------------------------------
+
+  function setupTrack(line, progress) {
+    for (const item of document.querySelectorAll("li[data-lesson]")) {
+      const lesson = progress.lessons.find((l) => l.id === item.dataset.lesson);
+      if (!lesson || !lesson.done) continue;
+      item.classList.add("done");
+      item.querySelector("a").after(" ", el("span", { class: "done-tag" }, "✓ done"));
+    }
+    const written = progress.lessons.filter((l) => l.written);
+    const done = written.filter((l) => l.done).length;
+    line.replaceChildren(done + " of " + written.length + " written lessons done. ");
+    if (progress.next) {
+      line.append("Recommended next: ", el("a", { href: root + "lessons/" + encodeURIComponent(progress.next.id) + "/", class: "next-link" }, progress.next.title), ". ");
+    } else {
+      line.append("Every written lesson is done. ");
+    }
+    if (done > 0) line.append(el("a", { href: root + "practice/" }, "Practise"), " · ", el("a", { href: root + "progress/" }, "your progress"));
+    line.hidden = false;
+  }
+
+  // ---- Progress page ---------------------------------------------------------------------------------------
+
+  function renderProgress(page, progress) {
+    const status = page.querySelector(".progress-status");
+    const written = progress.lessons.filter((l) => l.written);
+    const done = written.filter((l) => l.done).length;
+    status.textContent = done + " of " + written.length + " written lessons done; " + progress.reviewed.length + " cards reviewed.";
+    const next = page.querySelector(".progress-next");
+    next.replaceChildren();
+    if (progress.next) {
+      next.append("Recommended next lesson: ", el("a", { href: root + "lessons/" + encodeURIComponent(progress.next.id) + "/" }, progress.next.title), ".");
+    } else {
+      next.append("Every written lesson is done.");
+    }
+    next.hidden = false;
+
+    const readiness = new Map(progress.readiness.map((r) => [r.lesson, r]));
+    const rows = written.map((l) => {
+      const r = readiness.get(l.id) || { cards: 0, seen: 0, due: 0, retention: null, accuracy: null };
+      return el("tr", { "data-lesson": l.id },
+        el("th", { scope: "row" }, el("a", { href: root + "lessons/" + encodeURIComponent(l.id) + "/" }, l.title)),
+        el("td", {}, l.done ? "✓ " + new Date(l.done_at).toLocaleDateString() : "not yet"),
+        el("td", { class: "n" }, String(r.cards)),
+        el("td", { class: "n" }, String(r.seen)),
+        el("td", { class: "n" }, String(r.due)),
+        el("td", { class: "n" }, r.retention === null ? "—" : percent(r.retention)),
+        el("td", { class: "n" }, r.accuracy === null ? "—" : percent(r.accuracy)));
+    });
+    page.querySelector(".readiness").replaceChildren(
+      el("table", { class: "readiness-table" },
+        el("thead", {}, el("tr", {}, ...["Lesson", "Done", "Cards", "Seen", "Due", "Retention", "Accuracy"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, ...rows)));
+
+    const reviewed = page.querySelector(".reviewed");
+    if (progress.reviewed.length === 0) {
+      reviewed.replaceChildren(el("p", {}, "No card reviewed yet. ", el("a", { href: root + "practice/" }, "Start practising"), "."));
+      return;
+    }
+    const kinds = { prompt: "Prompt", derive: "Derivation", estimate: "Estimate" };
+    reviewed.replaceChildren(
+      el("table", { class: "reviewed-table" },
+        el("thead", {}, el("tr", {}, ...["Card", "Kind", "Reviews", "Last grade", "Next due"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, ...progress.reviewed.map((c) =>
+          el("tr", { "data-card": c.id, class: c.overdue ? "overdue" : null },
+            el("th", { scope: "row" }, c.title),
+            el("td", {}, kinds[c.kind] || c.kind),
+            el("td", { class: "n" }, String(c.reviews)),
+            el("td", {}, c.last_rating ? RATING_WORDS[c.last_rating] || c.last_rating : "—"),
+            el("td", { class: "due" }, dueText(c.due)))))));
+  }
+
+  // ---- Practice page ---------------------------------------------------------------------------------------
+
+  function setupPractice(page) {
+    const status = page.querySelector(".practice-status");
+    const holder = page.querySelector(".practice-card");
+    let cards = [];
+    let index = 0;
+    let reviewedCount = 0;
+    let onKey = null;
+
+    async function load() {
+      status.textContent = "Loading your queue…";
+      holder.replaceChildren();
+      try {
+        const queue = await api("GET", "api/practice/queue?limit=50");
+        cards = queue.cards;
+        index = 0;
+        if (cards.length === 0) {
+          status.replaceChildren("Nothing to practise right now. Cards come from lessons you have marked done: open a lesson from ",
+            el("a", { href: root }, "the track"), ", read it, and press “Mark lesson done” at its end.");
+          return;
+        }
+        status.textContent = cards.length + " cards in this session: " + queue.due + " due, " + queue.new + " new.";
+        show();
+      } catch (err) {
+        status.textContent = "Could not load the queue: " + err.message;
+      }
+    }
+
+    function finish() {
+      holder.replaceChildren(el("section", { class: "card-done" },
+        el("h2", { tabindex: "-1" }, "Session done"),
+        el("p", {}, "You reviewed " + reviewedCount + (reviewedCount === 1 ? " card" : " cards") + ". "),
+        el("p", {}, el("a", { href: root + "progress/" }, "See your progress"), " · ",
+          el("button", { type: "button", class: "more" }, "Load the queue again"))));
+      holder.querySelector(".more").addEventListener("click", load);
+      holder.querySelector("h2").focus();
+    }
+
+    function show() {
+      if (onKey) document.removeEventListener("keydown", onKey);
+      onKey = null;
+      if (index >= cards.length) {
+        finish();
+        return;
+      }
+      const card = cards[index];
+      const kinds = { prompt: "Interview prompt", derive: "Derivation drill", estimate: "Estimation problem" };
+      const heading = el("h2", { tabindex: "-1", class: "card-title" }, card.title);
+      const article = el("article", { class: "card card-" + card.kind, "data-card": card.id },
+        el("p", { class: "meta" }, kinds[card.kind] + " · " + card.lesson_title + " · card " + (index + 1) + " of " + cards.length +
+          (card.due ? " · due" : " · new")),
+        heading);
+      holder.replaceChildren(article);
+      if (card.kind === "prompt") promptCard(card, article);
+      else if (card.kind === "derive") deriveCard(card, article);
+      else estimateCard(card, article);
+      heading.focus();
+    }
+
+    // Shows the graded result and a button to the next card.
+    function feedbackBlock(article, answer, lines) {
+      const block = el("section", { class: "card-feedback rating-" + answer.rating, role: "status", tabindex: "-1" },
+        el("p", { class: "grade" }, "Graded ", el("strong", {}, RATING_WORDS[answer.rating] || answer.rating), ". Next review ", el("span", { class: "next-due" }, dueText(answer.due)), "."),
+        ...lines);
+      const next = el("button", { type: "button", class: "next-card" }, index + 1 < cards.length ? "Next card" : "Finish");
+      next.addEventListener("click", () => {
+        index += 1;
+        show();
+      });
+      block.append(el("p", {}, next));
+      article.append(block);
+      reviewedCount += 1;
+      next.focus();
+    }
+
+    function errorLine(article, message) {
+      let line = article.querySelector(".card-error");
+      if (!line) {
+        line = el("p", { class: "card-error", role: "alert" });
+        article.append(line);
+      }
+      line.textContent = message;
+    }
+
+    function promptCard(card, article) {
+      const p = card.prompt;
+      const answerId = "answer-" + index;
+      const textarea = el("textarea", { id: answerId, rows: "5", class: "prompt-answer" });
+      const reveal = el("button", { type: "button", class: "reveal" }, "Reveal rubric");
+      article.append(
+        el("p", { class: "level" }, p.level),
+        el("div", { class: "question", html: p.question_html }),
+        el("label", { for: answerId }, "Your answer (optional; answering aloud works too)"),
+        textarea,
+        el("p", {}, reveal));
+      const rubric = el("form", { class: "rubric", hidden: true });
+      let n = 0;
+      function points(title, list, name) {
+        const set = el("fieldset", { class: "points " + name }, el("legend", {}, title));
+        list.forEach((html, i) => {
+          n += 1;
+          const id = "pt-" + index + "-" + name + "-" + i;
+          set.append(el("div", { class: "point" },
+            el("input", { type: "checkbox", id, name, "data-key": n <= 9 ? String(n) : null }),
+            el("label", { for: id }, el("span", { class: "key", "aria-hidden": "true" }, n <= 9 ? String(n) : ""), el("span", { html })
+            )));
+        });
+        return set;
+      }
+      const mine = el("blockquote", { class: "your-answer" });
+      rubric.append(
+        el("p", { class: "hint" }, "Tick each point your answer covered (number keys 1–9 tick too), then submit: the grade follows from the ticks."),
+        el("div", { class: "your-answer-box" }, el("p", { class: "box-label" }, "Your answer"), mine),
+        points("What a hire says", p.hire_html, "hire"),
+        points("What a strong hire adds", p.strong_html, "strong"),
+        el("details", { class: "weak" }, el("summary", {}, "A weak answer"), el("div", { html: p.weak_html })),
+        el("details", { class: "followups" }, el("summary", {}, "Follow-up questions"), el("div", { html: p.followups_html })),
+        el("p", {}, el("button", { type: "submit", class: "submit" }, "Submit")));
+      article.append(rubric);
+
+      reveal.addEventListener("click", () => {
+        const typed = textarea.value.trim();
+        mine.textContent = typed || "(no typed answer)";
+        rubric.hidden = false;
+        reveal.disabled = true;
+        rubric.querySelector("input").focus();
+        onKey = (event) => {
+          if (event.target.tagName === "TEXTAREA" || event.altKey || event.ctrlKey || event.metaKey) return;
+          const box = rubric.querySelector('input[data-key="' + event.key + '"]');
+          if (box && !box.disabled) {
+            box.checked = !box.checked;
+            box.focus();
+            event.preventDefault();
+          }
+        };
+        document.addEventListener("keydown", onKey);
+      });
+      rubric.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const submit = rubric.querySelector(".submit");
+        submit.disabled = true;
+        const ticks = (name) => Array.from(rubric.querySelectorAll('input[name="' + name + '"]')).map((b) => b.checked);
+        const body = { card: card.id, hire: ticks("hire"), strong: ticks("strong") };
+        if (textarea.value.trim()) body.answer = textarea.value;
+        try {
+          const answer = await api("POST", "api/practice/reviews", body);
+          for (const box of rubric.querySelectorAll("input")) box.disabled = true;
+          textarea.readOnly = true;
+          const f = answer.feedback;
+          feedbackBlock(article, answer, [el("p", {}, "You covered " + f.hire_ticked + " of " + f.hire_total + " hire points and " + f.strong_ticked + " of " + f.strong_total + " strong-hire points.")]);
+        } catch (err) {
+          submit.disabled = false;
+          errorLine(article, "Could not submit: " + err.message);
+        }
+      });
+    }
+
+    function deriveCard(card, article) {
+      const d = card.derive;
+      const started = performance.now();
+      let stoppedAt = null;
+      let left = d.seconds;
+      const timer = el("p", { class: "drill-timer", role: "timer", "aria-label": "time left" }, format(left));
+      const steps = d.steps_html.map((html) => el("li", { class: "drill-step", hidden: true, html }));
+      const list = el("ol", { class: "drill-steps" }, ...steps);
+      const answer = d.answer_html ? el("div", { class: "drill-answer", hidden: true, html: d.answer_html }) : null;
+      const next = el("button", { type: "button", class: "next-step" }, "Next step (1 of " + steps.length + ")");
+      const check = el("div", { class: "self-check", role: "group", "aria-label": "How did it go?" },
+        el("p", { class: "hint" }, "Derive it on paper first, then reveal the steps and check yourself:"),
+        ...[["got", "Got it"], ["partly", "Partly"], ["missed", "Missed"]].map(([value, label]) =>
+          el("button", { type: "button", class: "check", "data-check": value }, label)));
+      article.append(el("div", { class: "question", html: d.prompt_html }), timer, el("p", {}, next), list);
+      if (answer) article.append(answer);
+      article.append(check);
+
+      function format(s) {
+        return Math.floor(s / 60) + ":" + String(Math.max(0, s) % 60).padStart(2, "0");
+      }
+      const interval = window.setInterval(() => {
+        left -= 1;
+        timer.textContent = left > 0 ? format(left) : "time — now check your steps";
+        if (left <= 0) {
+          timer.classList.add("timeout");
+          window.clearInterval(interval);
+        }
+      }, 1000);
+      // The drill's time is the time spent deriving alone: it stops at the first revealed step or the self-check.
+      function stop() {
+        if (stoppedAt === null) stoppedAt = performance.now();
+        window.clearInterval(interval);
+      }
+      let shown = 0;
+      next.addEventListener("click", () => {
+        stop();
+        if (shown < steps.length) steps[shown].hidden = false;
+        shown += 1;
+        if (shown >= steps.length) {
+          if (answer) answer.hidden = false;
+          next.disabled = true;
+          next.textContent = "All steps shown";
+        } else {
+          next.textContent = "Next step (" + (shown + 1) + " of " + steps.length + ")";
+        }
+      });
+      for (const button of check.querySelectorAll("button")) {
+        button.addEventListener("click", async () => {
+          stop();
+          const seconds = Math.round((stoppedAt - started) / 100) / 10;
+          for (const b of check.querySelectorAll("button")) b.disabled = true;
+          try {
+            const reply = await api("POST", "api/practice/reviews", { card: card.id, self_check: button.dataset.check, seconds });
+            for (const s of steps) s.hidden = false;
+            if (answer) answer.hidden = false;
+            next.disabled = true;
+            feedbackBlock(article, reply, [el("p", {}, "You said “" + button.textContent + "” after " + seconds + " s of " + d.seconds + " s.")]);
+          } catch (err) {
+            for (const b of check.querySelectorAll("button")) b.disabled = false;
+            errorLine(article, "Could not submit: " + err.message);
+          }
+        });
+      }
+    }
+
+    function estimateCard(card, article) {
+      const e = card.estimate;
+      if (e.error) {
+        article.append(el("p", { class: "card-error" }, e.error));
+        return;
+      }
+      const inputId = "estimate-" + index;
+      const input = el("input", { id: inputId, type: "text", inputmode: "decimal", autocomplete: "off", class: "estimate-value", required: true });
+      const form = el("form", { class: "estimate-form" },
+        el("label", { for: inputId }, "Your estimate" + (e.unit ? " (" + e.unit + ")" : "")),
+        el("div", { class: "estimate-row" }, input, el("button", { type: "submit", class: "submit" }, "Submit")),
+        el("p", { class: "hint" }, "Accepted within ±" + percent(e.rel_tolerance) + ". Write 3e9, 3000000, 3,000,000 or 3 000 000."));
+      article.append(el("div", { class: "question", html: e.question_html }), form);
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const submit = form.querySelector(".submit");
+        submit.disabled = true;
+        try {
+          const reply = await api("POST", "api/practice/reviews", { card: card.id, seed: e.seed, value: input.value });
+          input.readOnly = true;
+          const f = reply.feedback;
+          const unit = f.unit ? " " + f.unit : "";
+          feedbackBlock(article, reply, [
+            el("p", { class: "verdict " + (f.within ? "within" : "outside") },
+              f.within ? "Within tolerance. " : "Outside the tolerance. ",
+              "You said ", el("span", { class: "value" }, num(f.value) + unit), "; the answer is ",
+              el("strong", { class: "truth" }, num(f.truth) + unit), " (relative error " + percent(f.rel_error) + ", accepted ±" + percent(f.rel_tolerance) + ")."),
+            el("p", { class: "box-label" }, "Worked solution"),
+            el("ol", { class: "solution" }, ...f.solution_html.map((html) => el("li", { html })))]);
+        } catch (err) {
+          submit.disabled = false;
+          errorLine(article, err.message);
+          input.focus();
+        }
+      });
+    }
+
+    load();
+  }
+
+  // ---- Start ---------------------------------------------------------------------------------------------
+
+  async function main() {
+    const practicePage = document.querySelector("[data-practice]");
+    const progressPage = document.querySelector("[data-progress]");
+    if (!live) {
+      // Only reachable on a server started without a progress store: say so instead of loading forever.
+      const message = "Practice and progress need the progress store that `dlf serve` opens; this server runs without one.";
+      if (practicePage) practicePage.querySelector(".practice-status").textContent = message;
+      if (progressPage) progressPage.querySelector(".progress-status").textContent = message;
+      return;
+    }
+    if (practicePage) setupPractice(practicePage);
+    const doneSection = document.querySelector(".lesson-done");
+    const trackLine = document.querySelector(".track-progress");
+    if (!doneSection && !trackLine && !progressPage) return;
+    let progress;
+    try {
+      progress = await api("GET", "api/progress");
+    } catch (err) {
+      if (progressPage) progressPage.querySelector(".progress-status").textContent = "Could not load your progress: " + err.message;
+      return;
+    }
+    if (doneSection) setupLessonDone(doneSection, progress);
+    if (trackLine) setupTrack(trackLine, progress);
+    if (progressPage) renderProgress(progressPage, progress);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", main);
+  else main();
+})();
