@@ -4,12 +4,14 @@
 //! - `dlf check` validates the whole course and runs every claim against the engine.
 //! - `dlf build DIR` writes a static export that works from any static file host.
 //! - `dlf calc TOPIC` checks a hand computation: a JSON problem on stdin, every intermediate on stdout.
+//! - `dlf progress ACTION` shows, marks, exports and imports the learner's progress (`--data FILE`).
 //!
 //! Errors are printed with their chain and exit with status 2, as ripgrep does; a closed stdout is not an error.
 
 mod calc;
 mod calc_norm;
 mod calc_optim;
+mod progress;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -29,6 +31,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The progress file (SQLite) shared by `serve`, `drill` and `progress`; default
+    /// $XDG_DATA_HOME/dlf/progress.sqlite3, else ~/.local/share/dlf/progress.sqlite3.
+    #[arg(long, global = true, value_name = "FILE")]
+    data: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +67,11 @@ enum Command {
         /// Build the course in this directory instead of the copy embedded in the binary.
         #[arg(long, value_name = "DIR")]
         content: Option<PathBuf>,
+    },
+    /// Show, mark, export or import progress: lessons done and every practice answer.
+    Progress {
+        #[command(subcommand)]
+        action: progress::Action,
     },
     /// Check a hand computation: reads a JSON problem on stdin, prints every intermediate as JSON.
     Calc {
@@ -115,6 +126,15 @@ fn load_site(content: Option<PathBuf>) -> Result<dlf_content::Site, dlf_content:
     }
 }
 
+/// Opens the progress file named by `--data`, or the default one in the user's data directory.
+fn open_store(data: Option<PathBuf>) -> Result<dlf_store::Store> {
+    let path = match data {
+        Some(path) => path,
+        None => dlf_store::default_path()?,
+    };
+    Ok(dlf_store::Store::open(&path)?)
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Serve {
@@ -164,6 +184,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
             let written = dlf_server::export::write(&site, &dir)?;
             println!("wrote {written} files to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Progress { action } => {
+            let site = load_site(None)
+                .map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
+            let store = open_store(cli.data)?;
+            progress::run(action, &store, &site, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Calc { topic } => {
