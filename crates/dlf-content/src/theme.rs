@@ -20,6 +20,7 @@ pub struct Asset {
 
 const STYLE_CSS: &str = include_str!("../front-end/style.css");
 const SCRIPT_JS: &[u8] = include_bytes!("../front-end/dlf.js");
+const PRACTICE_JS: &[u8] = include_bytes!("../front-end/practice.js");
 const MATH_FONT: &[u8] = include_bytes!("../front-end/fonts/latinmodern-math.woff2");
 const FAVICON: &[u8] = include_bytes!("../front-end/favicon.svg");
 
@@ -42,6 +43,11 @@ pub fn assets(math_css: &str) -> Vec<Asset> {
             path: "dlf.js",
             mime: "text/javascript; charset=utf-8",
             bytes: Cow::Borrowed(SCRIPT_JS),
+        },
+        Asset {
+            path: "practice.js",
+            mime: "text/javascript; charset=utf-8",
+            bytes: Cow::Borrowed(PRACTICE_JS),
         },
         Asset {
             path: "favicon.svg",
@@ -69,6 +75,17 @@ pub struct PageMeta<'a> {
     pub root: &'a str,
 }
 
+/// The opening of every page's root element, as [`layout`] writes it; [`mark_live`] extends it.
+const HTML_OPEN: &str = r#"<html lang="en" data-root=""#;
+
+/// Marks a page as served by a server with a progress store (`<html data-live …>`), so its script may ask the
+/// progress API and the stylesheet shows the controls that need it (`.live-only`: the Practice and Progress
+/// links, "mark done", the track's progress line). A static export, or a server without a store, is never
+/// marked: its pages make no API request and show no control that cannot work.
+pub fn mark_live(html: &str) -> String {
+    html.replacen(HTML_OPEN, r#"<html lang="en" data-live="" data-root=""#, 1)
+}
+
 /// Wraps a page's `<main>` content in the shared chrome.
 pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
     let root = meta.root;
@@ -86,12 +103,15 @@ pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
 <link rel="stylesheet" href="{root}assets/style.css">
 <link rel="preload" href="{root}assets/fonts/latinmodern-math.woff2" as="font" type="font/woff2" crossorigin>
 <script src="{root}assets/dlf.js" defer></script>
+<script src="{root}assets/practice.js" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="site"><nav aria-label="Site">
 <a class="brand" href="{root}">dlf <span>Deep Learning Foundations</span></a>
 <a href="{root}#lessons">Lessons</a>
+<a class="live-only" href="{root}practice/">Practice</a>
+<a class="live-only" href="{root}progress/">Progress</a>
 </nav></header>
 <main id="main">
 {main}
@@ -202,7 +222,13 @@ pub fn lesson_page(view: &LessonView<'_>) -> String {
         }
         (None, None) => {}
     }
-    main.push_str("</nav></article>\n");
+    main.push_str("</nav>");
+    // Filled in by practice.js from /api/progress; it stays hidden in a static export, where nothing can store
+    // the mark, and when the server has no progress store.
+    main.push_str(
+        r#"<section class="lesson-done live-only" aria-label="Your progress" hidden><button type="button" class="mark-done" aria-pressed="false">Mark lesson done</button> <span class="done-status" role="status"></span></section>"#,
+    );
+    main.push_str("</article>\n");
     if !view.toc.is_empty() {
         main.push_str(r#"<aside class="toc"><nav aria-label="On this page"><p class="box-label">On this page</p><ol>"#);
         for entry in &view.toc {
@@ -259,7 +285,9 @@ pub fn track_page(stages: &[TrackStageView<'_>], intro_html: &str, body_html: &s
         main,
         r#"<section class="hero prose">{intro_html}</section>"#
     );
-    main.push_str(r#"<section id="lessons" aria-labelledby="lessons-h"><h2 id="lessons-h">The track: twelve lessons in five stages</h2><div class="stages">"#);
+    main.push_str(r#"<section id="lessons" aria-labelledby="lessons-h"><h2 id="lessons-h">The track: twelve lessons in five stages</h2>"#);
+    // Filled in by practice.js from /api/progress on a served page: lessons done and the recommended next one.
+    main.push_str(r#"<p class="track-progress live-only" role="status" hidden></p><div class="stages">"#);
     for stage in stages {
         let _ = write!(
             main,
@@ -271,7 +299,7 @@ pub fn track_page(stages: &[TrackStageView<'_>], intro_html: &str, body_html: &s
             if lesson.written {
                 let _ = write!(
                     main,
-                    r#"<li value="{n}"><a href="{root}lessons/{id}/">{title}</a>{summary}</li>"#,
+                    r#"<li value="{n}" data-lesson="{id}"><a href="{root}lessons/{id}/">{title}</a>{summary}</li>"#,
                     n = lesson.number,
                     id = escape(lesson.id),
                     title = escape(lesson.title),
@@ -318,5 +346,53 @@ pub fn not_found_page(root: &str, path: &str) -> String {
             root,
         },
         &main,
+    )
+}
+
+/// The practice page (`/practice/`, served by `dlf serve` only): a shell that practice.js fills with the queue
+/// from `/api/practice/queue`, one card at a time. The cards' text comes from the lessons; what the learner
+/// types is only ever inserted as text, never as HTML.
+pub fn practice_page() -> String {
+    let root = "../";
+    let main = r#"<article class="prose practice-page" id="practice" data-practice="">
+<p class="meta">Practice</p>
+<h1>Practice</h1>
+<p class="lede">Cards from the lessons you have marked done: interview prompts graded from the rubric points you tick, derivation drills against the clock, and estimation problems with fresh numbers each time. Cards that are due come first, then new ones; the schedule is FSRS.</p>
+<noscript><p class="practice-error">Practice runs in the browser and needs JavaScript; <code>dlf drill</code> offers the same queue in a terminal.</p></noscript>
+<p class="practice-status" role="status" aria-live="polite">Loading your queue…</p>
+<div class="practice-card" tabindex="-1"></div>
+</article>"#;
+    layout(
+        &PageMeta {
+            title: "Practice",
+            description: "Spaced-repetition practice of the lessons' interview prompts, derivations and estimates.",
+            root,
+        },
+        main,
+    )
+}
+
+/// The progress page (`/progress/`, served by `dlf serve` only): lessons done, the recommended next lesson,
+/// the readiness map per lesson and the cards reviewed so far, filled by practice.js from `/api/progress`.
+pub fn progress_page() -> String {
+    let root = "../";
+    let main = r#"<article class="prose progress-page" id="progress" data-progress="">
+<p class="meta">Progress</p>
+<h1>Progress</h1>
+<p class="lede">What you have done, what is due, and how well it sticks: retention is the mean probability (FSRS) that you would recall a card you have seen if asked today, accuracy the share of your answers graded good or easy.</p>
+<noscript><p class="practice-error">This page is filled in by JavaScript from the progress store.</p></noscript>
+<p class="progress-status" role="status" aria-live="polite">Loading your progress…</p>
+<p class="progress-next" hidden></p>
+<section aria-labelledby="readiness-h"><h2 id="readiness-h">Readiness by lesson</h2><div class="readiness"></div></section>
+<section aria-labelledby="reviewed-h"><h2 id="reviewed-h">Cards you have reviewed</h2><div class="reviewed"></div></section>
+<p><a class="button" href="../practice/">Practise now</a></p>
+</article>"#;
+    layout(
+        &PageMeta {
+            title: "Progress",
+            description: "Lessons done, the next lesson, and readiness per lesson.",
+            root,
+        },
+        main,
     )
 }
