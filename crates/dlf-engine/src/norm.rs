@@ -691,3 +691,38 @@ impl RunningStats {
         Ok(())
     }
 }
+
+/// Parameters of one norm layer over `d` features: `2d` (γ and β) for BatchNorm and LayerNorm, `d` (γ)
+/// for RMSNorm.
+pub fn param_count(kind: NormKind, d: usize) -> usize {
+    match kind {
+        NormKind::Batch | NormKind::Layer => 2 * d,
+        NormKind::Rms => d,
+    }
+}
+
+/// Floating-point operations of one forward pass over one row of `d` features, counting each add,
+/// subtract, multiply as one and the O(1) square root and reciprocal per row as nothing.
+///
+/// LayerNorm: the mean (`d` adds), centring (`d` subtracts), the variance (`d` squares and `d` adds),
+/// scaling by `1/σ` (`d` multiplies) and the affine map (`d` multiplies, `d` adds): `7d`. RMSNorm: the mean
+/// square (`d` squares, `d` adds), scaling by `1/r` (`d`) and the gain (`d`): `4d`. BatchNorm at
+/// evaluation time folds into one multiply-add per entry (`2d`); in training it costs what LayerNorm does,
+/// per entry, with the reductions over the batch instead.
+pub fn forward_flops_per_row(kind: NormKind, d: usize) -> usize {
+    match kind {
+        NormKind::Batch | NormKind::Layer => 7 * d,
+        NormKind::Rms => 4 * d,
+    }
+}
+
+/// Values per row a training framework keeps for the backward pass: the input (`d`) plus the row
+/// statistics, mean and `1/σ` for LayerNorm (2), `1/r` for RMSNorm (1). BatchNorm keeps its statistics
+/// per feature, not per row, so it is reported as `d` per row here.
+pub fn saved_values_per_row(kind: NormKind, d: usize) -> usize {
+    match kind {
+        NormKind::Batch => d,
+        NormKind::Layer => d + 2,
+        NormKind::Rms => d + 1,
+    }
+}

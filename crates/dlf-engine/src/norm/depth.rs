@@ -1,9 +1,10 @@
 //! Activation and gradient statistics through a deep residual network, with no norm, BatchNorm, LayerNorm
 //! or RMSNorm, placed before the branch (pre-norm) or after the residual addition (post-norm).
 //!
-//! The network is the smallest one in which placement matters: a stream `x_0 ∈ R^{B×D}` of standard normal
-//! entries and `L` residual blocks whose branch is one He-initialised linear map and a ReLU,
-//! `F_l(u) = relu(u W_l)`, `W_l ~ N(0, gain²·2/D)`:
+//! The network is a deep residual MLP shaped like a transformer's feed-forward sub-layers: a stream
+//! `x_0 ∈ R^{B×D}` of standard normal entries and `L` residual blocks whose branch is
+//! `F_l(u) = relu(u A_l) B_l` with `A_l ~ N(0, 2/D)` (He) and `B_l ~ N(0, gain²/D)`, so a unit-variance
+//! input gives a zero-mean branch output of variance `≈ gain²`:
 //!
 //! - no norm: `x_{l+1} = x_l + F_l(x_l)`;
 //! - pre-norm: `x_{l+1} = x_l + F_l(N(x_l))`, with a final norm `y = N(x_L)` (as in GPT-2 and the pre-LN
@@ -53,7 +54,7 @@ pub struct DepthConfig {
     pub norm: Option<NormKind>,
     /// Pre-norm or post-norm.
     pub placement: Placement,
-    /// Multiplies the He standard deviation `√(2/D)` of every branch weight.
+    /// The branch's output scale: `B_l ~ N(0, gain²/D)`.
     pub gain: f64,
     /// Seed of the input, the weights and `R`.
     pub seed: u64,
@@ -64,7 +65,8 @@ pub struct DepthConfig {
 pub struct DepthProfile {
     /// Standard deviation over all entries of the stream `x_l`, `l = 0..=L` (length `L + 1`).
     pub act_std: Vec<f64>,
-    /// Frobenius norm of `dL/dW_l`, `l = 0..L` (length `L`), first block first.
+    /// Frobenius norm of block `l`'s weight gradient, `√(‖dL/dA_l‖² + ‖dL/dB_l‖²)`, `l = 0..L`
+    /// (length `L`), first block first.
     pub grad_norm: Vec<f64>,
     /// Root mean square of the entries of `dL/dx_l`, `l = 0..=L` (length `L + 1`).
     pub stream_grad_rms: Vec<f64>,
@@ -142,62 +144,79 @@ pub fn depth_profile(cfg: &DepthConfig) -> DepthProfile {
     run(cfg, None).0
 }
 
-/// The experiment itself; `perturb = Some((l, k, h))` adds `h` to entry `k` of `W_l` (for the
-/// finite-difference test). Returns the profile, the loss and every `dL/dW_l`.
+/// The experiment itself; `perturb = Some((l, k, h))` adds `h` to entry `k` of `A_l` (`k < D²`) or entry
+/// `k − D²` of `B_l` (for the finite-difference test). Returns the profile, the loss and every
+/// `(dL/dA_l, dL/dB_l)`.
 pub(crate) fn run(
     cfg: &DepthConfig,
     perturb: Option<(usize, usize, f64)>,
-) -> (DepthProfile, f64, Vec<Tensor>) {
+) -> (DepthProfile, f64, Vec<(Tensor, Tensor)>) {
     let depth = cfg.depth.max(1);
     let (b, d) = (cfg.batch.max(2), cfg.width.max(2));
     let mut rng = Rng::new(cfg.seed);
     let mut x = Tensor::randn(&[b, d], 1.0, &mut rng);
-    let std_w = cfg.gain * (2.0 / d as f64).sqrt();
-    let mut weights: Vec<Tensor> = (0..depth)
-        .map(|_| Tensor::randn(&[d, d], std_w, &mut rng))
+    // He for the first matrix (ReLU follows it), variance gain²/D for the second, so a branch fed a
+    // unit-variance input returns entries of variance ≈ gain² with mean zero.
+    let std_a = (2.0 / d as f64).sqrt();
+    let std_b = cfg.gain * (1.0 / d as f64).sqrt();
+    let mut weights: Vec<(Tensor, Tensor)> = (0..depth)
+        .map(|_| {
+            let a = Tensor::randn(&[d, d], std_a, &mut rng);
+            (a, Tensor::randn(&[d, d], std_b, &mut rng))
+        })
         .collect();
     if let Some((l, k, h)) = perturb {
-        if let Some(v) = weights.get_mut(l).and_then(|w| w.data_mut().get_mut(k)) {
-            *v += h;
+        if let Some((wa, wb)) = weights.get_mut(l) {
+            let target = if k < d * d {
+                wa.data_mut().get_mut(k)
+            } else {
+                wb.data_mut().get_mut(k - d * d)
+            };
+            if let Some(v) = target {
+                *v += h;
+            }
         }
     }
     let r = Tensor::randn(&[b, d], 1.0, &mut rng);
     let ones = vec![1.0; d];
     let zeros = vec![0.0; d];
+    let branch = |u: &Tensor, wa: &Tensor, wb: &Tensor| -> (Tensor, Tensor) {
+        let z = u.matmul(wa).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+        let h = z.map(|v| v.max(0.0));
+        let f = h.matmul(wb).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+        (z, f)
+    };
 
     let mut act_std = Vec::with_capacity(depth + 1);
     act_std.push(std_of(&x));
     let mut blocks = Vec::with_capacity(depth);
-    for w in &weights {
+    for (wa, wb) in &weights {
         match (cfg.norm, cfg.placement) {
             (None, _) => {
-                let z = x.matmul(w).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
-                let h = z.map(|v| v.max(0.0));
-                let next = add(&x, &h);
+                let (z, f) = branch(&x, wa, wb);
+                let next = add(&x, &f);
                 let u = std::mem::replace(&mut x, next);
                 blocks.push(Block { u, z, norm: None });
             }
             (Some(kind), Placement::Pre) => {
-                let f = normalise(kind, &x, &ones, &zeros);
-                let z = f.y.matmul(w).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
-                let h = z.map(|v| v.max(0.0));
-                x = add(&x, &h);
+                let nf = normalise(kind, &x, &ones, &zeros);
+                let (z, f) = branch(&nf.y, wa, wb);
+                x = add(&x, &f);
                 blocks.push(Block {
-                    u: f.y.clone(),
+                    u: nf.y.clone(),
                     z,
-                    norm: Some(f),
+                    norm: Some(nf),
                 });
             }
             (Some(kind), Placement::Post) => {
-                let z = x.matmul(w).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
-                let h = z.map(|v| v.max(0.0));
-                let s = add(&x, &h);
-                let f = normalise(kind, &s, &ones, &zeros);
-                let u = std::mem::replace(&mut x, f.y.clone());
+                let (z, f) = branch(&x, wa, wb);
+                let s = add(&x, &f);
+                let nf = normalise(kind, &s, &ones, &zeros);
+                let u = std::mem::replace(&mut x, nf.y.clone());
                 blocks.push(Block {
                     u,
                     z,
-                    norm: Some(f),
+                    norm: Some(nf),
                 });
             }
         }
@@ -229,37 +248,30 @@ pub(crate) fn run(
 
     for l in (0..depth).rev() {
         let blk = &blocks[l];
-        let w = &weights[l];
-        let (branch_grad, skip) = match (cfg.norm, cfg.placement) {
-            (Some(_), Placement::Post) => {
-                let ds = match blk.norm.as_ref() {
-                    Some(f) => norm_back(f, &ones, &dx),
-                    None => dx.clone(),
-                };
-                (ds.clone(), ds)
-            }
-            _ => (dx.clone(), dx.clone()),
+        let (wa, wb) = &weights[l];
+        // Post-norm: the gradient first goes back through this block's norm, then splits into the skip
+        // path and the branch. Pre-norm and no norm: it splits straight away.
+        let df = match (cfg.norm, cfg.placement, blk.norm.as_ref()) {
+            (Some(_), Placement::Post, Some(f)) => norm_back(f, &ones, &dx),
+            _ => dx.clone(),
         };
-        let dz = branch_grad.zip_map(&blk.z, |g, z| if z > 0.0 { g } else { 0.0 });
-        let dz = dz.unwrap_or_else(|_| Tensor::zeros(&[b, d]));
-        let dw = blk
+        let h = blk.z.map(|v| v.max(0.0));
+        let dwb = h.matmul_tn(&df).unwrap_or_else(|_| Tensor::zeros(&[d, d]));
+        let dh = df.matmul_nt(wb).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+        let dz = dh
+            .zip_map(&blk.z, |g, z| if z > 0.0 { g } else { 0.0 })
+            .unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+        let dwa = blk
             .u
             .matmul_tn(&dz)
             .unwrap_or_else(|_| Tensor::zeros(&[d, d]));
-        grad_norm[l] = dw.frobenius_norm();
-        dws.push(dw);
-        let du = dz.matmul_nt(w).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
-        dx = match (cfg.norm, cfg.placement) {
-            (Some(_), Placement::Pre) => {
-                let f = blk.norm.as_ref();
-                let through = match f {
-                    Some(f) => norm_back(f, &ones, &du),
-                    None => du,
-                };
-                add(&skip, &through)
-            }
-            _ => add(&skip, &du),
+        grad_norm[l] = (dwa.frobenius_norm().powi(2) + dwb.frobenius_norm().powi(2)).sqrt();
+        let du = dz.matmul_nt(wa).unwrap_or_else(|_| Tensor::zeros(&[b, d]));
+        dx = match (cfg.placement, blk.norm.as_ref()) {
+            (Placement::Pre, Some(f)) => add(&df, &norm_back(f, &ones, &du)),
+            _ => add(&df, &du),
         };
+        dws.push((dwa, dwb));
         stream_grad_rms[l] = rms_of(&dx);
     }
     dws.reverse();

@@ -305,7 +305,7 @@ fn residual_stream_growth_depends_on_the_norm_and_its_place() {
     // Without a norm every block adds a branch about as large as the stream, so the stream's standard
     // deviation grows geometrically: far beyond the pre-norm stream, which grows like √l.
     assert!(
-        plain.act_std[24] > 1e3 * pre.act_std[24],
+        plain.act_std[24] > 100.0 * pre.act_std[24],
         "{:?}",
         plain.act_std
     );
@@ -346,16 +346,20 @@ fn depth_backward_matches_finite_differences_of_its_loss() {
         let (_, _, dws) = super::depth::run(&cfg, None);
         let h = 1e-6;
         for (l, dw) in dws.iter().enumerate() {
-            for k in [0, 5, 10, 15] {
+            for k in [0, 5, 10, 15, 16, 21, 31] {
                 let lp = super::depth::run(&cfg, Some((l, k, h))).1;
                 let lm = super::depth::run(&cfg, Some((l, k, -h))).1;
                 let fd = (lp - lm) / (2.0 * h);
+                let analytic = if k < 16 {
+                    dw.0.data()[k]
+                } else {
+                    dw.1.data()[k - 16]
+                };
                 // Same error budget as the layer checks above; a ReLU kink inside ±h would break this,
                 // and with these seeds none is within 1e-6 of zero.
                 assert!(
-                    (fd - dw.data()[k]).abs() < 1e-7,
-                    "{norm:?} {placement:?} W{l}[{k}]: fd {fd}, backward {}",
-                    dw.data()[k]
+                    (fd - analytic).abs() < 1e-7,
+                    "{norm:?} {placement:?} block {l} weight {k}: fd {fd}, backward {analytic}"
                 );
             }
         }
