@@ -86,7 +86,7 @@ fn grammar_problems_are_all_reported_with_lines() {
     assert_problems(
         &body_problems("grammar/grammar.md"),
         &[
-            (3, Some("quiz q1"), "unknown directive `:::quiz`; known: `derive`, `widget`, `prompt`, `claim`, `sources`, `note`"),
+            (3, Some("quiz q1"), "unknown directive `:::quiz`; known: `derive`, `widget`, `prompt`, `claim`, `sources`, `estimate`, `note`"),
             (7, Some("note"), "unknown key `colour` for `:::note`; known keys: `kind`"),
             (11, None, "`:::` closes no open directive"),
             (13, None, "malformed directive line `:::Derive id=x title=T`"),
@@ -95,6 +95,7 @@ fn grammar_problems_are_all_reported_with_lines() {
             (23, Some("prompt p1"), "missing section `::strong`"),
             (23, Some("prompt p1"), "missing section `::weak`"),
             (23, Some("prompt p1"), "missing section `::followups`"),
+            (27, Some("prompt p1"), "`::hire` must be one Markdown bullet list"),
             (28, Some("prompt p1"), "`:::claim` opened inside `:::prompt` (line 23): directives do not nest"),
             (28, Some("claim c1"), "quantity `x`"),
             (32, Some("note"), "`:::note` is never closed: end it with a line `:::`"),
@@ -113,6 +114,16 @@ fn section_and_value_problems_name_their_directive() {
                 "bad value `hard` for key `level`: must be one of `core`, `stretch`",
             ),
             (1, Some("prompt why-transpose"), "missing section `::weak`"),
+            (
+                5,
+                Some("prompt why-transpose"),
+                "`::hire` must be one Markdown bullet list (lines starting with `- `), one rubric point per item",
+            ),
+            (
+                7,
+                Some("prompt why-transpose"),
+                "`::strong` needs at least 2 rubric points (list items); found 1",
+            ),
             (8, Some("prompt why-transpose"), "unknown section `::hint`"),
             (
                 11,
@@ -141,6 +152,38 @@ fn section_and_value_problems_name_their_directive() {
             ),
             (31, Some("note"), "missing key `kind`"),
             (35, Some("sources"), "`:::sources` needs a body"),
+        ],
+    );
+}
+
+#[test]
+fn estimate_problems_name_their_line_and_generator() {
+    // The body's claims use `optim.` quantities, so `optim` is its prefix and every `backprop.` generator is
+    // out of place; the unknown generator's message lists the known ones.
+    assert_problems(
+        &body_problems("grammar/estimates.md"),
+        &[
+            (1, Some("claim c"), "`optim.made_up`"),
+            (
+                5,
+                Some("estimate backprop.param_count"),
+                "generator `backprop.param_count` belongs to the lesson with prefix `backprop`, not this one: this lesson's generators start with `optim.`",
+            ),
+            (
+                8,
+                Some("estimate backprop.no_such_thing"),
+                "unknown estimation generator `backprop.no_such_thing`; known generators: `backprop.linear_backward_flops`, `backprop.mlp_step_flops`, `backprop.activation_memory`, `backprop.param_count`",
+            ),
+            (
+                11,
+                Some("estimate backprop.param_count"),
+                "duplicate generator `backprop.param_count`: the `:::estimate` on line 5 already offers it",
+            ),
+            (11, Some("estimate backprop.param_count"), "belongs to the lesson with prefix `backprop`"),
+            (14, Some("estimate"), "missing key `generator`"),
+            (15, Some("estimate"), "`:::estimate` has no sections, but found `::step`"),
+            (19, Some("estimate backprop.linear_backward_flops"), "belongs to the lesson with prefix `backprop`"),
+            (20, Some("estimate backprop.linear_backward_flops"), "an estimate's introduction must be one paragraph"),
         ],
     );
 }
@@ -181,6 +224,7 @@ fn lesson_level_problems_front_matter_and_counts() {
         (lessons.join("03-third.md"), 1, "a lesson needs at least 1 `:::widget`; found 0"),
         (lessons.join("03-third.md"), 1, "a lesson needs at least 6 `:::prompt`; found 0"),
         (lessons.join("03-third.md"), 1, "a lesson needs at least 3 `:::claim`; found 1"),
+        (lessons.join("03-third.md"), 1, "a lesson needs at least 2 `:::estimate`; found 0"),
         (lessons.join("03-third.md"), 1, "a lesson needs a `:::sources` list"),
         (lessons.join("03-third.md"), 7, "minutes must be at least 1"),
         // 2·3 + 3 + 3·2 + 2 = 17 parameters, not 18.
@@ -339,7 +383,7 @@ fn check_report_lists_lessons_even_when_the_course_fails() {
         (false, 17.0)
     );
     assert!(
-        report.to_text().ends_with("failed: 11 problems\n"),
+        report.to_text().ends_with("failed: 12 problems\n"),
         "{}",
         report.to_text()
     );
