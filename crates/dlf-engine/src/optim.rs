@@ -335,7 +335,10 @@ impl fmt::Display for OptimError {
                 name,
                 value,
                 expected,
-            } => write!(f, "hyperparameter `{name}` = {value} is invalid; expected {expected}"),
+            } => write!(
+                f,
+                "hyperparameter `{name}` = {value} is invalid; expected {expected}"
+            ),
             OptimError::Length {
                 what,
                 expected,
@@ -844,7 +847,9 @@ pub fn radam_rho(beta2: f64, t: u64) -> f64 {
 /// The first step at which RAdam's `ρ_t > 4`, so its variance rectification switches on (searches up to
 /// 10⁶ steps; returns that bound if never).
 pub fn radam_first_rectified_step(beta2: f64) -> u64 {
-    (1..=1_000_000).find(|&t| radam_rho(beta2, t) > 4.0).unwrap_or(1_000_000)
+    (1..=1_000_000)
+        .find(|&t| radam_rho(beta2, t) > 4.0)
+        .unwrap_or(1_000_000)
 }
 
 /// RAdam's rectification term `r_t = √((ρ_t − 4)(ρ_t − 2)ρ_∞ / ((ρ_∞ − 4)(ρ_∞ − 2)ρ_t))` (Liu et al. 2020),
@@ -1162,7 +1167,10 @@ mod tests {
         for snr in [0.1, 1.0, 10.0] {
             let (mean, _) = adam_noisy_step(snr, 0.9, 0.999, 2000, 20_000, 3);
             let theory = adam_noisy_step_theory(snr);
-            assert!(close(mean, theory, 0.1 * theory + 0.01), "snr={snr}: {mean} vs {theory}");
+            assert!(
+                close(mean, theory, 0.1 * theory + 0.01),
+                "snr={snr}: {mean} vs {theory}"
+            );
         }
     }
 
@@ -1186,10 +1194,26 @@ mod tests {
         assert!(close(s.multiplier(60), 0.55, 1e-12));
         assert!(close(s.multiplier(110), 0.1, 1e-12));
         assert_eq!(warmup_steps_to_fraction(2000, 0.25), 500);
-        assert!(close(training_bytes_per_param(Kind::Adam, false, true), 16.0, 0.0));
-        assert!(close(training_bytes_per_param(Kind::Lion, false, true), 12.0, 0.0));
-        assert!(close(state_bytes_per_param(Kind::AdamW, false, 4.0), 8.0, 0.0));
-        assert!(close(state_bytes_per_param(Kind::Sgd, false, 4.0), 0.0, 0.0));
+        assert!(close(
+            training_bytes_per_param(Kind::Adam, false, true),
+            16.0,
+            0.0
+        ));
+        assert!(close(
+            training_bytes_per_param(Kind::Lion, false, true),
+            12.0,
+            0.0
+        ));
+        assert!(close(
+            state_bytes_per_param(Kind::AdamW, false, 4.0),
+            8.0,
+            0.0
+        ));
+        assert!(close(
+            state_bytes_per_param(Kind::Sgd, false, 4.0),
+            0.0,
+            0.0
+        ));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use crate::figure::Figure;
 use crate::spec::{Params, WidgetSpec};
 use crate::widgets::{
-    backprop_walk::BackpropWalk, mlp_trainer::MlpTrainer, softmax_stability::SoftmaxStability,
+    adam_noise::AdamNoise, adamw_vs_l2::AdamwVsL2, backprop_walk::BackpropWalk,
+    mlp_trainer::MlpTrainer, optimizer_race::OptimizerRace, softmax_stability::SoftmaxStability,
 };
 
 /// A widget: a static parameter spec and a pure, deterministic render function.
@@ -18,7 +19,14 @@ pub trait Widget: Sync {
     fn render(&self, p: &Params) -> Figure;
 }
 
-static REGISTRY: [&dyn Widget; 3] = [&MlpTrainer, &BackpropWalk, &SoftmaxStability];
+static REGISTRY: [&dyn Widget; 6] = [
+    &MlpTrainer,
+    &BackpropWalk,
+    &SoftmaxStability,
+    &OptimizerRace,
+    &AdamNoise,
+    &AdamwVsL2,
+];
 
 /// Every widget, in the order the lessons introduce them.
 pub fn registry() -> &'static [&'static dyn Widget] {

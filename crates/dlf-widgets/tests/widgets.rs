@@ -275,7 +275,17 @@ fn render_pairs(widget: &dyn Widget, pairs: &[(String, String)]) -> (Params, Fig
 #[test]
 fn registry_ids_are_unique_and_specs_consistent() {
     let mut ids: Vec<&str> = registry().iter().map(|w| w.spec().id).collect();
-    assert_eq!(ids, ["mlp-trainer", "backprop-walk", "softmax-stability"]);
+    assert_eq!(
+        ids,
+        [
+            "mlp-trainer",
+            "backprop-walk",
+            "softmax-stability",
+            "optimizer-race",
+            "adam-noise",
+            "adamw-vs-l2",
+        ]
+    );
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), registry().len());

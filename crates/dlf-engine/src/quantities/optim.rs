@@ -27,7 +27,12 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     QuantitySpec {
         name: "optim.ema_bias_ratio",
         description: "Monte Carlo E[m_t]/E[g] of an EMA from m_0 = 0 with g ~ N(1, 1)",
-        args: &[("beta", "0.9"), ("t", "1"), ("runs", "20000"), ("seed", "1")],
+        args: &[
+            ("beta", "0.9"),
+            ("t", "1"),
+            ("runs", "20000"),
+            ("seed", "1"),
+        ],
     },
     QuantitySpec {
         name: "optim.adam_noise_step",
@@ -52,12 +57,14 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     },
     QuantitySpec {
         name: "optim.heavy_ball_rate",
-        description: "Best per-step contraction of heavy-ball momentum on a quadratic: (√κ−1)/(√κ+1)",
+        description:
+            "Best per-step contraction of heavy-ball momentum on a quadratic: (√κ−1)/(√κ+1)",
         args: &[("kappa", "100")],
     },
     QuantitySpec {
         name: "optim.measured_rate",
-        description: "Measured per-step contraction of optimally tuned GD or heavy ball on ½(κx² + y²)",
+        description:
+            "Measured per-step contraction of optimally tuned GD or heavy ball on ½(κx² + y²)",
         args: &[("kappa", "100"), ("heavy_ball", "0"), ("steps", "1000")],
     },
     QuantitySpec {
@@ -67,7 +74,8 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     },
     QuantitySpec {
         name: "optim.bytes_per_param",
-        description: "Training bytes per parameter: weights, grads, fp32 master (mixed) and optimizer states",
+        description:
+            "Training bytes per parameter: weights, grads, fp32 master (mixed) and optimizer states",
         args: &[
             ("optimizer", "adam"),
             ("mixed", "1"),
@@ -77,7 +85,8 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     },
     QuantitySpec {
         name: "optim.memory_gb",
-        description: "Training memory in GB (10^9 bytes) for `billions` parameters, as optim.bytes_per_param",
+        description:
+            "Training memory in GB (10^9 bytes) for `billions` parameters, as optim.bytes_per_param",
         args: &[
             ("billions", "7"),
             ("optimizer", "adam"),
@@ -88,7 +97,8 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     },
     QuantitySpec {
         name: "optim.decay_race",
-        description: "Parameter `coord` after `steps` of Adam+L2 or AdamW on ½Σ a_i (p_i − 1)^2 from p = 1",
+        description:
+            "Parameter `coord` after `steps` of Adam+L2 or AdamW on ½Σ a_i (p_i − 1)^2 from p = 1",
         args: &[
             ("optimizer", "adam"),
             ("coord", "1"),
@@ -106,18 +116,29 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     },
     QuantitySpec {
         name: "optim.lion_step",
-        description: "Mean |Δp|/lr of one Lion step on n random coordinates with gradients of scale `scale`",
+        description:
+            "Mean |Δp|/lr of one Lion step on n random coordinates with gradients of scale `scale`",
         args: &[("n", "1000"), ("scale", "1"), ("seed", "1")],
     },
     QuantitySpec {
         name: "optim.lamb_relative_update",
         description: "‖Δp‖/‖p‖ of LAMB's first step on a layer of n weights N(0, std²), no decay",
-        args: &[("n", "4096"), ("std", "0.02"), ("lr", "0.001"), ("seed", "1")],
+        args: &[
+            ("n", "4096"),
+            ("std", "0.02"),
+            ("lr", "0.001"),
+            ("seed", "1"),
+        ],
     },
     QuantitySpec {
         name: "optim.adam_relative_update",
         description: "‖Δp‖/‖p‖ of Adam's first step on a layer of n weights N(0, std²)",
-        args: &[("n", "4096"), ("std", "0.02"), ("lr", "0.001"), ("seed", "1")],
+        args: &[
+            ("n", "4096"),
+            ("std", "0.02"),
+            ("lr", "0.001"),
+            ("seed", "1"),
+        ],
     },
     QuantitySpec {
         name: "optim.radam_first_step",
@@ -131,8 +152,14 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     },
     QuantitySpec {
         name: "optim.v_hat_rel_std",
-        description: "Relative std of Adam's v̂_t (β2) over runs, gradients N(0, 1): how noisy early v̂ is",
-        args: &[("beta2", "0.999"), ("t", "1"), ("runs", "20000"), ("seed", "1")],
+        description:
+            "Relative std of Adam's v̂_t (β2) over runs, gradients N(0, 1): how noisy early v̂ is",
+        args: &[
+            ("beta2", "0.999"),
+            ("t", "1"),
+            ("runs", "20000"),
+            ("seed", "1"),
+        ],
     },
 ];
 
@@ -193,9 +220,9 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
             let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
             Ok(optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?).0)
         }
-        "optim.adam_noise_theory" => Ok(optim::adam_noisy_step_theory(a.f64_in(
-            "snr", 0.0, 1000.0,
-        )?)),
+        "optim.adam_noise_theory" => {
+            Ok(optim::adam_noisy_step_theory(a.f64_in("snr", 0.0, 1000.0)?))
+        }
         "optim.gd_rate" => Ok(optim::gd_rate(a.f64_in("kappa", 1.0, 1e9)?)),
         "optim.heavy_ball_rate" => Ok(optim::heavy_ball_rate(a.f64_in("kappa", 1.0, 1e9)?)),
         "optim.measured_rate" => {
@@ -254,13 +281,17 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
             let mut opt =
                 Optimizer::new(Config::new(Kind::Lion, lr), &[n]).map_err(|e| a.failed(e))?;
             opt.step(&mut p, &g, lr).map_err(|e| a.failed(e))?;
-            Ok(p.iter().zip(&before).map(|(x, y)| (x - y).abs()).sum::<f64>() / (n as f64 * lr))
+            Ok(p.iter()
+                .zip(&before)
+                .map(|(x, y)| (x - y).abs())
+                .sum::<f64>()
+                / (n as f64 * lr))
         }
         "optim.lamb_relative_update" => relative_update(a, Kind::Lamb),
         "optim.adam_relative_update" => relative_update(a, Kind::Adam),
-        "optim.radam_first_step" => Ok(optim::radam_first_rectified_step(a.f64_in(
-            "beta2", 0.5, 0.99999,
-        )?) as f64),
+        "optim.radam_first_step" => {
+            Ok(optim::radam_first_rectified_step(a.f64_in("beta2", 0.5, 0.99999)?) as f64)
+        }
         "optim.radam_rectification" => Ok(optim::radam_rectification(
             a.f64_in("beta2", 0.5, 0.99999)?,
             a.usize_in("t", 1, 10_000_000)? as u64,

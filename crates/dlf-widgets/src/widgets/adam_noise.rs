@@ -1,0 +1,250 @@
+//! "Adam's step under gradient noise": the mean step Adam takes per unit of learning rate when each
+//! gradient is drawn from `N(μ, σ²)`, against the signal-to-noise ratio `μ/σ`, simulated with the engine's
+//! Adam and compared with the stationary prediction `m ≈ μ`, `v ≈ μ² + σ²`, so the step is
+//! `μ/√(μ² + σ²) = snr/√(1 + snr²)` (Kingma & Ba 2015, §2, who call `m̂/√v̂` a signal-to-noise ratio and
+//! note the step shrinks where it is small). The right panel shows the individual steps at the chosen SNR.
+//!
+//! Cost: nine SNR values of at most 200 + 3000 Adam steps on one coordinate each, plus the trace: about
+//! 30 000 scalar updates. See the bench's `worst_cases`.
+
+use dlf_engine::optim::{adam_noisy_step, adam_noisy_step_theory, Config, Kind, Optimizer};
+use dlf_engine::rng::Rng;
+
+use crate::figure::Figure;
+use crate::number_format::sig;
+use crate::registry::Widget;
+use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
+
+/// The "Adam's step under gradient noise" widget.
+#[derive(Debug, Clone, Copy)]
+pub struct AdamNoise;
+
+/// Its parameter spec.
+pub static SPEC: WidgetSpec = WidgetSpec {
+    id: "adam-noise",
+    title: "Adam's effective step under gradient noise",
+    summary: "The mean step per unit learning rate of Adam on gradients N(μ, σ²) against the \
+              signal-to-noise ratio μ/σ: simulation against the stationary theory snr/√(1 + snr²).",
+    params: &[
+        ParamSpec {
+            name: "log10_snr",
+            label: "log₁₀ SNR μ/σ",
+            help: "The gradient's mean over its standard deviation, as a power of ten (marked on the left).",
+            kind: ParamKind::Range {
+                min: -2.0,
+                max: 2.0,
+                step: 0.05,
+                default: -0.5,
+            },
+        },
+        ParamSpec {
+            name: "beta1",
+            label: "β₁",
+            help: "Decay of the first moment: larger averages more noise away from m.",
+            kind: ParamKind::Range {
+                min: 0.0,
+                max: 0.99,
+                step: 0.01,
+                default: 0.9,
+            },
+        },
+        ParamSpec {
+            name: "beta2",
+            label: "β₂",
+            help: "Decay of the second moment.",
+            kind: ParamKind::Range {
+                min: 0.9,
+                max: 0.999,
+                step: 0.001,
+                default: 0.999,
+            },
+        },
+        ParamSpec {
+            name: "steps",
+            label: "Simulated steps",
+            help: "Steps averaged per SNR value after a burn-in of 200 steps.",
+            kind: ParamKind::Range {
+                min: 200.0,
+                max: 3000.0,
+                step: 100.0,
+                default: 1500.0,
+            },
+        },
+        ParamSpec {
+            name: "seed",
+            label: "Seed",
+            help: "Seed of the simulated gradients.",
+            kind: ParamKind::Range {
+                min: 0.0,
+                max: 99.0,
+                step: 1.0,
+                default: 1.0,
+            },
+        },
+    ],
+};
+
+/// Steps discarded before averaging: bias correction makes `v̂` unbiased from step 1, the burn-in only
+/// lets its early sampling noise settle.
+const BURN_IN: usize = 200;
+/// Simulated SNR values: 10^-2 … 10^2 in steps of half a decade.
+const SIM_POINTS: usize = 9;
+
+impl Widget for AdamNoise {
+    fn spec(&self) -> &'static WidgetSpec {
+        &SPEC
+    }
+
+    fn render(&self, p: &Params) -> Figure {
+        let snr = 10f64.powf(p.f64("log10_snr"));
+        let beta1 = p.f64("beta1");
+        let beta2 = p.f64("beta2");
+        let steps = p.usize("steps");
+        let seed = p.usize("seed") as u64;
+
+        let sims: Vec<(f64, f64, f64)> = (0..SIM_POINTS)
+            .map(|k| {
+                let s = 10f64.powf(-2.0 + 0.5 * k as f64);
+                let (mean, std) = adam_noisy_step(s, beta1, beta2, BURN_IN, steps, seed + k as u64);
+                (s, mean, std)
+            })
+            .collect();
+        let (here_mean, here_std) = adam_noisy_step(snr, beta1, beta2, BURN_IN, steps, seed + 1000);
+        let theory_here = adam_noisy_step_theory(snr);
+
+        // The trace at the chosen SNR: every step per unit lr, with the same seed as `here`.
+        let mut trace = Vec::with_capacity(steps);
+        let mut c = Config::new(Kind::Adam, 1.0);
+        c.beta1 = beta1;
+        c.beta2 = beta2;
+        if let Ok(mut opt) = Optimizer::new(c, &[1]) {
+            let mut rng = Rng::new(seed + 1000);
+            let mut x = [0.0];
+            for k in 0..BURN_IN + steps {
+                let g = snr + rng.normal();
+                let before = x[0];
+                if opt.step(&mut x, &[g], 1.0).is_err() {
+                    break;
+                }
+                if k >= BURN_IN {
+                    trace.push(((k - BURN_IN + 1) as f64, before - x[0]));
+                }
+            }
+        }
+
+        let mut svg = Svg::new(724.0, 352.0, SPEC.title);
+        let left = Plot::new(
+            Rect::new(56.0, 40.0, 300.0, 260.0),
+            Axis::log10(0.01, 100.0, "signal-to-noise ratio μ/σ"),
+            Axis::linear(-0.2, 1.2, "mean step / lr"),
+        );
+        left.draw_axes(&mut svg, "Mean step per unit learning rate");
+        let theory: Vec<(f64, f64)> = (0..=120)
+            .map(|k| {
+                let s = 10f64.powf(-2.0 + 4.0 * k as f64 / 120.0);
+                (s, adam_noisy_step_theory(s))
+            })
+            .collect();
+        left.line(&mut svg, &theory, line_class(0));
+        for &(s, mean, std) in &sims {
+            left.line(
+                &mut svg,
+                &[(s, mean - std), (s, mean + std)],
+                "dlf-ln dlf-s1 dlf-thin",
+            );
+        }
+        let points: Vec<(f64, f64)> = sims.iter().map(|&(s, m, _)| (s, m)).collect();
+        left.scatter(&mut svg, &points, 3.5, fill_class(1));
+        left.vline(&mut svg, snr, "chosen SNR");
+        svg.legend(
+            56.0,
+            16.0,
+            &[
+                ("theory snr/√(1+snr²)", fill_class(0)),
+                ("simulated mean ± std", fill_class(1)),
+            ],
+        );
+
+        let right = Plot::new(
+            Rect::new(420.0, 40.0, 280.0, 260.0),
+            Axis::linear(0.0, steps as f64, "step after burn-in"),
+            Axis::fit_linear(
+                trace.iter().map(|t| t.1).chain([0.0, 1.0]),
+                true,
+                "step / lr",
+            ),
+        );
+        let mut title = String::from("Every step at SNR ");
+        title.push_str(&sig(snr, 3));
+        right.draw_axes(&mut svg, &title);
+        right.line(&mut svg, &trace, "dlf-ln dlf-s1 dlf-thin");
+        right.line(
+            &mut svg,
+            &[(0.0, theory_here), (steps as f64, theory_here)],
+            line_class(0),
+        );
+        right.line(
+            &mut svg,
+            &[(0.0, here_mean), (steps as f64, here_mean)],
+            "dlf-acc",
+        );
+        let svg = svg.finish();
+
+        let numbers = vec![
+            ("SNR μ/σ".to_string(), sig(snr, 3)),
+            ("theory: mean step / lr".to_string(), sig(theory_here, 3)),
+            ("simulated: mean step / lr".to_string(), sig(here_mean, 3)),
+            ("simulated: std of step / lr".to_string(), sig(here_std, 3)),
+        ];
+        let mut description = String::from("At SNR ");
+        description.push_str(&sig(snr, 3));
+        description.push_str(", Adam's mean step is ");
+        description.push_str(&sig(here_mean, 3));
+        description.push_str(" learning rates (theory ");
+        description.push_str(&sig(theory_here, 3));
+        description.push_str("), with a step-to-step standard deviation of ");
+        description.push_str(&sig(here_std, 3));
+        description
+            .push_str(" learning rates; across the simulated range the mean step runs from ");
+        description.push_str(&sig(sims[0].1, 2));
+        description.push_str(" at SNR 0.01 to ");
+        description.push_str(&sig(sims[SIM_POINTS - 1].1, 3));
+        description.push_str(" at SNR 100.");
+        Figure {
+            svg,
+            numbers,
+            description,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::parse_params;
+
+    fn number(fig: &Figure, label: &str) -> f64 {
+        fig.numbers
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap()
+            .1
+            .replace('−', "-")
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_step_shrinks_with_snr_and_follows_the_theory() {
+        let low = AdamNoise.render(&parse_params(&SPEC, &[("log10_snr", "-1.5")]).unwrap());
+        let high = AdamNoise.render(&parse_params(&SPEC, &[("log10_snr", "1.5")]).unwrap());
+        let (l, h) = (
+            number(&low, "simulated: mean step / lr"),
+            number(&high, "simulated: mean step / lr"),
+        );
+        assert!(l < 0.1 && h > 0.95, "low {l}, high {h}");
+        let t = number(&high, "theory: mean step / lr");
+        assert!((h - t).abs() < 0.05, "{h} vs {t}");
+    }
+}

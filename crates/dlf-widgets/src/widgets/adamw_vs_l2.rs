@@ -1,0 +1,265 @@
+//! "Adam + L2 against AdamW": two parameters whose gradients differ in scale by a chosen factor, each
+//! sitting at its unregularised optimum `p = 1` of `½ aᵢ (pᵢ − 1)²`, regularised with the same λ by Adam
+//! with an L2 term in the gradient and by AdamW with decoupled decay (Loshchilov & Hutter 2019).
+//!
+//! What it shows: under Adam the L2 gradient `λp` is divided by `√v̂` together with the loss gradient, so
+//! its pull depends on how large that parameter's gradients are; Adam + L2 converges to the L2 minimiser
+//! `aᵢ/(aᵢ + λ)` (dashed), which shrinks the small-gradient parameter and leaves the large-gradient one
+//! untouched. AdamW shrinks every parameter by the same factor `1 − ηλ` per step and lets the normalised
+//! gradient push back; that balance does not depend on the gradient's scale, so its two curves coincide.
+//!
+//! Cost: two runs of at most 5000 two-coordinate steps. See the bench's `worst_cases`.
+
+use dlf_engine::optim::{decay_race, l2_fixed_point, Kind};
+
+use crate::figure::Figure;
+use crate::number_format::sig;
+use crate::registry::Widget;
+use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
+
+/// The "Adam + L2 against AdamW" widget.
+#[derive(Debug, Clone, Copy)]
+pub struct AdamwVsL2;
+
+/// Its parameter spec.
+pub static SPEC: WidgetSpec = WidgetSpec {
+    id: "adamw-vs-l2",
+    title: "Adam + L2 against AdamW on two gradient scales",
+    summary: "Two parameters at their optimum with curvatures differing by a chosen factor, regularised with \
+              the same λ by Adam with an L2 term and by AdamW with decoupled decay.",
+    params: &[
+        ParamSpec {
+            name: "log10_ratio",
+            label: "log₁₀ gradient-scale ratio",
+            help: "Curvatures a_big = 10^(r/2) and a_small = 10^(−r/2); r = 0 makes the parameters identical.",
+            kind: ParamKind::Range {
+                min: 0.0,
+                max: 6.0,
+                step: 0.25,
+                default: 4.0,
+            },
+        },
+        ParamSpec {
+            name: "log10_lambda",
+            label: "log₁₀ λ",
+            help: "Weight decay λ of both methods, as a power of ten.",
+            kind: ParamKind::Range {
+                min: -3.0,
+                max: 0.0,
+                step: 0.1,
+                default: -1.0,
+            },
+        },
+        ParamSpec {
+            name: "log10_lr",
+            label: "log₁₀ learning rate",
+            help: "Learning rate of both methods, as a power of ten.",
+            kind: ParamKind::Range {
+                min: -4.0,
+                max: -1.0,
+                step: 0.1,
+                default: -2.0,
+            },
+        },
+        ParamSpec {
+            name: "steps",
+            label: "Steps",
+            help: "How many steps both methods take.",
+            kind: ParamKind::Range {
+                min: 100.0,
+                max: 5000.0,
+                step: 100.0,
+                default: 2000.0,
+            },
+        },
+        ParamSpec {
+            name: "noise",
+            label: "Relative gradient noise",
+            help: "Gaussian noise on each gradient, as a multiple of that parameter's curvature.",
+            kind: ParamKind::Range {
+                min: 0.0,
+                max: 1.0,
+                step: 0.05,
+                default: 0.1,
+            },
+        },
+        ParamSpec {
+            name: "seed",
+            label: "Noise seed",
+            help: "Seed of the gradient noise.",
+            kind: ParamKind::Range {
+                min: 0.0,
+                max: 99.0,
+                step: 1.0,
+                default: 1.0,
+            },
+        },
+    ],
+};
+
+/// At most this many points per drawn curve; longer runs are subsampled for drawing only.
+const MAX_DRAWN: usize = 400;
+
+impl Widget for AdamwVsL2 {
+    fn spec(&self) -> &'static WidgetSpec {
+        &SPEC
+    }
+
+    fn render(&self, p: &Params) -> Figure {
+        let r = p.f64("log10_ratio");
+        let a = [10f64.powf(r / 2.0), 10f64.powf(-r / 2.0)];
+        let lambda = 10f64.powf(p.f64("log10_lambda"));
+        let lr = 10f64.powf(p.f64("log10_lr"));
+        let steps = p.usize("steps");
+        let noise = p.f64("noise");
+        let seed = p.usize("seed") as u64;
+        let adam = decay_race(Kind::Adam, a, lr, lambda, noise, steps, seed);
+        let adamw = decay_race(Kind::AdamW, a, lr, lambda, noise, steps, seed);
+        let fixed = [l2_fixed_point(a[0], lambda), l2_fixed_point(a[1], lambda)];
+
+        let mut svg = Svg::new(724.0, 340.0, SPEC.title);
+        let values = adam
+            .iter()
+            .chain(&adamw)
+            .flat_map(|q| q.iter().copied())
+            .chain(fixed)
+            .chain([0.0, 1.0]);
+        let plot = Plot::new(
+            Rect::new(60.0, 40.0, 420.0, 250.0),
+            Axis::linear(0.0, steps as f64, "step"),
+            Axis::fit_linear(values, true, "parameter (optimum without decay = 1)"),
+        );
+        plot.draw_axes(&mut svg, "Both parameters under Adam + L2 and under AdamW");
+        let stride = (steps / MAX_DRAWN).max(1);
+        let curve = |path: &[[f64; 2]], i: usize| -> Vec<(f64, f64)> {
+            path.iter()
+                .enumerate()
+                .filter(|(t, _)| t % stride == 0 || *t == path.len() - 1)
+                .map(|(t, q)| (t as f64, q[i]))
+                .collect()
+        };
+        // Colours: Adam + L2 in vermillion (large gradients) and purple (small), AdamW in blue and green.
+        for (path, colours) in [(&adam, [1, 3]), (&adamw, [0, 2])] {
+            for (i, &colour) in colours.iter().enumerate() {
+                plot.line(&mut svg, &curve(path, i), line_class(colour));
+            }
+        }
+        for (i, &f) in fixed.iter().enumerate() {
+            let colour = if i == 0 {
+                "dlf-acc"
+            } else {
+                "dlf-acc dlf-thin"
+            };
+            plot.line(&mut svg, &[(0.0, f), (steps as f64, f)], colour);
+        }
+        svg.legend(
+            60.0,
+            16.0,
+            &[
+                ("Adam+L2, large g", fill_class(1)),
+                ("Adam+L2, small g", fill_class(3)),
+                ("AdamW, large g", fill_class(0)),
+                ("AdamW, small g", fill_class(2)),
+                ("L2 minimiser", "dlf-facc"),
+            ],
+        );
+        let last = |path: &[[f64; 2]]| *path.last().unwrap_or(&[f64::NAN, f64::NAN]);
+        let (fa, fw) = (last(&adam), last(&adamw));
+        // A text panel with the final values, so the figure states what it shows without the table.
+        let x0 = 500.0;
+        let mut y = 60.0;
+        let mut line = |svg: &mut Svg, text: &str| {
+            svg.text(x0, y, crate::svg::Anchor::Start, "dlf-ts", text);
+            y += 16.0;
+        };
+        line(&mut svg, "after the last step:");
+        for (name, f) in [("Adam+L2", fa), ("AdamW", fw)] {
+            let mut t = String::from(name);
+            t.push_str(": large ");
+            t.push_str(&sig(f[0], 3));
+            t.push_str(", small ");
+            t.push_str(&sig(f[1], 3));
+            line(&mut svg, &t);
+        }
+        let mut t = String::from("L2 minimiser: ");
+        t.push_str(&sig(fixed[0], 3));
+        t.push_str(", ");
+        t.push_str(&sig(fixed[1], 3));
+        line(&mut svg, &t);
+        let mut t = String::from("curvatures a: ");
+        t.push_str(&sig(a[0], 3));
+        t.push_str(", ");
+        t.push_str(&sig(a[1], 3));
+        line(&mut svg, &t);
+        let svg = svg.finish();
+
+        let numbers = vec![
+            (
+                "Adam+L2: large-gradient parameter".to_string(),
+                sig(fa[0], 4),
+            ),
+            (
+                "Adam+L2: small-gradient parameter".to_string(),
+                sig(fa[1], 4),
+            ),
+            ("AdamW: large-gradient parameter".to_string(), sig(fw[0], 4)),
+            ("AdamW: small-gradient parameter".to_string(), sig(fw[1], 4)),
+            ("L2 minimiser, large".to_string(), sig(fixed[0], 4)),
+            ("L2 minimiser, small".to_string(), sig(fixed[1], 4)),
+        ];
+        let mut description = String::from("With gradient scales ");
+        description.push_str(&sig(a[0] / a[1], 3));
+        description.push_str("× apart and λ = ");
+        description.push_str(&sig(lambda, 2));
+        description.push_str(", Adam + L2 ends at ");
+        description.push_str(&sig(fa[0], 3));
+        description.push_str(" (large gradients) and ");
+        description.push_str(&sig(fa[1], 3));
+        description.push_str(" (small gradients); AdamW ends at ");
+        description.push_str(&sig(fw[0], 3));
+        description.push_str(" and ");
+        description.push_str(&sig(fw[1], 3));
+        description.push('.');
+        Figure {
+            svg,
+            numbers,
+            description,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::parse_params;
+
+    fn number(fig: &Figure, label: &str) -> f64 {
+        let v = &fig.numbers.iter().find(|(l, _)| l == label).unwrap().1;
+        v.replace('−', "-").parse().unwrap()
+    }
+
+    #[test]
+    fn adam_l2_splits_the_parameters_and_adamw_treats_them_alike() {
+        let fig = AdamwVsL2.render(&parse_params(&SPEC, &[("noise", "0")]).unwrap());
+        let adam_gap = number(&fig, "Adam+L2: large-gradient parameter")
+            - number(&fig, "Adam+L2: small-gradient parameter");
+        let adamw_gap = (number(&fig, "AdamW: large-gradient parameter")
+            - number(&fig, "AdamW: small-gradient parameter"))
+        .abs();
+        assert!(adam_gap > 0.5, "{adam_gap}");
+        assert!(adamw_gap < 0.05, "{adamw_gap}");
+        // Adam + L2 reaches the L2 minimiser of the small-gradient parameter.
+        let small = number(&fig, "Adam+L2: small-gradient parameter");
+        let target = number(&fig, "L2 minimiser, small");
+        assert!((small - target).abs() < 0.05, "{small} vs {target}");
+    }
+
+    #[test]
+    fn with_equal_scales_the_methods_differ_only_in_form() {
+        let fig = AdamwVsL2.render(&parse_params(&SPEC, &[("log10_ratio", "0"), ("noise", "0")]).unwrap());
+        let a = number(&fig, "Adam+L2: large-gradient parameter");
+        let b = number(&fig, "Adam+L2: small-gradient parameter");
+        assert!((a - b).abs() < 1e-9);
+    }
+}
