@@ -1,13 +1,426 @@
-//! Estimation problems of the lesson on norm (ids start with `norm.`).
+//! Estimation problems of the lesson on normalization (ids start with `norm.`).
+//!
+//! Every answer comes from [`crate::norm`]: the parameter, FLOP and saved-activation counts of
+//! [`param_count`], [`forward_flops_per_row`] and [`saved_values_per_row`], the running statistics of a real
+//! [`RunningStats`] being updated, and a real [`batch_norm_train`] forward pass.
 
 use super::{GeneratorSpec, Problem};
+use crate::norm::{
+    batch_norm_train, forward_flops_per_row, param_count, saved_values_per_row, MomentumConvention,
+    NormKind, RunningStats, RunningVariance,
+};
 use crate::rng::Rng;
+use crate::tensor::Tensor;
 
 /// The generators this lesson offers.
-pub(crate) const SPECS: &[GeneratorSpec] = &[];
+pub(crate) const SPECS: &[GeneratorSpec] = &[
+    GeneratorSpec {
+        id: "norm.activation_memory",
+        title: "Activation memory the norm layers of a transformer keep for the backward pass",
+        description: "GB saved by all (2L + 1) norms of a pre-norm transformer: the bf16 input plus fp32 row statistics per token",
+    },
+    GeneratorSpec {
+        id: "norm.rms_savings",
+        title: "What RMSNorm saves over LayerNorm in a whole model",
+        description: "Norm parameters or forward GFLOPs per batch saved by replacing every LayerNorm of a transformer with RMSNorm",
+    },
+    GeneratorSpec {
+        id: "norm.running_mean_steps",
+        title: "How many steps BatchNorm's running mean needs to catch up",
+        description: "Steps until a running mean started at 0 reaches a fraction f of a constant batch mean, in PyTorch's or Keras's momentum convention",
+    },
+    GeneratorSpec {
+        id: "norm.bn_output",
+        title: "BatchNorm's training-mode output for one example by hand",
+        description: "γ(x − μ_B)/√(σ²_B + ε) + β for one entry of a small batch, with the biased batch variance",
+    },
+];
 
 /// Generates one problem of generator `id`, or `None` if `id` is not one of [`SPECS`].
-pub(crate) fn generate(id: &str, _rng: &mut Rng) -> Option<Problem> {
-    let _ = id;
-    None
+pub(crate) fn generate(id: &str, rng: &mut Rng) -> Option<Problem> {
+    match id {
+        "norm.activation_memory" => Some(activation_memory(rng)),
+        "norm.rms_savings" => Some(rms_savings(rng)),
+        "norm.running_mean_steps" => Some(running_mean_steps(rng)),
+        "norm.bn_output" => bn_output(rng),
+        _ => None,
+    }
+}
+
+fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
+    options[rng.below(options.len())]
+}
+
+/// A realistic transformer shape: (layers, width).
+const SHAPES: &[(usize, usize)] = &[(12, 768), (24, 1024), (32, 4096), (40, 5120), (80, 8192)];
+
+fn activation_memory(rng: &mut Rng) -> Problem {
+    let (layers, width) = pick(rng, SHAPES);
+    let batch = pick(rng, &[4usize, 8, 16, 32]);
+    let seq = pick(rng, &[1024usize, 2048, 4096]);
+    let (kind, label) = pick(
+        rng,
+        &[(NormKind::Layer, "LayerNorm"), (NormKind::Rms, "RMSNorm")],
+    );
+    let norms = 2 * layers + 1;
+    let tokens = batch * seq;
+    let stats = saved_values_per_row(kind, width) - width;
+    // The input is kept in bf16 (2 bytes), the per-token statistics in fp32 (4 bytes).
+    let bytes_per_token = 2 * width + 4 * stats;
+    let answer = (norms * tokens * bytes_per_token) as f64 / 1e9;
+    let stat_words = if stats == 2 {
+        "its mean and $1/\\sigma$"
+    } else {
+        "its $1/\\mathrm{RMS}$"
+    };
+    Problem {
+        question: format!(
+            "A pre-norm transformer has $L = {layers}$ blocks of width $d = {width}$, two {label}s per block \
+             and one before the output head. It trains on batches of ${batch}$ sequences of ${seq}$ tokens. \
+             Each norm keeps its bf16 input and, per token, {stat_words} in fp32 for the backward pass. How \
+             many GB ($10^9$ bytes) do the norms keep in total?"
+        ),
+        answer,
+        unit: "GB".into(),
+        rel_tolerance: 0.1,
+        solution: vec![
+            format!("Norm layers: $2L + 1 = {norms}$. Tokens per batch: ${batch} \\times {seq} = {tokens}$."),
+            format!(
+                "Per token and norm: $2d = {}$ bytes of input plus ${stats} \\times 4$ bytes of statistics $= {bytes_per_token}$ bytes.",
+                2 * width
+            ),
+            format!(
+                "Total: ${norms} \\times {tokens} \\times {bytes_per_token}$ bytes $= {answer:.2}$ GB."
+            ),
+        ],
+    }
+}
+
+fn rms_savings(rng: &mut Rng) -> Problem {
+    let (layers, width) = pick(rng, SHAPES);
+    let norms = 2 * layers + 1;
+    if rng.below(2) == 0 {
+        let saved =
+            norms * (param_count(NormKind::Layer, width) - param_count(NormKind::Rms, width));
+        Problem {
+            question: format!(
+                "A pre-norm transformer with $L = {layers}$ blocks of width $d = {width}$ has two norms per \
+                 block and a final one. How many parameters disappear when every LayerNorm becomes an \
+                 RMSNorm?"
+            ),
+            answer: saved as f64,
+            unit: "parameters".into(),
+            rel_tolerance: 1e-6,
+            solution: vec![
+                format!("Norm layers: $2L + 1 = {norms}$."),
+                format!("LayerNorm has $\\gamma$ and $\\beta$ ($2d$), RMSNorm only $\\gamma$ ($d$): each saves $d = {width}$."),
+                format!("Saved: ${norms} \\times {width} = {saved}$ parameters (a rounding error next to the model's weights)."),
+            ],
+        }
+    } else {
+        let batch = pick(rng, &[8usize, 16, 32]);
+        let seq = pick(rng, &[1024usize, 2048, 4096]);
+        let tokens = batch * seq;
+        let per_row = forward_flops_per_row(NormKind::Layer, width)
+            - forward_flops_per_row(NormKind::Rms, width);
+        let answer = (norms * tokens * per_row) as f64 / 1e9;
+        Problem {
+            question: format!(
+                "Count a LayerNorm's forward pass over one token of width $d$ as $7d$ FLOPs (mean, centre, \
+                 square, sum, scale, gain, shift) and an RMSNorm's as $4d$ (square, sum, scale, gain). A \
+                 pre-norm transformer with $L = {layers}$ blocks of width $d = {width}$ (two norms per block \
+                 and a final one) runs forward on ${batch}$ sequences of ${seq}$ tokens. How many GFLOPs \
+                 does replacing every LayerNorm by RMSNorm save?"
+            ),
+            answer,
+            unit: "GFLOPs".into(),
+            rel_tolerance: 0.05,
+            solution: vec![
+                format!("Per token and norm: $7d - 4d = 3d = {per_row}$ FLOPs."),
+                format!("Norms: $2L + 1 = {norms}$; tokens: ${batch} \\times {seq} = {tokens}$."),
+                format!(
+                    "Saved: ${norms} \\times {tokens} \\times {per_row} = {answer:.2}$ GFLOPs — tiny next to the matrix products, which is why the measured gain comes from memory traffic and one reduction fewer, not from FLOPs."
+                ),
+            ],
+        }
+    }
+}
+
+fn running_mean_steps(rng: &mut Rng) -> Problem {
+    let keras = rng.below(2) == 1;
+    let (convention, momentum) = if keras {
+        (MomentumConvention::Keras, pick(rng, &[0.9, 0.99, 0.999]))
+    } else {
+        (MomentumConvention::PyTorch, pick(rng, &[0.1, 0.05, 0.01]))
+    };
+    let target = pick(rng, &[0.9, 0.95, 0.99]);
+    // Count the steps with the engine's own update on batches whose mean is exactly 1 (values 0 and 2).
+    let mut r = RunningStats::new(1);
+    let x = Tensor::new(&[2, 1], vec![0.0, 2.0]).unwrap_or_else(|_| Tensor::zeros(&[2, 1]));
+    let mut steps = 0usize;
+    if let Ok(f) = batch_norm_train(&x, &[1.0], &[0.0], 1e-5) {
+        while r.mean[0] < target && steps < 1_000_000 {
+            if r.update(&f, momentum, convention, RunningVariance::Unbiased)
+                .is_err()
+            {
+                break;
+            }
+            steps += 1;
+        }
+    }
+    let keep = convention.keep(momentum);
+    let (library, rule) = if keras {
+        (
+            "Keras",
+            format!("r \\leftarrow {momentum}\\,r + (1 - {momentum})\\,\\mu_B"),
+        )
+    } else {
+        (
+            "PyTorch",
+            format!("r \\leftarrow (1 - {momentum})\\,r + {momentum}\\,\\mu_B"),
+        )
+    };
+    Problem {
+        question: format!(
+            "A BatchNorm layer in {library} with momentum ${momentum}$ starts its running mean at $0$ and then \
+             sees batches whose mean is always $1$. After how many training steps does the running mean first \
+             reach ${target}$?"
+        ),
+        answer: steps as f64,
+        unit: "steps".into(),
+        rel_tolerance: 0.1,
+        solution: vec![
+            format!("{library}'s rule is ${rule}$: the old value keeps weight $k = {keep}$."),
+            format!("From $0$ with a constant $1$: $r_n = 1 - k^n$. Need $k^n \\le {:.2}$.", 1.0 - target),
+            format!(
+                "$n \\ge \\ln({:.2})/\\ln({keep}) = {:.1}$, so $n = {steps}$ steps.",
+                1.0 - target,
+                (1.0 - target).ln() / keep.ln()
+            ),
+        ],
+    }
+}
+
+fn bn_output(rng: &mut Rng) -> Option<Problem> {
+    // Small integers keep the arithmetic doable by hand; the batch is redrawn until its values are not all
+    // equal (a zero variance would make the problem degenerate).
+    let batch = 4;
+    let mut values: Vec<f64>;
+    loop {
+        values = (0..batch).map(|_| rng.below(9) as f64 - 2.0).collect();
+        if values.iter().any(|v| *v != values[0]) {
+            break;
+        }
+    }
+    let gamma = pick(rng, &[0.5, 1.0, 2.0, 3.0]);
+    let beta = pick(rng, &[-1.0, 0.0, 0.5, 1.0]);
+    let which = rng.below(batch);
+    let x = Tensor::new(&[batch, 1], values.clone()).ok()?;
+    let f = batch_norm_train(&x, &[gamma], &[beta], 1e-5).ok()?;
+    let answer = f.y.get2(which, 0);
+    let list = values
+        .iter()
+        .map(|v| format!("{v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(Problem {
+        question: format!(
+            "One feature of a batch of four examples has the values ${list}$. BatchNorm in training mode \
+             has $\\gamma = {gamma}$, $\\beta = {beta}$ and $\\epsilon = 10^{{-5}}$. What is its output for \
+             example {} (the value ${}$)?",
+            which + 1,
+            values[which]
+        ),
+        answer,
+        unit: String::new(),
+        rel_tolerance: 0.02,
+        solution: vec![
+            format!("Batch mean $\\mu_B = {}$.", f.mean[0]),
+            format!(
+                "Biased batch variance $\\sigma^2_B = \\frac{{1}}{{4}}\\sum (x_i - \\mu_B)^2 = {}$ (divide by $B$, not $B - 1$).",
+                f.var[0]
+            ),
+            format!(
+                "$\\hat x = ({} - {})/\\sqrt{{{} + 10^{{-5}}}} = {:.4}$.",
+                values[which],
+                f.mean[0],
+                f.var[0],
+                f.x_hat.get2(which, 0)
+            ),
+            format!("$y = {gamma} \\times {:.4} + {beta} = {answer:.4}$.", f.x_hat.get2(which, 0)),
+        ],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::practice::generate;
+
+    #[test]
+    fn activation_memory_matches_an_independent_count() {
+        for seed in 0..20 {
+            let e = generate("norm.activation_memory", seed).unwrap();
+            // Re-derive from the numbers in the question: L, d, batch, sequence length, kind.
+            let nums: Vec<f64> = e
+                .question
+                .split(|c: char| !(c.is_ascii_digit()))
+                .filter(|s| !s.is_empty())
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            // The question names L, d, batch, seq in that order (then 10^9 and fp32's 32, 16 of bf16).
+            let (l, d, b, t) = (nums[0], nums[1], nums[2], nums[3]);
+            let stats = if e.question.contains("LayerNorm") {
+                2.0
+            } else {
+                1.0
+            };
+            let want = (2.0 * l + 1.0) * b * t * (2.0 * d + 4.0 * stats) / 1e9;
+            assert!(
+                e.check(want).within && (e.answer - want).abs() < 1e-9 * want,
+                "{e:?}"
+            );
+            assert!(e.solution.last().unwrap().contains("GB"));
+        }
+    }
+
+    #[test]
+    fn running_mean_steps_match_the_logarithm() {
+        for seed in 0..20 {
+            let e = generate("norm.running_mean_steps", seed).unwrap();
+            let keras = e.question.contains("Keras");
+            let m: f64 = e
+                .question
+                .split("momentum $")
+                .nth(1)
+                .unwrap()
+                .split('$')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let target: f64 = e
+                .question
+                .split("first reach $")
+                .nth(1)
+                .unwrap()
+                .split('$')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let keep = if keras { m } else { 1.0 - m };
+            // Smallest n with 1 − keep^n ≥ target, i.e. n = ceil(ln(1 − target)/ln keep) (up to rounding
+            // exactly at an integer, which the 10 % tolerance absorbs).
+            let want = ((1.0 - target).ln() / keep.ln()).ceil();
+            assert!((e.answer - want).abs() <= 1.0, "{e:?} want {want}");
+            assert!(e
+                .solution
+                .last()
+                .unwrap()
+                .contains(&format!("$n = {}$ steps", e.answer)));
+        }
+    }
+
+    #[test]
+    fn bn_output_matches_the_formula() {
+        for seed in 0..20 {
+            let e = generate("norm.bn_output", seed).unwrap();
+            let inside = e
+                .question
+                .split("values $")
+                .nth(1)
+                .unwrap()
+                .split('$')
+                .next()
+                .unwrap();
+            let xs: Vec<f64> = inside.split(", ").map(|s| s.parse().unwrap()).collect();
+            let g: f64 = e
+                .question
+                .split("\\gamma = ")
+                .nth(1)
+                .unwrap()
+                .split('$')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let b: f64 = e
+                .question
+                .split("\\beta = ")
+                .nth(1)
+                .unwrap()
+                .split('$')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let v: f64 = e
+                .question
+                .split("(the value $")
+                .nth(1)
+                .unwrap()
+                .split('$')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let mu = xs.iter().sum::<f64>() / 4.0;
+            let var = xs.iter().map(|x| (x - mu) * (x - mu)).sum::<f64>() / 4.0;
+            let want = g * (v - mu) / (var + 1e-5).sqrt() + b;
+            assert!((e.answer - want).abs() < 1e-12, "{e:?} want {want}");
+        }
+    }
+
+    #[test]
+    fn rms_savings_match_the_counts() {
+        for seed in 0..20 {
+            let e = generate("norm.rms_savings", seed).unwrap();
+            let l: f64 = e
+                .question
+                .split("$L = ")
+                .nth(1)
+                .unwrap()
+                .split('$')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let d: f64 = e
+                .question
+                .split("$d = ")
+                .nth(1)
+                .unwrap()
+                .split('$')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let want = if e.unit == "parameters" {
+                (2.0 * l + 1.0) * d
+            } else {
+                let b: f64 = e
+                    .question
+                    .split("forward on $")
+                    .nth(1)
+                    .unwrap()
+                    .split('$')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let t: f64 = e
+                    .question
+                    .split("sequences of $")
+                    .nth(1)
+                    .unwrap()
+                    .split('$')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                (2.0 * l + 1.0) * b * t * 3.0 * d / 1e9
+            };
+            assert!((e.answer - want).abs() < 1e-9 * want, "{e:?} want {want}");
+        }
+    }
 }

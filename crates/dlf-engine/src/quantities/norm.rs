@@ -382,7 +382,7 @@ fn padding_shift(a: &Args) -> Result<f64, QuantityError> {
     let d = 8;
     let real: Vec<f64> = (0..b * d).map(|_| 1.0 + rng.normal()).collect();
     let mut padded = real.clone();
-    padded.extend(std::iter::repeat(0.0).take(extra * d));
+    padded.extend(std::iter::repeat_n(0.0, extra * d));
     let g = vec![1.0; d];
     let z = vec![0.0; d];
     let x = Tensor::new(&[b, d], real).map_err(|e| a.failed(e))?;
