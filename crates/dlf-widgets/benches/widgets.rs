@@ -66,6 +66,20 @@ fn worst_cases(id: &str) -> Vec<(&'static str, Vec<(&'static str, &'static str)>
                 ],
             ),
         ],
+        // Four 400-step trajectories on the surface with the costliest gradient, with noise and warm-up.
+        "optimizer-race" => vec![(
+            "worst-rosenbrock-400",
+            vec![
+                ("surface", "rosenbrock"),
+                ("steps", "400"),
+                ("noise", "2"),
+                ("warmup", "100"),
+            ],
+        )],
+        // Ten runs of 200 + 3000 Adam steps plus the 3000-step trace.
+        "adam-noise" => vec![("worst-3000", vec![("steps", "3000")])],
+        // Two runs of 5000 two-coordinate steps with noise.
+        "adamw-vs-l2" => vec![("worst-5000", vec![("steps", "5000"), ("noise", "1")])],
         _ => Vec::new(),
     }
 }

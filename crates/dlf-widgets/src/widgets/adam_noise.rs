@@ -5,7 +5,8 @@
 //! note the step shrinks where it is small). The right panel shows the individual steps at the chosen SNR.
 //!
 //! Cost: nine SNR values of at most 200 + 3000 Adam steps on one coordinate each, plus the trace: about
-//! 30 000 scalar updates. See the bench's `worst_cases`.
+//! 30 000 scalar updates. Measured natively (`cargo bench -p dlf-widgets --bench widgets -- adam-noise`):
+//! 0.88 ms at the defaults, 1.6 ms at 3000 steps.
 
 use dlf_engine::optim::{adam_noisy_step, adam_noisy_step_theory, Config, Kind, Optimizer};
 use dlf_engine::rng::Rng;

@@ -8,7 +8,8 @@
 //! untouched. AdamW shrinks every parameter by the same factor `1 − ηλ` per step and lets the normalised
 //! gradient push back; that balance does not depend on the gradient's scale, so its two curves coincide.
 //!
-//! Cost: two runs of at most 5000 two-coordinate steps. See the bench's `worst_cases`.
+//! Cost: two runs of at most 5000 two-coordinate steps. Measured natively (`cargo bench -p dlf-widgets
+//! --bench widgets -- adamw-vs-l2`): 0.33 ms at the defaults, 0.85 ms at 5000 noisy steps.
 
 use dlf_engine::optim::{decay_race, l2_fixed_point, Kind};
 
