@@ -4,7 +4,8 @@ use crate::figure::Figure;
 use crate::spec::{Params, WidgetSpec};
 use crate::widgets::{
     adam_noise::AdamNoise, adamw_vs_l2::AdamwVsL2, backprop_walk::BackpropWalk,
-    mlp_trainer::MlpTrainer, optimizer_race::OptimizerRace, softmax_stability::SoftmaxStability,
+    bn_batch_gap::BnBatchGap, mlp_trainer::MlpTrainer, norm_depth::NormDepth,
+    optimizer_race::OptimizerRace, softmax_stability::SoftmaxStability,
 };
 
 /// A widget: a static parameter spec and a pure, deterministic render function.
@@ -19,13 +20,15 @@ pub trait Widget: Sync {
     fn render(&self, p: &Params) -> Figure;
 }
 
-static REGISTRY: [&dyn Widget; 6] = [
+static REGISTRY: [&dyn Widget; 8] = [
     &MlpTrainer,
     &BackpropWalk,
     &SoftmaxStability,
     &OptimizerRace,
     &AdamNoise,
     &AdamwVsL2,
+    &NormDepth,
+    &BnBatchGap,
 ];
 
 /// Every widget, in the order the lessons introduce them.

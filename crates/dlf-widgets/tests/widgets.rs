@@ -284,6 +284,8 @@ fn registry_ids_are_unique_and_specs_consistent() {
             "optimizer-race",
             "adam-noise",
             "adamw-vs-l2",
+            "norm-depth",
+            "bn-batch-gap",
         ]
     );
     ids.sort_unstable();

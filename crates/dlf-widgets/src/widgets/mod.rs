@@ -4,6 +4,8 @@
 pub mod adam_noise;
 pub mod adamw_vs_l2;
 pub mod backprop_walk;
+pub mod bn_batch_gap;
 pub mod mlp_trainer;
+pub mod norm_depth;
 pub mod optimizer_race;
 pub mod softmax_stability;

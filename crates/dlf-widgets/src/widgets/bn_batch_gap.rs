@@ -1,0 +1,248 @@
+//! "BatchNorm's train/eval gap against the batch size": a simulation with the engine's BatchNorm
+//! (`dlf_engine::norm::bn_gap`). One feature drawn from `N(3, 2²)` trains BatchNorm's running statistics,
+//! then the same fresh batches are normalised in training mode (their own mean and biased variance) and in
+//! evaluation mode (the running statistics). The left panel plots the mean squared difference of the two
+//! outputs against `B` on log–log axes with a `c/B` reference line; the right panel plots the biased batch
+//! variance and the running variance, both over the true variance, against the `(B − 1)/B` curve.
+//!
+//! Cost: eight batch sizes from 2 to 256, each with `warmup + 200` batches: at the maximum warm-up of 500,
+//! 700 × 510 ≈ 360 000 draws and 5 600 BatchNorm forward passes. See the bench's `worst_cases`.
+
+use dlf_engine::norm::bn_gap::{loglog_fit, train_eval_gap, GapConfig, GapResult};
+use dlf_engine::norm::{MomentumConvention, RunningVariance};
+
+use crate::figure::Figure;
+use crate::number_format::{int, sig};
+use crate::registry::Widget;
+use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
+
+/// The "BatchNorm's train/eval gap" widget.
+#[derive(Debug, Clone, Copy)]
+pub struct BnBatchGap;
+
+/// Its parameter spec.
+pub static SPEC: WidgetSpec = WidgetSpec {
+    id: "bn-batch-gap",
+    title: "BatchNorm's train/eval gap against the batch size",
+    summary: "How far BatchNorm's training-mode output (batch statistics) is from its evaluation-mode \
+              output (running statistics) for the same inputs, against the batch size, with its 1/B trend.",
+    params: &[
+        ParamSpec {
+            name: "log2_batch",
+            label: "log₂ batch size",
+            help: "The batch size marked in both panels, as a power of two (1 → B = 2, 8 → B = 256).",
+            kind: ParamKind::Range {
+                min: 1.0,
+                max: 8.0,
+                step: 1.0,
+                default: 3.0,
+            },
+        },
+        ParamSpec {
+            name: "new_weight",
+            label: "Weight of a new batch",
+            help: "How much of each batch the running statistics absorb: PyTorch's momentum (default \
+                   0.1), or 1 − Keras's momentum (default 0.99 → 0.01).",
+            kind: ParamKind::Range {
+                min: 0.01,
+                max: 0.5,
+                step: 0.01,
+                default: 0.1,
+            },
+        },
+        ParamSpec {
+            name: "variance",
+            label: "Running variance",
+            help: "Unbiased B/(B−1)·σ²_B (PyTorch) or the biased σ²_B (Keras 3).",
+            kind: ParamKind::Select {
+                options: &[
+                    ("unbiased", "unbiased (PyTorch)"),
+                    ("biased", "biased (Keras)"),
+                ],
+                default: "unbiased",
+            },
+        },
+        ParamSpec {
+            name: "warmup",
+            label: "Warm-up batches",
+            help: "Training batches that update the running statistics before the gap is measured.",
+            kind: ParamKind::Range {
+                min: 10.0,
+                max: 500.0,
+                step: 10.0,
+                default: 200.0,
+            },
+        },
+        ParamSpec {
+            name: "seed",
+            label: "Seed",
+            help: "Draws every batch.",
+            kind: ParamKind::Range {
+                min: 1.0,
+                max: 20.0,
+                step: 1.0,
+                default: 5.0,
+            },
+        },
+    ],
+};
+
+/// Batch sizes simulated: 2, 4, ..., 256.
+const BATCHES: [usize; 8] = [2, 4, 8, 16, 32, 64, 128, 256];
+/// Measured batches per size.
+const TRIALS: usize = 200;
+
+impl Widget for BnBatchGap {
+    fn spec(&self) -> &'static WidgetSpec {
+        &SPEC
+    }
+
+    fn render(&self, p: &Params) -> Figure {
+        let chosen = 1usize << p.usize("log2_batch").clamp(1, 8);
+        let variance = RunningVariance::parse(p.str("variance")).unwrap_or(RunningVariance::Unbiased);
+        let seed = p.usize("seed") as u64;
+        let cfg = |b: usize| GapConfig {
+            batch: b,
+            warmup: p.usize("warmup"),
+            trials: TRIALS,
+            momentum: p.f64("new_weight"),
+            convention: MomentumConvention::PyTorch,
+            variance,
+            ..GapConfig::pytorch(b, seed)
+        };
+        let results: Vec<(usize, GapResult)> = BATCHES
+            .iter()
+            .filter_map(|&b| train_eval_gap(&cfg(b)).ok().map(|r| (b, r)))
+            .collect();
+        let pts: Vec<(f64, f64)> = results.iter().map(|(b, r)| (*b as f64, r.gap)).collect();
+        // The slope over B ≥ 4: at B = 2 the first-order expansion behind 1/B is least accurate.
+        let (slope, _) = loglog_fit(&pts[1.min(pts.len())..]);
+        let here = results
+            .iter()
+            .find(|(b, _)| *b == chosen)
+            .map(|(_, r)| *r);
+        // The reference line c/B passes through the largest batch's measurement.
+        let c = pts.last().map_or(1.0, |(b, g)| b * g);
+
+        let mut svg = Svg::new(724.0, 352.0, SPEC.title);
+        let left = Plot::new(
+            Rect::new(64.0, 44.0, 272.0, 250.0),
+            Axis::log10(1.5, 300.0, "batch size B"),
+            Axis::fit_log10(
+                pts.iter().map(|q| q.1).chain([c / 1.5, c / 300.0]),
+                "mean (y_train − y_eval)²",
+            ),
+        );
+        left.draw_axes(&mut svg, "Train/eval gap of the same inputs");
+        let reference: Vec<(f64, f64)> = [1.5, 300.0].iter().map(|&b| (b, c / b)).collect();
+        let mut thin = String::from(line_class(1));
+        thin.push_str(" dlf-thin");
+        left.line(&mut svg, &reference, &thin);
+        left.line(&mut svg, &pts, line_class(0));
+        left.scatter(&mut svg, &pts, 3.0, fill_class(0));
+        left.vline(&mut svg, chosen as f64, "chosen B");
+
+        let right = Plot::new(
+            Rect::new(432.0, 44.0, 272.0, 250.0),
+            Axis::log10(1.5, 300.0, "batch size B"),
+            Axis::linear(0.0, 1.6, "variance / true variance"),
+        );
+        right.draw_axes(&mut svg, "Variance estimates over the truth");
+        let theory: Vec<(f64, f64)> = (0..=60)
+            .map(|k| {
+                let b = 1.5 * (200.0f64).powf(k as f64 / 60.0);
+                (b, (b - 1.0) / b)
+            })
+            .collect();
+        right.line(&mut svg, &theory, &thin);
+        let batch_var: Vec<(f64, f64)> = results
+            .iter()
+            .map(|(b, r)| (*b as f64, r.batch_var_ratio))
+            .collect();
+        let running_var: Vec<(f64, f64)> = results
+            .iter()
+            .map(|(b, r)| (*b as f64, r.running_var_ratio))
+            .collect();
+        right.line(&mut svg, &batch_var, line_class(2));
+        right.scatter(&mut svg, &batch_var, 3.0, fill_class(2));
+        right.line(&mut svg, &running_var, line_class(3));
+        right.scatter(&mut svg, &running_var, 3.0, fill_class(3));
+        right.vline(&mut svg, chosen as f64, "chosen B");
+        svg.legend(
+            64.0,
+            16.0,
+            &[
+                ("gap", fill_class(0)),
+                ("c/B and (B−1)/B", fill_class(1)),
+                ("batch σ²_B/σ²", fill_class(2)),
+                ("running var/σ²", fill_class(3)),
+            ],
+        );
+        let svg = svg.finish();
+
+        let mut numbers = vec![("batch size B".to_string(), int(chosen as i64))];
+        let mut d = String::new();
+        if let Some(r) = here {
+            numbers.push(("train/eval gap".to_string(), sig(r.gap, 3)));
+            numbers.push(("B × gap".to_string(), sig(r.gap * chosen as f64, 3)));
+            numbers.push((
+                "variance of the batch mean / σ²".to_string(),
+                sig(r.batch_mean_var, 3),
+            ));
+            numbers.push(("batch σ²_B / σ²".to_string(), sig(r.batch_var_ratio, 3)));
+            numbers.push(("running variance / σ²".to_string(), sig(r.running_var_ratio, 3)));
+            d.push_str("At batch size ");
+            d.push_str(&int(chosen as i64));
+            d.push_str(" the mean squared difference between training-mode and evaluation-mode outputs is ");
+            d.push_str(&sig(r.gap, 3));
+            d.push_str(" (B times the gap is ");
+            d.push_str(&sig(r.gap * chosen as f64, 3));
+            d.push_str("); the batch variance averages ");
+            d.push_str(&sig(r.batch_var_ratio, 3));
+            d.push_str(" of the true variance and the running variance ends at ");
+            d.push_str(&sig(r.running_var_ratio, 3));
+            d.push_str(" of it. ");
+        }
+        numbers.push(("log–log slope of the gap (B ≥ 4)".to_string(), sig(slope, 3)));
+        d.push_str("Across batch sizes 4 to 256 the gap falls with a log–log slope of ");
+        d.push_str(&sig(slope, 3));
+        d.push_str(", close to the −1 of a 1/B law.");
+        Figure {
+            svg,
+            numbers,
+            description: d,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::parse_params;
+
+    fn number(fig: &Figure, label: &str) -> f64 {
+        fig.numbers
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap()
+            .1
+            .replace('−', "-")
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_gap_falls_like_one_over_b_and_the_biased_variance_is_low() {
+        let fig = BnBatchGap.render(&parse_params(&SPEC, &[]).unwrap());
+        let slope = number(&fig, "log–log slope of the gap (B ≥ 4)");
+        assert!((slope + 1.0).abs() < 0.2, "{slope}");
+        let small = BnBatchGap.render(&parse_params(&SPEC, &[("log2_batch", "1")]).unwrap());
+        let large = BnBatchGap.render(&parse_params(&SPEC, &[("log2_batch", "8")]).unwrap());
+        assert!(number(&small, "train/eval gap") > 20.0 * number(&large, "train/eval gap"));
+        // At B = 2 the biased variance averages (B − 1)/B = 0.5 of the truth.
+        let v = number(&small, "batch σ²_B / σ²");
+        assert!((v - 0.5).abs() < 0.1, "{v}");
+        assert!(fig.svg.contains("chosen B"));
+    }
+}

@@ -1,0 +1,359 @@
+//! "Activations and gradients through depth": a deep residual MLP built with the engine
+//! (`dlf_engine::norm::depth`) with no norm, BatchNorm, LayerNorm or RMSNorm, placed before the branch
+//! (pre-norm, Xiong et al. 2020) or after the residual addition (post-norm, Vaswani et al. 2017). The left
+//! panel shows the residual stream's standard deviation after every block, the right panel the norm of
+//! every block's weight gradient, both on log scales, for the chosen network and, faintly, the same norm in
+//! the other placement and the plain network without a norm.
+//!
+//! Cost: three forward-and-backward passes of a width-32 network (two 32×32 matrices per block) at the
+//! chosen depth and batch: at depth 48 and batch 32 about 3 × 48 × 6 × 32³ ≈ 28 M multiply-adds. See the
+//! bench's `worst_cases`.
+
+use dlf_engine::norm::depth::{depth_profile, DepthConfig, DepthProfile, Placement};
+use dlf_engine::norm::NormKind;
+
+use crate::figure::Figure;
+use crate::number_format::sig;
+use crate::registry::Widget;
+use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
+
+/// The "Activations and gradients through depth" widget.
+#[derive(Debug, Clone, Copy)]
+pub struct NormDepth;
+
+/// Its parameter spec.
+pub static SPEC: WidgetSpec = WidgetSpec {
+    id: "norm-depth",
+    title: "Activations and gradients through depth",
+    summary: "Per-block residual-stream standard deviation and weight-gradient norm of a deep residual \
+              MLP with no norm, BatchNorm, LayerNorm or RMSNorm, pre-norm or post-norm.",
+    params: &[
+        ParamSpec {
+            name: "norm",
+            label: "Norm",
+            help: "The normalisation layer in every block.",
+            kind: ParamKind::Select {
+                options: &[
+                    ("none", "none"),
+                    ("batchnorm", "BatchNorm"),
+                    ("layernorm", "LayerNorm"),
+                    ("rmsnorm", "RMSNorm"),
+                ],
+                default: "layernorm",
+            },
+        },
+        ParamSpec {
+            name: "placement",
+            label: "Placement",
+            help: "Pre-norm: x + F(N(x)) with a final norm. Post-norm: N(x + F(x)).",
+            kind: ParamKind::Select {
+                options: &[("pre", "pre-norm"), ("post", "post-norm")],
+                default: "pre",
+            },
+        },
+        ParamSpec {
+            name: "depth",
+            label: "Blocks L",
+            help: "Number of residual blocks.",
+            kind: ParamKind::Range {
+                min: 2.0,
+                max: 48.0,
+                step: 1.0,
+                default: 32.0,
+            },
+        },
+        ParamSpec {
+            name: "gain",
+            label: "Branch gain",
+            help: "The standard deviation of each branch's output for a unit-variance input.",
+            kind: ParamKind::Range {
+                min: 0.1,
+                max: 2.0,
+                step: 0.05,
+                default: 1.0,
+            },
+        },
+        ParamSpec {
+            name: "batch",
+            label: "Batch B",
+            help: "Examples per batch: BatchNorm's statistics come from these.",
+            kind: ParamKind::Range {
+                min: 2.0,
+                max: 32.0,
+                step: 1.0,
+                default: 16.0,
+            },
+        },
+        ParamSpec {
+            name: "seed",
+            label: "Seed",
+            help: "Draws the input, the weights and the loss direction.",
+            kind: ParamKind::Range {
+                min: 1.0,
+                max: 20.0,
+                step: 1.0,
+                default: 1.0,
+            },
+        },
+    ],
+};
+
+const WIDTH: usize = 32;
+
+fn norm_of(s: &str) -> Option<NormKind> {
+    NormKind::parse(s)
+}
+
+fn norm_label(n: Option<NormKind>) -> &'static str {
+    match n {
+        None => "no norm",
+        Some(NormKind::Batch) => "BatchNorm",
+        Some(NormKind::Layer) => "LayerNorm",
+        Some(NormKind::Rms) => "RMSNorm",
+    }
+}
+
+fn placement_label(p: Placement) -> &'static str {
+    match p {
+        Placement::Pre => "pre-norm",
+        Placement::Post => "post-norm",
+    }
+}
+
+/// One curve: its legend label, colour, whether it is the chosen network, and its profile.
+struct Series {
+    label: String,
+    colour: usize,
+    main: bool,
+    profile: DepthProfile,
+}
+
+impl Widget for NormDepth {
+    fn spec(&self) -> &'static WidgetSpec {
+        &SPEC
+    }
+
+    fn render(&self, p: &Params) -> Figure {
+        let norm = norm_of(p.str("norm"));
+        let placement = Placement::parse(p.str("placement")).unwrap_or(Placement::Pre);
+        let depth = p.usize("depth").clamp(2, 48);
+        let cfg = DepthConfig {
+            depth,
+            width: WIDTH,
+            batch: p.usize("batch").clamp(2, 32),
+            norm,
+            placement,
+            gain: p.f64("gain"),
+            seed: p.usize("seed") as u64,
+        };
+        let main_label = match norm {
+            None => "no norm".to_string(),
+            Some(_) => {
+                let mut s = String::from(norm_label(norm));
+                s.push_str(", ");
+                s.push_str(placement_label(placement));
+                s
+            }
+        };
+        let mut series = vec![Series {
+            label: main_label.clone(),
+            colour: 0,
+            main: true,
+            profile: depth_profile(&cfg),
+        }];
+        if norm.is_some() {
+            let other = match placement {
+                Placement::Pre => Placement::Post,
+                Placement::Post => Placement::Pre,
+            };
+            let mut label = String::from(norm_label(norm));
+            label.push_str(", ");
+            label.push_str(placement_label(other));
+            series.push(Series {
+                label,
+                colour: 1,
+                main: false,
+                profile: depth_profile(&DepthConfig {
+                    placement: other,
+                    ..cfg
+                }),
+            });
+            series.push(Series {
+                label: "no norm".to_string(),
+                colour: 2,
+                main: false,
+                profile: depth_profile(&DepthConfig { norm: None, ..cfg }),
+            });
+        }
+
+        let mut svg = Svg::new(724.0, 352.0, SPEC.title);
+        let stds = series
+            .iter()
+            .flat_map(|s| s.profile.act_std.iter().copied());
+        let left = Plot::new(
+            Rect::new(64.0, 44.0, 272.0, 250.0),
+            Axis::linear(0.0, depth as f64, "block l"),
+            Axis::fit_log10(stds, "std of the stream x_l"),
+        );
+        left.draw_axes(&mut svg, "Residual stream: activation std");
+        let grads = series
+            .iter()
+            .flat_map(|s| s.profile.grad_norm.iter().copied());
+        let right = Plot::new(
+            Rect::new(432.0, 44.0, 272.0, 250.0),
+            Axis::linear(1.0, depth as f64, "block l"),
+            Axis::fit_log10(grads, "‖dL/dW_l‖"),
+        );
+        right.draw_axes(&mut svg, "Weight-gradient norm per block");
+        // The comparison curves go underneath, thin; the chosen network is drawn last, at full strength.
+        for s in series.iter().rev() {
+            let class = if s.main {
+                line_class(s.colour).to_string()
+            } else {
+                let mut c = String::from(line_class(s.colour));
+                c.push_str(" dlf-thin");
+                c
+            };
+            let act: Vec<(f64, f64)> = s
+                .profile
+                .act_std
+                .iter()
+                .enumerate()
+                .map(|(l, v)| (l as f64, *v))
+                .collect();
+            left.line(&mut svg, &act, &class);
+            let g: Vec<(f64, f64)> = s
+                .profile
+                .grad_norm
+                .iter()
+                .enumerate()
+                .map(|(l, v)| ((l + 1) as f64, *v))
+                .collect();
+            right.line(&mut svg, &g, &class);
+        }
+        let legend: Vec<(&str, &str)> = series
+            .iter()
+            .map(|s| (s.label.as_str(), fill_class(s.colour)))
+            .collect();
+        svg.legend(64.0, 16.0, &legend);
+        let svg = svg.finish();
+
+        let m = &series[0].profile;
+        let last_std = m.act_std[depth];
+        let first_grad = m.grad_norm[0];
+        let last_grad = m.grad_norm[depth - 1];
+        let ratio = first_grad / last_grad;
+        let numbers = vec![
+            ("stream std after the last block".to_string(), sig(last_std, 3)),
+            (
+                "stream variance growth per block (last half)".to_string(),
+                sig(variance_slope(&m.act_std), 3),
+            ),
+            ("gradient norm, first block".to_string(), sig(first_grad, 3)),
+            ("gradient norm, last block".to_string(), sig(last_grad, 3)),
+            ("first / last gradient norm".to_string(), sig(ratio, 3)),
+        ];
+        let mut d = String::from("For ");
+        d.push_str(&main_label);
+        d.push_str(" with ");
+        d.push_str(&depth.to_string());
+        d.push_str(" blocks, the residual stream's standard deviation goes from ");
+        d.push_str(&sig(m.act_std[0], 3));
+        d.push_str(" at the input to ");
+        d.push_str(&sig(last_std, 3));
+        d.push_str(" after the last block, and the weight-gradient norm goes from ");
+        d.push_str(&sig(first_grad, 3));
+        d.push_str(" in the first block to ");
+        d.push_str(&sig(last_grad, 3));
+        d.push_str(" in the last (ratio ");
+        d.push_str(&sig(ratio, 3));
+        d.push_str(").");
+        for s in series.iter().skip(1) {
+            d.push_str(" For ");
+            d.push_str(&s.label);
+            d.push_str(" the stream ends at std ");
+            d.push_str(&sig(s.profile.act_std[depth], 3));
+            d.push_str(" and the first/last gradient ratio is ");
+            d.push_str(&sig(
+                s.profile.grad_norm[0] / s.profile.grad_norm[depth - 1],
+                3,
+            ));
+            d.push('.');
+        }
+        Figure {
+            svg,
+            numbers,
+            description: d,
+        }
+    }
+}
+
+/// Least-squares slope of the stream's variance against the block index over the second half.
+fn variance_slope(stds: &[f64]) -> f64 {
+    let pts: Vec<(f64, f64)> = stds
+        .iter()
+        .enumerate()
+        .skip(stds.len() / 2)
+        .map(|(l, s)| (l as f64, s * s))
+        .collect();
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|q| q.0).sum::<f64>() / n;
+    let my = pts.iter().map(|q| q.1).sum::<f64>() / n;
+    let sxy: f64 = pts.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
+    let sxx: f64 = pts.iter().map(|q| (q.0 - mx) * (q.0 - mx)).sum();
+    sxy / sxx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::parse_params;
+
+    fn number(fig: &Figure, label: &str) -> f64 {
+        fig.numbers
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap()
+            .1
+            .replace('−', "-")
+            .replace(['×', '⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'], "")
+            .parse()
+            .unwrap()
+    }
+
+    fn render(pairs: &[(&str, &str)]) -> Figure {
+        NormDepth.render(&parse_params(&SPEC, pairs).unwrap())
+    }
+
+    #[test]
+    fn the_figure_shows_what_the_lesson_says() {
+        // Post-norm pins the stream at unit scale; pre-norm lets it grow slowly (variance about linear
+        // in depth); without a norm it grows geometrically.
+        let post = render(&[("placement", "post")]);
+        let pre = render(&[]);
+        let plain = render(&[("norm", "none"), ("depth", "16")]);
+        let post_std = number(&post, "stream std after the last block");
+        let pre_std = number(&pre, "stream std after the last block");
+        assert!((post_std - 1.0).abs() < 0.05, "{post_std}");
+        assert!(pre_std > 3.0 && pre_std < 10.0, "{pre_std}");
+        let plain_std = depth_profile(&DepthConfig {
+            depth: 16,
+            width: WIDTH,
+            batch: 16,
+            norm: None,
+            placement: Placement::Pre,
+            gain: 1.0,
+            seed: 1,
+        })
+        .act_std[16];
+        assert!(plain_std > 100.0, "{plain_std}");
+        assert!(plain.description.contains("no norm"));
+        // Pre-norm: later blocks get smaller gradients than the first (the stream they are added to is
+        // larger); post-LayerNorm keeps them about level.
+        assert!(number(&pre, "first / last gradient norm") > 2.0);
+        let r = number(&post, "first / last gradient norm");
+        assert!(r > 0.5 && r < 2.0, "{r}");
+        assert!(pre.svg.contains("LayerNorm, post-norm") && pre.svg.contains("no norm"));
+    }
+}
