@@ -523,7 +523,11 @@ fn lesson_prefix(directives: &[Directive]) -> Option<String> {
             directives
                 .iter()
                 .filter(|d| d.name == "estimate")
-                .find_map(|d| d.get("generator").and_then(|g| g.split_once('.')).map(|(p, _)| p))
+                .find_map(|d| {
+                    d.get("generator")
+                        .and_then(|g| g.split_once('.'))
+                        .map(|(p, _)| p)
+                })
         })
         .map(str::to_owned)
 }
@@ -616,10 +620,15 @@ fn item_markdown(text: &str, range: std::ops::Range<usize>) -> String {
         .unwrap_or(slice.len());
     let after_marker = &slice[marker_len..];
     let first_line_end = after_marker.find('\n').unwrap_or(after_marker.len());
-    let spaces = after_marker[..first_line_end].len() - after_marker[..first_line_end].trim_start_matches(' ').len();
+    let spaces = after_marker[..first_line_end].len()
+        - after_marker[..first_line_end].trim_start_matches(' ').len();
     // One to four spaces after the marker belong to it; more means the content is indented code, in which
     // case only one space belongs to the marker.
-    let gap = if (1..=4).contains(&spaces) { spaces } else { 1.min(spaces) };
+    let gap = if (1..=4).contains(&spaces) {
+        spaces
+    } else {
+        1.min(spaces)
+    };
     let content_column = (range.start - line_start) + marker_len + gap;
     let mut out = String::new();
     for (i, line) in after_marker[gap..].split('\n').enumerate() {
@@ -714,22 +723,21 @@ fn render_estimate_directive(
         escape(spec.title)
     );
     if let Some(intro) = &intro {
-        let _ = writeln!(html, r#"<div class="estimate-intro">{}</div>"#, intro.html.trim_end());
+        let _ = writeln!(
+            html,
+            r#"<div class="estimate-intro">{}</div>"#,
+            intro.html.trim_end()
+        );
     }
     let _ = writeln!(
         html,
         r#"<div class="estimate-question">{}</div>"#,
         rendered.question_html.trim_end()
     );
-    let unit = if rendered.estimate.unit.is_empty() {
-        String::new()
-    } else {
-        format!(" in {}", escape(&rendered.estimate.unit))
-    };
     let _ = writeln!(
         html,
-        r#"<p class="estimate-grading">Answer{unit}; accepted {}.</p>"#,
-        escape(&practice::tolerance_text(rendered.estimate.rel_tolerance))
+        r#"<p class="estimate-grading">{}</p>"#,
+        escape(&practice::grading_text(&rendered.estimate))
     );
     html.push_str("<details class=\"estimate-solution\"><summary>Worked solution</summary>\n<ol class=\"estimate-steps\">\n");
     for step in &rendered.solution_html {

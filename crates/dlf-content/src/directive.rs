@@ -77,7 +77,11 @@ impl Directive {
     /// The label diagnostics use: `name id` (`estimate GENERATOR` for an estimate), or `name` for a
     /// directive without one.
     pub fn label(&self) -> String {
-        let key = if self.name == "estimate" { "generator" } else { "id" };
+        let key = if self.name == "estimate" {
+            "generator"
+        } else {
+            "id"
+        };
         match self.get(key) {
             Some(id) => format!("{} {id}", self.name),
             None => self.name.clone(),

@@ -21,6 +21,7 @@
 //! });
 //! ```
 
+pub mod anki;
 pub mod body;
 pub mod claims;
 pub mod diagnostic;
@@ -39,6 +40,7 @@ pub mod theme;
 pub mod track;
 pub mod widget_html;
 
+pub use anki::anki_export;
 pub use body::{render_body, Body};
 pub use claims::{ClaimResult, Comparison, Tolerance};
 pub use diagnostic::{Diagnostic, Diagnostics};
@@ -46,11 +48,11 @@ pub use front_matter::LessonMeta;
 pub use lesson::{
     Derive, Fragment, Lesson, LessonEstimate, Note, Prompt, PromptLevel, WidgetInstance,
 };
+pub use markdown::Heading;
+pub use math::MATH_CSS;
 pub use practice::{
     render_estimate, Card, CardKind, Deck, DeriveCard, EstimateCard, PromptCard, RenderedEstimate,
 };
-pub use markdown::Heading;
-pub use math::MATH_CSS;
 pub use report::{check, CheckReport};
 pub use site::Site;
 pub use track::{Stage, Track, TrackEntry};

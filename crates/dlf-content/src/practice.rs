@@ -273,7 +273,21 @@ pub(crate) fn render_estimate_in(
     }
 }
 
-/// The accepted tolerance in words: `"within 10 %"` for an estimate, `"exact (relative error up to 1e-6)"`
+/// How a problem's answer is given and graded, in one sentence: "Answer in MiB, accepted within 5 %." or
+/// "Answer as a number, accepted exactly (to a relative error of 1e-6)." (plain text, not HTML-escaped).
+pub fn grading_text(estimate: &Estimate) -> String {
+    let unit = if estimate.unit.is_empty() {
+        "as a number".to_owned()
+    } else {
+        format!("in {}", estimate.unit)
+    };
+    format!(
+        "Answer {unit}, accepted {}.",
+        tolerance_text(estimate.rel_tolerance)
+    )
+}
+
+/// The accepted tolerance in words: `"within 10 %"` for an estimate, `"exactly (to a relative error of 1e-6)"`
 /// for a count graded to a tiny relative error.
 pub fn tolerance_text(rel_tolerance: f64) -> String {
     if rel_tolerance >= 1e-3 {
@@ -286,7 +300,7 @@ pub fn tolerance_text(rel_tolerance: f64) -> String {
         };
         format!("within {shown} %")
     } else {
-        format!("exact (relative error up to {rel_tolerance:e})")
+        format!("exactly (to a relative error of {rel_tolerance:e})")
     }
 }
 
@@ -309,6 +323,9 @@ mod tests {
         assert_eq!(tolerance_text(0.1), "within 10 %");
         assert_eq!(tolerance_text(0.05), "within 5 %");
         assert_eq!(tolerance_text(0.025), "within 2.5 %");
-        assert_eq!(tolerance_text(1e-6), "exact (relative error up to 1e-6)");
+        assert_eq!(
+            tolerance_text(1e-6),
+            "exactly (to a relative error of 1e-6)"
+        );
     }
 }

@@ -102,7 +102,10 @@ fn mlp_widths(d: u64, h: u64, layers: u64, c: u64) -> Vec<(u64, u64)> {
 /// for every layer but the first (its input is data). Biases and activations are `O(b·h)` and not counted.
 pub(crate) fn mlp_step_flops(b: u64, d: u64, h: u64, layers: u64, c: u64) -> (u64, u64) {
     let widths = mlp_widths(d, h, layers, c);
-    let forward: u64 = widths.iter().map(|&(i, o)| linear_forward_flops(b, i, o)).sum();
+    let forward: u64 = widths
+        .iter()
+        .map(|&(i, o)| linear_forward_flops(b, i, o))
+        .sum();
     let backward: u64 = widths
         .iter()
         .enumerate()
@@ -189,7 +192,10 @@ fn mlp_step(rng: &mut Rng) -> Problem {
     let c = pick(rng, &[10u64, 100, 1000]);
     let (forward, backward) = mlp_step_flops(b, d, h, layers, c);
     let total = forward + backward;
-    let weights: u64 = mlp_widths(d, h, layers, c).iter().map(|&(i, o)| i * o).sum();
+    let weights: u64 = mlp_widths(d, h, layers, c)
+        .iter()
+        .map(|&(i, o)| i * o)
+        .sum();
     let first = linear_forward_flops(b, d, h);
     let gflops = total as f64 / 1e9;
     let question = format!(
@@ -363,7 +369,11 @@ mod tests {
     fn closed_forms_match_the_autograd_tape() {
         // A matmul chain on a constant input with a sum loss: `sum` costs n forward and 0 backward (see the
         // table in crate::autograd), so the tape's matmul FLOPs are exactly the closed forms'.
-        for &(b, d, h, layers, c) in &[(3u64, 5u64, 4u64, 1u64, 2u64), (2, 3, 6, 3, 4), (4, 7, 5, 2, 3)] {
+        for &(b, d, h, layers, c) in &[
+            (3u64, 5u64, 4u64, 1u64, 2u64),
+            (2, 3, 6, 3, 4),
+            (4, 7, 5, 2, 3),
+        ] {
             let mut rng = Rng::new(9);
             let mut g = Graph::new();
             let mut x = g.constant(Tensor::randn(&[b as usize, d as usize], 1.0, &mut rng));
@@ -375,8 +385,15 @@ mod tests {
             g.backward(loss).unwrap();
             let (forward, backward) = mlp_step_flops(b, d, h, layers, c);
             let flops = g.flops();
-            assert_eq!(flops.forward, forward + b * c, "forward {b} {d} {h} {layers} {c}");
-            assert_eq!(flops.backward, backward, "backward {b} {d} {h} {layers} {c}");
+            assert_eq!(
+                flops.forward,
+                forward + b * c,
+                "forward {b} {d} {h} {layers} {c}"
+            );
+            assert_eq!(
+                flops.backward, backward,
+                "backward {b} {d} {h} {layers} {c}"
+            );
         }
         // One layer whose input needs a gradient: the backward is exactly twice the forward.
         let mut rng = Rng::new(2);
@@ -401,7 +418,11 @@ mod tests {
             );
             // Independent: 4·B·D·H FLOPs over 1e9.
             let expected = 4.0 * b * d * h / 1e9;
-            assert!(close(e.answer, expected, 1e-12), "seed {seed}: {} vs {expected}", e.answer);
+            assert!(
+                close(e.answer, expected, 1e-12),
+                "seed {seed}: {} vs {expected}",
+                e.answer
+            );
             assert_eq!(e.rel_tolerance, 0.05);
             assert!(e.check(expected * 1.04).within && !e.check(expected * 0.5).within);
         }
@@ -417,12 +438,24 @@ mod tests {
                 shown(&e.question, "H"),
                 shown(&e.question, "C"),
             );
-            let layers: f64 = e.question.split(" hidden layers").next().unwrap()
-                .rsplit(' ').next().unwrap().parse().unwrap();
+            let layers: f64 = e
+                .question
+                .split(" hidden layers")
+                .next()
+                .unwrap()
+                .rsplit(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
             // Independent: weights N = DH + (L-1)H² + HC; one step = 6BN - 2BDH.
             let n = d * h + (layers - 1.0) * h * h + h * c;
             let expected = (6.0 * b * n - 2.0 * b * d * h) / 1e9;
-            assert!(close(e.answer, expected, 1e-12), "seed {seed}: {} vs {expected}", e.answer);
+            assert!(
+                close(e.answer, expected, 1e-12),
+                "seed {seed}: {} vs {expected}",
+                e.answer
+            );
             // The 6·N·B rule of thumb must be accepted, as the solution says.
             assert!(e.check(6.0 * b * n / 1e9).within, "seed {seed}");
         }
@@ -438,16 +471,30 @@ mod tests {
                 shown(&e.question, "H"),
                 shown(&e.question, "C"),
             );
-            let bytes = if e.question.contains("float32") { 4.0 } else { 2.0 };
+            let bytes = if e.question.contains("float32") {
+                4.0
+            } else {
+                2.0
+            };
             // Independent: X, Z1, H1, P hold B(D + 2H + C) values.
             let expected = b * (d + 2.0 * h + c) * bytes / 1_048_576.0;
-            assert!(close(e.answer, expected, 1e-12), "seed {seed}: {} vs {expected}", e.answer);
+            assert!(
+                close(e.answer, expected, 1e-12),
+                "seed {seed}: {} vs {expected}",
+                e.answer
+            );
         }
         // One worked case by hand: B = 1024, D = 784, H = 1024, C = 10 in float32 is
         // 1024 · (784 + 2048 + 10) · 4 / 2^20 = 11.1015625 MiB.
         let bytes = quantities::evaluate(
             "backprop.activation_memory_bytes",
-            &[("batch", "1024"), ("d_in", "784"), ("hidden", "1024"), ("classes", "10"), ("bytes", "4")],
+            &[
+                ("batch", "1024"),
+                ("d_in", "784"),
+                ("hidden", "1024"),
+                ("classes", "10"),
+                ("bytes", "4"),
+            ],
         )
         .unwrap();
         assert!((bytes / MIB - 11.1015625).abs() < 1e-12);
@@ -457,10 +504,17 @@ mod tests {
     fn param_count_answers_for_several_seeds() {
         for seed in 0..20 {
             let e = generate_estimate("backprop.param_count", seed).unwrap();
-            let (d, h, c) = (shown(&e.question, "D"), shown(&e.question, "H"), shown(&e.question, "C"));
+            let (d, h, c) = (
+                shown(&e.question, "D"),
+                shown(&e.question, "H"),
+                shown(&e.question, "C"),
+            );
             let expected = d * h + h + h * c + c;
             assert_eq!(e.answer, expected, "seed {seed}");
-            assert!(!e.check(expected + h).within, "forgetting a bias vector is wrong");
+            assert!(
+                !e.check(expected + h).within,
+                "forgetting a bias vector is wrong"
+            );
         }
     }
 
@@ -469,14 +523,23 @@ mod tests {
         for spec in SPECS {
             for seed in [0u64, 1, 7, 12345] {
                 let e = generate_estimate(spec.id, seed).unwrap();
-                assert_eq!(e, generate_estimate(spec.id, seed).unwrap(), "{} is not deterministic", spec.id);
+                assert_eq!(
+                    e,
+                    generate_estimate(spec.id, seed).unwrap(),
+                    "{} is not deterministic",
+                    spec.id
+                );
                 let last = e.solution.last().unwrap();
                 let stated = if e.answer.fract() == 0.0 && e.unit.is_empty() {
                     tex_int(e.answer as u64)
                 } else {
                     tex_number(e.answer, 4)
                 };
-                assert!(last.contains(&format!("**{stated}")), "{}: `{last}` lacks {stated}", spec.id);
+                assert!(
+                    last.contains(&format!("**{stated}")),
+                    "{}: `{last}` lacks {stated}",
+                    spec.id
+                );
                 assert!(e.question.matches('$').count() % 2 == 0, "{}", e.question);
             }
         }
