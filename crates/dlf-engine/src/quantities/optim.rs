@@ -46,6 +46,17 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         ],
     },
     QuantitySpec {
+        name: "optim.adam_step_rms",
+        description: "Adam's simulated root-mean-square step per lr under gradients N(snr, 1) after a burn-in",
+        args: &[
+            ("snr", "0"),
+            ("beta1", "0.9"),
+            ("beta2", "0.999"),
+            ("steps", "20000"),
+            ("seed", "1"),
+        ],
+    },
+    QuantitySpec {
         name: "optim.adam_noise_theory",
         description: "Adam's stationary step per lr in theory: snr/sqrt(1 + snr^2)",
         args: &[("snr", "1")],
@@ -219,6 +230,15 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
             // A burn-in of ten second-moment time constants lets v forget its zero start.
             let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
             Ok(optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?).0)
+        }
+        "optim.adam_step_rms" => {
+            let snr = a.f64_in("snr", 0.0, 1000.0)?;
+            let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
+            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+            let steps = a.usize_in("steps", 1, 1_000_000)?;
+            let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
+            let (mean, std) = optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?);
+            Ok((mean * mean + std * std).sqrt())
         }
         "optim.adam_noise_theory" => {
             Ok(optim::adam_noisy_step_theory(a.f64_in("snr", 0.0, 1000.0)?))
