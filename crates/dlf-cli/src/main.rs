@@ -144,7 +144,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let site = load_site(content)
                 .map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
-            let state = Arc::new(dlf_server::AppState::new(&site));
+            let store = Arc::new(open_store(cli.data)?);
+            let data_path = store.path().to_path_buf();
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -152,12 +153,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             runtime.block_on(async move {
                 let listener = dlf_server::bind(SocketAddr::new(host, port)).await?;
                 let addr = listener.local_addr()?;
+                let mut state = dlf_server::AppState::with_store(&site, store);
+                // Local names are always accepted for writes; an address given with --host is accepted too.
+                if !addr.ip().is_loopback() {
+                    state = state.allow_host(&addr.to_string());
+                }
+                let state = Arc::new(state);
                 let mut out = std::io::stdout().lock();
                 writeln!(
                     out,
                     "dlf is serving {} pages at http://{addr}/  (Ctrl-C to stop)",
                     state.page_count()
                 )?;
+                writeln!(out, "progress is kept in {}", data_path.display())?;
                 out.flush()?;
                 drop(out);
                 dlf_server::serve(listener, state).await?;
