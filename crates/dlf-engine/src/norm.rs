@@ -310,14 +310,69 @@ fn standardize_rows_backward(
     dx
 }
 
-fn transpose(data: &[f64], rows: usize, cols: usize) -> Vec<f64> {
-    let mut out = vec![0.0; rows * cols];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = data[r * cols + c];
+/// Standardises each column of a row-major `rows × cols` buffer (BatchNorm's grouping), walking the rows
+/// in order so no transpose is needed: returns `(x̂, mean, biased var, inv_std)`.
+fn standardize_cols(
+    data: &[f64],
+    rows: usize,
+    cols: usize,
+    eps: f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let n = rows as f64;
+    let mut mean = vec![0.0; cols];
+    for row in data.chunks_exact(cols) {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v;
         }
     }
-    out
+    mean.iter_mut().for_each(|m| *m /= n);
+    let mut var = vec![0.0; cols];
+    for row in data.chunks_exact(cols) {
+        for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
+            *s += (v - m) * (v - m);
+        }
+    }
+    var.iter_mut().for_each(|s| *s /= n);
+    let inv: Vec<f64> = var.iter().map(|s| 1.0 / (s + eps).sqrt()).collect();
+    let mut x_hat = vec![0.0; rows * cols];
+    for (out, row) in x_hat.chunks_exact_mut(cols).zip(data.chunks_exact(cols)) {
+        for (((o, v), m), k) in out.iter_mut().zip(row).zip(&mean).zip(&inv) {
+            *o = (v - m) * k;
+        }
+    }
+    (x_hat, mean, var, inv)
+}
+
+/// The backward pass of [`standardize_cols`]: `dx = s (g − mean(g) − x̂ mean(g x̂))` per column.
+fn standardize_cols_backward(
+    g: &[f64],
+    x_hat: &[f64],
+    inv: &[f64],
+    rows: usize,
+    cols: usize,
+) -> Vec<f64> {
+    let n = rows as f64;
+    let mut mean_g = vec![0.0; cols];
+    let mut mean_gx = vec![0.0; cols];
+    for (gr, xr) in g.chunks_exact(cols).zip(x_hat.chunks_exact(cols)) {
+        for j in 0..cols {
+            mean_g[j] += gr[j];
+            mean_gx[j] += gr[j] * xr[j];
+        }
+    }
+    mean_g.iter_mut().for_each(|v| *v /= n);
+    mean_gx.iter_mut().for_each(|v| *v /= n);
+    let mut dx = vec![0.0; rows * cols];
+    for ((out, gr), xr) in dx
+        .chunks_exact_mut(cols)
+        .zip(g.chunks_exact(cols))
+        .zip(x_hat.chunks_exact(cols))
+    {
+        for j in 0..cols {
+            out[j] = inv[j] * (gr[j] - mean_g[j] - xr[j] * mean_gx[j]);
+        }
+    }
+    dx
 }
 
 fn affine(x_hat: &[f64], cols: usize, gamma: &[f64], beta: Option<&[f64]>) -> Vec<f64> {
@@ -352,9 +407,7 @@ pub fn batch_norm_train(
     check_params("batch_norm", x, gamma, Some(beta))?;
     check_eps("batch_norm", eps)?;
     let (b, d) = (x.rows(), x.cols());
-    let xt = transpose(x.data(), b, d);
-    let (xh_t, mean, var, inv_std) = standardize_rows(&xt, d, b, eps);
-    let x_hat = transpose(&xh_t, d, b);
+    let (x_hat, mean, var, inv_std) = standardize_cols(x.data(), b, d, eps);
     let y = affine(&x_hat, d, gamma, Some(beta));
     Ok(NormForward {
         kind: NormKind::Batch,
@@ -554,15 +607,7 @@ pub fn backward(
             .enumerate()
             .map(|(k, &v)| v * fwd.inv_std[k % d])
             .collect(),
-        (NormKind::Batch, false) => {
-            let gt = transpose(&g, b, d);
-            let xt = transpose(xh, b, d);
-            transpose(
-                &standardize_rows_backward(&gt, &xt, &fwd.inv_std, d, b),
-                d,
-                b,
-            )
-        }
+        (NormKind::Batch, false) => standardize_cols_backward(&g, xh, &fwd.inv_std, b, d),
         (NormKind::Layer, _) => standardize_rows_backward(&g, xh, &fwd.inv_std, b, d),
         (NormKind::Rms, _) => rms_backward(fwd, &g, b, d),
     };

@@ -80,6 +80,20 @@ fn worst_cases(id: &str) -> Vec<(&'static str, Vec<(&'static str, &'static str)>
         "adam-noise" => vec![("worst-3000", vec![("steps", "3000")])],
         // Two runs of 5000 two-coordinate steps with noise.
         "adamw-vs-l2" => vec![("worst-5000", vec![("steps", "5000"), ("noise", "1")])],
+        // Three forward-and-backward passes (chosen, other placement, no norm) at the largest depth and
+        // batch; BatchNorm transposes its input, so it is the costliest norm.
+        "norm-depth" => vec![
+            (
+                "worst-batchnorm-48",
+                vec![("norm", "batchnorm"), ("depth", "48"), ("batch", "16")],
+            ),
+            (
+                "worst-layernorm-48",
+                vec![("norm", "layernorm"), ("depth", "48"), ("batch", "16")],
+            ),
+        ],
+        // The longest warm-up: seven batch sizes of 300 + 100 batches each.
+        "bn-batch-gap" => vec![("worst-warmup-300", vec![("warmup", "300")])],
         _ => Vec::new(),
     }
 }
