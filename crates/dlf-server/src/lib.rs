@@ -168,9 +168,15 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/", get(index))
         .route("/lessons/{id}", get(lesson_without_slash))
         .route("/lessons/{id}/", get(lesson))
-        .route("/practice", get(|| async { Redirect::permanent("/practice/") }))
+        .route(
+            "/practice",
+            get(|| async { Redirect::permanent("/practice/") }),
+        )
         .route("/practice/", get(practice_page))
-        .route("/progress", get(|| async { Redirect::permanent("/progress/") }))
+        .route(
+            "/progress",
+            get(|| async { Redirect::permanent("/progress/") }),
+        )
         .route("/progress/", get(progress_page))
         .route("/assets/{*path}", get(asset))
         .route("/api/progress", get(practice::progress))

@@ -472,7 +472,8 @@ impl ReviewBody {
 }
 
 fn required<T>(field: Option<T>, name: &str, kind: &str) -> Result<T, AppError> {
-    field.ok_or_else(|| AppError::Unprocessable(format!("a review of a {kind} card needs '{name}'")))
+    field
+        .ok_or_else(|| AppError::Unprocessable(format!("a review of a {kind} card needs '{name}'")))
 }
 
 /// Reads a number as people type it: `3e9`, `3000000`, `3,000,000`, `3 000 000`, `-1.5`. A separator (comma,
@@ -485,7 +486,9 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
     for (i, &c) in chars.iter().enumerate() {
         if matches!(c, ',' | ' ' | '\u{a0}' | '\u{202f}' | '_' | '\'') {
             let before_digit = i > 0 && chars[i - 1].is_ascii_digit();
-            let group = chars.get(i + 1..i + 4).is_some_and(|g| g.iter().all(char::is_ascii_digit));
+            let group = chars
+                .get(i + 1..i + 4)
+                .is_some_and(|g| g.iter().all(char::is_ascii_digit));
             let ends = chars.get(i + 4).is_none_or(|c| !c.is_ascii_digit());
             if !(before_digit && group && ends) {
                 return Err(format!(
@@ -560,7 +563,8 @@ fn grade(card: &Card, body: ReviewBody) -> Result<(Rating, Value, Value), AppErr
             let strong_ticked = strong.iter().filter(|t| **t).count();
             let rating =
                 dlf_store::grade_prompt(hire_ticked, hire.len(), strong_ticked, strong.len());
-            let detail = json!({"kind": "prompt", "hire": hire, "strong": strong, "answer": body.answer});
+            let detail =
+                json!({"kind": "prompt", "hire": hire, "strong": strong, "answer": body.answer});
             let feedback = json!({
                 "hire_ticked": hire_ticked, "hire_total": hire.len(),
                 "strong_ticked": strong_ticked, "strong_total": strong.len(),
@@ -618,8 +622,11 @@ fn grade(card: &Card, body: ReviewBody) -> Result<(Rating, Value, Value), AppErr
             let rendered = dlf_content::practice::render_estimate(problem);
             let estimate = &rendered.estimate;
             let verdict = estimate.check(value);
-            let rating =
-                dlf_store::grade_estimate(verdict.within, verdict.rel_error, estimate.rel_tolerance);
+            let rating = dlf_store::grade_estimate(
+                verdict.within,
+                verdict.rel_error,
+                estimate.rel_tolerance,
+            );
             let detail = json!({
                 "kind": "estimate", "seed": seed, "value": value, "truth": estimate.answer,
                 "rel_error": verdict.rel_error, "within": verdict.within,
@@ -653,9 +660,14 @@ mod tests {
         ];
         for (text, expected) in cases {
             let got = parse_number(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-            assert!((got - expected).abs() <= 1e-12 * expected.abs(), "{text} → {got}");
+            assert!(
+                (got - expected).abs() <= 1e-12 * expected.abs(),
+                "{text} → {got}"
+            );
         }
-        for bad in ["3,5", "1,00", "abc", "", "inf", "NaN", "3e999", "3 GB", ",300"] {
+        for bad in [
+            "3,5", "1,00", "abc", "", "inf", "NaN", "3e999", "3 GB", ",300",
+        ] {
             assert!(parse_number(bad).is_err(), "'{bad}' must be refused");
         }
     }

@@ -17,7 +17,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 /// Kills chromedriver (and with it the browser) when a test ends, pass or fail.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -37,7 +37,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_driver() -> Driver {
+pub(crate) fn start_driver() -> Driver {
     let port = free_port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -54,7 +54,7 @@ fn course_app() -> axum::Router {
 }
 
 /// Serves `app` on a free loopback port for the rest of the test.
-async fn serve_app(app: axum::Router) -> SocketAddr {
+pub(crate) async fn serve_app(app: axum::Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -69,7 +69,7 @@ async fn start_server() -> SocketAddr {
     serve_app(course_app()).await
 }
 
-async fn connect(driver: &Driver) -> Client {
+pub(crate) async fn connect(driver: &Driver) -> Client {
     connect_with(driver, &[]).await
 }
 
@@ -158,7 +158,7 @@ async fn console_errors(client: &Client) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn js(client: &Client, script: &str) -> Value {
+pub(crate) async fn js(client: &Client, script: &str) -> Value {
     client
         .execute(script, vec![])
         .await
@@ -166,7 +166,7 @@ async fn js(client: &Client, script: &str) -> Value {
 }
 
 /// Waits until `script` (an expression) is truthy, or fails with `what`.
-async fn wait_for(client: &Client, script: &str, what: &str) -> Value {
+pub(crate) async fn wait_for(client: &Client, script: &str, what: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let value = js(client, &format!("return ({script});")).await;
@@ -193,7 +193,7 @@ async fn wait_for_redraw(client: &Client, instance: &str, count: u64, what: &str
 }
 
 /// Asserts the page logged no errors, then ends the session.
-async fn finish_without_console_errors(client: Client) {
+pub(crate) async fn finish_without_console_errors(client: Client) {
     let errors = console_errors(&client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     client.close().await.expect("close the browser");

@@ -127,7 +127,10 @@ async fn mark_done(state: &Arc<dlf_server::AppState>, lesson: &str) {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
 }
 
-fn first_card_of_kind<'a>(deck: &'a dlf_content::practice::Deck, kind: &str) -> &'a dlf_content::practice::Card {
+fn first_card_of_kind<'a>(
+    deck: &'a dlf_content::practice::Deck,
+    kind: &str,
+) -> &'a dlf_content::practice::Card {
     deck.cards
         .iter()
         .find(|c| c.lesson == "01-backprop" && c.kind.name() == kind)
@@ -136,8 +139,19 @@ fn first_card_of_kind<'a>(deck: &'a dlf_content::practice::Deck, kind: &str) -> 
 
 /// A review body sent as raw bytes with the given `Content-Type`, from this server's own page.
 async fn raw(state: &Arc<dlf_server::AppState>, body: &str, content_type: &str) -> Reply {
-    let headers = [("host", HOST), ("origin", ORIGIN), ("content-type", content_type)];
-    send(state, "POST", "/api/practice/reviews", &headers, Some(body.to_owned())).await
+    let headers = [
+        ("host", HOST),
+        ("origin", ORIGIN),
+        ("content-type", content_type),
+    ];
+    send(
+        state,
+        "POST",
+        "/api/practice/reviews",
+        &headers,
+        Some(body.to_owned()),
+    )
+    .await
 }
 
 fn error_text(reply: &Reply) -> String {
@@ -149,21 +163,38 @@ async fn without_a_store_the_api_says_so_and_pages_make_no_request() {
     let state = Arc::new(dlf_server::AppState::new(site()));
     let reply = get(&state, "/api/progress").await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(error_text(&reply).contains("progress store"), "{}", reply.json);
+    assert!(
+        error_text(&reply).contains("progress store"),
+        "{}",
+        reply.json
+    );
     let reply = get(&state, "/api/practice/queue").await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
 
     // A page of a server without a store is not marked live, so its script never asks the API.
     let response = dlf_server::app(state.clone())
-        .oneshot(Request::get("/lessons/01-backprop/").body(Body::empty()).expect("request"))
+        .oneshot(
+            Request::get("/lessons/01-backprop/")
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await
         .expect("the router answers");
     let html = String::from_utf8(
-        response.into_body().collect().await.expect("body").to_bytes().to_vec(),
+        response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec(),
     )
     .expect("utf-8");
     assert!(!html.contains("data-live"), "no store, no live page");
-    assert!(html.contains("class=\"lesson-done live-only\""), "the control is in the page, hidden");
+    assert!(
+        html.contains("class=\"lesson-done live-only\""),
+        "the control is in the page, hidden"
+    );
 }
 
 #[tokio::test]
@@ -181,12 +212,24 @@ async fn pages_of_a_server_with_a_store_are_live_and_practice_pages_exist() {
             .expect("the router answers");
         assert_eq!(response.status(), StatusCode::OK, "{uri}");
         let html = String::from_utf8(
-            response.into_body().collect().await.expect("body").to_bytes().to_vec(),
+            response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes()
+                .to_vec(),
         )
         .expect("utf-8");
-        assert!(html.contains("<html lang=\"en\" data-live=\"\""), "{uri} is live");
+        assert!(
+            html.contains("<html lang=\"en\" data-live=\"\""),
+            "{uri} is live"
+        );
         assert!(html.contains(needle), "{uri} contains {needle}");
-        assert!(html.contains("assets/practice.js"), "{uri} loads practice.js");
+        assert!(
+            html.contains("assets/practice.js"),
+            "{uri} loads practice.js"
+        );
     }
     let reply = get(&f.state, "/practice").await;
     assert_eq!(reply.status, StatusCode::PERMANENT_REDIRECT);
@@ -197,10 +240,18 @@ async fn marking_a_lesson_done_moves_the_recommendation_and_fills_the_queue() {
     let f = fixture("done");
     let progress = get(&f.state, "/api/progress").await;
     assert_eq!(progress.status, StatusCode::OK);
-    assert_eq!(progress.json["next"]["id"], json!("01-backprop"), "the first lesson is recommended first");
+    assert_eq!(
+        progress.json["next"]["id"],
+        json!("01-backprop"),
+        "the first lesson is recommended first"
+    );
     assert_eq!(progress.json["lessons"][0]["done"], json!(false));
     let queue = get(&f.state, "/api/practice/queue").await;
-    assert_eq!(queue.json["cards"], json!([]), "nothing is queued before a lesson is done");
+    assert_eq!(
+        queue.json["cards"],
+        json!([]),
+        "nothing is queued before a lesson is done"
+    );
 
     mark_done(&f.state, "01-backprop").await;
     let progress = get(&f.state, "/api/progress").await;
@@ -223,14 +274,24 @@ async fn marking_a_lesson_done_moves_the_recommendation_and_fills_the_queue() {
         .iter()
         .find(|r| r["lesson"] == json!("01-backprop"))
         .expect("readiness of lesson 01");
-    let deck_01 = f.state.deck().cards.iter().filter(|c| c.lesson == "01-backprop").count();
+    let deck_01 = f
+        .state
+        .deck()
+        .cards
+        .iter()
+        .filter(|c| c.lesson == "01-backprop")
+        .count();
     assert_eq!(r01["cards"], json!(deck_01));
     assert_eq!(r01["seen"], json!(0));
 
     let queue = get(&f.state, "/api/practice/queue?limit=100").await;
     assert_eq!(queue.status, StatusCode::OK);
     let cards = queue.json["cards"].as_array().expect("cards");
-    assert_eq!(cards.len(), deck_01, "every card of lesson 01 is new and queued");
+    assert_eq!(
+        cards.len(),
+        deck_01,
+        "every card of lesson 01 is new and queued"
+    );
     assert_eq!(queue.json["new"], json!(deck_01));
     assert_eq!(queue.json["due"], json!(0));
     assert!(cards.iter().all(|c| c["lesson"] == json!("01-backprop")));
@@ -241,7 +302,8 @@ async fn marking_a_lesson_done_moves_the_recommendation_and_fills_the_queue() {
     let seed = estimate["estimate"]["seed"].as_u64().expect("a seed");
     assert!(seed <= dlf_server::practice::MAX_SEED);
     assert!(
-        estimate["estimate"].get("answer").is_none() && estimate["estimate"].get("solution_html").is_none(),
+        estimate["estimate"].get("answer").is_none()
+            && estimate["estimate"].get("solution_html").is_none(),
         "the answer is not sent before the learner answers: {estimate}"
     );
 
@@ -249,7 +311,13 @@ async fn marking_a_lesson_done_moves_the_recommendation_and_fills_the_queue() {
     assert_eq!(limited.json["cards"].as_array().map(Vec::len), Some(2));
 
     // Undo takes the lesson's cards out of the queue again.
-    let reply = write(&f.state, "PUT", "/api/lessons/01-backprop/done", json!({"done": false})).await;
+    let reply = write(
+        &f.state,
+        "PUT",
+        "/api/lessons/01-backprop/done",
+        json!({"done": false}),
+    )
+    .await;
     assert_eq!(reply.json, json!({"id": "01-backprop", "done": false}));
     let queue = get(&f.state, "/api/practice/queue").await;
     assert_eq!(queue.json["cards"], json!([]));
@@ -285,11 +353,17 @@ async fn a_prompt_is_graded_from_its_ticks_and_recorded() {
     assert_eq!(reply.json["feedback"]["answer"], json!(answer));
     let due = reply.json["due"].as_str().expect("a due date");
     let due = dlf_store::chrono::DateTime::parse_from_rfc3339(due).expect("RFC 3339");
-    assert!(due > dlf_store::chrono::Utc::now(), "the card is due in the future");
+    assert!(
+        due > dlf_store::chrono::Utc::now(),
+        "the card is due in the future"
+    );
 
     let reviews = f.store.reviews(&card.id).expect("reviews");
     assert_eq!(reviews.len(), 1);
-    assert_eq!(reviews[0].id, reply.json["review_id"].as_str().unwrap_or_default());
+    assert_eq!(
+        reviews[0].id,
+        reply.json["review_id"].as_str().unwrap_or_default()
+    );
     assert_eq!(reviews[0].detail["answer"], json!(answer));
     assert_eq!(reviews[0].detail["hire"], json!(vec![true; h]));
 
@@ -310,7 +384,10 @@ async fn a_prompt_is_graded_from_its_ticks_and_recorded() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::CREATED);
-    assert_eq!(reply.json["rating"], json!(dlf_store::grade_prompt(0, h, 0, s).name()));
+    assert_eq!(
+        reply.json["rating"],
+        json!(dlf_store::grade_prompt(0, h, 0, s).name())
+    );
 }
 
 #[tokio::test]
@@ -336,7 +413,11 @@ async fn a_derive_drill_is_graded_from_the_self_check_and_the_time() {
         .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
         let expected = dlf_store::grade_derive(check, seconds, allowed);
-        assert_eq!(reply.json["rating"], json!(expected.name()), "{said} in {seconds} s");
+        assert_eq!(
+            reply.json["rating"],
+            json!(expected.name()),
+            "{said} in {seconds} s"
+        );
     }
     assert_eq!(f.store.reviews(&card.id).expect("reviews").len(), 4);
 }
@@ -348,8 +429,13 @@ async fn an_estimate_is_regenerated_from_its_seed_and_graded_against_the_engine(
     let card = first_card_of_kind(f.state.deck(), "estimate");
     let fetched = get(&f.state, &format!("/api/practice/cards/{}", card.id)).await;
     assert_eq!(fetched.status, StatusCode::OK, "{}", fetched.json);
-    let seed = fetched.json["estimate"]["seed"].as_u64().expect("a fresh seed");
-    let generator = fetched.json["estimate"]["generator"].as_str().expect("generator").to_owned();
+    let seed = fetched.json["estimate"]["seed"]
+        .as_u64()
+        .expect("a fresh seed");
+    let generator = fetched.json["estimate"]["generator"]
+        .as_str()
+        .expect("generator")
+        .to_owned();
     let truth = dlf_engine::practice::generate(&generator, seed)
         .expect("the generator exists")
         .answer;
@@ -367,7 +453,9 @@ async fn an_estimate_is_regenerated_from_its_seed_and_graded_against_the_engine(
     assert_eq!(feedback["within"], json!(true));
     assert!(feedback["rel_error"].as_f64().unwrap_or(1.0) <= 1e-12);
     assert!((feedback["truth"].as_f64().unwrap_or(0.0) - truth).abs() <= 1e-12 * truth.abs());
-    assert!(feedback["solution_html"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(feedback["solution_html"]
+        .as_array()
+        .is_some_and(|s| !s.is_empty()));
 
     // Twice the truth is 100 % off: outside any tolerance an interviewer accepts.
     let reply = write(
@@ -394,35 +482,87 @@ async fn foreign_origins_and_foreign_hosts_are_refused_and_change_nothing() {
     let done = json!({"done": true}).to_string();
     let refused = [
         // Another site open in the same browser posts to the learner's server.
-        vec![("host", HOST), ("origin", "https://evil.example"), ("content-type", "application/json")],
+        vec![
+            ("host", HOST),
+            ("origin", "https://evil.example"),
+            ("content-type", "application/json"),
+        ],
         // Same host name, another port: another origin.
-        vec![("host", HOST), ("origin", "http://127.0.0.1:9999"), ("content-type", "application/json")],
+        vec![
+            ("host", HOST),
+            ("origin", "http://127.0.0.1:9999"),
+            ("content-type", "application/json"),
+        ],
         // A sandboxed frame or a privacy-stripped request.
-        vec![("host", HOST), ("origin", "null"), ("content-type", "application/json")],
+        vec![
+            ("host", HOST),
+            ("origin", "null"),
+            ("content-type", "application/json"),
+        ],
         // DNS rebinding: a foreign name resolving to 127.0.0.1, with no Origin (or its own).
-        vec![("host", "evil.example:8000"), ("content-type", "application/json")],
-        vec![("host", "evil.example:8000"), ("origin", "http://evil.example:8000"), ("content-type", "application/json")],
+        vec![
+            ("host", "evil.example:8000"),
+            ("content-type", "application/json"),
+        ],
+        vec![
+            ("host", "evil.example:8000"),
+            ("origin", "http://evil.example:8000"),
+            ("content-type", "application/json"),
+        ],
         // No Host at all.
         vec![("content-type", "application/json")],
     ];
     for headers in &refused {
-        let reply = send(&f.state, "PUT", "/api/lessons/01-backprop/done", headers, Some(done.clone())).await;
+        let reply = send(
+            &f.state,
+            "PUT",
+            "/api/lessons/01-backprop/done",
+            headers,
+            Some(done.clone()),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{headers:?}");
         assert!(error_text(&reply).starts_with("refused"), "{}", reply.json);
         let card = first_card_of_kind(f.state.deck(), "derive");
         let review = json!({"card": card.id, "self_check": "got", "seconds": 5}).to_string();
-        let reply = send(&f.state, "POST", "/api/practice/reviews", headers, Some(review)).await;
+        let reply = send(
+            &f.state,
+            "POST",
+            "/api/practice/reviews",
+            headers,
+            Some(review),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{headers:?}");
     }
-    assert_eq!(snapshot(&f.store), before, "no refused request wrote anything");
+    assert_eq!(
+        snapshot(&f.store),
+        before,
+        "no refused request wrote anything"
+    );
 
     // Every local name is this machine; without an Origin (curl, the terminal) a local Host is enough.
     for headers in [
-        vec![("host", "localhost:8000"), ("origin", "http://localhost:8000"), ("content-type", "application/json")],
-        vec![("host", "[::1]:8000"), ("origin", "http://[::1]:8000"), ("content-type", "application/json")],
+        vec![
+            ("host", "localhost:8000"),
+            ("origin", "http://localhost:8000"),
+            ("content-type", "application/json"),
+        ],
+        vec![
+            ("host", "[::1]:8000"),
+            ("origin", "http://[::1]:8000"),
+            ("content-type", "application/json"),
+        ],
         vec![("host", HOST), ("content-type", "application/json")],
     ] {
-        let reply = send(&f.state, "PUT", "/api/lessons/01-backprop/done", &headers, Some(done.clone())).await;
+        let reply = send(
+            &f.state,
+            "PUT",
+            "/api/lessons/01-backprop/done",
+            &headers,
+            Some(done.clone()),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::OK, "{headers:?}: {}", reply.json);
     }
 
@@ -430,8 +570,19 @@ async fn foreign_origins_and_foreign_hosts_are_refused_and_change_nothing() {
     let lan = Arc::new(
         dlf_server::AppState::with_store(site(), f.store.clone()).allow_host("192.168.1.20:8000"),
     );
-    let headers = [("host", "192.168.1.20:8000"), ("origin", "http://192.168.1.20:8000"), ("content-type", "application/json")];
-    let reply = send(&lan, "PUT", "/api/lessons/01-backprop/done", &headers, Some(done.clone())).await;
+    let headers = [
+        ("host", "192.168.1.20:8000"),
+        ("origin", "http://192.168.1.20:8000"),
+        ("content-type", "application/json"),
+    ];
+    let reply = send(
+        &lan,
+        "PUT",
+        "/api/lessons/01-backprop/done",
+        &headers,
+        Some(done.clone()),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
 }
 
@@ -450,31 +601,99 @@ async fn bad_requests_get_a_clear_message_and_change_nothing() {
     let strong = vec![true; p.strong.len()];
 
     let cases: Vec<(Value, StatusCode, &str)> = vec![
-        (json!({"card": "01-backprop/prompt/no-such", "hire": [], "strong": []}), StatusCode::NOT_FOUND, "unknown card"),
-        (json!({"card": prompt.id, "hire": hire, "strong": strong, "self_check": "got"}), StatusCode::UNPROCESSABLE_ENTITY, "'self_check' does not belong"),
-        (json!({"card": prompt.id, "hire": [true], "strong": strong}), StatusCode::UNPROCESSABLE_ENTITY, "rubric has"),
-        (json!({"card": prompt.id, "strong": strong}), StatusCode::UNPROCESSABLE_ENTITY, "needs 'hire'"),
-        (json!({"card": prompt.id, "hire": hire, "strong": strong, "rating": "easy"}), StatusCode::UNPROCESSABLE_ENTITY, "unknown field `rating`"),
-        (json!({"card": prompt.id, "hire": "all", "strong": strong}), StatusCode::UNPROCESSABLE_ENTITY, "does not fit"),
-        (json!({"card": derive.id, "self_check": "maybe", "seconds": 5}), StatusCode::UNPROCESSABLE_ENTITY, "missed, partly or got"),
-        (json!({"card": derive.id, "self_check": "got", "seconds": -1}), StatusCode::UNPROCESSABLE_ENTITY, "seconds must be"),
-        (json!({"card": derive.id, "self_check": "got", "seconds": 1e9}), StatusCode::UNPROCESSABLE_ENTITY, "seconds must be"),
-        (json!({"card": derive.id, "self_check": "got"}), StatusCode::UNPROCESSABLE_ENTITY, "needs 'seconds'"),
-        (json!({"card": estimate.id, "seed": 7, "value": "three billion"}), StatusCode::UNPROCESSABLE_ENTITY, "could not read"),
-        (json!({"card": estimate.id, "seed": 7, "value": "3,5"}), StatusCode::UNPROCESSABLE_ENTITY, "groups of three digits"),
-        (json!({"card": estimate.id, "seed": u64::MAX, "value": 1}), StatusCode::UNPROCESSABLE_ENTITY, "seed must be at most"),
-        (json!({"card": estimate.id, "seed": -3, "value": 1}), StatusCode::UNPROCESSABLE_ENTITY, "does not fit"),
-        (json!({"card": estimate.id, "value": 1}), StatusCode::UNPROCESSABLE_ENTITY, "needs 'seed'"),
+        (
+            json!({"card": "01-backprop/prompt/no-such", "hire": [], "strong": []}),
+            StatusCode::NOT_FOUND,
+            "unknown card",
+        ),
+        (
+            json!({"card": prompt.id, "hire": hire, "strong": strong, "self_check": "got"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'self_check' does not belong",
+        ),
+        (
+            json!({"card": prompt.id, "hire": [true], "strong": strong}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rubric has",
+        ),
+        (
+            json!({"card": prompt.id, "strong": strong}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "needs 'hire'",
+        ),
+        (
+            json!({"card": prompt.id, "hire": hire, "strong": strong, "rating": "easy"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown field `rating`",
+        ),
+        (
+            json!({"card": prompt.id, "hire": "all", "strong": strong}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "does not fit",
+        ),
+        (
+            json!({"card": derive.id, "self_check": "maybe", "seconds": 5}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missed, partly or got",
+        ),
+        (
+            json!({"card": derive.id, "self_check": "got", "seconds": -1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "seconds must be",
+        ),
+        (
+            json!({"card": derive.id, "self_check": "got", "seconds": 1e9}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "seconds must be",
+        ),
+        (
+            json!({"card": derive.id, "self_check": "got"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "needs 'seconds'",
+        ),
+        (
+            json!({"card": estimate.id, "seed": 7, "value": "three billion"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "could not read",
+        ),
+        (
+            json!({"card": estimate.id, "seed": 7, "value": "3,5"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "groups of three digits",
+        ),
+        (
+            json!({"card": estimate.id, "seed": u64::MAX, "value": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "seed must be at most",
+        ),
+        (
+            json!({"card": estimate.id, "seed": -3, "value": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "does not fit",
+        ),
+        (
+            json!({"card": estimate.id, "value": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "needs 'seed'",
+        ),
     ];
     for (body, status, message) in cases {
         let reply = write(&f.state, "POST", "/api/practice/reviews", body.clone()).await;
         assert_eq!(reply.status, status, "{body} → {}", reply.json);
-        assert!(error_text(&reply).contains(message), "{body}: expected '{message}' in {}", reply.json);
+        assert!(
+            error_text(&reply).contains(message),
+            "{body}: expected '{message}' in {}",
+            reply.json
+        );
     }
 
     let reply = raw(&f.state, "{\"card\": ", "application/json").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert!(error_text(&reply).contains("not valid JSON"), "{}", reply.json);
+    assert!(
+        error_text(&reply).contains("not valid JSON"),
+        "{}",
+        reply.json
+    );
     let reply = raw(&f.state, "card=x", "application/x-www-form-urlencoded").await;
     assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(error_text(&reply).contains("application/json"));
@@ -490,11 +709,23 @@ async fn bad_requests_get_a_clear_message_and_change_nothing() {
 
     // Lessons: unknown, and in the track but not written.
     for lesson in ["99-nothing", "12-mixture-of-experts"] {
-        let reply = write(&f.state, "PUT", &format!("/api/lessons/{lesson}/done"), json!({"done": true})).await;
+        let reply = write(
+            &f.state,
+            "PUT",
+            &format!("/api/lessons/{lesson}/done"),
+            json!({"done": true}),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{lesson}");
         assert!(error_text(&reply).contains(lesson));
     }
-    let reply = write(&f.state, "PUT", "/api/lessons/01-backprop/done", json!({"done": "yes"})).await;
+    let reply = write(
+        &f.state,
+        "PUT",
+        "/api/lessons/01-backprop/done",
+        json!({"done": "yes"}),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Reads with bad parameters.
@@ -506,5 +737,9 @@ async fn bad_requests_get_a_clear_message_and_change_nothing() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
     }
 
-    assert_eq!(snapshot(&f.store), before, "no rejected request changed the store");
+    assert_eq!(
+        snapshot(&f.store),
+        before,
+        "no rejected request changed the store"
+    );
 }
