@@ -132,11 +132,20 @@ fn tex_number(x: f64, digits: usize) -> String {
 
 /// A whole number with thin spaces between groups of three digits, as LaTeX: `25\,165\,824`.
 fn tex_int(n: u64) -> String {
+    grouped(n, "\\,")
+}
+
+/// A whole number with commas between groups of three digits, for prose: `25,165,824`.
+fn prose_int(n: u64) -> String {
+    grouped(n, ",")
+}
+
+fn grouped(n: u64, separator: &str) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push_str("\\,");
+            out.push_str(separator);
         }
         out.push(c);
     }
@@ -328,7 +337,7 @@ fn param_count(rng: &mut Rng) -> Option<Problem> {
         format!(
             "In total $DH + H + HC + C = {}$ parameters: **{}**.",
             tex_int(d * h + h + h * c + c),
-            tex_int(count as u64)
+            prose_int(count as u64)
         ),
     ];
     Some(Problem {
@@ -531,7 +540,7 @@ mod tests {
                 );
                 let last = e.solution.last().unwrap();
                 let stated = if e.answer.fract() == 0.0 && e.unit.is_empty() {
-                    tex_int(e.answer as u64)
+                    prose_int(e.answer as u64)
                 } else {
                     tex_number(e.answer, 4)
                 };
@@ -552,5 +561,6 @@ mod tests {
         assert_eq!(tex_number(11.101_562_5, 4), "11.10");
         assert_eq!(tex_int(25_165_824), "25\\,165\\,824");
         assert_eq!(tex_int(999), "999");
+        assert_eq!(prose_int(1_624_676), "1,624,676");
     }
 }
