@@ -770,6 +770,64 @@ fn duration_words(seconds: u32) -> String {
 mod tests {
     use super::*;
 
+    /// A prompt whose `::hire` is `hire` and whose `::strong` is a valid two-point list.
+    fn prompt_with_hire(hire: &str) -> (Body, Vec<Diagnostic>) {
+        let text = format!(
+            ":::prompt id=p level=core\n::question\nQ?\n::hire\n{hire}::strong\n- S1.\n- S2.\n::weak\nW.\n::followups\n- F\n:::\n"
+        );
+        render_body(Path::new("t.md"), &text, 1)
+    }
+
+    #[test]
+    fn rubric_points_are_the_items_without_markers_or_indentation() {
+        let (body, problems) = prompt_with_hire(
+            "- First point with $x$\n  continued on a second line.\n- Second point:\n\n  - a nested list\n  - stays inside\n",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        let points = &body.prompts[0].hire_points;
+        assert_eq!(points.len(), 2);
+        assert_eq!(
+            points[0].markdown,
+            "First point with $x$\ncontinued on a second line."
+        );
+        assert_eq!(points[0].line, 5);
+        assert_eq!(
+            points[1].markdown,
+            "Second point:\n\n- a nested list\n- stays inside"
+        );
+        assert_eq!(points[1].line, 7);
+        assert!(points[0].html.contains("<math"), "{}", points[0].html);
+        assert!(points[1].html.contains("<ul>"), "{}", points[1].html);
+        assert_eq!(body.prompts[0].strong_points.len(), 2);
+    }
+
+    #[test]
+    fn rubric_sections_that_are_not_one_bullet_list_are_reported() {
+        for hire in [
+            "1. numbered\n2. list\n",
+            "A paragraph.\n\n- then\n- a list\n",
+            "- one list\n- of two\n\n+ and another\n+ list\n",
+        ] {
+            let (body, problems) = prompt_with_hire(hire);
+            assert_eq!(problems.len(), 1, "{hire:?}: {problems:?}");
+            assert_eq!(problems[0].line, 5, "{hire:?}");
+            assert!(
+                problems[0].message.contains("must be one Markdown bullet list"),
+                "{}",
+                problems[0].message
+            );
+            assert!(body.prompts[0].hire_points.is_empty());
+        }
+    }
+
+    #[test]
+    fn estimate_ids_are_css_friendly() {
+        assert_eq!(
+            estimate_html_id("backprop.backward_flops"),
+            "backprop-backward-flops"
+        );
+    }
+
     #[test]
     fn timer_text() {
         assert_eq!(clock(60), "1:00");

@@ -14,6 +14,8 @@
 //! 6. [`lesson`] + [`site`]: the lesson is checked for its required parts and against the track;
 //!    [`Site::load`] returns the whole course or every [`Diagnostic`] found.
 //! 7. [`report`] and [`pages`]: `dlf check` and the rendered pages, wrapped in the [`theme`].
+//! 8. [`practice`] and [`anki`]: every derive box, interview prompt and `:::estimate` of the written lessons
+//!    as practice cards ([`Deck::from_site`]), and the deck as a file Anki imports ([`anki_export`]).
 //!
 //! ```no_run
 //! let site = dlf_content::Site::load(std::path::Path::new("content")).map_err(|problems| {
