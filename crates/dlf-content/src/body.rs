@@ -812,7 +812,9 @@ mod tests {
             assert_eq!(problems.len(), 1, "{hire:?}: {problems:?}");
             assert_eq!(problems[0].line, 5, "{hire:?}");
             assert!(
-                problems[0].message.contains("must be one Markdown bullet list"),
+                problems[0]
+                    .message
+                    .contains("must be one Markdown bullet list"),
                 "{}",
                 problems[0].message
             );
