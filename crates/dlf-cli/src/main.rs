@@ -4,13 +4,16 @@
 //! - `dlf check` validates the whole course and runs every claim against the engine.
 //! - `dlf build DIR` writes a static export that works from any static file host.
 //! - `dlf calc TOPIC` checks a hand computation: a JSON problem on stdin, every intermediate on stdout.
+//! - `dlf drill` practises the queue of due cards in the terminal, on the same progress file as `dlf serve`.
 //! - `dlf progress ACTION` shows, marks, exports and imports the learner's progress (`--data FILE`).
+//! - `dlf anki FILE` writes every practice card as a file Anki imports, maths included.
 //!
 //! Errors are printed with their chain and exit with status 2, as ripgrep does; a closed stdout is not an error.
 
 mod calc;
 mod calc_norm;
 mod calc_optim;
+mod drill;
 mod progress;
 
 use std::io::Write;
@@ -68,10 +71,17 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         content: Option<PathBuf>,
     },
+    /// Practise the cards that are due, from the lessons marked done, in the terminal.
+    Drill(drill::DrillArgs),
     /// Show, mark, export or import progress: lessons done and every practice answer.
     Progress {
         #[command(subcommand)]
         action: progress::Action,
+    },
+    /// Write every practice card to FILE as a text file Anki imports (File > Import), maths included.
+    Anki {
+        /// The file to write (replaced if it exists), e.g. dlf-cards.txt.
+        out: PathBuf,
     },
     /// Check a hand computation: reads a JSON problem on stdin, prints every intermediate as JSON.
     Calc {
@@ -124,6 +134,11 @@ fn load_site(content: Option<PathBuf>) -> Result<dlf_content::Site, dlf_content:
         Some(dir) => dlf_content::Site::load(&dir),
         None => dlf_content::Site::load_embedded(),
     }
+}
+
+/// The course embedded in the binary, which `drill` and `progress` practise and report on.
+fn embedded_site() -> Result<dlf_content::Site> {
+    load_site(None).map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))
 }
 
 /// Opens the progress file named by `--data`, or the default one in the user's data directory.
@@ -194,11 +209,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("wrote {written} files to {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Progress { action } => {
-            let site = load_site(None)
-                .map_err(|d| anyhow::anyhow!("the course does not validate:\n{d}"))?;
+        Command::Drill(args) => {
             let store = open_store(cli.data)?;
-            progress::run(action, &store, &site, &mut std::io::stdout().lock())?;
+            let deck = || Ok(dlf_content::practice::Deck::from_site(&embedded_site()?));
+            let color = drill::use_color();
+            let stdin = std::io::stdin().lock();
+            let mut out = std::io::stdout().lock();
+            drill::run(&args, &store, deck, stdin, &mut out, color)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Progress { action } => {
+            let store = open_store(cli.data)?;
+            progress::run(action, &store, embedded_site, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Anki { out } => {
+            let deck = dlf_content::practice::Deck::from_site(&embedded_site()?);
+            progress::write_replacing(&out, &dlf_content::anki::anki_export(&deck))?;
+            println!(
+                "wrote {} cards to {}; import it in Anki with File > Import",
+                deck.cards.len(),
+                out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Calc { topic } => {

@@ -49,18 +49,30 @@ pub fn card_refs(deck: &Deck) -> Vec<CardRef<'_>> {
         .collect()
 }
 
-/// Runs one `dlf progress` action.
-pub fn run(action: Action, store: &Store, site: &Site, out: &mut impl Write) -> Result<()> {
+/// Checks that `lesson` is a written lesson of the course.
+fn check_lesson(site: &Site, lesson: &str) -> Result<()> {
+    if site.lesson(lesson).is_none() {
+        let written: Vec<&str> = site.lessons().iter().map(|l| l.id()).collect();
+        bail!(
+            "there is no written lesson {lesson:?}; the written lessons are {}",
+            written.join(", ")
+        )
+    }
+    Ok(())
+}
+
+/// Runs one `dlf progress` action. The course is loaded (`site`) only by the actions that need it: rendering
+/// every lesson takes a moment, and export and import work on the progress file alone.
+pub fn run(
+    action: Action,
+    store: &Store,
+    site: impl FnOnce() -> Result<Site>,
+    out: &mut impl Write,
+) -> Result<()> {
     match action {
-        Action::Show => show(store, site, out),
-        Action::Done { lesson } | Action::Undone { lesson } if site.lesson(&lesson).is_none() => {
-            let written: Vec<&str> = site.lessons().iter().map(|l| l.id()).collect();
-            bail!(
-                "there is no written lesson {lesson:?}; the written lessons are {}",
-                written.join(", ")
-            )
-        }
+        Action::Show => show(store, &site()?, out),
         Action::Done { lesson } => {
+            check_lesson(&site()?, &lesson)?;
             store.set_lesson_done(&lesson, true, Utc::now())?;
             writeln!(
                 out,
@@ -70,6 +82,7 @@ pub fn run(action: Action, store: &Store, site: &Site, out: &mut impl Write) -> 
             Ok(())
         }
         Action::Undone { lesson } => {
+            // Unmarking does not need the course: a lesson renamed since it was marked can still be unmarked.
             store.set_lesson_done(&lesson, false, Utc::now())?;
             writeln!(out, "marked {lesson} not done; its review history is kept")?;
             Ok(())
@@ -109,7 +122,7 @@ pub fn run(action: Action, store: &Store, site: &Site, out: &mut impl Write) -> 
 
 /// Writes `text` to a sibling temporary file and renames it over `path`, so a crash never leaves half an
 /// export where a good one was.
-fn write_replacing(path: &Path, text: &str) -> Result<()> {
+pub fn write_replacing(path: &Path, text: &str) -> Result<()> {
     let name = path
         .file_name()
         .with_context(|| format!("{} is not a file name", path.display()))?;

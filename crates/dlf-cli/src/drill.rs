@@ -1,0 +1,679 @@
+//! `dlf drill`: the practice queue in the terminal, on the same progress file as `dlf serve`.
+//!
+//! One card at a time, plain lines in and out (so it works in any terminal, over ssh and through a pipe):
+//!
+//! - a prompt card shows the question; the learner answers aloud or types an answer, then sees the rubric
+//!   as numbered points (what a hire says, then what a strong hire adds) and types the numbers covered;
+//!   [`dlf_store::grade_prompt`] turns the ticks into a rating;
+//! - a derivation drill shows the prompt and the time budget; the clock runs until the first Enter, which
+//!   reveals the first step, and each Enter reveals the next; the learner then self-checks (got it, partly,
+//!   missed) and [`dlf_store::grade_derive`] rates it against the time taken;
+//! - an estimation card draws a fresh problem from the engine, reads a number (`1.2e9`, `1.2G`, `1,200`),
+//!   shows the verdict, the truth and the worked solution; [`dlf_store::grade_estimate`] rates it.
+//!
+//! Each answer is committed to the store before the next card is shown, so quitting (`q` at any prompt,
+//! Ctrl-D, or closing the terminal) loses nothing that was acknowledged. Maths is shown as its LaTeX source.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use dlf_content::practice::{
+    tolerance_text, Card, CardKind, Deck, DeriveCard, EstimateCard, PromptCard,
+};
+use dlf_store::chrono::{DateTime, Utc};
+use dlf_store::{grade_derive, grade_estimate, grade_prompt, NewReview, Rating, SelfCheck, Store};
+use serde_json::json;
+
+use crate::progress::card_refs;
+
+/// The options of `dlf drill`.
+#[derive(Debug, clap::Args)]
+pub struct DrillArgs {
+    /// Practise only the cards of this lesson (it must be marked done).
+    #[arg(long, value_name = "ID")]
+    pub lesson: Option<String>,
+    /// Review at most N cards in this session.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// Practise only cards of this kind.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub kind: Option<Kind>,
+    /// Seed of the first estimation problem (each later one adds 1), to replay a problem; without it every
+    /// problem is drawn fresh.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// The three kinds of card, for `--kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Interview prompts graded by rubric points.
+    Prompt,
+    /// Timed derivation drills.
+    Derive,
+    /// Estimation problems with fresh numbers.
+    Estimate,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Prompt => "prompt",
+            Kind::Derive => "derive",
+            Kind::Estimate => "estimate",
+        }
+    }
+}
+
+/// Whether to colour the output: only on a terminal, and never when `NO_COLOR` is set to anything non-empty
+/// (https://no-color.org).
+pub fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// A line from the learner, or the wish to stop.
+enum Reply {
+    Line(String),
+    Quit,
+}
+
+/// The session's input and output.
+struct Session<'a, R, W> {
+    input: R,
+    out: &'a mut W,
+    color: bool,
+}
+
+impl<R: BufRead, W: Write> Session<'_, R, W> {
+    /// Prints `prompt` and reads one line; `q`/`quit` or the end of input means quit.
+    fn ask(&mut self, prompt: &str) -> Result<Reply> {
+        write!(self.out, "{prompt}")?;
+        self.out.flush()?;
+        let mut line = String::new();
+        if self.input.read_line(&mut line)? == 0 {
+            // Ctrl-D: finish the prompt's line so the shell prompt starts on a fresh one.
+            writeln!(self.out)?;
+            return Ok(Reply::Quit);
+        }
+        let line = line.trim_end_matches(['\n', '\r']).to_owned();
+        if matches!(line.trim().to_ascii_lowercase().as_str(), "q" | "quit") {
+            return Ok(Reply::Quit);
+        }
+        Ok(Reply::Line(line))
+    }
+
+    fn style(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn heading(&mut self, text: &str) -> Result<()> {
+        let styled = self.style("1", text);
+        writeln!(self.out, "{styled}")?;
+        Ok(())
+    }
+
+    /// Prints Markdown source as terminal text after `prefix`; later lines are indented to line up with the
+    /// first.
+    fn text(&mut self, markdown: &str, prefix: &str) -> Result<()> {
+        let indent = " ".repeat(prefix.chars().count());
+        for (i, line) in terminal_text(markdown).lines().enumerate() {
+            let lead = if i == 0 { prefix } else { &indent };
+            writeln!(self.out, "{lead}{line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a card's answer came to: the rating and what to store about it.
+struct Answer {
+    rating: Rating,
+    detail: serde_json::Value,
+}
+
+/// Runs a drill session. `input` is the learner's keyboard (standard input), `out` the terminal.
+pub fn run(
+    args: &DrillArgs,
+    store: &Store,
+    deck: impl FnOnce() -> Result<Deck>,
+    input: impl BufRead,
+    out: &mut impl Write,
+    color: bool,
+) -> Result<()> {
+    let mut session = Session { input, out, color };
+    let done = store.lessons_done()?;
+    if done.is_empty() {
+        writeln!(
+            session.out,
+            "No lesson is marked done yet, so there is nothing to practise.\n\
+             Mark one with `dlf progress done 01-backprop`, or press \"Mark done\" at the end of a lesson in `dlf serve`."
+        )?;
+        return Ok(());
+    }
+    // The course is loaded only once there is something to practise: rendering every lesson takes a moment.
+    let deck = &deck()?;
+    let mut refs = card_refs(deck);
+    if let Some(lesson) = &args.lesson {
+        if !deck.cards.iter().any(|c| &c.lesson == lesson) {
+            let mut lessons: Vec<&str> = deck.cards.iter().map(|c| c.lesson.as_str()).collect();
+            lessons.dedup();
+            bail!(
+                "no lesson {lesson:?} has practice cards; lessons with cards: {}",
+                lessons.join(", ")
+            );
+        }
+        if !done.iter().any(|d| &d.lesson == lesson) {
+            writeln!(
+                session.out,
+                "Lesson {lesson} is not marked done, so its cards are not in the queue.\n\
+                 Mark it with `dlf progress done {lesson}`, or in the browser."
+            )?;
+            return Ok(());
+        }
+        refs.retain(|r| r.lesson == lesson);
+    }
+    if let Some(kind) = args.kind {
+        refs.retain(|r| {
+            deck.card(r.id)
+                .is_some_and(|c| c.kind.name() == kind.name())
+        });
+    }
+    let queue = store.queue(&refs, Utc::now(), args.limit)?;
+    if queue.is_empty() {
+        let next = refs
+            .iter()
+            .filter(|r| done.iter().any(|d| d.lesson == r.lesson))
+            .filter_map(|r| store.schedule(r.id).transpose())
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .min_by_key(|s| s.due);
+        match next {
+            Some(s) => writeln!(
+                session.out,
+                "Nothing is due now. The next card ({}) is due {}.",
+                s.card,
+                when(s.due, Utc::now())
+            )?,
+            None => writeln!(
+                session.out,
+                "The lessons marked done have no practice cards yet."
+            )?,
+        }
+        return Ok(());
+    }
+    let due = queue.iter().filter(|e| e.due.is_some()).count();
+    writeln!(
+        session.out,
+        "{} cards: {due} due, {} new. Type q at any prompt (or press Ctrl-D) to stop; every answer is saved as you go.",
+        queue.len(),
+        queue.len() - due
+    )?;
+    let mut reviewed = 0;
+    let mut estimates = 0u64;
+    for (i, entry) in queue.iter().enumerate() {
+        let Some(card) = deck.card(&entry.card) else {
+            continue;
+        };
+        writeln!(session.out)?;
+        let header = format!("[{}/{}] {}", i + 1, queue.len(), card.id);
+        session.heading(&header)?;
+        writeln!(session.out, "{}: {}", card.lesson_title, card.title)?;
+        let answer = match &card.kind {
+            CardKind::Prompt(prompt) => prompt_card(&mut session, prompt)?,
+            CardKind::Derive(derive) => derive_card(&mut session, derive)?,
+            CardKind::Estimate(estimate) => {
+                let seed = match args.seed {
+                    Some(seed) => seed.wrapping_add(estimates),
+                    None => fresh_seed(),
+                };
+                estimates += 1;
+                estimate_card(&mut session, estimate, seed)?
+            }
+        };
+        let Some(answer) = answer else {
+            break;
+        };
+        let recorded = record(store, card, answer.rating, answer.detail)?;
+        reviewed += 1;
+        let rating = session.style("1", answer.rating.name());
+        writeln!(
+            session.out,
+            "Rated {rating}; saved. Next review {}.",
+            when(recorded.schedule.due, Utc::now())
+        )?;
+    }
+    writeln!(session.out)?;
+    writeln!(
+        session.out,
+        "Session over: {reviewed} card{} reviewed and saved to {}.",
+        if reviewed == 1 { "" } else { "s" },
+        store.path().display()
+    )?;
+    Ok(())
+}
+
+fn record(
+    store: &Store,
+    card: &Card,
+    rating: Rating,
+    detail: serde_json::Value,
+) -> Result<dlf_store::Recorded> {
+    Ok(store.record_review(&NewReview {
+        card: card.id.clone(),
+        lesson: card.lesson.clone(),
+        rating,
+        at: Utc::now(),
+        detail,
+    })?)
+}
+
+/// A seed no earlier session used: the clock's nanoseconds mixed with the process id.
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 32)
+}
+
+fn prompt_card<R: BufRead, W: Write>(
+    s: &mut Session<'_, R, W>,
+    card: &PromptCard,
+) -> Result<Option<Answer>> {
+    s.text(&card.question.markdown, "  ")?;
+    writeln!(s.out)?;
+    let typed =
+        match s.ask("Answer aloud, or type your answer; press Enter to see the rubric.\n> ")? {
+            Reply::Quit => return Ok(None),
+            Reply::Line(line) => line,
+        };
+    writeln!(s.out)?;
+    s.heading("What a hire says:")?;
+    let mut number = 0;
+    for point in &card.hire {
+        number += 1;
+        s.text(&point.markdown, &format!("  {number:>2}. "))?;
+    }
+    s.heading("What a strong hire adds:")?;
+    for point in &card.strong {
+        number += 1;
+        s.text(&point.markdown, &format!("  {number:>2}. "))?;
+    }
+    let total = number;
+    let ticked = loop {
+        let line = match s.ask(
+            "Which points did you cover? Type their numbers (like \"1 3\"), or press Enter for none.\n> ",
+        )? {
+            Reply::Quit => return Ok(None),
+            Reply::Line(line) => line,
+        };
+        match parse_ticks(&line, total) {
+            Ok(ticked) => break ticked,
+            Err(message) => writeln!(s.out, "{message}")?,
+        }
+    };
+    let hire: Vec<bool> = (1..=card.hire.len()).map(|n| ticked.contains(&n)).collect();
+    let strong: Vec<bool> = (card.hire.len() + 1..=total)
+        .map(|n| ticked.contains(&n))
+        .collect();
+    let count = |v: &[bool]| v.iter().filter(|&&t| t).count();
+    let rating = grade_prompt(count(&hire), hire.len(), count(&strong), strong.len());
+    writeln!(
+        s.out,
+        "You covered {} of {} hire points and {} of {} strong points.",
+        count(&hire),
+        hire.len(),
+        count(&strong),
+        strong.len()
+    )?;
+    if !card.weak.markdown.is_empty() {
+        s.heading("A weak answer, for contrast:")?;
+        s.text(&card.weak.markdown, "  ")?;
+    }
+    if !card.followups.markdown.is_empty() {
+        s.heading("Follow-ups an interviewer may ask:")?;
+        s.text(&card.followups.markdown, "  ")?;
+    }
+    let mut detail = json!({"hire": hire, "strong": strong});
+    if !typed.trim().is_empty() {
+        detail["answer"] = json!(typed.trim());
+    }
+    Ok(Some(Answer { rating, detail }))
+}
+
+/// Parses rubric point numbers separated by spaces or commas; each must be between 1 and `total`.
+fn parse_ticks(line: &str, total: usize) -> Result<Vec<usize>, String> {
+    let mut ticked = Vec::new();
+    for word in line
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+    {
+        match word.parse::<usize>() {
+            Ok(n) if (1..=total).contains(&n) => {
+                if !ticked.contains(&n) {
+                    ticked.push(n);
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "{word:?} is not a point number; type numbers from 1 to {total} separated by spaces."
+                ))
+            }
+        }
+    }
+    Ok(ticked)
+}
+
+fn derive_card<R: BufRead, W: Write>(
+    s: &mut Session<'_, R, W>,
+    card: &DeriveCard,
+) -> Result<Option<Answer>> {
+    s.text(&card.prompt.markdown, "  ")?;
+    writeln!(s.out)?;
+    let allowed = f64::from(card.seconds);
+    let started = Instant::now();
+    if let Reply::Quit = s.ask(&format!(
+        "You have {} s: derive it on paper or aloud. The clock stops when you press Enter to reveal the first step.\n> ",
+        card.seconds
+    ))? {
+        return Ok(None);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let verdict = if seconds <= allowed {
+        format!("{seconds:.0} s of your {} s", card.seconds)
+    } else {
+        format!("{seconds:.0} s, over the {} s budget", card.seconds)
+    };
+    writeln!(s.out, "Time: {verdict}.")?;
+    let steps = card.steps.len();
+    for (i, step) in card.steps.iter().enumerate() {
+        s.text(&step.markdown, &format!("  step {}/{steps}: ", i + 1))?;
+        if i + 1 < steps {
+            if let Reply::Quit = s.ask("  (Enter for the next step) ")? {
+                return Ok(None);
+            }
+        }
+    }
+    if let Some(answer) = &card.answer {
+        s.heading("Result:")?;
+        s.text(&answer.markdown, "  ")?;
+    }
+    let self_check = loop {
+        let line = match s.ask("Did you get it? (g)ot it, (p)artly, (m)issed\n> ")? {
+            Reply::Quit => return Ok(None),
+            Reply::Line(line) => line,
+        };
+        match line.trim().to_ascii_lowercase().as_str() {
+            "g" | "got" | "got it" => break SelfCheck::Got,
+            "p" | "partly" => break SelfCheck::Partly,
+            "m" | "missed" => break SelfCheck::Missed,
+            _ => writeln!(s.out, "Type g, p or m.")?,
+        }
+    };
+    let rating = grade_derive(self_check, seconds, allowed);
+    let detail = json!({"self_check": self_check.name(), "seconds": seconds, "allowed": allowed});
+    Ok(Some(Answer { rating, detail }))
+}
+
+fn estimate_card<R: BufRead, W: Write>(
+    s: &mut Session<'_, R, W>,
+    card: &EstimateCard,
+    seed: u64,
+) -> Result<Option<Answer>> {
+    let problem = dlf_engine::practice::generate(card.generator, seed)?;
+    s.text(&problem.question, "  ")?;
+    writeln!(s.out)?;
+    let unit = if problem.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" in {}", problem.unit)
+    };
+    let value = loop {
+        let line = match s.ask(&format!(
+            "Your estimate{unit} ({}); plain or scientific notation, e.g. 1.2e9 or 1.2G:\n> ",
+            tolerance_text(problem.rel_tolerance)
+        ))? {
+            Reply::Quit => return Ok(None),
+            Reply::Line(line) => line,
+        };
+        match parse_number(&line) {
+            Some(value) => break value,
+            None => writeln!(
+                s.out,
+                "{:?} is not a number; type something like 1200000000, 1.2e9 or 1.2G.",
+                line.trim()
+            )?,
+        }
+    };
+    let verdict = problem.check(value);
+    let rating = grade_estimate(verdict.within, verdict.rel_error, problem.rel_tolerance);
+    let headline = if verdict.within {
+        s.style("32", "Within tolerance.")
+    } else {
+        s.style("31", "Outside tolerance.")
+    };
+    let unit_suffix = if problem.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", problem.unit)
+    };
+    writeln!(
+        s.out,
+        "{headline} Truth: {}{unit_suffix}; you said {}{unit_suffix} (off by {:.1} %).",
+        show_number(problem.answer),
+        show_number(value),
+        100.0 * verdict.rel_error
+    )?;
+    s.heading("Worked solution:")?;
+    for (i, step) in problem.solution.iter().enumerate() {
+        s.text(step, &format!("  {}. ", i + 1))?;
+    }
+    let detail = json!({
+        "generator": problem.generator,
+        "seed": seed,
+        "value": value,
+        "answer": problem.answer,
+        "rel_error": verdict.rel_error,
+        "within": verdict.within,
+    });
+    Ok(Some(Answer { rating, detail }))
+}
+
+/// Reads a number as a learner types it: plain (`1200`, `1,200`, `1_200`), scientific (`1.2e9`, `1.2E+9`),
+/// `1.2*10^9` / `1.2x10^9`, or with an SI suffix (`k`, `M`, `G`, `T`, `P`: 10³ to 10¹⁵). `None` otherwise.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '_' | ' '))
+        .collect();
+    if cleaned.is_empty() {
+        return None;
+    }
+    let finite = |x: f64| x.is_finite().then_some(x);
+    if let Ok(x) = cleaned.parse::<f64>() {
+        // Rust also parses "inf" and "NaN", which are not estimates.
+        return finite(x).filter(|_| cleaned.chars().any(|c| c.is_ascii_digit()));
+    }
+    for times in ["*10^", "x10^", "×10^"] {
+        if let Some((mantissa, exponent)) = cleaned.split_once(times) {
+            let m: f64 = mantissa.parse().ok()?;
+            let e: i32 = exponent.parse().ok()?;
+            return finite(m * 10f64.powi(e));
+        }
+    }
+    let last = cleaned.chars().last()?;
+    let scale = match last {
+        'k' | 'K' => 1e3,
+        'M' => 1e6,
+        'G' => 1e9,
+        'T' => 1e12,
+        'P' => 1e15,
+        _ => return None,
+    };
+    let mantissa = &cleaned[..cleaned.len() - last.len_utf8()];
+    let m: f64 = mantissa.parse().ok()?;
+    mantissa
+        .chars()
+        .any(|c| c.is_ascii_digit())
+        .then(|| finite(m * scale))
+        .flatten()
+}
+
+/// A number for the terminal: up to six significant figures, scientific notation outside [10⁻³, 10⁶).
+fn show_number(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
+        let text = format!("{x:.6}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        text.to_owned()
+    } else {
+        let text = format!("{x:.5e}");
+        match text.split_once('e') {
+            Some((m, e)) => {
+                let m = m.trim_end_matches('0').trim_end_matches('.');
+                format!("{m}e{e}")
+            }
+            None => text,
+        }
+    }
+}
+
+/// When `due` is, relative to `now`, in words: "in 10 min (21:45 UTC)", "in 3 days (2026-12-01)".
+fn when(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let minutes = (due - now).num_minutes();
+    if minutes <= 0 {
+        "now".to_owned()
+    } else if minutes < 60 {
+        format!("in {minutes} min ({} UTC)", due.format("%H:%M"))
+    } else if minutes < 48 * 60 {
+        format!(
+            "in {} h ({} UTC)",
+            minutes / 60,
+            due.format("%Y-%m-%d %H:%M")
+        )
+    } else {
+        format!(
+            "in {} days ({})",
+            minutes / (24 * 60),
+            due.format("%Y-%m-%d")
+        )
+    }
+}
+
+/// Markdown source as terminal text: Markdown emphasis (`*`, `_` around words) is removed; maths (`$...$`,
+/// `$$...$$`) and code spans are kept exactly, so LaTeX such as `$x_i^*$` survives.
+pub fn terminal_text(markdown: &str) -> String {
+    let chars: Vec<char> = markdown.chars().collect();
+    let mut out = String::with_capacity(markdown.len());
+    let mut in_math = false;
+    let mut in_code = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        i += 1;
+        match c {
+            '$' if !in_code && prev != Some('\\') => {
+                // `$$` opens or closes display maths as one delimiter, `$` inline maths.
+                in_math = !in_math;
+                if next == Some('$') {
+                    out.push('$');
+                    i += 1;
+                }
+            }
+            '`' if !in_math => in_code = !in_code,
+            '*' if !in_math && !in_code => {
+                // A list bullet "* " at the start of a line stays; emphasis markers go.
+                let line_start = prev.is_none_or(|p| p == '\n');
+                if !(line_start && next == Some(' ')) {
+                    continue;
+                }
+            }
+            '_' if !in_math && !in_code => {
+                // Intra-word underscores (snake_case names) stay; emphasis underscores touch a non-word side.
+                let word = |ch: Option<char>| ch.is_some_and(|ch| ch.is_alphanumeric());
+                if !(word(prev) && word(next)) {
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_every_accepted_notation() {
+        let cases = [
+            ("1200000000", 1.2e9),
+            ("1.2e9", 1.2e9),
+            ("1.2E+9", 1.2e9),
+            ("1,200,000", 1.2e6),
+            ("1_200", 1200.0),
+            ("1.2G", 1.2e9),
+            ("3k", 3000.0),
+            ("2.5 M", 2.5e6),
+            ("1.2*10^9", 1.2e9),
+            ("1.2x10^-3", 1.2e-3),
+            ("-4", -4.0),
+            ("0.25", 0.25),
+        ];
+        for (text, expected) in cases {
+            let got = parse_number(text).unwrap_or_else(|| panic!("{text}"));
+            assert!(
+                (got - expected).abs() <= 1e-12 * expected.abs(),
+                "{text}: {got}"
+            );
+        }
+        for garbage in ["", "abc", "1.2.3", "G", "inf", "NaN", "1e999", "12 apples"] {
+            assert_eq!(parse_number(garbage), None, "{garbage}");
+        }
+    }
+
+    #[test]
+    fn emphasis_goes_maths_stays() {
+        assert_eq!(
+            terminal_text(
+                "The **fused** form keeps _every_ term: $x_i^* = a_{ij} * b$, see `snake_case`."
+            ),
+            "The fused form keeps every term: $x_i^* = a_{ij} * b$, see `snake_case`."
+        );
+        assert_eq!(
+            terminal_text("* item with $p_y$\n* next"),
+            "* item with $p_y$\n* next"
+        );
+        assert_eq!(terminal_text("max_norm stays"), "max_norm stays");
+        assert_eq!(
+            terminal_text("$$\\frac{\\partial L}{\\partial z_i} = p_i - y_i$$ *done*"),
+            "$$\\frac{\\partial L}{\\partial z_i} = p_i - y_i$$ done"
+        );
+    }
+
+    #[test]
+    fn ticks_parse_and_reject() {
+        assert_eq!(parse_ticks("1 3, 4", 5), Ok(vec![1, 3, 4]));
+        assert_eq!(parse_ticks("", 5), Ok(vec![]));
+        assert_eq!(parse_ticks("2 2", 5), Ok(vec![2]));
+        assert!(parse_ticks("6", 5).is_err());
+        assert!(parse_ticks("0", 5).is_err());
+        assert!(parse_ticks("one", 5).is_err());
+    }
+
+    #[test]
+    fn numbers_shown_briefly() {
+        assert_eq!(show_number(1_234_567_890.0), "1.23457e9");
+        assert_eq!(show_number(12.5), "12.5");
+        assert_eq!(show_number(1536.0), "1536");
+        assert_eq!(show_number(0.0), "0");
+        assert_eq!(show_number(2.5e-5), "2.5e-5");
+    }
+}
