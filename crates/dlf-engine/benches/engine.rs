@@ -3,12 +3,14 @@
 //! - `mlp_train_step/*`: one full-batch step of the trainer widget's network on 200 moons points, at the
 //!   widget's default size (1 hidden layer of 16) and its worst case (3 hidden layers of 32, GELU and ReLU).
 //! - `two_layer/*`: lesson 01's 64×784×256×10 problem through the closed-form backward and through the tape.
+//! - `optimizer_step/*`: one step of each lesson-02 optimizer on 2^20 parameters (LAMB in 16 groups).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use dlf_engine::activation::Activation;
 use dlf_engine::backprop::{autograd_tape, forward_backward, Loss, TwoLayerProblem};
 use dlf_engine::datasets::{make_dataset, DatasetKind};
 use dlf_engine::mlp::{Mlp, MlpConfig};
+use dlf_engine::optim::{Config, Kind, Optimizer};
 use std::hint::black_box;
 
 fn mlp_steps(c: &mut Criterion) {
@@ -57,5 +59,27 @@ fn two_layer(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mlp_steps, two_layer);
+fn optimizer_steps(c: &mut Criterion) {
+    const N: usize = 1 << 20;
+    let grads: Vec<f64> = (0..N).map(|i| ((i % 97) as f64 - 48.0) * 1e-3).collect();
+    let mut group = c.benchmark_group("optimizer_step_1M");
+    for kind in Kind::ALL {
+        let mut config = Config::new(kind, 1e-3);
+        config.momentum = 0.9;
+        config.weight_decay = 0.01;
+        let groups = if kind == Kind::Lamb {
+            vec![N / 16; 16]
+        } else {
+            vec![N]
+        };
+        let mut opt = Optimizer::new(config, &groups).expect("valid config");
+        let mut params = vec![0.01; N];
+        group.bench_function(kind.name(), |b| {
+            b.iter(|| black_box(opt.step(&mut params, &grads, 1e-3).expect("finite")))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, mlp_steps, two_layer, optimizer_steps);
 criterion_main!(benches);
