@@ -235,7 +235,9 @@
       }
       const card = cards[index];
       const kinds = { prompt: "Interview prompt", derive: "Derivation drill", estimate: "Estimation problem" };
-      const heading = el("h2", { tabindex: "-1", class: "card-title" }, card.title);
+      // A prompt's title is its question, shown in full just below, so its heading names the kind instead.
+      const title = card.kind === "prompt" ? card.prompt.level + " interview question" : card.title;
+      const heading = el("h2", { tabindex: "-1", class: "card-title" }, title);
       const article = el("article", { class: "card card-" + card.kind, "data-card": card.id },
         el("p", { class: "meta" }, kinds[card.kind] + " · " + card.lesson_title + " · card " + (index + 1) + " of " + cards.length +
           (card.due ? " · due" : " · new")),
@@ -278,7 +280,6 @@
       const textarea = el("textarea", { id: answerId, rows: "5", class: "prompt-answer" });
       const reveal = el("button", { type: "button", class: "reveal" }, "Reveal rubric");
       article.append(
-        el("p", { class: "level" }, p.level),
         el("div", { class: "question", html: p.question_html }),
         el("label", { for: answerId }, "Your answer (optional; answering aloud works too)"),
         textarea,
@@ -422,7 +423,7 @@
       const form = el("form", { class: "estimate-form" },
         el("label", { for: inputId }, "Your estimate" + (e.unit ? " (" + e.unit + ")" : "")),
         el("div", { class: "estimate-row" }, input, el("button", { type: "submit", class: "submit" }, "Submit")),
-        el("p", { class: "hint" }, "Accepted within ±" + percent(e.rel_tolerance) + ". Write 3e9, 3000000, 3,000,000 or 3 000 000."));
+        el("p", { class: "hint" }, "Accepted " + e.tolerance_text + ". Write 3e9, 3000000, 3,000,000 or 3 000 000."));
       article.append(el("div", { class: "question", html: e.question_html }), form);
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
@@ -437,7 +438,7 @@
             el("p", { class: "verdict " + (f.within ? "within" : "outside") },
               f.within ? "Within tolerance. " : "Outside the tolerance. ",
               "You said ", el("span", { class: "value" }, num(f.value) + unit), "; the answer is ",
-              el("strong", { class: "truth" }, num(f.truth) + unit), " (relative error " + percent(f.rel_error) + ", accepted ±" + percent(f.rel_tolerance) + ")."),
+              el("strong", { class: "truth" }, num(f.truth) + unit), " (relative error " + percent(f.rel_error) + "; accepted " + f.tolerance_text + ")."),
             el("p", { class: "box-label" }, "Worked solution"),
             el("ol", { class: "solution" }, ...f.solution_html.map((html) => el("li", { html })))]);
         } catch (err) {

@@ -187,6 +187,11 @@ pub fn lesson_page(view: &LessonView<'_>) -> String {
         summary = escape(view.summary),
         body = view.body_html,
     );
+    // Filled in by practice.js from /api/progress; it stays hidden in a static export, where nothing can store
+    // the mark, and when the server has no progress store.
+    main.push_str(
+        r#"<section class="lesson-done live-only" aria-label="Your progress" hidden><button type="button" class="mark-done" aria-pressed="false">Mark lesson done</button> <span class="done-status" role="status"></span></section>"#,
+    );
     main.push_str(r#"<nav class="pager" aria-label="Lessons">"#);
     match view.prev {
         Some(prev) => {
@@ -222,13 +227,7 @@ pub fn lesson_page(view: &LessonView<'_>) -> String {
         }
         (None, None) => {}
     }
-    main.push_str("</nav>");
-    // Filled in by practice.js from /api/progress; it stays hidden in a static export, where nothing can store
-    // the mark, and when the server has no progress store.
-    main.push_str(
-        r#"<section class="lesson-done live-only" aria-label="Your progress" hidden><button type="button" class="mark-done" aria-pressed="false">Mark lesson done</button> <span class="done-status" role="status"></span></section>"#,
-    );
-    main.push_str("</article>\n");
+    main.push_str("</nav></article>\n");
     if !view.toc.is_empty() {
         main.push_str(r#"<aside class="toc"><nav aria-label="On this page"><p class="box-label">On this page</p><ol>"#);
         for entry in &view.toc {
@@ -287,7 +286,9 @@ pub fn track_page(stages: &[TrackStageView<'_>], intro_html: &str, body_html: &s
     );
     main.push_str(r#"<section id="lessons" aria-labelledby="lessons-h"><h2 id="lessons-h">The track: twelve lessons in five stages</h2>"#);
     // Filled in by practice.js from /api/progress on a served page: lessons done and the recommended next one.
-    main.push_str(r#"<p class="track-progress live-only" role="status" hidden></p><div class="stages">"#);
+    main.push_str(
+        r#"<p class="track-progress live-only" role="status" hidden></p><div class="stages">"#,
+    );
     for stage in stages {
         let _ = write!(
             main,

@@ -404,6 +404,7 @@ fn card_json(card: &Card, schedule: Option<&Schedule>, seed: u64) -> Value {
                         "question_html": rendered.question_html,
                         "unit": rendered.estimate.unit,
                         "rel_tolerance": rendered.estimate.rel_tolerance,
+                        "tolerance_text": dlf_content::practice::tolerance_text(rendered.estimate.rel_tolerance),
                     })
                 }
                 // The deck only holds generators `dlf check` found in the engine, so this is a build mismatch.
@@ -635,6 +636,7 @@ fn grade(card: &Card, body: ReviewBody) -> Result<(Rating, Value, Value), AppErr
                 "value": value, "truth": estimate.answer, "unit": estimate.unit,
                 "rel_error": verdict.rel_error, "within": verdict.within,
                 "rel_tolerance": estimate.rel_tolerance,
+                "tolerance_text": dlf_content::practice::tolerance_text(estimate.rel_tolerance),
                 "solution_html": rendered.solution_html,
             });
             Ok((rating, detail, feedback))
