@@ -743,3 +743,34 @@ async fn bad_requests_get_a_clear_message_and_change_nothing() {
         "no rejected request changed the store"
     );
 }
+
+#[test]
+fn the_static_export_has_no_practice_pages_and_no_live_controls() {
+    let dir = std::env::temp_dir().join(format!("dlf-export-practice-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dlf_server::export::write(site(), &dir).expect("export the course");
+    assert!(
+        !dir.join("practice").exists(),
+        "practice needs a server: not exported"
+    );
+    assert!(
+        !dir.join("progress").exists(),
+        "progress needs a server: not exported"
+    );
+    let lesson = std::fs::read_to_string(dir.join("lessons/01-backprop/index.html"))
+        .expect("lesson 01 is exported");
+    assert!(
+        !lesson.contains("data-live"),
+        "an exported page never asks the progress API"
+    );
+    assert!(
+        lesson.contains(
+            r#"<section class="lesson-done live-only" aria-label="Your progress" hidden>"#
+        ),
+        "the mark-done control is hidden in the export"
+    );
+    let css =
+        std::fs::read_to_string(dir.join("assets/style.css")).expect("the stylesheet is exported");
+    assert!(css.contains("html:not([data-live]) .live-only { display: none !important; }"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
