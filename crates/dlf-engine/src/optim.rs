@@ -474,7 +474,7 @@ impl Optimizer {
         }
         self.t += 1;
         let c = self.config;
-        let t = self.t as f64;
+        let bias = bias_factors(&c, self.t as f64);
         let mut trust_ratios = Vec::new();
         match c.kind {
             Kind::Sgd => {
@@ -530,7 +530,7 @@ impl Optimizer {
                     }
                     self.m[i] = c.beta1 * self.m[i] + (1.0 - c.beta1) * g;
                     self.v[i] = c.beta2 * self.v[i] + (1.0 - c.beta2) * g * g;
-                    params[i] -= lr * adam_direction(&c, self.m[i], self.v[i], t);
+                    params[i] -= lr * adam_direction(&c, self.m[i], self.v[i], bias);
                 }
             }
             Kind::Lion => {
@@ -554,7 +554,7 @@ impl Optimizer {
                         self.m[i] = c.beta1 * self.m[i] + (1.0 - c.beta1) * g;
                         self.v[i] = c.beta2 * self.v[i] + (1.0 - c.beta2) * g * g;
                         u.push(
-                            adam_direction(&c, self.m[i], self.v[i], t)
+                            adam_direction(&c, self.m[i], self.v[i], bias)
                                 + c.weight_decay * params[i],
                         );
                     }
@@ -584,13 +584,18 @@ fn decoupled_decay(c: &Config, lr: f64) -> f64 {
     }
 }
 
-/// Adam's per-coordinate direction `m̂/(√v̂ + ε)` (or its ε variants) at step `t`.
-fn adam_direction(c: &Config, m: f64, v: f64, t: f64) -> f64 {
-    let (bc1, bc2) = if c.bias_correction {
+/// Adam's bias-correction denominators `(1 − β₁ᵗ, 1 − β₂ᵗ)` at step `t`, or `(1, 1)` without correction;
+/// computed once per step rather than once per coordinate.
+fn bias_factors(c: &Config, t: f64) -> (f64, f64) {
+    if c.bias_correction {
         (1.0 - c.beta1.powf(t), 1.0 - c.beta2.powf(t))
     } else {
         (1.0, 1.0)
-    };
+    }
+}
+
+/// Adam's per-coordinate direction `m̂/(√v̂ + ε)` (or its ε variants) given the step's bias factors.
+fn adam_direction(c: &Config, m: f64, v: f64, (bc1, bc2): (f64, f64)) -> f64 {
     match c.eps_placement {
         EpsPlacement::Outside => (m / bc1) / ((v / bc2).sqrt() + c.eps),
         EpsPlacement::Inside => (m / bc1) / (v / bc2 + c.eps).sqrt(),
