@@ -83,6 +83,56 @@ struct Session<'a, R, W> {
     input: R,
     out: &'a mut W,
     color: bool,
+    /// Whether to show a live countdown during a derivation (on standard error, when it and standard input
+    /// are terminals).
+    countdown: bool,
+}
+
+/// A live "N s left" line on standard error, redrawn every second until dropped. Standard error is used
+/// because standard output stays locked by the session; the line is only drawn while the learner is thinking
+/// (no typing expected), so it cannot mix with their input.
+struct Countdown {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Countdown {
+    fn start(started: Instant, allowed: u32) -> Countdown {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut shown = u64::MAX;
+            while !flag.load(Ordering::Relaxed) {
+                let elapsed = started.elapsed().as_secs();
+                if elapsed != shown {
+                    shown = elapsed;
+                    let line = match u64::from(allowed).checked_sub(elapsed) {
+                        Some(left) => format!("\r  {left:>3} s left   "),
+                        None => format!("\r  {:>3} s over  ", elapsed - u64::from(allowed)),
+                    };
+                    let mut err = std::io::stderr().lock();
+                    // A failed write to the terminal only loses the countdown, never the answer.
+                    let _ = err.write_all(line.as_bytes());
+                    let _ = err.flush();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        });
+        Countdown {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Countdown {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl<R: BufRead, W: Write> Session<'_, R, W> {
@@ -144,7 +194,13 @@ pub fn run(
     out: &mut impl Write,
     color: bool,
 ) -> Result<()> {
-    let mut session = Session { input, out, color };
+    let countdown = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let mut session = Session {
+        input,
+        out,
+        color,
+        countdown,
+    };
     let done = store.lessons_done()?;
     if done.is_empty() {
         writeln!(
@@ -375,13 +431,16 @@ fn derive_card<R: BufRead, W: Write>(
     writeln!(s.out)?;
     let allowed = f64::from(card.seconds);
     let started = Instant::now();
-    if let Reply::Quit = s.ask(&format!(
+    let ticker = s.countdown.then(|| Countdown::start(started, card.seconds));
+    let reply = s.ask(&format!(
         "You have {} s: derive it on paper or aloud. The clock stops when you press Enter to reveal the first step.\n> ",
         card.seconds
-    ))? {
+    ))?;
+    let seconds = started.elapsed().as_secs_f64();
+    drop(ticker);
+    if let Reply::Quit = reply {
         return Ok(None);
     }
-    let seconds = started.elapsed().as_secs_f64();
     let verdict = if seconds <= allowed {
         format!("{seconds:.0} s of your {} s", card.seconds)
     } else {
