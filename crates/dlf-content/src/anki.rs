@@ -19,6 +19,11 @@
 //! - Nothing in a field can break the file apart: a field has no tab and no newline (line breaks in code
 //!   become `<br>`, soft breaks become spaces), `"` is written `&quot;` so that Anki's CSV reader never sees a
 //!   quoted field, and a literal dollar sign is written `&#36;`.
+//! - The headers are read by Anki's importer (rslib `import_export/text/csv/metadata.rs`) as `#key:value`
+//!   lines. `#notetype:Basic` names the stock note type every collection has. `#deck:dlf` selects a deck
+//!   named `dlf` only if the collection already has one; Anki does not create it and falls back to its default
+//!   deck otherwise (its own test `should_detect_deck_by_name_or_id` checks that fallback), so a learner
+//!   creates the `dlf` deck first or picks a deck in the import dialog.
 //! - An estimate card is a sample problem drawn with [`SAMPLE_SEED`], the same one the lesson page shows: an
 //!   Anki card is static, so the fresh numbers of `dlf drill` and the web practice page cannot be had there.
 
