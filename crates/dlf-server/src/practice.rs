@@ -93,7 +93,7 @@ fn check_origin(headers: &HeaderMap, extra_hosts: &[String]) -> Result<(), AppEr
             )
         })?;
     let name = host_name(&host);
-    let local = LOCAL_HOSTS.contains(&name) || extra_hosts.iter().any(|h| *h == host);
+    let local = LOCAL_HOSTS.contains(&name) || extra_hosts.contains(&host);
     if !local {
         return Err(AppError::Forbidden(format!(
             "refused: '{host}' is not this machine; open dlf at http://127.0.0.1:PORT/ or http://localhost:PORT/"
