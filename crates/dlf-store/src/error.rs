@@ -87,6 +87,14 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A lesson id that does not have the documented shape.
+    #[error(
+        "invalid lesson id {lesson:?}: a lesson id holds 1 to 100 ASCII letters, digits, - or _"
+    )]
+    InvalidLesson {
+        /// The lesson id as given.
+        lesson: String,
+    },
     /// A rating name other than again, hard, good or easy.
     #[error("unknown rating {0:?}: expected again, hard, good or easy")]
     UnknownRating(String),

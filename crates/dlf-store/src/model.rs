@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 
-/// How well a card was recalled, on FSRS's four-point scale (Ye et al., "A Stochastic Shortest Path
-/// Algorithm for Optimizing Spaced Repetition Scheduling", KDD 2022; the FSRS scheduler that followed it).
+/// How well a card was recalled, on the four-point scale of FSRS, the Free Spaced Repetition Scheduler
+/// (open-spaced-repetition, "The Algorithm", FSRS-4.5 2023 and FSRS-5 2024; its memory model descends from
+/// Ye, Su and Cao, "A Stochastic Shortest Path Algorithm for Optimizing Spaced Repetition Scheduling", KDD 2022).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Rating {
@@ -165,8 +166,9 @@ pub struct Schedule {
 
 impl Schedule {
     /// The probability of recalling the card at `now`, by FSRS's power forgetting curve
-    /// R(t, S) = (1 + F·t/S)^C with C = −0.5 and F = 19/81 (so that R(S, S) = 0.9), t in days since the last
-    /// review (FSRS-4.5, open-spaced-repetition, 2023; the curve `rs_fsrs::Parameters::forgetting_curve`).
+    /// R(t, S) = (1 + F·t/S)^C with C = −0.5 and F = 0.9^(1/C) − 1 = 19/81, so that R(S, S) = 0.9; t is in days
+    /// since the last review (FSRS-4.5, 2023, kept by FSRS-5, 2024: open-spaced-repetition, "The Algorithm";
+    /// computed by `rs_fsrs::Parameters::forgetting_curve`).
     /// Unlike `rs_fsrs::Card::get_retrievability`, t keeps its fraction of a day, so a card reviewed an hour ago
     /// is not treated as reviewed just now. A card never reviewed has retrievability 0.
     pub fn retrievability(&self, now: DateTime<Utc>) -> f64 {

@@ -1,5 +1,6 @@
 //! FSRS scheduling through the `rs-fsrs` crate (open-spaced-repetition), default parameters: request
-//! retention 0.9, the published default weights, short-term (minutes-scale) learning steps on, no fuzz.
+//! retention 0.9, the 19 published FSRS-5 default weights (open-spaced-repetition, "The Algorithm", 2024),
+//! short-term (minutes-scale) learning steps on, no fuzz.
 //!
 //! A card's schedule is never updated in place: it is recomputed by replaying all of the card's reviews, in
 //! time order, from a new card. That makes the review table the only source of truth, makes an import that

@@ -188,10 +188,8 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         if !model::validate_lesson(lesson) {
-            return Err(StoreError::InvalidCard {
-                card: String::new(),
+            return Err(StoreError::InvalidLesson {
                 lesson: lesson.to_owned(),
-                reason: "a lesson id holds 1 to 100 ASCII letters, digits, - or _".to_owned(),
             });
         }
         self.write("mark a lesson", |tx| {
