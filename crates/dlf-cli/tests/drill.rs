@@ -221,3 +221,59 @@ fn a_full_session_through_a_pty() {
     assert_eq!(store.export().unwrap().reviews.len(), total);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn kind_filter_and_piped_input() {
+    // Without a terminal the drill still works line by line: here only estimation cards, one of them, with a
+    // replayable seed, answered with the exact truth.
+    let dir = scratch("kind");
+    let data = dir.join("p.sqlite3");
+    let store = Store::open(&data).unwrap();
+    store
+        .set_lesson_done("01-backprop", true, dlf_store::chrono::Utc::now())
+        .unwrap();
+    drop(store);
+    let site = dlf_content::Site::load_embedded().expect("the embedded course loads");
+    let deck = Deck::from_site(&site);
+    let first_estimate = deck
+        .lesson_cards("01-backprop")
+        .find_map(|c| match &c.kind {
+            CardKind::Estimate(e) => Some((c.id.clone(), e.generator)),
+            _ => None,
+        })
+        .expect("lesson 01 has an estimation card");
+    let truth = dlf_engine::practice::generate(first_estimate.1, 7)
+        .unwrap()
+        .answer;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dlf"))
+        .args([
+            "drill", "--kind", "estimate", "--limit", "1", "--seed", "7", "--data",
+        ])
+        .arg(&data)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    writeln!(child.stdin.take().unwrap(), "not a number\n{truth:e}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("[1/1] {}", first_estimate.0)),
+        "{text}"
+    );
+    assert!(text.contains("\"not a number\" is not a number"), "{text}");
+    assert!(text.contains("Within tolerance."), "{text}");
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+    let store = Store::open(&data).unwrap();
+    let reviews = store.reviews(&first_estimate.0).unwrap();
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0].detail["seed"], 7);
+    assert_eq!(reviews[0].rating, Rating::Easy);
+    let _ = std::fs::remove_dir_all(&dir);
+}
