@@ -32,6 +32,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// on `busy_timeout` for another process's writer. A deferred transaction that reads first and upgrades to a
 /// write could instead fail at once with `SQLITE_BUSY` in WAL mode, which `busy_timeout` does not retry.
 ///
+/// `foreign_keys` is on so that any reference a later migration declares is enforced; schema 1 declares none,
+/// because a schedule belongs to its reviews by card id (it is recomputed from them), not by a row reference.
+///
 /// The store is `Send + Sync`; calls from several threads are serialised by the mutex.
 #[derive(Debug)]
 pub struct Store {
