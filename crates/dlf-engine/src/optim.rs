@@ -682,12 +682,15 @@ pub fn warmup_steps_to_fraction(warmup: u64, fraction: f64) -> u64 {
 /// weights and gradients are 2-byte bf16/fp16, the master copy and every optimizer state fp32:
 /// `2 + 2 + 4 + 4k` bytes for `k` state slots — 16 for Adam. In plain fp32 training it is `4 + 4 + 4k`.
 pub fn training_bytes_per_param(kind: Kind, momentum: bool, mixed_precision: bool) -> f64 {
-    let k = kind.state_slots(momentum) as f64;
-    if mixed_precision {
-        2.0 + 2.0 + 4.0 + 4.0 * k
+    let states = 4.0 * kind.state_slots(momentum) as f64;
+    // (weights, gradients, fp32 master copy): the master copy replaces nothing, it is extra; the two totals
+    // coincide (2 + 2 + 4 = 4 + 4) because halving weights and gradients saves exactly the master copy's 4 bytes.
+    let (weights, grads, master) = if mixed_precision {
+        (2.0, 2.0, 4.0)
     } else {
-        4.0 + 4.0 + 4.0 * k
-    }
+        (4.0, 4.0, 0.0)
+    };
+    weights + grads + master + states
 }
 
 /// Bytes of optimizer state alone per parameter: `k · state_bytes`.
