@@ -258,7 +258,8 @@ mod tests {
 
     #[test]
     fn with_equal_scales_the_methods_differ_only_in_form() {
-        let fig = AdamwVsL2.render(&parse_params(&SPEC, &[("log10_ratio", "0"), ("noise", "0")]).unwrap());
+        let fig = AdamwVsL2
+            .render(&parse_params(&SPEC, &[("log10_ratio", "0"), ("noise", "0")]).unwrap());
         let a = number(&fig, "Adam+L2: large-gradient parameter");
         let b = number(&fig, "Adam+L2: small-gradient parameter");
         assert!((a - b).abs() < 1e-9);

@@ -373,8 +373,16 @@ mod tests {
 
     #[test]
     fn momentum_beats_plain_gd_on_the_ill_conditioned_bowl() {
-        let plain = parse_params(&SPEC, &[("kappa", "100"), ("momentum", "0"), ("noise", "0")]).unwrap();
-        let heavy = parse_params(&SPEC, &[("kappa", "100"), ("momentum", "0.9"), ("noise", "0")]).unwrap();
+        let plain = parse_params(
+            &SPEC,
+            &[("kappa", "100"), ("momentum", "0"), ("noise", "0")],
+        )
+        .unwrap();
+        let heavy = parse_params(
+            &SPEC,
+            &[("kappa", "100"), ("momentum", "0.9"), ("noise", "0")],
+        )
+        .unwrap();
         let a = OptimizerRace.render(&plain);
         let b = OptimizerRace.render(&heavy);
         let (la, lb) = (final_loss(&a, "SGD"), final_loss(&b, "SGD"));
