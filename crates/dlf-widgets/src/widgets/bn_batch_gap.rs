@@ -175,7 +175,7 @@ impl Widget for BnBatchGap {
             &[
                 ("gap", fill_class(0)),
                 ("c/B and (B−1)/B", fill_class(1)),
-                ("batch σ²_B/σ²", fill_class(2)),
+                ("batch variance/σ²", fill_class(2)),
                 ("running var/σ²", fill_class(3)),
             ],
         );

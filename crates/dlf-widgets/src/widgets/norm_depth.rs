@@ -191,9 +191,11 @@ impl Widget for NormDepth {
         }
 
         let mut svg = Svg::new(724.0, 352.0, SPEC.title);
+        let top = (1.0 + depth as f64 * cfg.gain * cfg.gain).sqrt();
         let stds = series
             .iter()
-            .flat_map(|s| s.profile.act_std.iter().copied());
+            .flat_map(|s| s.profile.act_std.iter().copied())
+            .chain([top]);
         let left = Plot::new(
             Rect::new(64.0, 44.0, 272.0, 250.0),
             Axis::linear(0.0, depth as f64, "block l"),
@@ -235,10 +237,21 @@ impl Widget for NormDepth {
                 .collect();
             right.line(&mut svg, &g, &class);
         }
-        let legend: Vec<(&str, &str)> = series
+        // The pre-norm prediction Var[x_l] = Var[x_0] + l·g² (the lesson's derivation), drawn thin so the
+        // measured curve can be compared with it.
+        let var0 = series[0].profile.act_std[0].powi(2);
+        let gain = cfg.gain;
+        let theory: Vec<(f64, f64)> = (0..=depth)
+            .map(|l| (l as f64, (var0 + l as f64 * gain * gain).sqrt()))
+            .collect();
+        let mut dashed = String::from(line_class(3));
+        dashed.push_str(" dlf-thin");
+        left.line(&mut svg, &theory, &dashed);
+        let mut legend: Vec<(&str, &str)> = series
             .iter()
             .map(|s| (s.label.as_str(), fill_class(s.colour)))
             .collect();
+        legend.push(("pre-norm theory √(1 + l·g²)", fill_class(3)));
         svg.legend(64.0, 16.0, &legend);
         let svg = svg.finish();
 
