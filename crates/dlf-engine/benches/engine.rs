@@ -4,13 +4,19 @@
 //!   widget's default size (1 hidden layer of 16) and its worst case (3 hidden layers of 32, GELU and ReLU).
 //! - `two_layer/*`: lesson 01's 64×784×256×10 problem through the closed-form backward and through the tape.
 //! - `optimizer_step/*`: one step of each lesson-02 optimizer on 2^20 parameters (LAMB in 16 groups).
+//! - `norm/*`: lesson 03's layers forward and backward on a 256×1024 matrix, and one pass of the depth
+//!   experiment at the size of the lesson's quantities (32 blocks of width 32, batch 32).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use dlf_engine::activation::Activation;
 use dlf_engine::backprop::{autograd_tape, forward_backward, Loss, TwoLayerProblem};
 use dlf_engine::datasets::{make_dataset, DatasetKind};
 use dlf_engine::mlp::{Mlp, MlpConfig};
+use dlf_engine::norm::depth::{depth_profile, DepthConfig, Placement};
+use dlf_engine::norm::{self, EpsPlacement, NormKind};
 use dlf_engine::optim::{Config, Kind, Optimizer};
+use dlf_engine::rng::Rng;
+use dlf_engine::tensor::Tensor;
 use std::hint::black_box;
 
 fn mlp_steps(c: &mut Criterion) {
@@ -81,5 +87,46 @@ fn optimizer_steps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mlp_steps, two_layer, optimizer_steps);
+fn norm_layers(c: &mut Criterion) {
+    let mut rng = Rng::new(1);
+    let x = Tensor::randn(&[256, 1024], 1.0, &mut rng);
+    let dy = Tensor::randn(&[256, 1024], 1.0, &mut rng);
+    let (gamma, beta) = (vec![1.0; 1024], vec![0.0; 1024]);
+    let mut group = c.benchmark_group("norm");
+    group.bench_function("batchnorm_fwd_bwd_256x1024", |b| {
+        b.iter(|| {
+            let f = norm::batch_norm_train(black_box(&x), &gamma, &beta, 1e-5).expect("shapes fit");
+            black_box(norm::backward(&f, &gamma, &dy, false).expect("shapes fit"))
+        })
+    });
+    group.bench_function("layernorm_fwd_bwd_256x1024", |b| {
+        b.iter(|| {
+            let f = norm::layer_norm(black_box(&x), &gamma, &beta, 1e-5).expect("shapes fit");
+            black_box(norm::backward(&f, &gamma, &dy, false).expect("shapes fit"))
+        })
+    });
+    group.bench_function("rmsnorm_fwd_bwd_256x1024", |b| {
+        b.iter(|| {
+            let f = norm::rms_norm(black_box(&x), &gamma, 1e-6, EpsPlacement::Inside)
+                .expect("shapes fit");
+            black_box(norm::backward(&f, &gamma, &dy, false).expect("shapes fit"))
+        })
+    });
+    group.bench_function("depth_profile_32x32", |b| {
+        b.iter(|| {
+            black_box(depth_profile(&DepthConfig {
+                depth: 32,
+                width: 32,
+                batch: 32,
+                norm: Some(NormKind::Layer),
+                placement: Placement::Pre,
+                gain: 1.0,
+                seed: 1,
+            }))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, mlp_steps, two_layer, optimizer_steps, norm_layers);
 criterion_main!(benches);
