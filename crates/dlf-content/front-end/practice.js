@@ -279,11 +279,11 @@
       const answerId = "answer-" + index;
       const textarea = el("textarea", { id: answerId, rows: "5", class: "prompt-answer" });
       const reveal = el("button", { type: "button", class: "reveal" }, "Reveal rubric");
-      article.append(
-        el("div", { class: "question", html: p.question_html }),
+      const answering = el("div", { class: "answering" },
         el("label", { for: answerId }, "Your answer (optional; answering aloud works too)"),
         textarea,
         el("p", {}, reveal));
+      article.append(el("div", { class: "question", html: p.question_html }), answering);
       const rubric = el("form", { class: "rubric", hidden: true });
       let n = 0;
       function points(title, list, name) {
@@ -312,8 +312,9 @@
       reveal.addEventListener("click", () => {
         const typed = textarea.value.trim();
         mine.textContent = typed || "(no typed answer)";
+        // The answer is now fixed: it is shown back as text above the rubric, and the box goes away.
+        answering.hidden = true;
         rubric.hidden = false;
-        reveal.disabled = true;
         rubric.querySelector("input").focus();
         onKey = (event) => {
           if (event.target.tagName === "TEXTAREA" || event.altKey || event.ctrlKey || event.metaKey) return;
@@ -336,7 +337,6 @@
         try {
           const answer = await api("POST", "api/practice/reviews", body);
           for (const box of rubric.querySelectorAll("input")) box.disabled = true;
-          textarea.readOnly = true;
           const f = answer.feedback;
           feedbackBlock(article, answer, [el("p", {}, "You covered " + f.hire_ticked + " of " + f.hire_total + " hire points and " + f.strong_ticked + " of " + f.strong_total + " strong-hire points.")]);
         } catch (err) {
