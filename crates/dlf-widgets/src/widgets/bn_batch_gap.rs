@@ -8,7 +8,8 @@
 //! Cost: seven batch sizes from 2 to 128, each with `warmup + 100` batches: at the maximum warm-up of 300,
 //! 400 × 254 ≈ 100 000 normal draws and 2 800 BatchNorm forward passes. Measured natively with
 //! `cargo bench -p dlf-widgets --bench widgets -- bn-batch-gap` on a loaded two-core machine: 2.6–3.9 ms at
-//! the defaults, 3.8–6.0 ms at the longest warm-up.
+//! the defaults, 3.8–6.0 ms at the longest warm-up; in WebAssembly under Node (the bench-wasm module), median
+//! 3.2 ms at the defaults and 7.0 ms at the longest warm-up.
 
 use dlf_engine::norm::bn_gap::{loglog_fit, train_eval_gap, GapConfig, GapResult};
 use dlf_engine::norm::{MomentumConvention, RunningVariance};

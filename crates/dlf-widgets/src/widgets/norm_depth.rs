@@ -8,7 +8,8 @@
 //! Cost: three forward-and-backward passes of a width-16 network (two 16×16 matrices per block) at the
 //! chosen depth and batch: at depth 48 and batch 16 about 3 × 48 × 6 × 16³ ≈ 3.5 M multiply-adds. Measured
 //! natively with `cargo bench -p dlf-widgets --bench widgets -- norm-depth` on a loaded two-core machine:
-//! 1.6 ms at the defaults, 3.1–3.5 ms at depth 48.
+//! 1.6 ms at the defaults, 3.1–3.5 ms at depth 48; in WebAssembly under Node (the bench-wasm module), median
+//! 4.0 ms at the defaults and 7.1–7.7 ms at depth 48.
 
 use dlf_engine::norm::depth::{depth_profile, DepthConfig, DepthProfile, Placement};
 use dlf_engine::norm::NormKind;
