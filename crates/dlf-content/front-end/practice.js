@@ -242,6 +242,16 @@
         el("p", { class: "meta" }, kinds[card.kind] + " · " + card.lesson_title + " · card " + (index + 1) + " of " + cards.length +
           (card.due ? " · due" : " · new")),
         heading);
+      if (card.last) {
+        // What the learner did last time, as text: their own words are never inserted as HTML.
+        const last = el("p", { class: "last-time" }, "Last time (" + new Date(card.last.at).toLocaleDateString() + "): graded " + (RATING_WORDS[card.last.rating] || card.last.rating) + ".");
+        if (typeof card.last.answer === "string") {
+          last.append(" You wrote: ", el("q", { class: "last-answer" }, card.last.answer));
+        } else if (typeof card.last.value === "number") {
+          last.append(" You answered " + num(card.last.value) + ".");
+        }
+        article.append(last);
+      }
       holder.replaceChildren(article);
       if (card.kind === "prompt") promptCard(card, article);
       else if (card.kind === "derive") deriveCard(card, article);
@@ -277,7 +287,9 @@
     function promptCard(card, article) {
       const p = card.prompt;
       const answerId = "answer-" + index;
-      const textarea = el("textarea", { id: answerId, rows: "5", class: "prompt-answer" });
+      // 4000 characters (about 600 words) keep any answer, even in three-byte UTF-8, inside the server's
+      // 16 KiB body limit.
+      const textarea = el("textarea", { id: answerId, rows: "5", class: "prompt-answer", maxlength: "4000" });
       const reveal = el("button", { type: "button", class: "reveal" }, "Reveal rubric");
       const answering = el("div", { class: "answering" },
         el("label", { for: answerId }, "Your answer (optional; answering aloud works too)"),

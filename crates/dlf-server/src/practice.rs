@@ -302,8 +302,7 @@ pub(crate) async fn queue(
             if entry.due.is_some() {
                 due += 1;
             }
-            let schedule = store.schedule(&card.id).map_err(store_error)?;
-            cards.push(card_json(card, schedule.as_ref(), fresh_seed()));
+            cards.push(card_with_history(&store, card)?);
         }
         let new = cards.len() - due;
         Ok(json!({ "cards": cards, "due": due, "new": new }))
@@ -349,8 +348,7 @@ pub(crate) async fn card(
             .deck
             .card(&id)
             .ok_or_else(|| AppError::UnknownCard(id.clone()))?;
-        let schedule = store.schedule(&card.id).map_err(store_error)?;
-        Ok(card_json(card, schedule.as_ref(), fresh_seed()))
+        card_with_history(&store, card)
     })
     .await?;
     Ok(json_status(StatusCode::OK, &value))
@@ -362,6 +360,24 @@ fn kind_name(kind: &CardKind) -> &'static str {
         CardKind::Derive(_) => "derive",
         CardKind::Estimate(_) => "estimate",
     }
+}
+
+/// [`card_json`] with the card's schedule and its last review from the store, and a fresh seed.
+fn card_with_history(store: &Store, card: &Card) -> Result<Value, AppError> {
+    let schedule = store.schedule(&card.id).map_err(store_error)?;
+    let reviews = store.reviews(&card.id).map_err(store_error)?;
+    let mut value = card_json(card, schedule.as_ref(), fresh_seed());
+    // The last answer is shown back to the learner (as text, never as HTML) when the card returns.
+    value["last"] = reviews.last().map_or(Value::Null, |r| {
+        json!({
+            "at": r.at.to_rfc3339(),
+            "rating": r.rating.name(),
+            "answer": r.detail.get("answer").filter(|a| a.is_string()),
+            "value": r.detail.get("value").filter(|v| v.is_number()),
+        })
+    });
+    value["reviews"] = json!(reviews.len());
+    Ok(value)
 }
 
 /// One card as the practice page shows it. The HTML comes from the lessons (rendered by our own Markdown and

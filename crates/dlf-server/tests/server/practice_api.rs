@@ -375,6 +375,12 @@ async fn a_prompt_is_graded_from_its_ticks_and_recorded() {
     assert_eq!(reviewed[0]["last_rating"], json!(expected.name()));
     assert!(reviewed[0]["due"].is_string());
 
+    // When the card comes back, it carries the last answer (as a JSON string, for the page to show as text).
+    let again = get(&f.state, &format!("/api/practice/cards/{}", card.id)).await;
+    assert_eq!(again.json["last"]["answer"], json!(answer));
+    assert_eq!(again.json["last"]["rating"], json!(expected.name()));
+    assert_eq!(again.json["reviews"], json!(1));
+
     // Ticking nothing earns the lowest grade the rule gives.
     let reply = write(
         &f.state,
