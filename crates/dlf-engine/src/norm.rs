@@ -96,8 +96,8 @@ impl MomentumConvention {
         }
     }
 
-    /// The library's default momentum: 0.1 for PyTorch, 0.99 for Keras (both mean "keep 90 % / 99 % …"
-    /// differently: PyTorch's 0.1 keeps 90 % of the old value, Keras's 0.99 keeps 99 %).
+    /// The library's default momentum: 0.1 for PyTorch (which keeps 90 % of the old value) and 0.99 for
+    /// Keras (which keeps 99 %).
     pub fn default_momentum(self) -> f64 {
         match self {
             MomentumConvention::PyTorch => 0.1,
@@ -554,8 +554,8 @@ pub fn rms_norm(
 /// (a column for BatchNorm, a row for LayerNorm). RMSNorm with ε inside uses `dx = (1/r)(g − x̂ mean(g x̂))`;
 /// with ε outside, `r = q + ε` with `q = √mean(x²)`, and `dx = (1/r)(g − x · mean(g x)/(q r))` (zero for
 /// the second term when `q = 0`, where `x = 0` too). For a BatchNorm forward pass in *evaluation* mode
-/// ([`batch_norm_eval`]) the statistics are constants and `dx = g · s` per feature; this function knows
-/// the mode from whether the forward pass subtracted the batch's own mean, so pass `eval = true` for it.
+/// ([`batch_norm_eval`]) the statistics are constants and `dx = g · s` per feature: pass `eval = true` for
+/// such a forward pass, `false` for every training-mode one (LayerNorm and RMSNorm ignore it).
 ///
 /// # Errors
 /// [`ShapeError::Invalid`] if `dy` or `γ` do not fit the forward pass.
