@@ -32,6 +32,9 @@ Input (matrices are arrays of rows; a row is an example or a token, a column a f
     mode          \"train\" (default: batch statistics) | \"eval\" (running statistics)
     running_mean  D values (default all 0), running_var D values (default all 1), as PyTorch and Keras start
     momentum      default 0.1 with --momentum-convention pytorch, 0.99 with keras
+    previous_batches  optional list of earlier training batches (each n×D, any n ≥ 2), run in training mode
+                  before x, in order, each updating the running statistics: a multi-step check of the
+                  running averages (\"running_history\" lists the statistics after each of them)
 
 Formulas:
   batchnorm  per feature j over the B rows: μ_j = mean_i x_ij, σ²_j = mean_i (x_ij − μ_j)² (biased, as every
@@ -55,8 +58,9 @@ Where libraries differ (options):
                                         outside: the RMSNorm authors' released PyTorch code
 
 Output: {\"topic\", \"norm\", \"conventions\", \"shapes\", \"forward\": {mean, var (rmsnorm: mean_square),
-inv_std (rmsnorm: inv_rms), x_hat, y}, \"running\": {mean, var} (batchnorm), \"backward\": {dx, dgamma, dbeta}
-(when dy is given)}; per-feature statistics for batchnorm, per-row for the others.
+inv_std (rmsnorm: inv_rms), x_hat, y}, \"running_history\": [{mean, var} after each previous batch],
+\"running\": {mean, var} (batchnorm, after x in training mode), \"backward\": {dx, dgamma, dbeta} (when dy is
+given)}; per-feature statistics for batchnorm, per-row for the others.
 
 Example:
   echo '{\"norm\":\"layernorm\",\"x\":[[1,2,3],[0,0,3]],\"dy\":[[1,0,0],[0,1,0]]}' | dlf calc norm";
@@ -89,6 +93,7 @@ struct NormInput {
     running_mean: Option<Vec<f64>>,
     running_var: Option<Vec<f64>>,
     momentum: Option<f64>,
+    previous_batches: Option<Vec<Vec<Vec<f64>>>>,
 }
 
 /// Reads a problem from `input` and returns the answer as pretty JSON.
@@ -202,6 +207,7 @@ pub fn solve(args: &NormArgs, text: &str) -> Result<Value> {
             ("running_mean", raw.running_mean.is_some()),
             ("running_var", raw.running_var.is_some()),
             ("momentum", raw.momentum.is_some()),
+            ("previous_batches", raw.previous_batches.is_some()),
         ] {
             if field.1 {
                 bail!(
@@ -225,6 +231,24 @@ pub fn solve(args: &NormArgs, text: &str) -> Result<Value> {
     let momentum = raw
         .momentum
         .unwrap_or_else(|| convention.default_momentum());
+
+    // Earlier training batches update the running statistics in order before x is processed.
+    let mut history = Vec::new();
+    for (k, rows) in raw.previous_batches.iter().flatten().enumerate() {
+        let name = format!("previous_batches[{k}]");
+        let batch = matrix(&name, rows)?;
+        if batch.cols() != d {
+            bail!(
+                "{name} has {} features but x has {d}: every batch feeds the same layer",
+                batch.cols()
+            );
+        }
+        let f = batch_norm_train(&batch, &gamma, &beta, eps).map_err(|e| anyhow!("{name}: {e}"))?;
+        running
+            .update(&f, momentum, convention, variance)
+            .map_err(|e| anyhow!("{name}: {e}"))?;
+        history.push(json!({"mean": running.mean, "var": running.var}));
+    }
 
     let fwd: NormForward = match kind {
         NormKind::Batch if eval => batch_norm_eval(&x, &gamma, &beta, &running, eps),
@@ -273,6 +297,9 @@ pub fn solve(args: &NormArgs, text: &str) -> Result<Value> {
     out.insert("shapes".into(), json!({"x": [x.rows(), d]}));
     out.insert("forward".into(), Value::Object(forward));
     if kind == NormKind::Batch {
+        if !history.is_empty() {
+            out.insert("running_history".into(), Value::Array(history));
+        }
         out.insert(
             "running".into(),
             json!({"mean": running.mean, "var": running.var}),

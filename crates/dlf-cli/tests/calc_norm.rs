@@ -449,3 +449,77 @@ fn errors_exit_2_with_a_clear_message() {
     );
     assert!(e.contains("use inside or outside"), "{e}");
 }
+
+// Multi-step running statistics: three earlier batches, then x, in each library's convention. Expected values
+// from this numpy script (float64):
+//
+//   import numpy as np
+//   batches=[np.array([[0.0,1.0],[2.0,-1.0]]), np.array([[1.0,1.0],[1.0,3.0],[4.0,2.0]]),
+//            np.array([[-1.0,0.5],[0.5,0.5],[2.0,-2.5],[3.0,1.5]]), np.array([[1.0,2.0],[3.0,5.0]])]
+//   for name,keep,ddof in [("pytorch",0.9,1),("keras",0.99,0)]:
+//       m=np.zeros(2); v=np.ones(2); hist=[]
+//       for b in batches:
+//           m=keep*m+(1-keep)*b.mean(0); v=keep*v+(1-keep)*b.var(0,ddof=ddof); hist.append((m.tolist(),v.tolist()))
+//       print(name, hist)
+const MULTI: &str = r#"{"norm":"batchnorm","x":[[1,2],[3,5]],"previous_batches":[
+    [[0,1],[2,-1]], [[1,1],[1,3],[4,2]], [[-1,0.5],[0.5,0.5],[2,-2.5],[3,1.5]]]}"#;
+
+#[test]
+fn running_statistics_over_several_batches_match_numpy() {
+    let a = answer(&[], MULTI);
+    let h = &a["running_history"];
+    assert_close(&h[0]["mean"], &[0.09999999999999998, 0.0], 1e-14, "mean 1");
+    assert_close(&h[0]["var"], &[1.1, 1.1], 1e-14, "var 1");
+    assert_close(&h[1]["var"], &[1.29, 1.09], 1e-14, "var 2");
+    assert_close(
+        &h[2]["mean"],
+        &[0.37349999999999994, 0.17999999999999997],
+        1e-14,
+        "mean 3",
+    );
+    assert_close(&h[2]["var"], &[1.46725, 1.2810000000000001], 1e-14, "var 3");
+    assert_close(
+        &a["running"]["mean"],
+        &[0.5361499999999999, 0.5119999999999999],
+        1e-14,
+        "final mean",
+    );
+    assert_close(
+        &a["running"]["var"],
+        &[1.520525, 1.6029000000000002],
+        1e-14,
+        "final var",
+    );
+
+    let k = answer(&["--momentum-convention", "keras"], MULTI);
+    assert_close(
+        &k["running_history"][1]["var"],
+        &[1.01, 0.9966666666666667],
+        1e-14,
+        "keras var 2",
+    );
+    assert_close(
+        &k["running"]["mean"],
+        &[0.06044249000000006, 0.05460200000000005],
+        1e-14,
+        "keras final mean",
+    );
+    assert_close(
+        &k["running"]["var"],
+        &[1.0226400625, 1.021608],
+        1e-14,
+        "keras final var",
+    );
+}
+
+#[test]
+fn a_previous_batch_of_the_wrong_width_is_named() {
+    let e = error(
+        &[],
+        r#"{"norm":"batchnorm","x":[[1,2],[3,5]],"previous_batches":[[[0,1],[2,3]],[[1],[2]]]}"#,
+    );
+    assert!(
+        e.contains("previous_batches[1] has 1 features but x has 2"),
+        "{e}"
+    );
+}
