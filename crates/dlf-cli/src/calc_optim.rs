@@ -45,7 +45,8 @@ Update rules (t counts from 1; g is the step's gradient; λ the weight decay):
   lamb     per group: u = m̂/(√v̂ + ε) + λp;  φ = ‖p‖/‖u‖ (1 if either is 0);  p ← p − lr·φ·u   (You et al. 2020)
 
 Where libraries differ (options):
-  --momentum-style accumulate   b = μb + g (PyTorch SGD, and Keras/TF after folding lr into b)  [default]
+  --momentum-style accumulate   b = μb + g, p ← p − lr·b (PyTorch SGD); while lr is constant this is the same
+                                trajectory as Sutskever et al.'s v = μv + lr·g, p ← p − v, with v = lr·b  [default]
   --momentum-style ema          b = μb + (1−μ)g from b = 0 (an exponential moving average, the form of Adam's m;
                                 nesterov then uses (1−μ)g + μb)
   --eps-placement outside       √v̂ + ε (PyTorch Adam, AdamW, RMSprop; Kingma & Ba's Algorithm 1)  [default]

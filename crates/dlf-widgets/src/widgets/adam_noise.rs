@@ -6,7 +6,8 @@
 //!
 //! Cost: nine SNR values of at most 200 + 3000 Adam steps on one coordinate each, plus the trace: about
 //! 30 000 scalar updates. Measured natively (`cargo bench -p dlf-widgets --bench widgets -- adam-noise`):
-//! 0.88 ms at the defaults, 1.6 ms at 3000 steps.
+//! 0.88 ms at the defaults, 1.6 ms at 3000 steps; in WebAssembly (Node 20) 2.2 ms and 6.2 ms (median on
+//! a loaded two-core machine).
 
 use dlf_engine::optim::{adam_noisy_step, adam_noisy_step_theory, Config, Kind, Optimizer};
 use dlf_engine::rng::Rng;
