@@ -382,5 +382,9 @@ mod tests {
             "post {post_last}, pre {pre_last}"
         );
         assert!(pre.svg.contains("LayerNorm, post-norm") && pre.svg.contains("no norm"));
+        // The lesson: with BatchNorm in the post-norm position the gradient grows steeply towards the input.
+        let bn_post = render(&[("norm", "batchnorm"), ("placement", "post")]);
+        let r = number(&bn_post, "first / last gradient norm");
+        assert!(r > 5.0, "{r}");
     }
 }
