@@ -8,6 +8,22 @@ use crate::rng::Rng;
 /// The quantities this lesson quotes and checks.
 pub(crate) const SPECS: &[QuantitySpec] = &[
     QuantitySpec {
+        name: "optim.sgd_noise_variance",
+        description: "Measured stationary variance of SGD on ½hx² with gradient noise N(0, σ²)",
+        args: &[
+            ("h", "1"),
+            ("lr", "0.1"),
+            ("sigma", "1"),
+            ("steps", "200000"),
+            ("seed", "1"),
+        ],
+    },
+    QuantitySpec {
+        name: "optim.sgd_noise_variance_theory",
+        description: "Stationary variance ησ²/(h(2 − ηh)) of SGD on ½hx² with gradient noise N(0, σ²)",
+        args: &[("h", "1"), ("lr", "0.1"), ("sigma", "1")],
+    },
+    QuantitySpec {
         name: "optim.adam_const_step",
         description: "Adam's step |Δp|/lr at step t of a constant gradient g (engine optimizer)",
         args: &[
@@ -210,6 +226,28 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
             let eps = a.f64_in("eps", 0.0, 1.0)?;
             let bc = a.flag("bias_correction")?;
             Ok(optim::adam_constant_gradient_step(g, t, b1, b2, eps, bc))
+        }
+        "optim.sgd_noise_variance" | "optim.sgd_noise_variance_theory" => {
+            let h = a.f64_in("h", 1e-3, 1e3)?;
+            let sigma = a.f64_in("sigma", 0.0, 1e3)?;
+            let lr = a.f64_in("lr", 1e-6, 1e3)?;
+            if lr * h >= 2.0 {
+                return Err(a.invalid(
+                    "lr",
+                    "a learning rate below 2/h (otherwise SGD diverges)".into(),
+                ));
+            }
+            if name == "optim.sgd_noise_variance_theory" {
+                return Ok(optim::sgd_stationary_variance(h, lr, sigma));
+            }
+            let steps = a.usize_in("steps", 100, 2_000_000)?;
+            Ok(optim::sgd_measured_variance(
+                h,
+                lr,
+                sigma,
+                steps,
+                a.seed("seed")?,
+            ))
         }
         "optim.one_minus_beta_t" => {
             let b = a.f64_in("beta", 0.0, 0.99999)?;
