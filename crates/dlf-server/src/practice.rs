@@ -13,9 +13,9 @@
 //! `grade_estimate`); a client never sends a rating. An estimate is regenerated from its seed, so the truth
 //! never travels to the browser before the learner has answered.
 //!
-//! Security for an app on the learner's own machine: [`guard`] refuses every state-changing request whose
-//! `Host` is not a local name (DNS rebinding) or whose `Origin` is not this server's own (another site open in
-//! the same browser), before any body is read. Bodies are capped at [`BODY_LIMIT`] bytes. Every check runs
+//! Security for an app on the learner's own machine: [`guard`] refuses every state-changing request, and every
+//! read of the learner's data, whose `Host` is not a local name (DNS rebinding) or whose `Origin` is not this
+//! server's own (another site open in the same browser), before any body is read. Bodies are capped at [`BODY_LIMIT`] bytes. Every check runs
 //! before the store is touched, so a rejected request changes nothing. Store calls block on SQLite, so they run
 //! on tokio's blocking pool.
 
@@ -63,16 +63,25 @@ pub(crate) struct LessonInfo {
     pub(crate) written: bool,
 }
 
-/// Refuses a state-changing request (anything but GET, HEAD and OPTIONS) that does not come from a page of this
-/// server: its `Host` must name this machine (a local name, or an address the server was told it is reachable
-/// at), and its `Origin`, when the browser sends one, must be `http://` followed by that same `Host`.
+/// The routes that read the learner's own data: guarded like writes, so that a page of another site that has
+/// rebound its name to 127.0.0.1 cannot read the learner's answers either.
+const PRIVATE_PREFIXES: &[&str] = &["/api/progress", "/api/lessons/", "/api/practice/"];
+
+/// Refuses a state-changing request (anything but GET, HEAD and OPTIONS), and any request for the learner's data,
+/// that does not come from a page of this server: its `Host` must name this machine (a local name, or an address
+/// the server was told it is reachable at), and its `Origin`, when the browser sends one, must be `http://`
+/// followed by that same `Host`. Course pages, assets and the widget API are public and stay unguarded for reads.
 pub(crate) async fn guard(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
     let method = request.method();
-    if method == Method::GET || method == Method::HEAD || method == Method::OPTIONS {
+    let read = method == Method::GET || method == Method::HEAD || method == Method::OPTIONS;
+    let private = PRIVATE_PREFIXES
+        .iter()
+        .any(|p| request.uri().path().starts_with(p));
+    if read && !private {
         return next.run(request).await;
     }
     match check_origin(request.headers(), &state.allowed_hosts) {

@@ -96,8 +96,9 @@ async fn send(
     }
 }
 
+/// A read as this server's own page sends it (a same-origin GET carries a Host and no Origin).
 async fn get(state: &Arc<dlf_server::AppState>, uri: &str) -> Reply {
-    send(state, "GET", uri, &[], None).await
+    send(state, "GET", uri, &[("host", HOST)], None).await
 }
 
 /// A state-changing request as this server's own page sends it.
@@ -546,6 +547,28 @@ async fn foreign_origins_and_foreign_hosts_are_refused_and_change_nothing() {
         before,
         "no refused request wrote anything"
     );
+
+    // The learner's data is not readable through a rebound name or by another site either.
+    for headers in [
+        vec![("host", "evil.example:8000")],
+        vec![("host", HOST), ("origin", "https://evil.example")],
+        vec![],
+    ] {
+        for uri in ["/api/progress", "/api/practice/queue"] {
+            let reply = send(&f.state, "GET", uri, &headers, None).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{uri} {headers:?}");
+        }
+    }
+    // Course pages and the widget API stay public.
+    let reply = send(
+        &f.state,
+        "GET",
+        "/api/widgets",
+        &[("host", "evil.example:8000")],
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
 
     // Every local name is this machine; without an Origin (curl, the terminal) a local Host is enough.
     for headers in [
