@@ -232,7 +232,7 @@ impl Widget for OptimizerRace {
             if let (Some(x1), Some(y1), Some(x2), Some(y2)) =
                 (plot.px(a.0), plot.py(a.1), plot.px(b.0), plot.py(b.1))
             {
-                svg.line(x1, y1, x2, y2, "dlf-gr");
+                svg.line(x1, y1, x2, y2, "dlf-ax dlf-thin");
             }
         }
         let title = match surface {
