@@ -46,6 +46,15 @@ pub(crate) fn generate(id: &str, rng: &mut Rng) -> Option<Problem> {
     }
 }
 
+/// `x` as LaTeX scientific notation with four significant figures, e.g. `9.9990 \\times 10^{-4}`.
+fn tex_sci(x: f64) -> String {
+    let text = format!("{x:.3e}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => format!("{mantissa} \\times 10^{{{exponent}}}"),
+        None => text,
+    }
+}
+
 fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
     options[rng.below(options.len())]
 }
@@ -141,7 +150,7 @@ fn adam_step(rng: &mut Rng) -> Problem {
             b1t / b2t.sqrt()
         ));
     }
-    solution.push(format!("$|\\Delta p| = {answer:.4e}$."));
+    solution.push(format!("$|\\Delta p| = {}$.", tex_sci(answer)));
     Problem {
         question,
         answer,
@@ -189,7 +198,8 @@ fn warmup_cosine(rng: &mut Rng) -> Problem {
         ));
     }
     solution.push(format!(
-        "Learning rate $= {peak} \\times {mult:.4} = {answer:.4e}$."
+        "Learning rate $= {peak} \\times {mult:.4} = {}$.",
+        tex_sci(answer)
     ));
     Problem {
         question,
@@ -233,6 +243,12 @@ fn lamb_trust(rng: &mut Rng) -> Option<Problem> {
 #[cfg(test)]
 mod tests {
     use crate::practice::generate;
+
+    #[test]
+    fn scientific_numbers_are_written_as_latex() {
+        assert_eq!(super::tex_sci(0.00099990), "9.999 \\times 10^{-4}");
+        assert_eq!(super::tex_sci(3.0e-4), "3.000 \\times 10^{-4}");
+    }
 
     #[test]
     fn state_memory_matches_an_independent_count() {
