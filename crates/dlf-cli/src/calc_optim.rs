@@ -211,8 +211,9 @@ pub fn run_str(args: &OptimArgs, text: &str) -> Result<Value> {
         MomentumStyle::parse(&args.momentum_style).unwrap_or(MomentumStyle::Accumulate);
     c.eps_placement = EpsPlacement::parse(&args.eps_placement).unwrap_or(EpsPlacement::Outside);
     c.decay_scaling = DecayScaling::parse(&args.decay_scaling).unwrap_or(DecayScaling::Lr);
-    if c.nesterov && (kind != Kind::Sgd || c.momentum <= 0.0) {
-        bail!("nesterov needs optimizer \"sgd\" and a momentum above 0");
+    // PyTorch refuses the same combinations: Nesterov's look-ahead is defined for undamped momentum only.
+    if c.nesterov && (kind != Kind::Sgd || c.momentum <= 0.0 || c.dampening != 0.0) {
+        bail!("nesterov needs optimizer \"sgd\", a momentum above 0 and zero dampening (as in PyTorch)");
     }
     let schedule = raw.schedule.map_or(Schedule::CONSTANT, |s| Schedule {
         warmup: s.warmup,

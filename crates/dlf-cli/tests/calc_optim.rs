@@ -332,6 +332,11 @@ fn errors_are_clear_and_exit_2() {
         r#"{"optimizer":"adam","lr":0.1,"params":[1],"grads":[]}"#,
         "grads is empty",
     );
+    fails(
+        &[],
+        r#"{"optimizer":"sgd","lr":0.1,"momentum":0.9,"dampening":0.5,"nesterov":true,"params":[1],"grads":[[1]]}"#,
+        "zero dampening",
+    );
     let out = calc(&["--eps-placement", "under"], "{}");
     assert_eq!(out.status.code(), Some(2));
 }
