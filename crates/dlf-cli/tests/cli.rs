@@ -274,6 +274,7 @@ fn check_passes_on_the_real_course_and_reports_json() {
     assert!(!backprop["derives"].as_array().expect("derives").is_empty());
     assert!(backprop["widgets"].as_array().expect("widgets").len() >= 2);
     assert!(backprop["prompts"].as_array().expect("prompts").len() >= 6);
+    assert!(backprop["estimates"].as_array().expect("estimates").len() >= 2);
     let claims = backprop["claims"].as_array().expect("claims");
     assert!(claims.len() >= 3);
     for claim in claims {
@@ -352,8 +353,12 @@ fn build_writes_a_static_site() {
 
 #[test]
 fn serve_prints_its_url_and_answers() {
+    // Without --data the progress file goes to the user's data directory; point that at a scratch directory so
+    // the test neither touches the real one nor depends on it.
+    let data_home = scratch("serve-data-home");
     let mut child = dlf()
         .args(["serve", "--port", "0"])
+        .env("XDG_DATA_HOME", &data_home)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -378,6 +383,10 @@ fn serve_prints_its_url_and_answers() {
     let _ = child.wait();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.ends_with("ok"), "{response}");
+    assert!(
+        data_home.join("dlf/progress.sqlite3").is_file(),
+        "the default progress file is created under XDG_DATA_HOME"
+    );
 }
 
 #[test]
@@ -386,6 +395,7 @@ fn serve_on_a_taken_port_says_what_to_do() {
     let port = taken.local_addr().expect("addr").port().to_string();
     let out = dlf()
         .args(["serve", "--port", &port])
+        .env("XDG_DATA_HOME", scratch("serve-taken-data-home"))
         .output()
         .expect("run dlf");
     assert_eq!(out.status.code(), Some(2));

@@ -180,7 +180,7 @@
         el("thead", {}, el("tr", {}, ...["Card", "Kind", "Reviews", "Last grade", "Next due"].map((h) => el("th", { scope: "col" }, h)))),
         el("tbody", {}, ...progress.reviewed.map((c) =>
           el("tr", { "data-card": c.id, class: c.overdue ? "overdue" : null },
-            el("th", { scope: "row" }, c.title),
+            el("th", { scope: "row", html: c.title_html }),
             el("td", {}, kinds[c.kind] || c.kind),
             el("td", { class: "n" }, String(c.reviews)),
             el("td", {}, c.last_rating ? RATING_WORDS[c.last_rating] || c.last_rating : "—"),
@@ -236,8 +236,10 @@
       const card = cards[index];
       const kinds = { prompt: "Interview prompt", derive: "Derivation drill", estimate: "Estimation problem" };
       // A prompt's title is its question, shown in full just below, so its heading names the kind instead.
-      const title = card.kind === "prompt" ? card.prompt.level + " interview question" : card.title;
-      const heading = el("h2", { tabindex: "-1", class: "card-title" }, title);
+      // Titles are the course's own Markdown rendered on the server (maths as MathML), never learner text.
+      const heading = card.kind === "prompt"
+        ? el("h2", { tabindex: "-1", class: "card-title" }, card.prompt.level + " interview question")
+        : el("h2", { tabindex: "-1", class: "card-title", html: card.title_html });
       const article = el("article", { class: "card card-" + card.kind, "data-card": card.id },
         el("p", { class: "meta" }, kinds[card.kind] + " · " + card.lesson_title + " · card " + (index + 1) + " of " + cards.length +
           (card.due ? " · due" : " · new")),

@@ -42,6 +42,8 @@ pub struct Card {
     /// A short plain-text title: the derive box's title, the prompt's question (shortened), the generator's
     /// title.
     pub title: String,
+    /// The title as inline HTML, its maths rendered as MathML (for pages; `title` is for terminals and files).
+    pub title_html: String,
     /// What the card asks and how it is answered.
     pub kind: CardKind,
 }
@@ -150,6 +152,7 @@ fn lesson_cards(lesson: &Lesson) -> Vec<Card> {
         id: format!("{id}/{kind_name}/{local}"),
         lesson: id.to_owned(),
         lesson_title: lesson.meta.title.clone(),
+        title_html: title_html(&title),
         title,
         kind,
     };
@@ -193,6 +196,25 @@ fn lesson_cards(lesson: &Lesson) -> Vec<Card> {
         ));
     }
     cards
+}
+
+/// A card title as inline HTML. The title comes from a lesson that has already validated, so its Markdown
+/// and maths render without problems; should one appear anyway, the escaped plain title is used instead.
+fn title_html(title: &str) -> String {
+    let file = Path::new("<card title>");
+    let mut problems = Vec::new();
+    let mut ids = IdSet::default();
+    let mut ctx = Context {
+        file,
+        problems: &mut problems,
+        ids: &mut ids,
+    };
+    let (html, inline) = markdown::render_inline(title, 1, None, &mut ctx);
+    if inline && problems.is_empty() {
+        html
+    } else {
+        crate::html::escape(title)
+    }
 }
 
 /// The longest a prompt card's title gets, in characters, before it is cut at a word.

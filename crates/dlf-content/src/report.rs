@@ -4,7 +4,7 @@
 //! { "ok": false,
 //!   "lessons": [{ "id": "01-backprop", "title": "Backpropagation", "stage": "foundation",
 //!                 "derives": ["chain-rule"], "widgets": [{ "id": "walk", "widget": "backprop-walk" }],
-//!                 "prompts": ["why-transpose", "..."],
+//!                 "prompts": ["why-transpose", "..."], "estimates": ["backprop.param_count", "..."],
 //!                 "claims": [{ "id": "flops", "q": "backprop.flop_ratio", "args": { "batch": "64" },
 //!                              "passed": true, "measured": 2.0, "expected": 2.0, "cmp": "approx",
 //!                              "tol": { "abs": 0.01 } }] }],
@@ -48,6 +48,8 @@ pub struct LessonReport {
     pub widgets: Vec<WidgetReport>,
     /// The prompt ids.
     pub prompts: Vec<String>,
+    /// The estimation generators the lesson offers for practice.
+    pub estimates: Vec<String>,
     /// The measured claims.
     pub claims: Vec<ClaimReport>,
 }
@@ -103,6 +105,12 @@ impl CheckReport {
                     })
                     .collect(),
                 prompts: lesson.body.prompts.iter().map(|p| p.id.clone()).collect(),
+                estimates: lesson
+                    .body
+                    .estimates
+                    .iter()
+                    .map(|e| e.generator.to_owned())
+                    .collect(),
                 claims: lesson
                     .body
                     .claims
@@ -137,11 +145,12 @@ impl CheckReport {
             let passed = lesson.claims.iter().filter(|c| c.passed).count();
             let _ = writeln!(
                 out,
-                "{}: {} derive(s), {} widget(s), {} prompt(s), {passed}/{} claim(s) hold",
+                "{}: {} derive(s), {} widget(s), {} prompt(s), {} estimate(s), {passed}/{} claim(s) hold",
                 lesson.id,
                 lesson.derives.len(),
                 lesson.widgets.len(),
                 lesson.prompts.len(),
+                lesson.estimates.len(),
                 lesson.claims.len()
             );
         }

@@ -237,7 +237,7 @@ fn progress_json(state: &AppState, store: &Store, now: DateTime<Utc>) -> Result<
         let history = store.reviews(&card.id).map_err(store_error)?;
         let last = history.last();
         reviewed.push(json!({
-            "id": card.id, "lesson": card.lesson, "title": card.title, "kind": kind_name(&card.kind),
+            "id": card.id, "lesson": card.lesson, "title": card.title, "title_html": card.title_html, "kind": kind_name(&card.kind),
             "reviews": history.len(), "last_rating": last.map(|r| r.rating.name()),
             "last_review": schedule.last_review.map(|t| t.to_rfc3339()),
             "due": schedule.due.to_rfc3339(), "overdue": schedule.due <= now,
@@ -396,7 +396,7 @@ fn card_json(card: &Card, schedule: Option<&Schedule>, seed: u64) -> Value {
         list.iter().map(|f| f.html.clone()).collect()
     };
     let mut value = json!({
-        "id": card.id, "lesson": card.lesson, "lesson_title": card.lesson_title, "title": card.title,
+        "id": card.id, "lesson": card.lesson, "lesson_title": card.lesson_title, "title": card.title, "title_html": card.title_html,
         "kind": kind_name(&card.kind),
         "due": schedule.map(|s| s.due.to_rfc3339()),
         "reps": schedule.map_or(0, |s| s.reps),
