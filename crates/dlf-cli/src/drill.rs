@@ -277,7 +277,16 @@ pub fn run(
         writeln!(session.out)?;
         let header = format!("[{}/{}] {}", i + 1, queue.len(), card.id);
         session.heading(&header)?;
-        writeln!(session.out, "{}: {}", card.lesson_title, card.title)?;
+        // A prompt card's title is its question, which the card prints in full next, so name the kind instead.
+        match &card.kind {
+            CardKind::Prompt(prompt) => writeln!(
+                session.out,
+                "{}: {} interview prompt",
+                card.lesson_title,
+                prompt.level.name()
+            )?,
+            _ => writeln!(session.out, "{}: {}", card.lesson_title, card.title)?,
+        }
         let answer = match &card.kind {
             CardKind::Prompt(prompt) => prompt_card(&mut session, prompt)?,
             CardKind::Derive(derive) => derive_card(&mut session, derive)?,

@@ -54,7 +54,7 @@ pub fn render_all(site: &Site) -> Vec<Page> {
                 .map(|h| TocEntry {
                     level: h.level,
                     anchor: &h.id,
-                    text: &h.text,
+                    html: &h.html,
                 })
                 .collect(),
             prev: site.previous(id).and_then(link),

@@ -139,8 +139,8 @@ pub struct TocEntry<'a> {
     pub level: u8,
     /// The heading's anchor id.
     pub anchor: &'a str,
-    /// The heading's text.
-    pub text: &'a str,
+    /// The heading's content as HTML (formulas as MathML), already escaped by the Markdown renderer.
+    pub html: &'a str,
 }
 
 /// Everything a lesson page shows around its body.
@@ -233,10 +233,10 @@ pub fn lesson_page(view: &LessonView<'_>) -> String {
         for entry in &view.toc {
             let _ = write!(
                 main,
-                r##"<li class="toc-{level}"><a href="#{anchor}">{text}</a></li>"##,
+                r##"<li class="toc-{level}"><a href="#{anchor}">{html}</a></li>"##,
                 level = entry.level,
                 anchor = escape(entry.anchor),
-                text = escape(entry.text)
+                html = entry.html
             );
         }
         main.push_str("</ol></nav></aside>");

@@ -1,5 +1,6 @@
-//! Pure numerics for the dlf course: tensors, reverse-mode autograd, a fast MLP trainer, toy datasets, and
-//! the named quantities that lessons quote and check.
+//! Pure numerics for the dlf course: tensors, reverse-mode autograd, a fast MLP trainer, toy datasets,
+//! optimizers, normalization layers, estimation-problem generators, and the named quantities that lessons
+//! quote and check.
 //!
 //! The crate has no dependencies and does no I/O, spawns no threads, keeps no global state and never reads
 //! a clock, so every result is a deterministic function of its arguments and seeds, and the same code runs
@@ -21,8 +22,16 @@
 //!    interactive trainer, on the 2-D sets of [`datasets`].
 //! 7. **Floating point** — [`softmax_stability`] computes softmax cross-entropy naively, with the maximum
 //!    subtracted, and fused (log-sum-exp), in `f32` and `f64`, and finds where the first two break.
-//! 8. **Quantities** — [`quantities::evaluate`] computes a named number (`"backprop.param_count"`, ...) from
+//! 8. **Optimizers (lesson 02)** — [`optim::Optimizer`] steps SGD (heavy-ball or Nesterov momentum), RMSProp,
+//!    Adam, AdamW, Lion and LAMB over parameter groups, with the conventions on which libraries differ as
+//!    explicit options, a warm-up + cosine [`optim::Schedule`], and the 2-D surfaces of the optimizer race.
+//! 9. **Normalization (lesson 03)** — [`norm`] holds BatchNorm (train and eval, running statistics in
+//!    PyTorch's or Keras's convention), LayerNorm and RMSNorm with forward and backward passes, the
+//!    deep-residual depth experiment and the BatchNorm train/eval-gap simulation.
+//! 10. **Quantities** — [`quantities::evaluate`] computes a named number (`"backprop.param_count"`, ...) from
 //!    string arguments; lessons cite these instead of hard-coding results.
+//! 11. **Practice** — [`practice::generate`] draws a fresh back-of-envelope problem (question, answer,
+//!    tolerance, worked solution) from a seeded generator; lessons offer them with `:::estimate`.
 //!
 //! # Example
 //!

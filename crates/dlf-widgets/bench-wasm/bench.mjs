@@ -44,6 +44,21 @@ const CASES = [
     "softmax-stability/worst-f64",
     "widget=softmax-stability&classes=10&precision=float64&log10_margin=4",
   ],
+  // Lessons 02 and 03: the same worst cases as benches/widgets.rs.
+  ["optimizer-race/default", "widget=optimizer-race"],
+  [
+    "optimizer-race/worst-rosenbrock-400",
+    "widget=optimizer-race&surface=rosenbrock&steps=400&noise=2&warmup=100",
+  ],
+  ["adam-noise/default", "widget=adam-noise"],
+  ["adam-noise/worst-3000", "widget=adam-noise&steps=3000"],
+  ["adamw-vs-l2/default", "widget=adamw-vs-l2"],
+  ["adamw-vs-l2/worst-5000", "widget=adamw-vs-l2&steps=5000&noise=1"],
+  ["norm-depth/default", "widget=norm-depth"],
+  ["norm-depth/worst-batchnorm-48", "widget=norm-depth&norm=batchnorm&depth=48&batch=16"],
+  ["norm-depth/worst-layernorm-48", "widget=norm-depth&norm=layernorm&depth=48&batch=16"],
+  ["bn-batch-gap/default", "widget=bn-batch-gap"],
+  ["bn-batch-gap/worst-warmup-300", "widget=bn-batch-gap&warmup=300"],
 ];
 
 const WARM_UP = 5;
