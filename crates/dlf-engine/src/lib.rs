@@ -29,9 +29,9 @@
 //!    PyTorch's or Keras's convention), LayerNorm and RMSNorm with forward and backward passes, the
 //!    deep-residual depth experiment and the BatchNorm train/eval-gap simulation.
 //! 10. **Quantities** — [`quantities::evaluate`] computes a named number (`"backprop.param_count"`, ...) from
-//!    string arguments; lessons cite these instead of hard-coding results.
+//!     string arguments; lessons cite these instead of hard-coding results.
 //! 11. **Practice** — [`practice::generate`] draws a fresh back-of-envelope problem (question, answer,
-//!    tolerance, worked solution) from a seeded generator; lessons offer them with `:::estimate`.
+//!     tolerance, worked solution) from a seeded generator; lessons offer them with `:::estimate`.
 //!
 //! # Example
 //!
