@@ -150,7 +150,9 @@ pub fn backprop_str(text: &str) -> Result<Value> {
     Ok(report(&problem, &trace, &raw.loss))
 }
 
-fn matrix(name: &str, rows: &[Vec<f64>]) -> Result<Tensor> {
+/// A JSON matrix (an array of rows) as a tensor, with an error naming `name` when it is empty, ragged or not
+/// finite.
+pub(crate) fn matrix(name: &str, rows: &[Vec<f64>]) -> Result<Tensor> {
     let r = rows.len();
     if r == 0 {
         bail!("{name} is empty: it needs at least one row");

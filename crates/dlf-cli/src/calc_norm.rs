@@ -14,7 +14,7 @@ use dlf_engine::tensor::Tensor;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::calc::pretty;
+use crate::calc::{matrix, pretty};
 
 /// The conventions of `dlf calc norm`, printed by `--help`.
 pub const CONVENTIONS: &str = "\
@@ -103,31 +103,6 @@ pub fn run(args: &NormArgs, mut input: impl Read) -> Result<String> {
         .read_to_string(&mut text)
         .context("could not read stdin")?;
     Ok(pretty(&solve(args, &text)?))
-}
-
-fn matrix(name: &str, rows: &[Vec<f64>]) -> Result<Tensor> {
-    let r = rows.len();
-    if r == 0 {
-        bail!("{name} is empty: it needs at least one row");
-    }
-    let c = rows[0].len();
-    if c == 0 {
-        bail!("{name} has an empty first row");
-    }
-    let mut data = Vec::with_capacity(r * c);
-    for (i, row) in rows.iter().enumerate() {
-        if row.len() != c {
-            bail!(
-                "{name} is ragged: row 0 has {c} entries but row {i} has {}",
-                row.len()
-            );
-        }
-        data.extend_from_slice(row);
-    }
-    if let Some(bad) = data.iter().find(|v| !v.is_finite()) {
-        bail!("{name} contains a non-finite value {bad}");
-    }
-    Tensor::new(&[r, c], data).map_err(|e| anyhow!("{name}: {e}"))
 }
 
 fn vector(name: &str, v: Option<Vec<f64>>, d: usize, fill: f64) -> Result<Vec<f64>> {

@@ -70,6 +70,7 @@ pub mod practice;
 pub mod quantities;
 pub mod rng;
 pub mod softmax_stability;
+mod table;
 pub mod tensor;
 
 pub use error::{QuantityError, ShapeError};

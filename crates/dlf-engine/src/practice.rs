@@ -105,37 +105,9 @@ const BLANK: GeneratorSpec = GeneratorSpec {
     description: "",
 };
 
-const fn concat<const N: usize>(parts: &[&[GeneratorSpec]]) -> [GeneratorSpec; N] {
-    let mut out = [BLANK; N];
-    let mut k = 0;
-    let mut i = 0;
-    while i < parts.len() {
-        let mut j = 0;
-        while j < parts[i].len() {
-            out[k] = parts[i][j];
-            k += 1;
-            j += 1;
-        }
-        i += 1;
-    }
-    assert!(
-        k == N,
-        "generator list length does not match the lesson tables"
-    );
-    out
-}
+const GENERATORS_LEN: usize = crate::table::total_len(LESSONS);
 
-const GENERATORS_LEN: usize = {
-    let mut n = 0;
-    let mut i = 0;
-    while i < LESSONS.len() {
-        n += LESSONS[i].len();
-        i += 1;
-    }
-    n
-};
-
-static GENERATORS: [GeneratorSpec; GENERATORS_LEN] = concat(LESSONS);
+static GENERATORS: [GeneratorSpec; GENERATORS_LEN] = crate::table::concat(LESSONS, BLANK);
 
 /// Every generator, in course order.
 pub fn generators() -> &'static [GeneratorSpec] {

@@ -30,45 +30,19 @@ pub struct QuantitySpec {
     pub args: &'static [(&'static str, &'static str)],
 }
 
-/// An empty spec, used only to initialise the array that [`concat`] then fills completely.
+/// An empty spec, used only to initialise the array that `table::concat` then fills completely.
 const BLANK: QuantitySpec = QuantitySpec {
     name: "",
     description: "",
     args: &[],
 };
 
-/// Concatenates the lesson tables into one array at compile time (fails to compile if `N` is wrong).
-const fn concat<const N: usize>(parts: &[&[QuantitySpec]]) -> [QuantitySpec; N] {
-    let mut out = [BLANK; N];
-    let mut k = 0;
-    let mut i = 0;
-    while i < parts.len() {
-        let mut j = 0;
-        while j < parts[i].len() {
-            out[k] = parts[i][j];
-            k += 1;
-            j += 1;
-        }
-        i += 1;
-    }
-    assert!(k == N, "catalogue length does not match the lesson tables");
-    out
-}
-
 /// The per-lesson tables, in course order.
 const LESSONS: &[&[QuantitySpec]] = &[backprop::SPECS, optim::SPECS, norm::SPECS];
 
-const CATALOGUE_LEN: usize = {
-    let mut n = 0;
-    let mut i = 0;
-    while i < LESSONS.len() {
-        n += LESSONS[i].len();
-        i += 1;
-    }
-    n
-};
+const CATALOGUE_LEN: usize = crate::table::total_len(LESSONS);
 
-static CATALOGUE: [QuantitySpec; CATALOGUE_LEN] = concat(LESSONS);
+static CATALOGUE: [QuantitySpec; CATALOGUE_LEN] = crate::table::concat(LESSONS, BLANK);
 
 /// Every quantity the engine can compute.
 pub fn catalogue() -> &'static [QuantitySpec] {

@@ -12,6 +12,19 @@ pub struct Figure {
 }
 
 impl Figure {
+    /// The value shown under `label` in the numbers panel, parsed back to a number: the typographic minus
+    /// `−` is read as `-` and a trailing `×` (a ratio) is dropped. `None` when there is no such label or the
+    /// value is not a number (for example "not reached"). Tests use this to check what a figure says.
+    pub fn number(&self, label: &str) -> Option<f64> {
+        let (_, value) = self.numbers.iter().find(|(l, _)| l == label)?;
+        value
+            .replace('−', "-")
+            .trim_end_matches('×')
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// The figure as one JSON object: `{"svg":"...","numbers":[["label","value"],...],"description":"..."}`.
     ///
     /// Strings are escaped by [`push_json_string`], so the result can be embedded in HTML as is.

@@ -227,14 +227,8 @@ mod tests {
     use crate::spec::parse_params;
 
     fn number(fig: &Figure, label: &str) -> f64 {
-        fig.numbers
-            .iter()
-            .find(|(l, _)| l == label)
-            .unwrap()
-            .1
-            .replace('−', "-")
-            .parse()
-            .unwrap()
+        fig.number(label)
+            .unwrap_or_else(|| panic!("the figure shows a number labelled `{label}`"))
     }
 
     #[test]

@@ -237,8 +237,8 @@ mod tests {
     use crate::spec::parse_params;
 
     fn number(fig: &Figure, label: &str) -> f64 {
-        let v = &fig.numbers.iter().find(|(l, _)| l == label).unwrap().1;
-        v.replace('−', "-").parse().unwrap()
+        fig.number(label)
+            .unwrap_or_else(|| panic!("the figure shows a number labelled `{label}`"))
     }
 
     #[test]

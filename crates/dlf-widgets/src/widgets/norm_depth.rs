@@ -331,15 +331,8 @@ mod tests {
     use crate::spec::parse_params;
 
     fn number(fig: &Figure, label: &str) -> f64 {
-        fig.numbers
-            .iter()
-            .find(|(l, _)| l == label)
-            .unwrap()
-            .1
-            .replace('−', "-")
-            .replace(['×', '⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'], "")
-            .parse()
-            .unwrap()
+        fig.number(label)
+            .unwrap_or_else(|| panic!("the figure shows a number labelled `{label}`"))
     }
 
     fn render(pairs: &[(&str, &str)]) -> Figure {
