@@ -264,8 +264,9 @@ pub fn run(
     let due = queue.iter().filter(|e| e.due.is_some()).count();
     writeln!(
         session.out,
-        "{} cards: {due} due, {} new. Type q at any prompt (or press Ctrl-D) to stop; every answer is saved as you go.",
+        "{} card{}: {due} due, {} new. Type q at any prompt (or press Ctrl-D) to stop; every answer is saved as you go.",
         queue.len(),
+        if queue.len() == 1 { "" } else { "s" },
         queue.len() - due
     )?;
     let mut reviewed = 0;
@@ -501,7 +502,7 @@ fn estimate_card<R: BufRead, W: Write>(
     };
     let value = loop {
         let line = match s.ask(&format!(
-            "Your estimate{unit} ({}); plain or scientific notation, e.g. 1.2e9 or 1.2G:\n> ",
+            "Your answer{unit}, accepted {}. Plain or scientific notation (1.2e9, 1.2G):\n> ",
             tolerance_text(problem.rel_tolerance)
         ))? {
             Reply::Quit => return Ok(None),

@@ -149,11 +149,11 @@ fn a_full_session_through_a_pty() {
                 // The drill draws the k-th problem with seed 4242 + k, so the test can draw the same one.
                 let problem = dlf_engine::practice::generate(estimate.generator, seed + estimates)
                     .expect("a known generator");
-                session.exp_string("Your estimate").unwrap();
+                session.exp_string("Your answer").unwrap();
                 if estimates == 0 {
                     session.send_line("banana").unwrap();
                     session.exp_string("is not a number").unwrap();
-                    session.exp_string("Your estimate").unwrap();
+                    session.exp_string("Your answer").unwrap();
                 }
                 estimates += 1;
                 if estimates == 2 {

@@ -296,7 +296,7 @@ pub(crate) fn render_estimate_in(
 }
 
 /// How a problem's answer is given and graded, in one sentence: "Answer in MiB, accepted within 5 %." or
-/// "Answer as a number, accepted exactly (to a relative error of 1e-6)." (plain text, not HTML-escaped).
+/// "Answer as a number, accepted exactly, to within a relative error of 1e-6." (plain text, not HTML-escaped).
 pub fn grading_text(estimate: &Estimate) -> String {
     let unit = if estimate.unit.is_empty() {
         "as a number".to_owned()
@@ -309,7 +309,7 @@ pub fn grading_text(estimate: &Estimate) -> String {
     )
 }
 
-/// The accepted tolerance in words: `"within 10 %"` for an estimate, `"exactly (to a relative error of 1e-6)"`
+/// The accepted tolerance in words: `"within 10 %"` for an estimate, `"exactly, to within a relative error of 1e-6"`
 /// for a count graded to a tiny relative error.
 pub fn tolerance_text(rel_tolerance: f64) -> String {
     if rel_tolerance >= 1e-3 {
@@ -322,7 +322,7 @@ pub fn tolerance_text(rel_tolerance: f64) -> String {
         };
         format!("within {shown} %")
     } else {
-        format!("exactly (to a relative error of {rel_tolerance:e})")
+        format!("exactly, to within a relative error of {rel_tolerance:e}")
     }
 }
 
@@ -347,7 +347,7 @@ mod tests {
         assert_eq!(tolerance_text(0.025), "within 2.5 %");
         assert_eq!(
             tolerance_text(1e-6),
-            "exactly (to a relative error of 1e-6)"
+            "exactly, to within a relative error of 1e-6"
         );
     }
 }
