@@ -151,8 +151,17 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     },
     QuantitySpec {
         name: "norm.depth_var_slope",
-        description: "least-squares slope of the stream's variance against the block index over the second half of the blocks, divided by the branch's variance gain² (about 1 when each block adds one unit of variance)",
-        args: DEPTH_ARGS,
+        description: "least-squares slope of the stream's variance against the block index over the second half of the blocks, divided by the branch's variance gain² (about 1 when each block adds one unit of variance); averaged over `seeds` networks with seeds seed, seed + 1, …, because one narrow network's slope scatters widely",
+        args: &[
+            ("norm", "layernorm"),
+            ("placement", "pre"),
+            ("depth", "32"),
+            ("width", "32"),
+            ("batch", "32"),
+            ("gain", "1"),
+            ("seed", "1"),
+            ("seeds", "1"),
+        ],
     },
 ];
 
@@ -299,25 +308,46 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
         }
         "norm.depth_var_slope" => {
             let cfg = depth_config(a)?;
-            let p = depth_profile(&cfg);
-            let pts: Vec<(f64, f64)> = p
-                .act_std
-                .iter()
-                .enumerate()
-                .skip(cfg.depth / 2)
-                .map(|(l, s)| (l as f64, s * s))
-                .collect();
-            let n = pts.len() as f64;
-            let mx = pts.iter().map(|q| q.0).sum::<f64>() / n;
-            let my = pts.iter().map(|q| q.1).sum::<f64>() / n;
-            let sxy: f64 = pts.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
-            let sxx: f64 = pts.iter().map(|q| (q.0 - mx) * (q.0 - mx)).sum();
-            Ok(sxy / sxx / (cfg.gain * cfg.gain))
+            if cfg.gain <= 0.0 {
+                return Err(a.invalid("gain", "positive: the slope is in units of gain²".into()));
+            }
+            let seeds = a.usize_in("seeds", 1, 64)?;
+            // At width 32 each block's realised branch variance, and its chance correlation with the
+            // stream, vary from network to network, so one seed's slope can be off by half; the mean over
+            // several independent networks is what the derivation's expectation describes.
+            let total: f64 = (0..seeds as u64)
+                .map(|k| {
+                    variance_slope(&DepthConfig {
+                        seed: cfg.seed.wrapping_add(k),
+                        ..cfg
+                    })
+                })
+                .sum();
+            Ok(total / seeds as f64)
         }
         _ => Err(QuantityError::UnknownQuantity {
             name: name.to_string(),
         }),
     }
+}
+
+/// Least-squares slope of the stream's variance against the block index over the second half of the
+/// blocks of one network, in units of the branch variance `gain²`.
+fn variance_slope(cfg: &DepthConfig) -> f64 {
+    let p = depth_profile(cfg);
+    let pts: Vec<(f64, f64)> = p
+        .act_std
+        .iter()
+        .enumerate()
+        .skip(cfg.depth / 2)
+        .map(|(l, s)| (l as f64, s * s))
+        .collect();
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|q| q.0).sum::<f64>() / n;
+    let my = pts.iter().map(|q| q.1).sum::<f64>() / n;
+    let sxy: f64 = pts.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
+    let sxx: f64 = pts.iter().map(|q| (q.0 - mx) * (q.0 - mx)).sum();
+    sxy / sxx / (cfg.gain * cfg.gain)
 }
 
 fn kind(a: &Args, arg: &str) -> Result<NormKind, QuantityError> {
@@ -460,5 +490,19 @@ mod tests {
         assert!((bn - q("norm.cross_example_grad_formula", &[])).abs() < 1e-12);
         assert_eq!(q("norm.cross_example_grad", &[("kind", "layernorm")]), 0.0);
         assert!(evaluate("norm.rescale_change", &[("kind", "batchnorm")]).is_err());
+    }
+
+    #[test]
+    fn pre_norm_variance_grows_by_one_branch_per_block_on_average() {
+        // The derivation's Var[x_{l+1}] = Var[x_l] + g² holds in expectation over the weights. One width-32
+        // network scatters, so the claim averages 16 networks; the average must sit near 1 and the
+        // single-network values must actually differ (otherwise averaging would be pointless).
+        let avg = q("norm.depth_var_slope", &[("seeds", "16")]);
+        let one = q("norm.depth_var_slope", &[("seed", "2")]);
+        let other = q("norm.depth_var_slope", &[("seed", "3")]);
+        eprintln!("average {avg}, seed 2 {one}, seed 3 {other}");
+        assert!((avg - 1.0).abs() < 0.2, "average slope {avg}");
+        assert!((one - other).abs() > 0.01);
+        assert!(evaluate("norm.depth_var_slope", &[("gain", "0")]).is_err());
     }
 }
