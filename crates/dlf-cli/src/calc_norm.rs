@@ -47,6 +47,7 @@ Formulas:
              (Zhang & Sennrich 2019)
   backward   g = dy ⊙ γ; over each group (a column for batchnorm, a row for layernorm) with s = 1/√(σ² + ε):
              dx = s·(g − mean(g) − x̂·mean(g ⊙ x̂)); rmsnorm (inside): dx = (1/r)(g − x̂·mean(g ⊙ x̂));
+             rmsnorm (outside, q = √(mean x²), r = q + ε): dx = (1/r)(g − x̂·(r/q)·mean(g ⊙ x̂));
              batchnorm eval: dx = g·s; dγ_j = Σ_i dy_ij x̂_ij; dβ_j = Σ_i dy_ij
 
 Where libraries differ (options):

@@ -200,18 +200,22 @@ impl Widget for NormDepth {
         let left = Plot::new(
             Rect::new(64.0, 44.0, 272.0, 250.0),
             Axis::linear(0.0, depth as f64, "block l"),
-            Axis::fit_log10(stds, "std of the stream x_l"),
+            Axis::fit_log10(stds, ""),
         );
         left.draw_axes(&mut svg, "Residual stream: activation std");
+        // Log ticks between 1e3 and 1e5 print in full ("100000"), wider than the shared axis code's gap
+        // before its vertical label, so this widget places its two vertical labels further out itself.
+        svg.vertical_text(18.0, 169.0, "dlf-t", "std of the stream x_l");
         let grads = series
             .iter()
             .flat_map(|s| s.profile.grad_norm.iter().copied());
         let right = Plot::new(
             Rect::new(432.0, 44.0, 272.0, 250.0),
             Axis::linear(1.0, depth as f64, "block l"),
-            Axis::fit_log10(grads, "‖dL/dW_l‖"),
+            Axis::fit_log10(grads, ""),
         );
         right.draw_axes(&mut svg, "Weight-gradient norm per block");
+        svg.vertical_text(386.0, 169.0, "dlf-t", "‖dL/dW_l‖");
         // The comparison curves go underneath, thin; the chosen network is drawn last, at full strength.
         for s in series.iter().rev() {
             let class = if s.main {
