@@ -941,6 +941,17 @@ pub fn decay_race(
     out
 }
 
+/// The mean of coordinate `coord` over the second half of a recorded path (the first half is discarded as
+/// the transient), e.g. of [`decay_race`]: with gradient noise the end point is one random draw, and the
+/// time average is what an equilibrium argument predicts. `NaN` for an empty path.
+pub fn second_half_mean(path: &[[f64; 2]], coord: usize) -> f64 {
+    let tail = &path[path.len() / 2..];
+    if tail.is_empty() || coord > 1 {
+        return f64::NAN;
+    }
+    tail.iter().map(|p| p[coord]).sum::<f64>() / tail.len() as f64
+}
+
 /// The fixed point of gradient descent on `f + (λ/2)‖p‖²` for [`decay_race`]'s problem, coordinate `i`:
 /// `aᵢ/(aᵢ + λ)` — where Adam + L2 converges without noise, since its fixed points are the stationary points
 /// of the regularised loss.

@@ -137,6 +137,22 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         ],
     },
     QuantitySpec {
+        name: "optim.decay_race_mean",
+        description: "Mean of parameter `coord` over the second half of `steps` of Adam+L2 or AdamW on \
+                      ½Σ a_i (p_i − 1)^2 from p = 1, with gradient noise N(0, (noise·a_i)^2)",
+        args: &[
+            ("optimizer", "adamw"),
+            ("coord", "1"),
+            ("a_big", "100"),
+            ("a_small", "0.01"),
+            ("lr", "0.01"),
+            ("weight_decay", "0.1"),
+            ("noise", "1"),
+            ("steps", "40000"),
+            ("seed", "1"),
+        ],
+    },
+    QuantitySpec {
         name: "optim.l2_fixed_point",
         description: "Minimiser a/(a + λ) of ½a(p − 1)^2 + ½λp^2",
         args: &[("a", "0.01"), ("weight_decay", "0.1")],
@@ -325,6 +341,18 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
             let path = optim::decay_race(k, [big, small], lr, wd, 0.0, steps, 0);
             Ok(path.last().map_or(f64::NAN, |p| p[coord]))
         }
+        "optim.decay_race_mean" => {
+            let k = kind(a, "optimizer")?;
+            let coord = a.usize_in("coord", 0, 1)?;
+            let big = a.f64_in("a_big", 1e-6, 1e6)?;
+            let small = a.f64_in("a_small", 1e-6, 1e6)?;
+            let lr = a.f64_in("lr", 0.0, 10.0)?;
+            let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
+            let noise = a.f64_in("noise", 0.0, 100.0)?;
+            let steps = a.usize_in("steps", 2, 1_000_000)?;
+            let path = optim::decay_race(k, [big, small], lr, wd, noise, steps, a.seed("seed")?);
+            Ok(optim::second_half_mean(&path, coord))
+        }
         "optim.l2_fixed_point" => Ok(optim::l2_fixed_point(
             a.f64_in("a", 1e-9, 1e9)?,
             a.f64_in("weight_decay", 0.0, 1e9)?,
@@ -403,6 +431,41 @@ mod tests {
         // The L2 fixed point of the small-curvature coordinate is 0.01/(0.01 + 0.1) = 0.0909.
         assert!((adam - 0.0909).abs() < 0.02, "{adam}");
         assert!(adamw > 0.5, "{adamw}");
+    }
+
+    #[test]
+    fn noisy_adamw_shrinks_both_scales_alike_and_adam_l2_does_not() {
+        // AdamW balances its decay λθ against the normalised gradient, whose mean is snr/√(1 + snr²) with
+        // snr = (1 − θ)/s for relative noise s: solving (1 − θ)/√(1 + (1 − θ)²) = 0.1·θ gives θ = 0.9087
+        // for s = 1, whatever the curvature. A numpy run of the same Adam update on one coordinate
+        // (β = (0.9, 0.999), ε = 1e-8, lr = 0.01, λ = 0.1, 40 000 steps, mean of the second half) gave
+        // 0.9086 for a = 100 and for a = 0.01 with the same noise draws:
+        //   th -= lr*lam*th; g = a*(th-1) + a*xi; m = .9*m + .1*g; v = .999*v + .001*g*g;
+        //   th -= lr*(m/(1-.9**t))/(sqrt(v/(1-.999**t)) + 1e-8)
+        // The tolerance covers the time average's Monte Carlo error (θ wanders by about 0.1 with a
+        // correlation time of about s/lr = 100 steps, so 100 000 averaged steps leave about ±0.005) and the
+        // theory's neglect of those wanderings.
+        for coord in ["0", "1"] {
+            let w = evaluate(
+                "optim.decay_race_mean",
+                &[("coord", coord), ("steps", "200000")],
+            )
+            .unwrap();
+            assert!((w - 0.9087).abs() < 0.02, "AdamW coord {coord}: {w}");
+        }
+        // Adam + L2 under the same noise sits at the L2 minimisers 100/100.1 = 0.999 and 0.01/0.11 = 0.0909.
+        let big = evaluate(
+            "optim.decay_race_mean",
+            &[("optimizer", "adam"), ("coord", "0"), ("steps", "200000")],
+        )
+        .unwrap();
+        let small = evaluate(
+            "optim.decay_race_mean",
+            &[("optimizer", "adam"), ("coord", "1"), ("steps", "200000")],
+        )
+        .unwrap();
+        assert!((big - 0.999).abs() < 0.01, "{big}");
+        assert!((small - 0.0909).abs() < 0.01, "{small}");
     }
 
     #[test]
