@@ -265,14 +265,19 @@ impl Widget for OptimizerRace {
             .collect();
         svg.legend(44.0, 16.0, &legend);
 
-        // Loss above the minimum against the step, log scale.
+        // Loss above the minimum against the step, log scale. A diverging racer's loss grows without bound
+        // (to 10²⁶ and beyond), which would squash every other curve into the bottom decade; the axis therefore
+        // stops at a thousand times the starting loss, and a diverging curve runs along the top edge because
+        // points are clamped to the frame.
+        let start_loss = (surface.value(start[0], start[1]) - surface.min_value()).max(1e-12);
+        let cap = 1e3 * start_loss;
         let loss_plot = Plot::new(
             Rect::new(420.0, 40.0, 280.0, 290.0),
             Axis::linear(0.0, steps as f64, "step"),
             Axis::fit_log10(
                 runs.iter()
                     .flat_map(|r| r.losses.iter().copied())
-                    .map(|v| v.max(1e-12)),
+                    .map(|v| v.clamp(1e-12, cap)),
                 "loss − minimum",
             ),
         );
@@ -401,6 +406,26 @@ mod tests {
             .iter()
             .any(|(l, v)| l == "final loss − min, SGD" && v == "diverged"));
         assert!(fig.description.contains("SGD diverged"));
+    }
+
+    #[test]
+    fn a_diverging_racer_does_not_stretch_the_loss_axis() {
+        // SGD at lr 10^0.5 without momentum diverges on the bowl (curvature 1 along x, limit lr < 2). The
+        // loss axis must still end within a thousand times the starting loss ½(1.8² + 1.6²/50) = 1.6456,
+        // i.e. its top tick label is at most 10⁴ (fit_log10 rounds the top up to a power of ten).
+        let p = parse_params(
+            &SPEC,
+            &[("sgd_log10_lr", "0.5"), ("momentum", "0"), ("steps", "400")],
+        )
+        .unwrap();
+        let fig = OptimizerRace.render(&p);
+        assert!(fig.description.contains("SGD diverged"));
+        for big in ["1e5", "1e6", "1e11", "1e16", "1e21", "1e26"] {
+            assert!(
+                !fig.svg.contains(&format!(">{big}<")),
+                "tick {big} on the loss axis"
+            );
+        }
     }
 
     #[test]
