@@ -52,12 +52,16 @@
     return data;
   }
 
-  // "in 3 days (Tue 1 Dec, 14:05)" for a due date; "now" when it is already due.
+  // "in 3 days (Tue, Dec 1, 14:05)" for a due date; "in 5 minutes (22:29)" when it falls today, so the clock
+  // time is not buried in a date; "within a minute" when it is due (or nearly).
   function dueText(iso) {
     const due = new Date(iso);
     const seconds = (due.getTime() - Date.now()) / 1000;
-    const when = due.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-    if (seconds <= 60) return "now (" + when + ")";
+    const today = due.toDateString() === new Date().toDateString();
+    const when = today
+      ? due.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })
+      : due.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    if (seconds <= 60) return seconds <= 0 ? "now" : "within a minute";
     const units = [["day", 86400], ["hour", 3600], ["minute", 60]];
     const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
     for (const [unit, size] of units) {
@@ -66,12 +70,38 @@
     return when;
   }
 
-  // A number as a reader checks it: exponent form for very large or small magnitudes, else grouped digits.
+  const SUPERSCRIPT = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3", 4: "\u2074", 5: "\u2075", 6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
+
+  // A number as a reader checks it: a power of ten ("3.2 × 10⁹", mantissa without trailing zeros) for very
+  // large or small magnitudes, else grouped digits ("653,416").
   function num(x) {
     if (!Number.isFinite(x)) return String(x);
     const a = Math.abs(x);
-    if (a !== 0 && (a >= 1e7 || a < 1e-3)) return x.toExponential(3).replace("e+", "e");
+    if (a !== 0 && (a >= 1e7 || a < 1e-3)) {
+      const [mantissa, exponent] = x.toExponential(3).split("e");
+      const m = mantissa.replace(/\.?0+$/, "");
+      const e = String(Number(exponent)).split("").map((c) => SUPERSCRIPT[c]).join("");
+      return (m === "1" ? "" : m + " × ") + "10" + e;
+    }
     return x.toLocaleString("en", { maximumSignificantDigits: 6 });
+  }
+
+  // How far an estimate is from the truth, in the words an interviewer would use: a percentage while the
+  // error is below 100 %, else the factor between the two ("off by a factor of 1,000"). A factor close to
+  // a power of 1000 or of 1024 is almost always a unit slip (FLOPs for GFLOPs, bytes for MiB), so it says so.
+  function errorText(value, truth, relError, unit) {
+    if (relError < 1 || value === 0 || truth === 0 || Math.sign(value) !== Math.sign(truth)) {
+      return "relative error " + percent(relError);
+    }
+    const factor = Math.max(value / truth, truth / value);
+    let text = "off by a factor of " + num(Number(factor.toPrecision(3)));
+    for (let k = 1; k <= 5; k += 1) {
+      if (Math.abs(factor / 1000 ** k - 1) < 0.05 || Math.abs(factor / 1024 ** k - 1) < 0.05) {
+        text += (value > truth ? ", too large" : ", too small") + ": check the unit" + (unit ? " (" + unit.trim() + ")" : "");
+        break;
+      }
+    }
+    return text;
   }
 
   function percent(x) {
@@ -89,26 +119,33 @@
     const button = section.querySelector(".mark-done");
     const status = section.querySelector(".done-status");
     let done = lesson.done;
+    let saving = false;
 
+    // The button names the action it performs ("Mark lesson done", "Mark as not done"); the state is said in
+    // words next to it, so neither a changing label nor a pressed state has to carry it alone.
     function show(message) {
-      button.setAttribute("aria-pressed", done ? "true" : "false");
-      button.textContent = done ? "Done ✓ (undo)" : "Mark lesson done";
+      button.textContent = done ? "Mark as not done" : "Mark lesson done";
       section.classList.toggle("is-done", done);
       status.replaceChildren();
       if (message) status.append(message);
-      else if (done) status.append("You marked this lesson done; its cards are in your ", el("a", { href: root + "practice/" }, "practice queue"), ".");
+      else if (done) status.append("✓ Done. Its cards are in your ", el("a", { href: root + "practice/" }, "practice queue"), ".");
     }
 
     button.addEventListener("click", async () => {
-      button.disabled = true;
+      // A pending request ignores further clicks instead of disabling the button: a disabled button loses the
+      // keyboard focus, and the learner would have to find their place again.
+      if (saving) return;
+      saving = true;
+      button.setAttribute("aria-busy", "true");
       try {
         const answer = await api("PUT", "api/lessons/" + encodeURIComponent(lesson.id) + "/done", { done: !done });
         done = answer.done;
-        show(done ? null : "Marked not done; its cards leave your practice queue.");
+        show(done ? null : "Marked not done; its cards leave your practice queue (their history is kept).");
       } catch (err) {
         status.textContent = "Could not save: " + err.message;
       } finally {
-        button.disabled = false;
+        saving = false;
+        button.removeAttribute("aria-busy");
       }
     });
     show(null);
@@ -155,14 +192,15 @@
     const readiness = new Map(progress.readiness.map((r) => [r.lesson, r]));
     const rows = written.map((l) => {
       const r = readiness.get(l.id) || { cards: 0, seen: 0, due: 0, retention: null, accuracy: null };
+      // Each cell carries its column's name (data-label) for the stacked layout of narrow screens.
       return el("tr", { "data-lesson": l.id },
         el("th", { scope: "row" }, el("a", { href: root + "lessons/" + encodeURIComponent(l.id) + "/" }, l.title)),
-        el("td", {}, l.done ? "✓ " + new Date(l.done_at).toLocaleDateString() : "not yet"),
-        el("td", { class: "n" }, String(r.cards)),
-        el("td", { class: "n" }, String(r.seen)),
-        el("td", { class: "n" }, String(r.due)),
-        el("td", { class: "n" }, r.retention === null ? "—" : percent(r.retention)),
-        el("td", { class: "n" }, r.accuracy === null ? "—" : percent(r.accuracy)));
+        el("td", { "data-label": "Done" }, l.done ? "✓ " + new Date(l.done_at).toLocaleDateString(undefined, { day: "numeric", month: "short" }) : "not yet"),
+        el("td", { class: "n", "data-label": "Cards" }, String(r.cards)),
+        el("td", { class: "n", "data-label": "Seen" }, String(r.seen)),
+        el("td", { class: "n", "data-label": "Due" }, String(r.due)),
+        el("td", { class: "n", "data-label": "Retention" }, r.retention === null ? "—" : percent(r.retention)),
+        el("td", { class: "n", "data-label": "Accuracy" }, r.accuracy === null ? "—" : percent(r.accuracy)));
     });
     page.querySelector(".readiness").replaceChildren(
       el("table", { class: "readiness-table" },
@@ -181,10 +219,10 @@
         el("tbody", {}, ...progress.reviewed.map((c) =>
           el("tr", { "data-card": c.id, class: c.overdue ? "overdue" : null },
             el("th", { scope: "row", html: c.title_html }),
-            el("td", {}, kinds[c.kind] || c.kind),
-            el("td", { class: "n" }, String(c.reviews)),
-            el("td", {}, c.last_rating ? RATING_WORDS[c.last_rating] || c.last_rating : "—"),
-            el("td", { class: "due" }, dueText(c.due)))))));
+            el("td", { "data-label": "Kind" }, kinds[c.kind] || c.kind),
+            el("td", { class: "n", "data-label": "Reviews" }, String(c.reviews)),
+            el("td", { "data-label": "Last grade" }, c.last_rating ? RATING_WORDS[c.last_rating] || c.last_rating : "—"),
+            el("td", { class: "due", "data-label": "Next due" }, dueText(c.due)))))));
   }
 
   // ---- Practice page ---------------------------------------------------------------------------------------
@@ -205,14 +243,37 @@
         cards = queue.cards;
         index = 0;
         if (cards.length === 0) {
-          status.replaceChildren("Nothing to practise right now. Cards come from lessons you have marked done: open a lesson from ",
-            el("a", { href: root }, "the track"), ", read it, and press “Mark lesson done” at its end.");
+          await explainEmpty();
           return;
         }
         status.textContent = cards.length + " cards in this session: " + queue.due + " due, " + queue.new + " new.";
         show();
       } catch (err) {
         status.textContent = "Could not load the queue: " + err.message;
+      }
+    }
+
+    // An empty queue means one of two things, and the learner should be told which: no lesson is marked done
+    // yet, or every card of the lessons done has been reviewed and none is due (then: when the next one is).
+    async function explainEmpty() {
+      let progress = null;
+      try {
+        progress = await api("GET", "api/progress");
+      } catch (_) {
+        progress = null;
+      }
+      const doneLessons = progress ? progress.lessons.filter((l) => l.done) : [];
+      if (doneLessons.length === 0) {
+        status.replaceChildren("Nothing to practise yet. Cards come from lessons you have marked done: open a lesson from ",
+          el("a", { href: root }, "the track"), ", read it, and press “Mark lesson done” at its end.");
+        return;
+      }
+      const doneIds = new Set(doneLessons.map((l) => l.id));
+      const upcoming = progress.reviewed.filter((c) => doneIds.has(c.lesson)).map((c) => c.due).sort((a, b) => new Date(a) - new Date(b));
+      status.replaceChildren("Nothing is due: you have reviewed every card of the lessons you marked done.");
+      if (upcoming.length > 0) status.append(" The next one is due " + dueText(upcoming[0]) + ".");
+      if (progress.next) {
+        status.append(" Meanwhile, the next lesson: ", el("a", { href: root + "lessons/" + encodeURIComponent(progress.next.id) + "/" }, progress.next.title), ".");
       }
     }
 
@@ -263,6 +324,9 @@
 
     // Shows the graded result and a button to the next card.
     function feedbackBlock(article, answer, lines) {
+      // An earlier failed attempt's message no longer applies once the card is graded.
+      const stale = article.querySelector(".card-error");
+      if (stale) stale.remove();
       const block = el("section", { class: "card-feedback rating-" + answer.rating, role: "status", tabindex: "-1" },
         el("p", { class: "grade" }, "Graded ", el("strong", {}, RATING_WORDS[answer.rating] || answer.rating), ". Next review ", el("span", { class: "next-due" }, dueText(answer.due)), "."),
         ...lines);
@@ -314,7 +378,7 @@
       }
       const mine = el("blockquote", { class: "your-answer" });
       rubric.append(
-        el("p", { class: "hint" }, "Tick each point your answer covered (number keys 1–9 tick too), then submit: the grade follows from the ticks."),
+        el("p", { class: "hint" }, "Tick each point your answer covered (number keys 1–9 tick too), then submit. The grade follows from the ticks: every hire point and at least half of the strong ones is easy, every hire point good, at least half of them hard, fewer again."),
         el("div", { class: "your-answer-box" }, el("p", { class: "box-label" }, "Your answer"), mine),
         points("What a hire says", p.hire_html, "hire"),
         points("What a strong hire adds", p.strong_html, "strong"),
@@ -366,15 +430,20 @@
       let stoppedAt = null;
       let left = d.seconds;
       const timer = el("p", { class: "drill-timer", role: "timer", "aria-label": "time left" }, format(left));
+      const timerNote = el("span", { class: "timer-note" }, "left to derive it alone");
       const steps = d.steps_html.map((html) => el("li", { class: "drill-step", hidden: true, html }));
       const list = el("ol", { class: "drill-steps" }, ...steps);
-      const answer = d.answer_html ? el("div", { class: "drill-answer", hidden: true, html: d.answer_html }) : null;
+      const answer = d.answer_html
+        ? el("div", { class: "drill-answer", hidden: true }, el("p", { class: "box-label" }, "Answer"), el("div", { html: d.answer_html }))
+        : null;
       const next = el("button", { type: "button", class: "next-step" }, "Next step (1 of " + steps.length + ")");
       const check = el("div", { class: "self-check", role: "group", "aria-label": "How did it go?" },
-        el("p", { class: "hint" }, "Derive it on paper first, then reveal the steps and check yourself:"),
+        el("p", { class: "hint" }, "How did it go?"),
         ...[["got", "Got it"], ["partly", "Partly"], ["missed", "Missed"]].map(([value, label]) =>
           el("button", { type: "button", class: "check", "data-check": value }, label)));
-      article.append(el("div", { class: "question", html: d.prompt_html }), timer, el("p", {}, next), list);
+      article.append(el("div", { class: "question", html: d.prompt_html }), el("div", { class: "drill-clock" }, timer, timerNote),
+        el("p", { class: "hint" }, "Derive it on paper first; reveal the steps one at a time to check, then say how it went."),
+        el("p", {}, next), list);
       if (answer) article.append(answer);
       article.append(check);
 
@@ -385,13 +454,17 @@
         left -= 1;
         timer.textContent = left > 0 ? format(left) : "time — now check your steps";
         if (left <= 0) {
+          timerNote.textContent = "";
           timer.classList.add("timeout");
           window.clearInterval(interval);
         }
       }, 1000);
       // The drill's time is the time spent deriving alone: it stops at the first revealed step or the self-check.
       function stop() {
-        if (stoppedAt === null) stoppedAt = performance.now();
+        if (stoppedAt === null) {
+          stoppedAt = performance.now();
+          if (left > 0) timerNote.textContent = "left when you stopped the clock";
+        }
         window.clearInterval(interval);
       }
       let shown = 0;
@@ -417,7 +490,9 @@
             for (const s of steps) s.hidden = false;
             if (answer) answer.hidden = false;
             next.disabled = true;
-            feedbackBlock(article, reply, [el("p", {}, "You said “" + button.textContent + "” after " + seconds + " s of " + d.seconds + " s.")]);
+            next.textContent = "All steps shown";
+            button.classList.add("chosen");
+            feedbackBlock(article, reply, [el("p", {}, "You said “" + button.textContent + "” after " + seconds + " s on your own (the drill allows " + d.seconds + " s).")]);
           } catch (err) {
             for (const b of check.querySelectorAll("button")) b.disabled = false;
             errorLine(article, "Could not submit: " + err.message);
@@ -435,9 +510,9 @@
       const inputId = "estimate-" + index;
       const input = el("input", { id: inputId, type: "text", inputmode: "decimal", autocomplete: "off", class: "estimate-value", required: true });
       const form = el("form", { class: "estimate-form" },
-        el("label", { for: inputId }, "Your estimate" + (e.unit ? " (" + e.unit + ")" : "")),
+        el("label", { for: inputId }, "Your answer" + (e.unit ? " (" + e.unit + ")" : "")),
         el("div", { class: "estimate-row" }, input, el("button", { type: "submit", class: "submit" }, "Submit")),
-        el("p", { class: "hint" }, "Accepted " + e.tolerance_text + ". Write 3e9, 3000000, 3,000,000 or 3 000 000."));
+        el("p", { class: "hint" }, "Accepted " + e.tolerance_text + ". Type only the number" + (e.unit ? ", in " + e.unit : "") + ": 2500, 2,500, 2.5e3 and 2.5\u00a0×\u00a010^3 are all read."));
       article.append(el("div", { class: "question", html: e.question_html }), form);
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
@@ -452,7 +527,7 @@
             el("p", { class: "verdict " + (f.within ? "within" : "outside") },
               f.within ? "Within tolerance. " : "Outside the tolerance. ",
               "You said ", el("span", { class: "value" }, num(f.value) + unit), "; the answer is ",
-              el("strong", { class: "truth" }, num(f.truth) + unit), " (relative error " + percent(f.rel_error) + "; accepted " + f.tolerance_text + ")."),
+              el("strong", { class: "truth" }, num(f.truth) + unit), " (" + errorText(f.value, f.truth, f.rel_error, f.unit) + "; accepted " + f.tolerance_text + ")."),
             el("p", { class: "box-label" }, "Worked solution"),
             el("ol", { class: "solution" }, ...f.solution_html.map((html) => el("li", { html })))]);
         } catch (err) {

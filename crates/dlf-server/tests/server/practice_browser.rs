@@ -89,10 +89,25 @@ async fn one_full_practice_round_in_the_browser() {
     click(&client, ".lesson-done .mark-done").await;
     wait_for(
         &client,
-        "document.querySelector('.mark-done[aria-pressed=true]')",
+        "document.querySelector('.lesson-done.is-done')",
         "the lesson to be marked done",
     )
     .await;
+    // The button now names the way back, and it keeps the keyboard focus while the mark is saved, so a
+    // keyboard user does not lose their place.
+    assert_eq!(
+        text(&client, ".lesson-done .mark-done").await,
+        "Mark as not done"
+    );
+    assert_eq!(
+        js(
+            &client,
+            "return document.activeElement === document.querySelector('.lesson-done .mark-done');"
+        )
+        .await,
+        json!(true),
+        "the mark-done button keeps the focus"
+    );
     let done = store.lessons_done().expect("lessons done");
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].lesson, "01-backprop");
@@ -253,7 +268,8 @@ async fn one_full_practice_round_in_the_browser() {
                     .find(Locator::Css(".estimate-value"))
                     .await
                     .expect("a number input")
-                    .send_keys("3,000,000")
+                    // Written as on a whiteboard; the server reads it as the terminal drill does.
+                    .send_keys("3 × 10^6")
                     .await
                     .expect("type an estimate");
                 click(&client, ".estimate-form .submit").await;
@@ -276,7 +292,7 @@ async fn one_full_practice_round_in_the_browser() {
                     steps.as_u64().unwrap_or(0) >= 1,
                     "the worked solution is shown"
                 );
-                // The server graded 3,000,000 against the engine's answer for the seed it had handed out.
+                // The server graded 3 × 10^6 against the engine's answer for the seed it had handed out.
                 let reviews = store.reviews(&card_id).expect("reviews");
                 assert_eq!(reviews.len(), 1);
                 assert_eq!(reviews[0].detail["value"], json!(3_000_000.0));
