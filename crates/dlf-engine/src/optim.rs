@@ -877,7 +877,9 @@ pub fn ema_bias_ratio(beta: f64, t: u64, runs: usize, seed: u64) -> f64 {
 
 /// RAdam's length of the approximated simple moving average at step `t` (Liu et al. 2020, "On the variance
 /// of the adaptive learning rate and beyond", ICLR, eq. for ρ_t): `ρ_∞ = 2/(1 − β₂) − 1`,
-/// `ρ_t = ρ_∞ − 2 t β₂ᵗ/(1 − β₂ᵗ)`. The variance of the adaptive rate is finite only when `ρ_t > 4`.
+/// `ρ_t = ρ_∞ − 2 t β₂ᵗ/(1 − β₂ᵗ)`. Modelling `1/v̂` as a scaled inverse χ² variable with `ρ_t` degrees of
+/// freedom, the variance of the adaptive rate `1/√v̂` is infinite for `ρ_t ≤ 2`; the paper's first-order
+/// approximation of it, and with it the rectification, needs `ρ_t > 4`.
 pub fn radam_rho(beta2: f64, t: u64) -> f64 {
     let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
     let b = beta2.powf(t as f64);
