@@ -186,10 +186,12 @@ impl Widget for AdamNoise {
             &[(0.0, theory_here), (steps as f64, theory_here)],
             line_class(0),
         );
+        // The simulated mean in the simulation's colour (series 1, as the points on the left), so that it
+        // cannot be mistaken for the theory line in series 0's blue, which the page theme's accent shares.
         right.line(
             &mut svg,
             &[(0.0, here_mean), (steps as f64, here_mean)],
-            "dlf-acc",
+            line_class(1),
         );
         let svg = svg.finish();
 

@@ -152,13 +152,10 @@ impl Widget for AdamwVsL2 {
                 plot.line(&mut svg, &curve(path, i), line_class(colour));
             }
         }
-        for (i, &f) in fixed.iter().enumerate() {
-            let colour = if i == 0 {
-                "dlf-acc"
-            } else {
-                "dlf-acc dlf-thin"
-            };
-            plot.line(&mut svg, &[(0.0, f), (steps as f64, f)], colour);
+        // The L2 minimisers are reference lines in the foreground colour: the page theme's accent is the same
+        // blue as series 0 (AdamW's large-gradient curve), so an accent line would read as part of that curve.
+        for &f in &fixed {
+            plot.line(&mut svg, &[(0.0, f), (steps as f64, f)], "dlf-ax dlf-thin");
         }
         svg.legend(
             60.0,
@@ -168,7 +165,7 @@ impl Widget for AdamwVsL2 {
                 ("Adam+L2, small g", fill_class(3)),
                 ("AdamW, large g", fill_class(0)),
                 ("AdamW, small g", fill_class(2)),
-                ("L2 minimiser", "dlf-facc"),
+                ("L2 minimiser (thin grey)", "dlf-arh"),
             ],
         );
         let last = |path: &[[f64; 2]]| *path.last().unwrap_or(&[f64::NAN, f64::NAN]);

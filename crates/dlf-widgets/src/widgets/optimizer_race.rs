@@ -255,7 +255,7 @@ impl Widget for OptimizerRace {
             }
         }
         if let (Some(x), Some(y)) = (plot.px(start[0]), plot.py(start[1])) {
-            svg.circle(x, y, 4.0, "dlf-facc");
+            svg.circle(x, y, 4.0, "dlf-arh");
             svg.text(x + 6.0, y - 6.0, Anchor::Start, "dlf-ts", "start");
         }
         let legend: Vec<(&str, &str)> = NAMES
