@@ -42,7 +42,8 @@ Update rules (t counts from 1; g is the step's gradient; λ the weight decay):
            p ← p − lr·m̂/(√v̂ + ε)   (Kingma & Ba 2015)
   adamw    p ← p − lr·λ·p, then the adam step on the raw g   (Loshchilov & Hutter 2019)
   lion     c = β₁m + (1−β₁)g;  p ← p − lr·(sign(c) + λp);  m = β₂m + (1−β₂)g   (Chen et al. 2023)
-  lamb     per group: u = m̂/(√v̂ + ε) + λp;  φ = ‖p‖/‖u‖ (1 if either is 0);  p ← p − lr·φ·u   (You et al. 2020)
+  lamb     per group: u = m̂/(√v̂ + ε) + λp;  r = ‖p‖/‖u‖ (1 if either is 0);  p ← p − lr·r·u   (You et al. 2020,
+           whose numerator φ(‖p‖) may clip the norm; here φ is the identity)
 
 Where libraries differ (options):
   --momentum-style accumulate   b = μb + g, p ← p − lr·b (PyTorch SGD); while lr is constant this is the same
