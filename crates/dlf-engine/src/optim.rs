@@ -1216,6 +1216,36 @@ mod tests {
     }
 
     #[test]
+    fn heavy_ball_is_stable_up_to_two_times_one_plus_mu_over_h() {
+        // On ½hx² the heavy ball's characteristic polynomial r² − (1 + μ − ηh)r + μ has a root at r = −1
+        // exactly when ηh = 2(1 + μ): 3.6 for μ = 0.8, h = 1 (the lesson's race at its default momentum).
+        let run_to = |lr: f64| {
+            let mut c = Config::new(Kind::Sgd, lr);
+            c.momentum = 0.8;
+            let mut opt = Optimizer::new(c, &[1]).unwrap();
+            let mut x = [1.0];
+            // 500 steps: |r| = √0.8 inside the bound shrinks x below 1e-24, the real root −1.27 just outside
+            // it grows x past 1e51, and neither overflows.
+            for _ in 0..500 {
+                let g = [x[0]];
+                opt.step(&mut x, &g, lr).unwrap();
+            }
+            x[0].abs()
+        };
+        assert!(run_to(3.5) < 1e-3, "{}", run_to(3.5));
+        assert!(run_to(3.7) > 1e3, "{}", run_to(3.7));
+    }
+
+    #[test]
+    fn second_half_mean_averages_the_tail() {
+        // Path of four points: the second half is the last two, whose first coordinates average (3 + 5)/2.
+        let path = [[0.0, 0.0], [1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        assert!(close(second_half_mean(&path, 0), 4.0, 1e-15));
+        assert!(close(second_half_mean(&path, 1), 5.0, 1e-15));
+        assert!(second_half_mean(&[], 0).is_nan());
+    }
+
+    #[test]
     fn sgd_noise_floor_is_proportional_to_the_learning_rate() {
         for lr in [0.01, 0.1] {
             let measured = sgd_measured_variance(1.0, lr, 1.0, 200_000, 9);
