@@ -714,6 +714,14 @@ pub fn heavy_ball_rate(kappa: f64) -> f64 {
     (s - 1.0) / (s + 1.0)
 }
 
+/// The largest stable learning rate of the heavy ball (PyTorch form, momentum μ) along a direction of
+/// curvature `h`: the recurrence `x_{t+1} = (1 + μ − ηh) x_t − μ x_{t−1}` has characteristic polynomial
+/// `r² − (1 + μ − ηh) r + μ`, which for `0 ≤ μ < 1` keeps both roots inside the unit circle exactly while
+/// `0 < ηh < 2(1 + μ)` (at the bound a root sits at `r = −1`; Polyak 1964). Plain gradient descent is `μ = 0`.
+pub fn heavy_ball_lr_limit(h: f64, momentum: f64) -> f64 {
+    2.0 * (1.0 + momentum) / h
+}
+
 /// Runs SGD (optionally heavy-ball momentum, PyTorch form) with the optimal tuning of [`gd_rate`] or
 /// [`heavy_ball_rate`] on `f(x) = ½(L x₁² + μ x₂²)` with `L = κ`, `μ = 1`, from `(1, 1)`, and returns the
 /// measured per-step contraction `(‖x_T‖/‖x_{T/2}‖)^{2/T}` over the second half of `steps` steps. Measuring
@@ -1232,6 +1240,7 @@ mod tests {
             }
             x[0].abs()
         };
+        assert!(close(heavy_ball_lr_limit(1.0, 0.8), 3.6, 1e-12));
         assert!(run_to(3.5) < 1e-3, "{}", run_to(3.5));
         assert!(run_to(3.7) > 1e3, "{}", run_to(3.7));
     }

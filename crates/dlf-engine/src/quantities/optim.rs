@@ -89,6 +89,11 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         args: &[("kappa", "100")],
     },
     QuantitySpec {
+        name: "optim.heavy_ball_lr_limit",
+        description: "Largest stable learning rate of heavy-ball momentum μ on curvature h: 2(1 + μ)/h",
+        args: &[("h", "1"), ("momentum", "0")],
+    },
+    QuantitySpec {
         name: "optim.measured_rate",
         description:
             "Measured per-step contraction of optimally tuned GD or heavy ball on ½(κx² + y²)",
@@ -299,6 +304,10 @@ pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
         }
         "optim.gd_rate" => Ok(optim::gd_rate(a.f64_in("kappa", 1.0, 1e9)?)),
         "optim.heavy_ball_rate" => Ok(optim::heavy_ball_rate(a.f64_in("kappa", 1.0, 1e9)?)),
+        "optim.heavy_ball_lr_limit" => Ok(optim::heavy_ball_lr_limit(
+            a.f64_in("h", 1e-9, 1e9)?,
+            a.f64_in("momentum", 0.0, 0.9999)?,
+        )),
         "optim.measured_rate" => {
             let kappa = a.f64_in("kappa", 1.0, 1e6)?;
             let hb = a.flag("heavy_ball")?;
