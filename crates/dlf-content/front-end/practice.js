@@ -105,7 +105,16 @@
   }
 
   function percent(x) {
-    return (100 * x).toLocaleString("en", { maximumSignificantDigits: 3 }) + " %";
+    return (100 * x).toLocaleString("en", { maximumSignificantDigits: 3 }) + "\u00a0%";
+  }
+
+  // "today", "yesterday" or a short date, for when something happened.
+  function dayText(iso) {
+    const at = new Date(iso);
+    const days = Math.round((new Date(new Date().toDateString()) - new Date(at.toDateString())) / 86400000);
+    if (days === 0) return "today";
+    if (days === 1) return "yesterday";
+    return at.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" });
   }
 
   const RATING_WORDS = { again: "again (missed)", hard: "hard", good: "good", easy: "easy" };
@@ -235,7 +244,9 @@
     let reviewedCount = 0;
     let onKey = null;
 
-    async function load() {
+    // `fromButton`: the learner asked for the queue again from the end of a session; when nothing comes back,
+    // the keyboard focus moves to the message that says why instead of being lost with the removed button.
+    async function load(fromButton) {
       status.textContent = "Loading your queue…";
       holder.replaceChildren();
       try {
@@ -244,6 +255,7 @@
         index = 0;
         if (cards.length === 0) {
           await explainEmpty();
+          if (fromButton === true) status.focus();
           return;
         }
         status.textContent = cards.length + " cards in this session: " + queue.due + " due, " + queue.new + " new.";
@@ -283,7 +295,7 @@
         el("p", {}, "You reviewed " + reviewedCount + (reviewedCount === 1 ? " card" : " cards") + ". "),
         el("p", {}, el("a", { href: root + "progress/" }, "See your progress"), " · ",
           el("button", { type: "button", class: "more" }, "Load the queue again"))));
-      holder.querySelector(".more").addEventListener("click", load);
+      holder.querySelector(".more").addEventListener("click", () => load(true));
       holder.querySelector("h2").focus();
     }
 
@@ -306,14 +318,9 @@
           (card.due ? " · due" : " · new")),
         heading);
       if (card.last) {
-        // What the learner did last time, as text: their own words are never inserted as HTML.
-        const last = el("p", { class: "last-time" }, "Last time (" + new Date(card.last.at).toLocaleDateString() + "): graded " + (RATING_WORDS[card.last.rating] || card.last.rating) + ".");
-        if (typeof card.last.answer === "string") {
-          last.append(" You wrote: ", el("q", { class: "last-answer" }, card.last.answer));
-        } else if (typeof card.last.value === "number") {
-          last.append(" You answered " + num(card.last.value) + ".");
-        }
-        article.append(last);
+        // Only the last grade shows before the learner answers: their last answer would be a hint, and recalling
+        // without one is the point of the review. The answer itself comes back after the reveal or the grade.
+        article.append(el("p", { class: "last-time" }, "Last time (" + dayText(card.last.at) + "): graded " + (RATING_WORDS[card.last.rating] || card.last.rating) + "."));
       }
       holder.replaceChildren(article);
       if (card.kind === "prompt") promptCard(card, article);
@@ -390,6 +397,10 @@
       reveal.addEventListener("click", () => {
         const typed = textarea.value.trim();
         mine.textContent = typed || "(no typed answer)";
+        // What the learner wrote last time, as text (never HTML), to compare with today's answer and the rubric.
+        if (card.last && typeof card.last.answer === "string" && !mine.parentNode.querySelector(".last-answer")) {
+          mine.after(el("p", { class: "last-time" }, "Last time (" + dayText(card.last.at) + ") you wrote: ", el("q", { class: "last-answer" }, card.last.answer)));
+        }
         // The answer is now fixed: it is shown back as text above the rubric, and the box goes away.
         answering.hidden = true;
         rubric.hidden = false;
@@ -503,6 +514,8 @@
 
     function estimateCard(card, article) {
       const e = card.estimate;
+      // "within 5 %" must not break between the number and its sign.
+      const tolerance = (text) => text.replace(/ %/g, "\u00a0%");
       if (e.error) {
         article.append(el("p", { class: "card-error" }, e.error));
         return;
@@ -512,7 +525,7 @@
       const form = el("form", { class: "estimate-form" },
         el("label", { for: inputId }, "Your answer" + (e.unit ? " (" + e.unit + ")" : "")),
         el("div", { class: "estimate-row" }, input, el("button", { type: "submit", class: "submit" }, "Submit")),
-        el("p", { class: "hint" }, "Accepted " + e.tolerance_text + ". Type only the number" + (e.unit ? ", in " + e.unit : "") + ": 2500, 2,500, 2.5e3 and 2.5\u00a0×\u00a010^3 are all read."));
+        el("p", { class: "hint" }, "Accepted " + tolerance(e.tolerance_text) + ". Type only the number" + (e.unit ? ", in " + e.unit : "") + ": 2500, 2,500, 2.5e3 and 2.5\u00a0×\u00a010^3 are all read."));
       article.append(el("div", { class: "question", html: e.question_html }), form);
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
@@ -527,7 +540,10 @@
             el("p", { class: "verdict " + (f.within ? "within" : "outside") },
               f.within ? "Within tolerance. " : "Outside the tolerance. ",
               "You said ", el("span", { class: "value" }, num(f.value) + unit), "; the answer is ",
-              el("strong", { class: "truth" }, num(f.truth) + unit), " (" + errorText(f.value, f.truth, f.rel_error, f.unit) + "; accepted " + f.tolerance_text + ")."),
+              el("strong", { class: "truth" }, num(f.truth) + unit), " (" + errorText(f.value, f.truth, f.rel_error, f.unit) + "; accepted " + tolerance(f.tolerance_text) + ")."),
+            card.last && typeof card.last.value === "number"
+              ? el("p", { class: "last-time" }, "Last time (" + dayText(card.last.at) + "), on other numbers, you answered " + num(card.last.value) + unit + ".")
+              : null,
             el("p", { class: "box-label" }, "Worked solution"),
             el("ol", { class: "solution" }, ...f.solution_html.map((html) => el("li", { html })))]);
         } catch (err) {

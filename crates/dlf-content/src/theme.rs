@@ -360,7 +360,7 @@ pub fn practice_page() -> String {
 <h1>Practice</h1>
 <p class="lede">Cards from the lessons you have marked done: interview prompts graded from the rubric points you tick, derivation drills against the clock, and estimation problems with fresh numbers each time. Cards that are due come first, then new ones; the schedule is FSRS.</p>
 <noscript><p class="practice-error">Practice runs in the browser and needs JavaScript; <code>dlf drill</code> offers the same queue in a terminal.</p></noscript>
-<p class="practice-status" role="status" aria-live="polite">Loading your queue…</p>
+<p class="practice-status" role="status" aria-live="polite" tabindex="-1">Loading your queue…</p>
 <div class="practice-card" tabindex="-1"></div>
 </article>"#;
     layout(

@@ -552,6 +552,22 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
     parse_plain(&trimmed)
 }
 
+/// Reads an estimate's answer typed for a problem asked in `unit`. As [`parse_number`], except that an SI
+/// suffix is refused when the unit already carries a prefix (`MiB`, `GFLOPs`, `GB`): there `7.3M` is far more
+/// likely to mean 7.3 MiB than 7.3 million MiB, and grading the literal reading would mark a right answer wrong
+/// by a factor of a million.
+pub fn parse_answer(text: &str, unit: &str) -> Result<f64, String> {
+    let prefixed = unit.len() > 1 && unit.starts_with(['k', 'M', 'G', 'T', 'P']);
+    let suffixed = text.trim().ends_with(['k', 'K', 'M', 'G', 'T', 'P']);
+    if prefixed && suffixed {
+        return Err(format!(
+            "the answer is already asked in {unit}: type the number of {unit} alone (for 7.3 {unit}, type 7.3), \
+             without a k, M, G, T or P after it"
+        ));
+    }
+    parse_number(text)
+}
+
 /// Splits `M × 10^E` (the sign one of `×`, `x`, `X`, `*`, `·`, `⋅`; the exponent after `^` or in superscript
 /// digits) or a bare `10^E` into the mantissa's text (empty for a bare power) and the exponent. `None` when
 /// the text is not written as a power of ten at all; `Some(Err(()))` when it is, but the exponent is unreadable.
@@ -739,17 +755,19 @@ fn grade(card: &Card, body: ReviewBody) -> Result<(Rating, Value, Value), AppErr
                     "seed must be at most {MAX_SEED}, the largest a page can send exactly"
                 )));
             }
+            let problem = dlf_engine::practice::generate(e.generator, seed)
+                .map_err(|err| AppError::Store(err.to_string()))?;
             let value = match required(body.value, "value", "estimate")? {
                 NumberOrText::Number(v) => v,
-                NumberOrText::Text(t) => parse_number(&t).map_err(AppError::Unprocessable)?,
+                NumberOrText::Text(t) => {
+                    parse_answer(&t, &problem.unit).map_err(AppError::Unprocessable)?
+                }
             };
             if !value.is_finite() {
                 return Err(AppError::Unprocessable(
                     "value must be a finite number".to_owned(),
                 ));
             }
-            let problem = dlf_engine::practice::generate(e.generator, seed)
-                .map_err(|err| AppError::Store(err.to_string()))?;
             let rendered = dlf_content::practice::render_estimate(problem);
             let estimate = &rendered.estimate;
             let verdict = estimate.check(value);
@@ -833,6 +851,13 @@ mod tests {
         ] {
             assert!(parse_number(bad).is_err(), "'{bad}' must be refused");
         }
+        // An SI suffix is refused where the unit has a prefix already, and read where it has none.
+        assert!(parse_answer("7.3M", "MiB").is_err());
+        assert!(parse_answer("275G", "GFLOPs").is_err());
+        assert_eq!(parse_answer("7.3", "MiB"), Ok(7.3));
+        assert_eq!(parse_answer("1.2M", "parameters"), Ok(1.2e6));
+        assert_eq!(parse_answer("3k", "steps"), Ok(3e3));
+        assert_eq!(parse_answer("3k", ""), Ok(3e3));
         // A unit typed after the number is told to leave it out, not that its separators are wrong.
         let message = parse_number("4 GFLOPs").expect_err("a unit is refused");
         assert!(message.contains("type only the number"), "{message}");

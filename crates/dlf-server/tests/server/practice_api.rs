@@ -483,6 +483,59 @@ async fn an_estimate_is_regenerated_from_its_seed_and_graded_against_the_engine(
 }
 
 #[tokio::test]
+async fn an_estimate_reads_whiteboard_notation_and_refuses_a_suffix_on_a_prefixed_unit() {
+    let f = fixture("estimate-notation");
+    mark_done(&f.state, "01-backprop").await;
+    // The activation-memory problem is asked in MiB, a unit with a prefix of its own.
+    let id = "01-backprop/estimate/backprop.activation_memory";
+    let fetched = get(&f.state, &format!("/api/practice/cards/{id}")).await;
+    assert_eq!(fetched.status, StatusCode::OK, "{}", fetched.json);
+    assert_eq!(fetched.json["estimate"]["unit"], json!("MiB"));
+    let seed = fetched.json["estimate"]["seed"]
+        .as_u64()
+        .expect("a fresh seed");
+    let truth = dlf_engine::practice::generate("backprop.activation_memory", seed)
+        .expect("the generator exists")
+        .answer;
+
+    // "7.3M" on a MiB question most likely means 7.3 MiB: refused with a message, and nothing recorded.
+    let reply = write(
+        &f.state,
+        "POST",
+        "/api/practice/reviews",
+        json!({"card": id, "seed": seed, "value": "7.3M"}),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.json
+    );
+    let message = reply.json["error"].as_str().unwrap_or_default();
+    assert!(message.contains("already asked in MiB"), "{message}");
+    assert!(f.store.reviews(id).expect("reviews").is_empty());
+
+    // The truth written as on a whiteboard, mantissa × 10^exponent, is read and graded within tolerance.
+    let exponent = truth.abs().log10().floor();
+    let mantissa = truth / 10f64.powf(exponent);
+    let reply = write(
+        &f.state,
+        "POST",
+        "/api/practice/reviews",
+        json!({"card": id, "seed": seed, "value": format!("{mantissa:.6} × 10^{exponent}")}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    assert_eq!(
+        reply.json["feedback"]["within"],
+        json!(true),
+        "{}",
+        reply.json
+    );
+}
+
+#[tokio::test]
 async fn foreign_origins_and_foreign_hosts_are_refused_and_change_nothing() {
     let f = fixture("origin");
     let before = snapshot(&f.store);

@@ -186,6 +186,12 @@ async fn one_full_practice_round_in_the_browser() {
                     "the drill's grade",
                 )
                 .await;
+                // The learner's own choice stays marked among the disabled buttons.
+                assert_eq!(
+                    text(&client, ".self-check .chosen").await,
+                    "Partly",
+                    "the chosen self-check is marked"
+                );
                 let expected = dlf_store::grade_derive(dlf_store::SelfCheck::Partly, 1.0, 60.0);
                 let grade = text(&client, ".card-feedback .grade strong").await;
                 assert!(
@@ -362,6 +368,42 @@ async fn one_full_practice_round_in_the_browser() {
         seen.to_string(),
         "readiness counts the cards seen"
     );
+
+    // 5. Undo the lesson: its cards leave the queue, and the practice page says why it is empty.
+    client
+        .goto(&format!("http://{addr}/lessons/01-backprop/"))
+        .await
+        .expect("open lesson 01 again");
+    wait_for(
+        &client,
+        "document.querySelector('.lesson-done.is-done:not([hidden])')",
+        "the lesson shown as done",
+    )
+    .await;
+    click(&client, ".lesson-done .mark-done").await;
+    wait_for(
+        &client,
+        "!document.querySelector('.lesson-done').classList.contains('is-done')",
+        "the lesson to be marked not done",
+    )
+    .await;
+    assert!(store.lessons_done().expect("lessons done").is_empty());
+    client
+        .goto(&format!("http://{addr}/practice/"))
+        .await
+        .expect("open practice again");
+    wait_for(
+        &client,
+        "document.querySelector('.practice-status').textContent.includes('Nothing to practise yet')",
+        "the empty queue explained",
+    )
+    .await;
+    let cards = js(
+        &client,
+        "return document.querySelectorAll('.practice-card .card').length;",
+    )
+    .await;
+    assert_eq!(cards, json!(0), "no card is offered from an undone lesson");
 
     finish_without_console_errors(client).await;
     drop(driver);
