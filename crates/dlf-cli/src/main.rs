@@ -174,14 +174,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     state = state.allow_host(&addr.to_string());
                 }
                 let state = Arc::new(state);
+                // The banner is for a person; if nobody reads it any more (stdout piped into `head -1`, or a
+                // closed terminal) the server must keep serving, so write errors here are ignored.
                 let mut out = std::io::stdout().lock();
-                writeln!(
+                let _ = writeln!(
                     out,
                     "dlf is serving {} pages at http://{addr}/  (Ctrl-C to stop)",
                     state.page_count()
-                )?;
-                writeln!(out, "progress is kept in {}", data_path.display())?;
-                out.flush()?;
+                );
+                let _ = writeln!(out, "progress is kept in {}", data_path.display());
+                let _ = out.flush();
                 drop(out);
                 dlf_server::serve(listener, state).await?;
                 anyhow::Ok(())
