@@ -242,6 +242,8 @@
     let cards = [];
     let index = 0;
     let reviewedCount = 0;
+    // How many cards of this session got each grade, for the summary at its end.
+    const grades = { again: 0, hard: 0, good: 0, easy: 0 };
     let onKey = null;
 
     // `fromButton`: the learner asked for the queue again from the end of a session; when nothing comes back,
@@ -253,6 +255,9 @@
         const queue = await api("GET", "api/practice/queue?limit=50");
         cards = queue.cards;
         index = 0;
+        // Each loaded queue is a session of its own, and its summary counts only its own cards.
+        reviewedCount = 0;
+        for (const g of Object.keys(grades)) grades[g] = 0;
         if (cards.length === 0) {
           await explainEmpty();
           if (fromButton === true) status.focus();
@@ -292,7 +297,11 @@
     function finish() {
       holder.replaceChildren(el("section", { class: "card-done" },
         el("h2", { tabindex: "-1" }, "Session done"),
-        el("p", {}, "You reviewed " + reviewedCount + (reviewedCount === 1 ? " card" : " cards") + ". "),
+        el("p", {}, "You reviewed " + reviewedCount + (reviewedCount === 1 ? " card" : " cards") +
+          (reviewedCount > 0
+            ? ": " + Object.entries(grades).filter(([, n]) => n > 0).map(([g, n]) => n + " " + g).join(", ") + "."
+            : ".") +
+          (grades.again > 0 ? " Cards graded again come back within minutes: load the queue again to retry them." : "")),
         el("p", {}, el("a", { href: root + "progress/" }, "See your progress"), " · ",
           el("button", { type: "button", class: "more" }, "Load the queue again"))));
       holder.querySelector(".more").addEventListener("click", () => load(true));
@@ -345,6 +354,7 @@
       block.append(el("p", {}, next));
       article.append(block);
       reviewedCount += 1;
+      if (answer.rating in grades) grades[answer.rating] += 1;
       next.focus();
     }
 
@@ -449,7 +459,7 @@
         : null;
       const next = el("button", { type: "button", class: "next-step" }, "Next step (1 of " + steps.length + ")");
       const check = el("div", { class: "self-check", role: "group", "aria-label": "How did it go?" },
-        el("p", { class: "hint" }, "How did it go?"),
+        el("p", { class: "hint" }, "How did it go? Got it: you derived the whole result before looking. Partly: you needed a step or two. Missed: you could not start, or went wrong."),
         ...[["got", "Got it"], ["partly", "Partly"], ["missed", "Missed"]].map(([value, label]) =>
           el("button", { type: "button", class: "check", "data-check": value }, label)));
       article.append(el("div", { class: "question", html: d.prompt_html }), el("div", { class: "drill-clock" }, timer, timerNote),
