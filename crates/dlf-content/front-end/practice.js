@@ -61,6 +61,8 @@
     const when = today
       ? due.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })
       : due.toLocaleString(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    // A card overdue for more than an hour says since when, so a backlog reads as one.
+    if (seconds <= -3600) return "now (due since " + when + ")";
     if (seconds <= 60) return seconds <= 0 ? "now" : "within a minute";
     const units = [["day", 86400], ["hour", 3600], ["minute", 60]];
     const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
@@ -178,7 +180,7 @@
     } else {
       line.append("Every written lesson is done. ");
     }
-    if (done > 0) line.append(el("a", { href: root + "practice/" }, "Practise"), " · ", el("a", { href: root + "progress/" }, "your progress"));
+    if (done > 0) line.append(el("a", { href: root + "practice/" }, "Practise your cards"), " · ", el("a", { href: root + "progress/" }, "See your progress"));
     line.hidden = false;
   }
 
