@@ -24,6 +24,7 @@
 //! ```
 
 pub mod anki;
+pub mod answer;
 pub mod body;
 pub mod claims;
 pub mod diagnostic;

@@ -179,9 +179,15 @@ fn warmup_cosine(rng: &mut Rng) -> Problem {
     };
     let mult = s.multiplier(t);
     let answer = peak * mult;
+    // "to 0 × peak" reads oddly; a floor of zero is said as "to zero".
+    let floor = if min_ratio == 0.0 {
+        "zero".to_owned()
+    } else {
+        format!("{min_ratio} × peak")
+    };
     let question = format!(
         "A run warms the learning rate up linearly over {warmup} steps to a peak of {peak}, then decays it \
-         with a cosine to {min_ratio} × peak at step {total}. What is the learning rate at step {t}?"
+         with a cosine to {floor} at step {total}. What is the learning rate at step {t}?"
     );
     let mut solution = Vec::new();
     if in_warmup {
@@ -314,14 +320,17 @@ mod tests {
         for seed in 0..40 {
             let e = generate("optim.warmup_cosine_lr", seed).unwrap();
             // Read the numbers back from the question: "over W steps to a peak of P", "to m × peak at step
-            // T", "at step t?".
+            // T" (or "to zero at step T"), "at step t?".
             let words: Vec<&str> = e.question.split_whitespace().collect();
             let num =
                 |i: usize| -> f64 { words[i].trim_end_matches([',', '.', '?']).parse().unwrap() };
             let at = |w: &str| words.iter().position(|x| *x == w).unwrap();
             let warmup = num(at("over") + 1);
             let peak = num(at("of") + 1);
-            let min = num(at("×") - 1);
+            let min = words
+                .iter()
+                .position(|x| *x == "×")
+                .map_or(0.0, |i| num(i - 1));
             let steps: Vec<usize> = (0..words.len()).filter(|&i| words[i] == "step").collect();
             let total = num(steps[0] + 1);
             let t_step = num(steps[1] + 1);
