@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use rusqlite::{
@@ -99,19 +99,20 @@ impl Store {
         };
         let mut conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-        schema::check_before_writing(&conn, path)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(open_err)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::NotDlf {
-                path: path.to_owned(),
-                reason: format!("it cannot be switched to WAL mode (stays in {mode} mode)"),
-            });
+        // SQLite does not always call the busy handler while a file is being set up: switching a new file to
+        // WAL, or reading it while another process is creating or recovering it, can answer "database is
+        // locked" at once. Two processes opening one file together (the server and `dlf drill`) must both
+        // succeed, so the whole preparation is retried until the same timeout a write would wait.
+        let started = Instant::now();
+        loop {
+            match prepare(&mut conn, path) {
+                Err(err) if is_busy(&err) && started.elapsed() < BUSY_TIMEOUT => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(err) => return Err(err),
+                Ok(()) => break,
+            }
         }
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(open_err)?;
-        schema::migrate(&mut conn, path)?;
         Ok(Store {
             path: path.to_owned(),
             conn: Mutex::new(conn),
@@ -626,4 +627,47 @@ impl Store {
             .map_err(self.sql(op))?;
         rows.collect::<Result<_, _>>().map_err(self.sql(op))
     }
+}
+
+/// Checks that `path` is a dlf file (or empty), switches it to WAL, sets the connection's pragmas and applies
+/// the migrations; every step may be repeated, so [`Store::open`] can retry it when the file is busy.
+fn prepare(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    schema::check_before_writing(conn, path)?;
+    // WAL is a property of the file: once set it persists, so only a new file needs the switch (which takes
+    // an exclusive lock).
+    let current: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .map_err(open_err)?;
+    if !current.eq_ignore_ascii_case("wal") {
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::NotDlf {
+                path: path.to_owned(),
+                reason: format!("it cannot be switched to WAL mode (stays in {mode} mode)"),
+            });
+        }
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(open_err)?;
+    schema::migrate(conn, path)
+}
+
+/// Whether `err` is SQLite saying another connection holds the file for now.
+fn is_busy(err: &StoreError) -> bool {
+    let source = match err {
+        StoreError::Open { source, .. }
+        | StoreError::Migration { source, .. }
+        | StoreError::Sqlite { source, .. } => source,
+        _ => return false,
+    };
+    matches!(
+        source.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
