@@ -119,7 +119,13 @@ fn open_error(path: &Path, source: rusqlite::Error) -> StoreError {
 /// Checks the file before anything is written to it. Done outside a transaction first so that a foreign file
 /// is refused before switching it to WAL (which would rewrite its header).
 pub(crate) fn check_before_writing(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let id = identity(conn).map_err(|e| open_error(path, e))?;
+    // The three values are read in one read transaction: read one by one, they could straddle another
+    // process's migration (no marker yet, but its tables already there) and a fresh dlf file would look foreign.
+    let tx = conn
+        .unchecked_transaction()
+        .map_err(|e| open_error(path, e))?;
+    let id = identity(&tx).map_err(|e| open_error(path, e))?;
+    drop(tx);
     check(path, &id)
 }
 
