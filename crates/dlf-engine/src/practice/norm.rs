@@ -256,6 +256,17 @@ fn bn_output(rng: &mut Rng) -> Option<Problem> {
 mod tests {
     use crate::practice::generate;
 
+    /// The number written right after `marker` in a question, up to the closing `$` of its maths.
+    fn after(question: &str, marker: &str) -> f64 {
+        let tail = question
+            .split(marker)
+            .nth(1)
+            .unwrap_or_else(|| panic!("`{marker}` is in: {question}"));
+        let text = tail.split('$').next().unwrap_or(tail);
+        text.parse()
+            .unwrap_or_else(|_| panic!("a number after `{marker}` in: {question}"))
+    }
+
     #[test]
     fn activation_memory_matches_an_independent_count() {
         for seed in 0..20 {
@@ -288,26 +299,8 @@ mod tests {
         for seed in 0..20 {
             let e = generate("norm.running_mean_steps", seed).unwrap();
             let keras = e.question.contains("Keras");
-            let m: f64 = e
-                .question
-                .split("momentum $")
-                .nth(1)
-                .unwrap()
-                .split('$')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let target: f64 = e
-                .question
-                .split("first reach $")
-                .nth(1)
-                .unwrap()
-                .split('$')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let m: f64 = after(&e.question, "momentum $");
+            let target: f64 = after(&e.question, "first reach $");
             let keep = if keras { m } else { 1.0 - m };
             // Smallest n with 1 − keep^n ≥ target, i.e. n = ceil(ln(1 − target)/ln keep) (up to rounding
             // exactly at an integer, which the 10 % tolerance absorbs).
@@ -334,36 +327,9 @@ mod tests {
                 .next()
                 .unwrap();
             let xs: Vec<f64> = inside.split(", ").map(|s| s.parse().unwrap()).collect();
-            let g: f64 = e
-                .question
-                .split("\\gamma = ")
-                .nth(1)
-                .unwrap()
-                .split('$')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let b: f64 = e
-                .question
-                .split("\\beta = ")
-                .nth(1)
-                .unwrap()
-                .split('$')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let v: f64 = e
-                .question
-                .split("(the value $")
-                .nth(1)
-                .unwrap()
-                .split('$')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let g: f64 = after(&e.question, "\\gamma = ");
+            let b: f64 = after(&e.question, "\\beta = ");
+            let v: f64 = after(&e.question, "(the value $");
             let mu = xs.iter().sum::<f64>() / 4.0;
             let var = xs.iter().map(|x| (x - mu) * (x - mu)).sum::<f64>() / 4.0;
             let want = g * (v - mu) / (var + 1e-5).sqrt() + b;
@@ -375,49 +341,13 @@ mod tests {
     fn rms_savings_match_the_counts() {
         for seed in 0..20 {
             let e = generate("norm.rms_savings", seed).unwrap();
-            let l: f64 = e
-                .question
-                .split("$L = ")
-                .nth(1)
-                .unwrap()
-                .split('$')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let d: f64 = e
-                .question
-                .split("$d = ")
-                .nth(1)
-                .unwrap()
-                .split('$')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let l: f64 = after(&e.question, "$L = ");
+            let d: f64 = after(&e.question, "$d = ");
             let want = if e.unit == "parameters" {
                 (2.0 * l + 1.0) * d
             } else {
-                let b: f64 = e
-                    .question
-                    .split("forward on $")
-                    .nth(1)
-                    .unwrap()
-                    .split('$')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
-                let t: f64 = e
-                    .question
-                    .split("sequences of $")
-                    .nth(1)
-                    .unwrap()
-                    .split('$')
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                let b: f64 = after(&e.question, "forward on $");
+                let t: f64 = after(&e.question, "sequences of $");
                 (2.0 * l + 1.0) * b * t * 3.0 * d / 1e9
             };
             assert!((e.answer - want).abs() < 1e-9 * want, "{e:?} want {want}");
