@@ -5,7 +5,9 @@ use std::io::Read;
 
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
-use dlf_engine::backprop::{forward_backward, Loss, Targets, TwoLayerProblem, TwoLayerTrace};
+use dlf_engine::lessons::backprop::{
+    forward_backward, Loss, Targets, TwoLayerProblem, TwoLayerTrace,
+};
 use dlf_engine::tensor::Tensor;
 use serde::Deserialize;
 use serde_json::{json, Value};

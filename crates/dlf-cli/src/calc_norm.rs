@@ -1,12 +1,12 @@
 //! `dlf calc norm`: one forward (and optionally backward) pass of BatchNorm, LayerNorm or RMSNorm on a
 //! matrix, with every statistic, the running statistics and the gradients, so a learner can check a hand
-//! computation line by line. The layers are the engine's (`dlf_engine::norm`); where libraries differ the
+//! computation line by line. The layers are the engine's (`dlf_engine::lessons::norm`); where libraries differ the
 //! choice is a command-line option.
 
 use std::io::Read;
 
 use anyhow::{anyhow, bail, Context, Result};
-use dlf_engine::norm::{
+use dlf_engine::lessons::norm::{
     backward, batch_norm_eval, batch_norm_train, layer_norm, rms_norm, EpsPlacement,
     MomentumConvention, NormForward, NormKind, RunningStats, RunningVariance,
 };

@@ -1,12 +1,12 @@
 //! `dlf calc optim`: run an optimizer on given gradients and print the parameters and optimizer state after
 //! every step, so a learner can check a hand computation of Adam, AdamW, Lion, LAMB, RMSProp or SGD line by
-//! line. The update rules are the engine's (`dlf_engine::optim`); where libraries differ the choice is a
+//! line. The update rules are the engine's (`dlf_engine::lessons::optim`); where libraries differ the choice is a
 //! command-line option.
 
 use std::io::Read;
 
 use anyhow::{anyhow, bail, Context, Result};
-use dlf_engine::optim::{
+use dlf_engine::lessons::optim::{
     Config, DecayScaling, EpsPlacement, Kind, MomentumStyle, Optimizer, Schedule,
 };
 use serde::Deserialize;

@@ -492,7 +492,7 @@ fn estimate_card<R: BufRead, W: Write>(
     card: &EstimateCard,
     seed: u64,
 ) -> Result<Option<Answer>> {
-    let problem = dlf_engine::practice::generate(card.generator, seed)?;
+    let problem = dlf_engine::estimate::generate(card.generator, seed)?;
     s.text(&problem.question, "  ")?;
     writeln!(s.out)?;
     let unit = if problem.unit.is_empty() {

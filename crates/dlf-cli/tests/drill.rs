@@ -147,7 +147,7 @@ fn a_full_session_through_a_pty() {
             }
             CardKind::Estimate(estimate) => {
                 // The drill draws the k-th problem with seed 4242 + k, so the test can draw the same one.
-                let problem = dlf_engine::practice::generate(estimate.generator, seed + estimates)
+                let problem = dlf_engine::estimate::generate(estimate.generator, seed + estimates)
                     .expect("a known generator");
                 session.exp_string("Your answer").unwrap();
                 if estimates == 0 {
@@ -244,7 +244,7 @@ fn kind_filter_and_piped_input() {
             _ => None,
         })
         .expect("lesson 01 has an estimation card");
-    let truth = dlf_engine::practice::generate(first_estimate.1, 7)
+    let truth = dlf_engine::estimate::generate(first_estimate.1, 7)
         .unwrap()
         .answer;
 

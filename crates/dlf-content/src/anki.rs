@@ -32,11 +32,11 @@ use std::ops::Range;
 
 use pulldown_cmark::{CowStr, Event, Parser, Tag, TagEnd};
 
+use crate::practice::{Card, CardKind, Deck, SAMPLE_SEED};
 use crate::html::escape;
 use crate::lesson::Fragment;
 use crate::markdown;
 use crate::number;
-use crate::practice::{Card, CardKind, Deck, SAMPLE_SEED};
 
 /// The header lines, in the order written; each ends with a newline.
 pub const ANKI_HEADER: &str =
@@ -114,7 +114,7 @@ fn fields(card: &Card) -> (String, String) {
             (front, back)
         }
         CardKind::Estimate(estimate) => {
-            match dlf_engine::practice::generate(estimate.generator, SAMPLE_SEED) {
+            match dlf_engine::estimate::generate(estimate.generator, SAMPLE_SEED) {
                 Ok(problem) => {
                     let front = format!(
                         "{source}<p><b>Back-of-envelope: {title}</b></p>{}<p><i>{}</i></p>",

@@ -16,10 +16,10 @@ use std::path::Path;
 use crate::claims::{self, ClaimResult};
 use crate::diagnostic::Diagnostic;
 use crate::directive::{self, Directive};
+use crate::practice::{self, SAMPLE_SEED};
 use crate::html::{escape, IdSet};
 use crate::lesson::{Derive, Fragment, LessonEstimate, Note, Prompt, PromptLevel, WidgetInstance};
 use crate::markdown::{self, Context, Heading};
-use crate::practice::{self, SAMPLE_SEED};
 use crate::widget_html;
 
 /// The default time of a `:::derive`, in seconds.
@@ -665,8 +665,8 @@ fn render_estimate_directive(
             message,
         ));
     };
-    let Some(spec) = dlf_engine::practice::find(generator) else {
-        let known: Vec<String> = dlf_engine::practice::generators()
+    let Some(spec) = dlf_engine::estimate::find(generator) else {
+        let known: Vec<String> = dlf_engine::estimate::generators()
             .iter()
             .map(|g| format!("`{}`", g.id))
             .collect();
@@ -702,7 +702,7 @@ fn render_estimate_directive(
             ));
         }
     }
-    let sample = match dlf_engine::practice::generate(spec.id, SAMPLE_SEED) {
+    let sample = match dlf_engine::estimate::generate(spec.id, SAMPLE_SEED) {
         Ok(sample) => sample,
         Err(error) => {
             report(ctx, error.to_string());

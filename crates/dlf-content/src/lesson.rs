@@ -110,7 +110,7 @@ pub struct Prompt {
 /// A `:::estimate` of a lesson: an estimation generator the lesson offers for practice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LessonEstimate {
-    /// The generator's id in [`dlf_engine::practice::generators`], e.g. `"backprop.backward_flops"`.
+    /// The generator's id in [`dlf_engine::estimate::generators`], e.g. `"backprop.backward_flops"`.
     pub generator: &'static str,
     /// The generator's short title.
     pub title: &'static str,

@@ -5,7 +5,7 @@
 //! - a [`DeriveCard`] for each `:::derive` box (a timed derivation drill, steps revealed one at a time);
 //! - a [`PromptCard`] for each `:::prompt` (the interview question and its rubric, one point per list item of
 //!   `::hire` and `::strong`);
-//! - an [`EstimateCard`] for each `:::estimate` (an estimation generator of [`dlf_engine::practice`]; each
+//! - an [`EstimateCard`] for each `:::estimate` (an estimation generator of [`dlf_engine::estimate`]; each
 //!   review draws a fresh problem from a seed, which [`render_estimate`] turns into HTML).
 //!
 //! Card ids are `LESSON/KIND/ID`, e.g. `01-backprop/prompt/p-softmax-ce`, `01-backprop/derive/softmax-ce`,
@@ -14,7 +14,7 @@
 
 use std::path::Path;
 
-use dlf_engine::practice::Estimate;
+use dlf_engine::estimate::Estimate;
 use serde::Serialize;
 
 use crate::diagnostic::Diagnostic;
@@ -104,7 +104,7 @@ pub struct DeriveCard {
 /// An estimation card: which generator draws its problems.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct EstimateCard {
-    /// The generator id, e.g. `"backprop.backward_flops"`; pass it to [`dlf_engine::practice::generate`] with a
+    /// The generator id, e.g. `"backprop.backward_flops"`; pass it to [`dlf_engine::estimate::generate`] with a
     /// seed and give the result to [`render_estimate`].
     pub generator: &'static str,
 }

@@ -59,7 +59,7 @@ fn the_deck_of_lesson_01_has_every_card_in_course_order() {
             }
             CardKind::Derive(d) => assert!(!d.steps.is_empty() && d.seconds > 0),
             CardKind::Estimate(e) => {
-                assert!(dlf_engine::practice::find(e.generator).is_some());
+                assert!(dlf_engine::estimate::find(e.generator).is_some());
                 assert_eq!(card.id, format!("01-backprop/estimate/{}", e.generator));
             }
         }
@@ -154,10 +154,10 @@ fn the_anki_export_parses_back_to_one_note_per_card() {
 
 #[test]
 fn every_generator_renders_to_mathml_without_problems() {
-    for spec in dlf_engine::practice::generators() {
+    for spec in dlf_engine::estimate::generators() {
         for seed in [SAMPLE_SEED, 2, 3, 99, 12_345] {
             let estimate =
-                dlf_engine::practice::generate(spec.id, seed).expect("listed generators exist");
+                dlf_engine::estimate::generate(spec.id, seed).expect("listed generators exist");
             let steps = estimate.solution.len();
             let has_maths = estimate.question.contains('$');
             let (rendered, problems) = render_estimate_checked(estimate);

@@ -9,12 +9,12 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use dlf_engine::activation::Activation;
-use dlf_engine::backprop::{autograd_tape, forward_backward, Loss, TwoLayerProblem};
-use dlf_engine::datasets::{make_dataset, DatasetKind};
-use dlf_engine::mlp::{Mlp, MlpConfig};
-use dlf_engine::norm::depth::{depth_profile, DepthConfig, Placement};
-use dlf_engine::norm::{self, EpsPlacement, NormKind};
-use dlf_engine::optim::{Config, Kind, Optimizer};
+use dlf_engine::lessons::backprop::datasets::{make_dataset, DatasetKind};
+use dlf_engine::lessons::backprop::mlp::{Mlp, MlpConfig};
+use dlf_engine::lessons::backprop::{autograd_tape, forward_backward, Loss, TwoLayerProblem};
+use dlf_engine::lessons::norm::depth::{depth_profile, DepthConfig, Placement};
+use dlf_engine::lessons::norm::{self, EpsPlacement, NormKind};
+use dlf_engine::lessons::optim::{Config, Kind, Optimizer};
 use dlf_engine::rng::Rng;
 use dlf_engine::tensor::Tensor;
 use std::hint::black_box;

@@ -5,21 +5,17 @@
 //! [`GeneratorSpec`] draws its inputs from a seeded [`Rng`](crate::rng::Rng), so one seed is one problem on every
 //! platform, and computes the answer with the same engine code the lessons use.
 //!
-//! Each lesson keeps its generators in its own submodule (`practice/backprop.rs` for lesson 01) with a `SPECS`
-//! table and a `generate` function, like [`crate::quantities`]; a generator's id starts with the lesson's
-//! quantity prefix (`backprop.`, `optim.`, `norm.`). Lessons list the generators they offer with the `:::estimate`
-//! directive.
+//! Each lesson keeps its generators in its own folder (`lessons/backprop/estimates.rs` for lesson 01): a `SPECS`
+//! table whose every entry carries its function, like [`crate::quantities`]; a generator's id starts with the
+//! lesson's topic (`backprop.`, `optim.`, `norm.`). Lessons list the generators they offer with the
+//! `:::estimate` directive.
 
 use std::fmt;
 
 use crate::rng::Rng;
 
-mod backprop;
-mod norm;
-mod optim;
-
 /// One generator of estimation problems.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct GeneratorSpec {
     /// Dotted id, `lesson.what`, e.g. `"backprop.backward_flops"`.
     pub id: &'static str,
@@ -27,6 +23,8 @@ pub struct GeneratorSpec {
     pub title: &'static str,
     /// What is asked and how it is computed, in one line.
     pub description: &'static str,
+    /// Draws one problem from the generator's random stream (`None` only if a draw cannot be completed).
+    pub generate: fn(&mut Rng) -> Option<Problem>,
 }
 
 /// One generated problem: the question, the answer, the tolerance it is graded with and the worked solution.
@@ -96,13 +94,13 @@ impl fmt::Display for UnknownGenerator {
 
 impl std::error::Error for UnknownGenerator {}
 
-/// The per-lesson tables, in course order.
-const LESSONS: &[&[GeneratorSpec]] = &[backprop::SPECS, optim::SPECS, norm::SPECS];
+const LESSONS: &[&[GeneratorSpec]] = crate::lessons::ESTIMATES;
 
 const BLANK: GeneratorSpec = GeneratorSpec {
     id: "",
     title: "",
     description: "",
+    generate: |_| None,
 };
 
 const GENERATORS_LEN: usize = crate::table::total_len(LESSONS);
@@ -126,13 +124,8 @@ pub fn find(id: &str) -> Option<&'static GeneratorSpec> {
 pub fn generate(id: &str, seed: u64) -> Result<Estimate, UnknownGenerator> {
     let spec = find(id).ok_or_else(|| UnknownGenerator { id: id.to_string() })?;
     let mut rng = Rng::new(seed);
-    let made = match spec.id.split_once('.').map(|(lesson, _)| lesson) {
-        Some("backprop") => backprop::generate(spec.id, &mut rng),
-        Some("optim") => optim::generate(spec.id, &mut rng),
-        Some("norm") => norm::generate(spec.id, &mut rng),
-        _ => None,
-    };
-    let problem = made.ok_or_else(|| UnknownGenerator { id: id.to_string() })?;
+    let problem =
+        (spec.generate)(&mut rng).ok_or_else(|| UnknownGenerator { id: id.to_string() })?;
     Ok(Estimate {
         generator: spec.id,
         seed,
@@ -144,12 +137,17 @@ pub fn generate(id: &str, seed: u64) -> Result<Estimate, UnknownGenerator> {
     })
 }
 
-/// What a lesson's `generate` returns; [`generate`] adds the id and the seed.
+/// What a generator's function returns; [`generate`] adds the id and the seed to make an [`Estimate`].
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Problem {
-    pub(crate) question: String,
-    pub(crate) answer: f64,
-    pub(crate) unit: String,
-    pub(crate) rel_tolerance: f64,
-    pub(crate) solution: Vec<String>,
+pub struct Problem {
+    /// The question, in Markdown with `$...$` maths.
+    pub question: String,
+    /// The exact answer, in `unit`.
+    pub answer: f64,
+    /// The unit the answer is expected in.
+    pub unit: String,
+    /// The accepted relative error.
+    pub rel_tolerance: f64,
+    /// The worked solution, one Markdown step per entry.
+    pub solution: Vec<String>,
 }

@@ -59,17 +59,13 @@
 
 pub mod activation;
 pub mod autograd;
-pub mod backprop;
-pub mod datasets;
 mod dense;
 pub mod error;
-pub mod mlp;
-pub mod norm;
-pub mod optim;
-pub mod practice;
+pub mod estimate;
+pub mod lessons;
 pub mod quantities;
 pub mod rng;
-pub mod softmax_stability;
+pub mod stats;
 mod table;
 pub mod tensor;
 

@@ -6,21 +6,20 @@
 //! difference `"central"`, ...) are parsed by the corresponding type. Every error names the quantity and the
 //! argument.
 //!
-//! Each lesson keeps its quantities in its own submodule (`quantities/backprop.rs` for lesson 01) with a
-//! `SPECS` table and an `evaluate` function; [`catalogue`] concatenates the tables at compile time.
+//! Each lesson keeps its quantities in its own folder (`lessons/backprop/quantities.rs` for lesson 01): a
+//! `SPECS` table whose every entry carries the function that computes it, so a name is written once and a
+//! quantity without a function does not compile. [`catalogue`] joins the lessons' tables at compile time, in
+//! the order of [`crate::lessons::ALL`].
 
 use crate::activation::Activation;
-use crate::backprop::Difference;
-use crate::datasets::DatasetKind;
 use crate::error::QuantityError;
-use crate::mlp::Init;
+use crate::lessons::backprop::datasets::DatasetKind;
+use crate::lessons::backprop::mlp::Init;
+use crate::lessons::backprop::Difference;
 
-mod backprop;
-mod norm;
-mod optim;
-
-/// Description of one quantity: its name, what it measures, and its arguments with their defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Description of one quantity: its name, what it measures, its arguments with their defaults, and the
+/// function that computes it.
+#[derive(Debug, Clone, Copy)]
 pub struct QuantitySpec {
     /// Dotted name, e.g. `"backprop.param_count"`.
     pub name: &'static str,
@@ -28,6 +27,8 @@ pub struct QuantitySpec {
     pub description: &'static str,
     /// `(argument, default value)` pairs.
     pub args: &'static [(&'static str, &'static str)],
+    /// Computes the quantity from validated arguments (missing ones take their defaults).
+    pub eval: fn(&Args) -> Result<f64, QuantityError>,
 }
 
 /// An empty spec, used only to initialise the array that `table::concat` then fills completely.
@@ -35,10 +36,10 @@ const BLANK: QuantitySpec = QuantitySpec {
     name: "",
     description: "",
     args: &[],
+    eval: |a| Err(a.failed("a blank table entry")),
 };
 
-/// The per-lesson tables, in course order.
-const LESSONS: &[&[QuantitySpec]] = &[backprop::SPECS, optim::SPECS, norm::SPECS];
+const LESSONS: &[&[QuantitySpec]] = crate::lessons::QUANTITIES;
 
 const CATALOGUE_LEN: usize = crate::table::total_len(LESSONS);
 
@@ -65,19 +66,12 @@ pub fn evaluate(name: &str, args: &[(&str, &str)]) -> Result<f64, QuantityError>
         name: name.to_string(),
     })?;
     let args = Args::new(spec, args)?;
-    match name.split_once('.').map(|(lesson, _)| lesson) {
-        Some("backprop") => backprop::evaluate(name, &args),
-        Some("optim") => optim::evaluate(name, &args),
-        Some("norm") => norm::evaluate(name, &args),
-        _ => Err(QuantityError::UnknownQuantity {
-            name: name.to_string(),
-        }),
-    }
+    (spec.eval)(&args)
 }
 
 /// The arguments of one evaluation, validated against the spec, with typed accessors.
 #[derive(Debug)]
-pub(crate) struct Args<'a> {
+pub struct Args<'a> {
     spec: &'static QuantitySpec,
     given: &'a [(&'a str, &'a str)],
 }
@@ -102,6 +96,11 @@ impl<'a> Args<'a> {
             }
         }
         Ok(Args { spec, given })
+    }
+
+    /// The name of the quantity being computed (for a function shared by several quantities).
+    pub(crate) fn name(&self) -> &'static str {
+        self.spec.name
     }
 
     /// The raw string value: the last one given, else the default.

@@ -1,4 +1,4 @@
-//! Compile-time concatenation of the per-lesson tables ([`crate::quantities`], [`crate::practice`]): each lesson
+//! Compile-time concatenation of the per-lesson tables ([`crate::quantities`], [`crate::estimate`]): each lesson
 //! keeps its own `SPECS` slice, and the crate exposes one static array built from them, so a lookup never
 //! allocates and a table of the wrong length fails to compile.
 

@@ -421,7 +421,7 @@ fn card_json(card: &Card, schedule: Option<&Schedule>, seed: u64) -> Value {
             });
         }
         CardKind::Estimate(e) => {
-            value["estimate"] = match dlf_engine::practice::generate(e.generator, seed) {
+            value["estimate"] = match dlf_engine::estimate::generate(e.generator, seed) {
                 Ok(problem) => {
                     let rendered = dlf_content::practice::render_estimate(problem);
                     json!({
@@ -600,7 +600,7 @@ fn grade(card: &Card, body: ReviewBody) -> Result<(Rating, Value, Value), AppErr
                     "seed must be at most {MAX_SEED}, the largest a page can send exactly"
                 )));
             }
-            let problem = dlf_engine::practice::generate(e.generator, seed)
+            let problem = dlf_engine::estimate::generate(e.generator, seed)
                 .map_err(|err| AppError::Store(err.to_string()))?;
             let value = match required(body.value, "value", "estimate")? {
                 NumberOrText::Number(v) => v,

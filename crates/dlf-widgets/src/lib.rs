@@ -28,18 +28,20 @@
 //! `bench-wasm/bench.mjs` times that ABI under Node (see `bench-wasm/README.md`).
 
 pub mod figure;
+mod lessons;
 pub mod number_format;
 pub mod png;
 pub mod query;
 pub mod registry;
 pub mod spec;
 pub mod svg;
-pub mod widgets;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm_abi;
 
 pub use figure::Figure;
 pub use query::{render_query, WidgetError};
-pub use registry::{find, registry, Widget};
-pub use spec::{parse_params, ParamError, ParamKind, ParamSpec, Params, Value, WidgetSpec};
+pub use registry::{find, registry, topic_of, Widget};
+pub use spec::{
+    parse_params, BenchCase, ParamError, ParamKind, ParamSpec, Params, Value, WidgetSpec,
+};

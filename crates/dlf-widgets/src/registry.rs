@@ -1,12 +1,8 @@
 //! The list of every widget, looked up by id.
 
 use crate::figure::Figure;
+use crate::lessons::LESSONS;
 use crate::spec::{Params, WidgetSpec};
-use crate::widgets::{
-    adam_noise::AdamNoise, adamw_vs_l2::AdamwVsL2, backprop_walk::BackpropWalk,
-    bn_batch_gap::BnBatchGap, mlp_trainer::MlpTrainer, norm_depth::NormDepth,
-    optimizer_race::OptimizerRace, softmax_stability::SoftmaxStability,
-};
 
 /// A widget: a static parameter spec and a pure, deterministic render function.
 ///
@@ -20,20 +16,43 @@ pub trait Widget: Sync {
     fn render(&self, p: &Params) -> Figure;
 }
 
-static REGISTRY: [&dyn Widget; 8] = [
-    &MlpTrainer,
-    &BackpropWalk,
-    &SoftmaxStability,
-    &OptimizerRace,
-    &AdamNoise,
-    &AdamwVsL2,
-    &NormDepth,
-    &BnBatchGap,
-];
+const COUNT: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < LESSONS.len() {
+        n += LESSONS[i].1.len();
+        i += 1;
+    }
+    n
+};
+
+/// Every lesson's widgets joined at compile time, in course order.
+static REGISTRY: [&dyn Widget; COUNT] = {
+    let mut out: [&dyn Widget; COUNT] = [LESSONS[0].1[0]; COUNT];
+    let (mut k, mut i) = (0, 0);
+    while i < LESSONS.len() {
+        let mut j = 0;
+        while j < LESSONS[i].1.len() {
+            out[k] = LESSONS[i].1[j];
+            k += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+};
 
 /// Every widget, in the order the lessons introduce them.
 pub fn registry() -> &'static [&'static dyn Widget] {
     &REGISTRY
+}
+
+/// The topic of the lesson whose folder holds the widget `id` (`"optim"` for `optimizer-race`).
+pub fn topic_of(id: &str) -> Option<&'static str> {
+    LESSONS
+        .iter()
+        .find(|(_, widgets)| widgets.iter().any(|w| w.spec().id == id))
+        .map(|(topic, _)| *topic)
 }
 
 /// The widget with this id.

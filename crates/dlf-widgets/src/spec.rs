@@ -20,6 +20,18 @@ pub struct WidgetSpec {
     pub summary: &'static str,
     /// The parameters, in the order the controls are laid out.
     pub params: &'static [ParamSpec],
+    /// The most expensive parameter settings, which the benchmarks time beside the defaults (the criterion
+    /// bench, the wasm bench under node and the in-browser bench all read this list).
+    pub bench: &'static [BenchCase],
+}
+
+/// One benchmark case of a widget: a name and the parameters as a query (without `widget=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BenchCase {
+    /// A short name, e.g. `"worst-gelu"`; the bench reports it as `ID/NAME`.
+    pub name: &'static str,
+    /// The parameters, `name=value&...`, validated by the widget tests.
+    pub query: &'static str,
 }
 
 impl WidgetSpec {
@@ -406,6 +418,7 @@ mod tests {
                 kind: ParamKind::Toggle { default: true },
             },
         ],
+        bench: &[],
     };
 
     #[test]

@@ -443,7 +443,7 @@ async fn an_estimate_is_regenerated_from_its_seed_and_graded_against_the_engine(
         .as_str()
         .expect("generator")
         .to_owned();
-    let truth = dlf_engine::practice::generate(&generator, seed)
+    let truth = dlf_engine::estimate::generate(&generator, seed)
         .expect("the generator exists")
         .answer;
 
@@ -494,7 +494,7 @@ async fn an_estimate_reads_whiteboard_notation_and_refuses_a_suffix_on_a_prefixe
     let seed = fetched.json["estimate"]["seed"]
         .as_u64()
         .expect("a fresh seed");
-    let truth = dlf_engine::practice::generate("backprop.activation_memory", seed)
+    let truth = dlf_engine::estimate::generate("backprop.activation_memory", seed)
         .expect("the generator exists")
         .answer;
 

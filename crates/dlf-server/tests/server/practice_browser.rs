@@ -306,7 +306,7 @@ async fn one_full_practice_round_in_the_browser() {
                     panic!("{card_id} is shown as an estimate")
                 };
                 let seed = reviews[0].detail["seed"].as_u64().expect("the seed");
-                let truth = dlf_engine::practice::generate(e.generator, seed)
+                let truth = dlf_engine::estimate::generate(e.generator, seed)
                     .expect("generator")
                     .answer;
                 assert_eq!(reviews[0].detail["truth"], json!(truth));

@@ -1,11 +1,26 @@
-//! One module per widget. Each defines a unit struct implementing [`crate::Widget`] and its static
-//! [`crate::WidgetSpec`].
+//! One folder per lesson, named by the lesson's topic (the same name as the engine's `lessons/<topic>/` and
+//! the lesson's `topic` in its front matter). Each widget is a module of its lesson's folder defining a unit
+//! struct that implements [`crate::Widget`] and its static [`crate::WidgetSpec`]; the folder's `mod.rs` lists
+//! them in `WIDGETS`, and [`lessons!`] below lists the folders in course order, one line per lesson.
+//!
+//! Widget modules are private: a widget written but left out of its lesson's `WIDGETS` is dead code, which
+//! this module denies, so forgetting to register one fails the build.
+#![deny(dead_code)]
 
-pub mod adam_noise;
-pub mod adamw_vs_l2;
-pub mod backprop_walk;
-pub mod bn_batch_gap;
-pub mod mlp_trainer;
-pub mod norm_depth;
-pub mod optimizer_race;
-pub mod softmax_stability;
+use crate::registry::Widget;
+
+/// Declares the lesson modules and the list of their widgets, one line per lesson in course order.
+macro_rules! lessons {
+    ($($topic:ident,)*) => {
+        $(mod $topic;)*
+
+        /// `(topic, widgets)` of every lesson, in course order.
+        pub(crate) const LESSONS: &[(&str, &[&dyn Widget])] = &[$((stringify!($topic), $topic::WIDGETS)),*];
+    };
+}
+
+lessons! {
+    backprop,
+    optim,
+    norm,
+}

@@ -68,7 +68,7 @@ pub struct Dataset2D {
 }
 
 impl Dataset2D {
-    /// The points as an `n × 2` [`crate::tensor::Tensor`], ready for [`crate::mlp::Mlp::train_step`].
+    /// The points as an `n × 2` [`crate::tensor::Tensor`], ready for [`crate::lessons::backprop::mlp::Mlp::train_step`].
     pub fn x_tensor(&self) -> crate::tensor::Tensor {
         crate::tensor::Tensor::from_fn(self.x.len(), 2, |r, c| self.x[r][c])
     }

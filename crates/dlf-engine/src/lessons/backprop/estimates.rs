@@ -17,7 +17,7 @@
 //! parameter answers are the engine's quantities `backprop.activation_memory_bytes` and
 //! `backprop.param_count`.
 
-use super::{GeneratorSpec, Problem};
+use crate::estimate::{GeneratorSpec, Problem};
 use crate::quantities;
 use crate::rng::Rng;
 
@@ -27,21 +27,25 @@ pub(crate) const SPECS: &[GeneratorSpec] = &[
         id: "backprop.linear_backward_flops",
         title: "FLOPs of a linear layer's backward pass",
         description: "GFLOPs of dX = G Wᵀ and dW = Xᵀ G for a batch of B rows through a D → H linear layer: 4·B·D·H",
+        generate: |rng| Some(linear_backward(rng)),
     },
     GeneratorSpec {
         id: "backprop.mlp_step_flops",
         title: "FLOPs of one MLP training step",
         description: "GFLOPs of the matmuls of one forward and backward pass of an MLP on data: 3·F − 2·B·D·H, F the forward's 2·B·(weights)",
+        generate: |rng| Some(mlp_step(rng)),
     },
     GeneratorSpec {
         id: "backprop.activation_memory",
         title: "Activation memory of a two-layer MLP",
         description: "MiB kept for the backward pass of a D → H → C MLP: X, Z1, H1 and P, B·(D + 2H + C) values",
+        generate: activation_memory,
     },
     GeneratorSpec {
         id: "backprop.param_count",
         title: "Parameters of a two-layer MLP",
         description: "exact parameter count of a D → H → C MLP with biases: D·H + H + H·C + C",
+        generate: param_count,
     },
 ];
 
@@ -53,17 +57,6 @@ const ESTIMATE_TOLERANCE: f64 = 0.05;
 const STEP_TOLERANCE: f64 = 0.10;
 /// The accepted relative error of an exact count.
 const EXACT_TOLERANCE: f64 = 1e-6;
-
-/// Generates one problem of generator `id`, or `None` if `id` is not one of [`SPECS`].
-pub(crate) fn generate(id: &str, rng: &mut Rng) -> Option<Problem> {
-    match id {
-        "backprop.linear_backward_flops" => Some(linear_backward(rng)),
-        "backprop.mlp_step_flops" => Some(mlp_step(rng)),
-        "backprop.activation_memory" => activation_memory(rng),
-        "backprop.param_count" => param_count(rng),
-        _ => None,
-    }
-}
 
 /// One of `options`, uniformly.
 fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
@@ -353,7 +346,7 @@ fn param_count(rng: &mut Rng) -> Option<Problem> {
 mod tests {
     use super::*;
     use crate::autograd::Graph;
-    use crate::practice::generate as generate_estimate;
+    use crate::estimate::generate as generate_estimate;
     use crate::tensor::Tensor;
 
     /// The numbers after `$B = ` etc. in a question, read back so that the test recomputes the answer from

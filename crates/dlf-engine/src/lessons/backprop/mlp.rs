@@ -639,7 +639,7 @@ fn accuracy(probs: &[f64], y: &[usize], classes: usize) -> f64 {
 mod tests {
     use super::*;
     use crate::autograd::{GeluForm, Graph};
-    use crate::datasets::{make_dataset, DatasetKind};
+    use crate::lessons::backprop::datasets::{make_dataset, DatasetKind};
 
     /// The same network on the autograd tape; returns the loss and `(dW, db)` per layer.
     fn autograd_gradients(m: &Mlp, x: &Tensor, y: &[usize]) -> (f64, Vec<(Tensor, Tensor)>) {

@@ -1,14 +1,14 @@
 //! Quantities of lesson 01 (backpropagation).
 
-use super::{Args, QuantitySpec};
+use crate::quantities::{Args, QuantitySpec};
 use crate::activation::Activation;
 use crate::autograd::Graph;
-use crate::backprop::{autograd_tape, try_grad_check, Difference, Loss, TwoLayerProblem};
-use crate::datasets::make_dataset;
+use crate::lessons::backprop::{autograd_tape, try_grad_check, Difference, Loss, TwoLayerProblem};
+use crate::lessons::backprop::datasets::make_dataset;
 use crate::error::QuantityError;
-use crate::mlp::{Init, Mlp, MlpConfig};
+use crate::lessons::backprop::mlp::{Init, Mlp, MlpConfig};
 use crate::rng::Rng;
-use crate::softmax_stability::{
+use crate::lessons::backprop::softmax_stability::{
     first_failing_scale, gradient_error, log_margins, MarginGrid, Part, Precision, Route,
 };
 use crate::tensor::Tensor;
@@ -26,16 +26,31 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         name: "backprop.softmax_ce_grad_gap",
         description: "max |autograd dL/dZ - (P - Y)/B| for mean softmax cross-entropy on random N(0, 3²) logits; route=fused uses the tape's cross-entropy op, route=composed builds the loss from softmax, log, a one-hot mask and a sum, so the autograd goes through the full softmax Jacobian and never sees P - Y",
         args: &[("batch", "8"), ("classes", "5"), ("seed", "1"), ("route", "fused")],
+        eval: |a| softmax_ce_grad_gap(a),
     },
     QuantitySpec {
         name: "backprop.backward_forward_flop_ratio",
         description: "backward FLOPs / forward FLOPs of a 2-layer ReLU MLP with softmax CE, counted by the autograd tape (input_grad=1 also computes dX)",
         args: &[("batch", "64"), ("d_in", "784"), ("hidden", "256"), ("classes", "10"), ("input_grad", "1")],
+        eval: |a| {
+    let p = TwoLayerProblem::random(
+        a.usize_in("batch", 1, MAX_WIDTH)?,
+        a.usize_in("d_in", 1, MAX_WIDTH)?,
+        a.usize_in("hidden", 1, MAX_WIDTH)?,
+        a.usize_in("classes", 1, MAX_WIDTH)?,
+        Activation::Relu,
+        Loss::SoftmaxCrossEntropy,
+        0,
+    );
+    let g = autograd_tape(&p, a.flag("input_grad")?).map_err(|e| a.failed(e))?;
+    Ok(g.flops().ratio())
+},
     },
     QuantitySpec {
         name: "backprop.deep_flop_ratio",
         description: "backward / forward FLOPs of a deep ReLU MLP (layers affine maps: width→width, last width→classes) with softmax CE and no dX",
         args: &[("layers", "8"), ("width", "512"), ("batch", "64"), ("classes", "10")],
+        eval: |a| deep_flop_ratio(a),
     },
     QuantitySpec {
         name: "backprop.gradcheck_rel_error",
@@ -50,31 +65,74 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("classes", "3"),
             ("seed", "7"),
         ],
+        eval: |a| {
+    let p = TwoLayerProblem::random(
+        a.usize_in("batch", 1, MAX_CHECK_DIM)?,
+        a.usize_in("d_in", 1, MAX_CHECK_DIM)?,
+        a.usize_in("hidden", 1, MAX_CHECK_DIM)?,
+        a.usize_in("classes", 1, MAX_CHECK_DIM)?,
+        a.activation("activation")?,
+        Loss::SoftmaxCrossEntropy,
+        a.seed("seed")?,
+    );
+    let eps = a.f64_in("eps", 1e-300, 1.0)?;
+    let c =
+        try_grad_check(&p, eps, a.difference("difference")?).map_err(|e| a.failed(e))?;
+    Ok(c.rel_error)
+},
     },
     QuantitySpec {
         name: "backprop.gradcheck_best_eps",
         description: "the step eps = 10^-k, k = 1, 1.5, ..., 12, with the smallest grad_check relative error (4×3×5×3 problem)",
         args: &[("difference", "central"), ("activation", "tanh"), ("seed", "7")],
+        eval: |a| {
+    let p = TwoLayerProblem::random(
+        4,
+        3,
+        5,
+        3,
+        a.activation("activation")?,
+        Loss::SoftmaxCrossEntropy,
+        a.seed("seed")?,
+    );
+    let diff = a.difference("difference")?;
+    let mut best = (f64::INFINITY, f64::NAN);
+    // k = 1, 1.5, 2, ..., 12: 23 steps half a decade apart.
+    for half_decades in 2..=24 {
+        let eps = 10f64.powf(-f64::from(half_decades) / 2.0);
+        let e = try_grad_check(&p, eps, diff)
+            .map_err(|e| a.failed(e))?
+            .rel_error;
+        if e < best.0 {
+            best = (e, eps);
+        }
+    }
+    Ok(best.1)
+},
     },
     QuantitySpec {
         name: "backprop.relu_kink_fd_error",
         description: "grad_check relative error (central, step eps) on a ReLU network with one pre-activation placed at eps/2, inside the step",
         args: &[("eps", "1e-3"), ("seed", "7")],
+        eval: |a| relu_kink(a, true),
     },
     QuantitySpec {
         name: "backprop.relu_kink_fd_error_safe",
         description: "the same check with that pre-activation moved to +0.5, away from the kink",
         args: &[("eps", "1e-3"), ("seed", "7")],
+        eval: |a| relu_kink(a, false),
     },
     QuantitySpec {
         name: "backprop.sigmoid_max_derivative",
         description: "max over an evenly spaced grid on [-10, 10] of the autograd derivative of the sigmoid",
         args: &[("points", "20001")],
+        eval: |a| max_derivative(a, Graph::sigmoid),
     },
     QuantitySpec {
         name: "backprop.tanh_max_derivative",
         description: "max over an evenly spaced grid on [-10, 10] of the autograd derivative of tanh",
         args: &[("points", "20001")],
+        eval: |a| max_derivative(a, Graph::tanh),
     },
     QuantitySpec {
         name: "backprop.grad_norm_ratio",
@@ -87,41 +145,77 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "3"),
             ("init", "glorot"),
         ],
+        eval: |a| grad_norm_ratio(a),
     },
     QuantitySpec {
         name: "backprop.mlp_train_accuracy",
         description: "training accuracy after full-batch gradient descent with the explicit-backward MLP",
         args: TRAIN_ARGS,
+        eval: |a| train(a).map(|(_, acc)| acc),
     },
     QuantitySpec {
         name: "backprop.mlp_final_loss",
         description: "training cross-entropy after full-batch gradient descent with the explicit-backward MLP",
         args: TRAIN_ARGS,
+        eval: |a| train(a).map(|(loss, _)| loss),
     },
     QuantitySpec {
         name: "backprop.param_count",
         description: "parameters of the 2-layer MLP including biases: D·H + H + H·C + C",
         args: &[("d_in", "784"), ("hidden", "256"), ("classes", "10")],
+        eval: |a| {
+    // Counted in f64: D·H can exceed 2^32 for large arguments, which would overflow usize on wasm32.
+    let (d, h, c) = (
+        a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
+        a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
+        a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
+    );
+    Ok(d * h + h + h * c + c)
+},
     },
     QuantitySpec {
         name: "backprop.forward_flops",
         description: "matmul FLOPs of the 2-layer MLP's forward pass, 2·B·(D·H + H·C)",
         args: MNIST_SHAPE,
+        eval: |a| {
+    let (b, d, h, c) = (
+        a.usize_in("batch", 1, MAX_COUNT_DIM)? as f64,
+        a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
+        a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
+        a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
+    );
+    Ok(2.0 * b * (d * h + h * c))
+},
     },
     QuantitySpec {
         name: "backprop.activation_memory_bytes",
         description: "bytes of activations kept for the backward pass: X, Z1, H1 and P, i.e. B·(D + 2H + C)·bytes",
         args: &[("batch", "64"), ("d_in", "784"), ("hidden", "256"), ("classes", "10"), ("bytes", "4")],
+        eval: |a| {
+    // Kept for the backward pass: X (for dW1 = Xᵀ dZ1), Z1 (for act'(Z1); a ReLU could keep a 1-bit
+    // mask instead, which this count does not assume), H1 (for dW2 = H1ᵀ dZ2) and P (for P - Y).
+    // The weights themselves are parameters, not activations, and are not counted.
+    let (b, d, h, c) = (
+        a.usize_in("batch", 1, MAX_COUNT_DIM)? as f64,
+        a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
+        a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
+        a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
+    );
+    let bytes = a.usize_in("bytes", 1, 16)? as f64;
+    Ok(b * (d + 2.0 * h + c) * bytes)
+},
     },
     QuantitySpec {
         name: "backprop.naive_ce_first_failure",
         description: "smallest margin M on the grid 0, 0.01, ..., 10^4 at which the route's (naive: softmax then log; shifted: the same after subtracting the max logit) loss or gradient (part = any, loss or gradient) is no longer finite, in precision f32 or f64, for the confidently wrong logits [M, 0, ..., 0] (classes entries) with the last class as target; the gradient is the chain rule (-1/p_y) times p_y(e_y - p)",
         args: &[("precision", "f32"), ("route", "naive"), ("classes", "10"), ("part", "any")],
+        eval: |a| naive_ce_first_failure(a),
     },
     QuantitySpec {
         name: "backprop.fused_ce_max_error",
         description: "max over margins M = 0 and 10^t, t = -1, -0.995, ..., 4, of max_k |g_k - (P - Y)_k|, where g is the fused log-softmax cross-entropy gradient computed in precision f32 or f64 for the logits [M, 0, ..., 0] with the last class as target, and P - Y the exact f64 closed form",
         args: &[("precision", "f32"), ("classes", "10")],
+        eval: |a| fused_ce_max_error(a),
     },
 ];
 
@@ -143,106 +237,6 @@ const MAX_WIDTH: usize = 4096;
 const MAX_COUNT_DIM: usize = 100_000;
 /// Largest dimension of the problems that are finite-differenced (one forward pass per parameter entry).
 const MAX_CHECK_DIM: usize = 64;
-
-pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
-    match name {
-        "backprop.softmax_ce_grad_gap" => softmax_ce_grad_gap(a),
-        "backprop.backward_forward_flop_ratio" => {
-            let p = TwoLayerProblem::random(
-                a.usize_in("batch", 1, MAX_WIDTH)?,
-                a.usize_in("d_in", 1, MAX_WIDTH)?,
-                a.usize_in("hidden", 1, MAX_WIDTH)?,
-                a.usize_in("classes", 1, MAX_WIDTH)?,
-                Activation::Relu,
-                Loss::SoftmaxCrossEntropy,
-                0,
-            );
-            let g = autograd_tape(&p, a.flag("input_grad")?).map_err(|e| a.failed(e))?;
-            Ok(g.flops().ratio())
-        }
-        "backprop.deep_flop_ratio" => deep_flop_ratio(a),
-        "backprop.gradcheck_rel_error" => {
-            let p = TwoLayerProblem::random(
-                a.usize_in("batch", 1, MAX_CHECK_DIM)?,
-                a.usize_in("d_in", 1, MAX_CHECK_DIM)?,
-                a.usize_in("hidden", 1, MAX_CHECK_DIM)?,
-                a.usize_in("classes", 1, MAX_CHECK_DIM)?,
-                a.activation("activation")?,
-                Loss::SoftmaxCrossEntropy,
-                a.seed("seed")?,
-            );
-            let eps = a.f64_in("eps", 1e-300, 1.0)?;
-            let c =
-                try_grad_check(&p, eps, a.difference("difference")?).map_err(|e| a.failed(e))?;
-            Ok(c.rel_error)
-        }
-        "backprop.gradcheck_best_eps" => {
-            let p = TwoLayerProblem::random(
-                4,
-                3,
-                5,
-                3,
-                a.activation("activation")?,
-                Loss::SoftmaxCrossEntropy,
-                a.seed("seed")?,
-            );
-            let diff = a.difference("difference")?;
-            let mut best = (f64::INFINITY, f64::NAN);
-            // k = 1, 1.5, 2, ..., 12: 23 steps half a decade apart.
-            for half_decades in 2..=24 {
-                let eps = 10f64.powf(-f64::from(half_decades) / 2.0);
-                let e = try_grad_check(&p, eps, diff)
-                    .map_err(|e| a.failed(e))?
-                    .rel_error;
-                if e < best.0 {
-                    best = (e, eps);
-                }
-            }
-            Ok(best.1)
-        }
-        "backprop.relu_kink_fd_error" => relu_kink(a, true),
-        "backprop.relu_kink_fd_error_safe" => relu_kink(a, false),
-        "backprop.sigmoid_max_derivative" => max_derivative(a, Graph::sigmoid),
-        "backprop.tanh_max_derivative" => max_derivative(a, Graph::tanh),
-        "backprop.grad_norm_ratio" => grad_norm_ratio(a),
-        "backprop.mlp_train_accuracy" => train(a).map(|(_, acc)| acc),
-        "backprop.mlp_final_loss" => train(a).map(|(loss, _)| loss),
-        "backprop.param_count" => {
-            // Counted in f64: D·H can exceed 2^32 for large arguments, which would overflow usize on wasm32.
-            let (d, h, c) = (
-                a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
-                a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
-                a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
-            );
-            Ok(d * h + h + h * c + c)
-        }
-        "backprop.forward_flops" => {
-            let (b, d, h, c) = (
-                a.usize_in("batch", 1, MAX_COUNT_DIM)? as f64,
-                a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
-                a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
-                a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
-            );
-            Ok(2.0 * b * (d * h + h * c))
-        }
-        "backprop.activation_memory_bytes" => {
-            // Kept for the backward pass: X (for dW1 = Xᵀ dZ1), Z1 (for act'(Z1); a ReLU could keep a 1-bit
-            // mask instead, which this count does not assume), H1 (for dW2 = H1ᵀ dZ2) and P (for P - Y).
-            // The weights themselves are parameters, not activations, and are not counted.
-            let (b, d, h, c) = (
-                a.usize_in("batch", 1, MAX_COUNT_DIM)? as f64,
-                a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
-                a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
-                a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
-            );
-            let bytes = a.usize_in("bytes", 1, 16)? as f64;
-            Ok(b * (d + 2.0 * h + c) * bytes)
-        }
-        "backprop.naive_ce_first_failure" => naive_ce_first_failure(a),
-        "backprop.fused_ce_max_error" => fused_ce_max_error(a),
-        _ => Err(a.failed("listed in the catalogue but not implemented")),
-    }
-}
 
 /// Largest class count of the floating-point experiments (the widget offers 2 to 10).
 const MAX_CE_CLASSES: usize = 1000;
@@ -460,7 +454,7 @@ fn train(a: &Args) -> Result<(f64, f64), QuantityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backprop::forward_backward;
+    use crate::lessons::backprop::forward_backward;
     use crate::quantities::evaluate;
 
     fn q(name: &str, args: &[(&str, &str)]) -> f64 {

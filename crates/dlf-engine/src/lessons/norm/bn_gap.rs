@@ -1,9 +1,9 @@
 //! BatchNorm's train/eval gap against the batch size, by simulation.
 //!
-//! One feature is drawn i.i.d. from `N(μ, σ²)`. BatchNorm ([`crate::norm::batch_norm_train`], `γ = 1`,
+//! One feature is drawn i.i.d. from `N(μ, σ²)`. BatchNorm ([`crate::lessons::norm::batch_norm_train`], `γ = 1`,
 //! `β = 0`) first trains its running statistics for `warmup` batches of size `B`, then, on `trials`
 //! fresh batches, the same inputs are normalised twice: with the batch's own statistics (training mode)
-//! and with the running ones (evaluation mode, [`crate::norm::batch_norm_eval`]). The gap is the mean
+//! and with the running ones (evaluation mode, [`crate::lessons::norm::batch_norm_eval`]). The gap is the mean
 //! squared difference of the two outputs.
 //!
 //! Where the `1/B` comes from: the batch mean `m_B` has variance `σ²/B` (the variance of a mean of `B`
@@ -14,7 +14,7 @@
 //! and the ratio of the running variance to the true one (which shows the `(B − 1)/B` bias of the biased
 //! estimator at small `B`).
 
-use crate::norm::{
+use crate::lessons::norm::{
     batch_norm_eval, batch_norm_train, MomentumConvention, RunningStats, RunningVariance,
 };
 use crate::rng::Rng;

@@ -15,9 +15,9 @@
 //! The loss is linear in the output, `L = (1/B) Σ y ⊙ R` with a fixed `R ~ N(0, 1)`, so the upstream
 //! gradient `R/B` has the same size whatever the network does, and everything measured is the network's
 //! own amplification. The norms have `γ = 1`, `β = 0` and `ε = 10⁻⁵`. The backward pass uses the norm
-//! layers' closed forms from [`crate::norm::backward`].
+//! layers' closed forms from [`crate::lessons::norm::backward`].
 
-use crate::norm::{self, EpsPlacement, NormForward, NormKind};
+use crate::lessons::norm::{self, EpsPlacement, NormForward, NormKind};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 

@@ -1,11 +1,11 @@
 //! Estimation problems of the lesson on normalization (ids start with `norm.`).
 //!
-//! Every answer comes from [`crate::norm`]: the parameter, FLOP and saved-activation counts of
+//! Every answer comes from [`crate::lessons::norm`]: the parameter, FLOP and saved-activation counts of
 //! [`param_count`], [`forward_flops_per_row`] and [`saved_values_per_row`], the running statistics of a real
 //! [`RunningStats`] being updated, and a real [`batch_norm_train`] forward pass.
 
-use super::{GeneratorSpec, Problem};
-use crate::norm::{
+use crate::estimate::{GeneratorSpec, Problem};
+use crate::lessons::norm::{
     batch_norm_train, forward_flops_per_row, param_count, saved_values_per_row, MomentumConvention,
     NormKind, RunningStats, RunningVariance,
 };
@@ -18,34 +18,27 @@ pub(crate) const SPECS: &[GeneratorSpec] = &[
         id: "norm.activation_memory",
         title: "Activation memory the norm layers of a transformer keep for the backward pass",
         description: "GB saved by all (2L + 1) norms of a pre-norm transformer: the bf16 input plus fp32 row statistics per token",
+        generate: |rng| Some(activation_memory(rng)),
     },
     GeneratorSpec {
         id: "norm.rms_savings",
         title: "What RMSNorm saves over LayerNorm in a whole model",
         description: "Norm parameters or forward GFLOPs per batch saved by replacing every LayerNorm of a transformer with RMSNorm",
+        generate: |rng| Some(rms_savings(rng)),
     },
     GeneratorSpec {
         id: "norm.running_mean_steps",
         title: "How many steps BatchNorm's running mean needs to catch up",
         description: "Steps until a running mean started at 0 reaches a fraction f of a constant batch mean, in PyTorch's or Keras's momentum convention",
+        generate: |rng| Some(running_mean_steps(rng)),
     },
     GeneratorSpec {
         id: "norm.bn_output",
         title: "BatchNorm's training-mode output for one example by hand",
         description: "γ(x − μ_B)/√(σ²_B + ε) + β for one entry of a small batch, with the biased batch variance",
+        generate: bn_output,
     },
 ];
-
-/// Generates one problem of generator `id`, or `None` if `id` is not one of [`SPECS`].
-pub(crate) fn generate(id: &str, rng: &mut Rng) -> Option<Problem> {
-    match id {
-        "norm.activation_memory" => Some(activation_memory(rng)),
-        "norm.rms_savings" => Some(rms_savings(rng)),
-        "norm.running_mean_steps" => Some(running_mean_steps(rng)),
-        "norm.bn_output" => bn_output(rng),
-        _ => None,
-    }
-}
 
 fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
     options[rng.below(options.len())]
@@ -254,7 +247,7 @@ fn bn_output(rng: &mut Rng) -> Option<Problem> {
 
 #[cfg(test)]
 mod tests {
-    use crate::practice::generate;
+    use crate::estimate::generate;
 
     /// The number written right after `marker` in a question, up to the closing `$` of its maths.
     fn after(question: &str, marker: &str) -> f64 {

@@ -34,6 +34,15 @@ use crate::tensor::Tensor;
 
 pub mod bn_gap;
 pub mod depth;
+mod estimates;
+mod quantities;
+
+/// Lesson 03's entry in [`crate::lessons::ALL`].
+pub const LESSON: crate::lessons::Lesson = crate::lessons::Lesson {
+    topic: "norm",
+    quantities: quantities::SPECS,
+    estimates: estimates::SPECS,
+};
 #[cfg(test)]
 mod tests;
 

@@ -1,10 +1,10 @@
 //! Quantities of lesson 03 (normalization); names start with `norm.`.
 
-use super::{Args, QuantitySpec};
+use crate::quantities::{Args, QuantitySpec};
 use crate::error::QuantityError;
-use crate::norm::bn_gap::{loglog_fit, train_eval_gap, GapConfig};
-use crate::norm::depth::{depth_profile, DepthConfig, Placement};
-use crate::norm::{
+use crate::lessons::norm::bn_gap::{loglog_fit, train_eval_gap, GapConfig};
+use crate::lessons::norm::depth::{depth_profile, DepthConfig, Placement};
+use crate::lessons::norm::{
     self, backward, batch_norm_train, layer_norm, rms_norm, EpsPlacement, MomentumConvention,
     NormKind, RunningStats, RunningVariance,
 };
@@ -39,91 +39,203 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         name: "norm.bn_batch1_spread",
         description: "max − min over `trials` random single-example batches (D = 4, inputs N(0, 3²)) of BatchNorm's training-mode output for feature 0 with γ = 1.5, β = 0.2: zero, because x − μ = 0 for a batch of one",
         args: &[("trials", "100"), ("seed", "1")],
+        eval: |a| {
+    let mut rng = Rng::new(a.seed("seed")?);
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for _ in 0..a.usize_in("trials", 1, 100_000)? {
+        let x = Tensor::randn(&[1, 4], 3.0, &mut rng);
+        let f =
+            batch_norm_train(&x, &[1.5; 4], &[0.2; 4], 1e-5).map_err(|e| a.failed(e))?;
+        lo = lo.min(f.y.get2(0, 0));
+        hi = hi.max(f.y.get2(0, 0));
+    }
+    Ok(hi - lo)
+},
     },
     QuantitySpec {
         name: "norm.cross_example_grad",
         description: "∂y[0,0]/∂x[1,0] (how example 1's input moves example 0's output) from the engine's backward pass of a BatchNorm or LayerNorm (kind) over a random batch×4 input, γ = 1",
         args: &[("kind", "batchnorm"), ("batch", "4"), ("seed", "1")],
+        eval: |a| {
+    let kind = kind(a, "kind")?;
+    let (x, dy) = coupling_batch(a)?;
+    let ones = [1.0; 4];
+    let f = match kind {
+        NormKind::Batch => batch_norm_train(&x, &ones, &[0.0; 4], 1e-5),
+        NormKind::Layer => layer_norm(&x, &ones, &[0.0; 4], 1e-5),
+        NormKind::Rms => rms_norm(&x, &ones, 1e-5, EpsPlacement::Inside),
+    }
+    .map_err(|e| a.failed(e))?;
+    let g = backward(&f, &ones, &dy, false).map_err(|e| a.failed(e))?;
+    Ok(g.dx.get2(1, 0))
+},
     },
     QuantitySpec {
         name: "norm.cross_example_grad_formula",
         description: "the same derivative from the closed form −(γ s/B)(1 + x̂₀ x̂₁) for BatchNorm, on the same batch",
         args: &[("batch", "4"), ("seed", "1")],
+        eval: |a| {
+    let (x, _) = coupling_batch(a)?;
+    let f = batch_norm_train(&x, &[1.0; 4], &[0.0; 4], 1e-5).map_err(|e| a.failed(e))?;
+    let b = x.rows() as f64;
+    Ok(-(f.inv_std[0] / b) * (1.0 + f.x_hat.get2(0, 0) * f.x_hat.get2(1, 0)))
+},
     },
     QuantitySpec {
         name: "norm.bn_gap",
         description: "BatchNorm train/eval gap: mean squared difference between training-mode and evaluation-mode outputs of the same inputs (one N(3, 2²) feature), after `warmup` batches train the running statistics; averaged over `trials` batches",
         args: GAP_ARGS,
+        eval: |a| Ok(gap(a)?.gap),
     },
     QuantitySpec {
         name: "norm.bn_gap_times_b",
         description: "B × the train/eval gap (roughly constant if the gap falls like 1/B)",
         args: GAP_ARGS,
+        eval: |a| Ok(gap(a)?.gap * a.usize_in("batch", 2, 4096)? as f64),
     },
     QuantitySpec {
         name: "norm.bn_gap_slope",
         description: "least-squares slope of ln(gap) against ln(B) over B = 4, 8, ..., 256 (PyTorch defaults)",
         args: &[("seed", "5")],
+        eval: |a| {
+    let seed = a.seed("seed")?;
+    let mut pts = Vec::new();
+    for b in [4usize, 8, 16, 32, 64, 128, 256] {
+        let r = train_eval_gap(&GapConfig::pytorch(b, seed)).map_err(|e| a.failed(e))?;
+        pts.push((b as f64, r.gap));
+    }
+    Ok(loglog_fit(&pts).0)
+},
     },
     QuantitySpec {
         name: "norm.batch_mean_var",
         description: "measured variance of the batch mean in units of σ² (over `trials` batches of one N(3, 2²) feature); the theory is 1/B",
         args: GAP_ARGS,
+        eval: |a| Ok(gap(a)?.batch_mean_var),
     },
     QuantitySpec {
         name: "norm.batch_var_ratio",
         description: "measured E[σ²_B]/σ² of the biased batch variance; the theory is (B − 1)/B",
         args: GAP_ARGS,
+        eval: |a| Ok(gap(a)?.batch_var_ratio),
     },
     QuantitySpec {
         name: "norm.running_mean_after",
         description: "BatchNorm running mean after `steps` training batches whose mean is exactly 1, from the initial 0, with the engine's running-statistics update (convention pytorch: keep 1 − m; keras: keep m)",
         args: &[("steps", "10"), ("momentum", "0.1"), ("convention", "pytorch")],
+        eval: |a| {
+    let conv = convention(a)?;
+    let m = a.f64_in("momentum", 0.0, 1.0)?;
+    let steps = a.usize_in("steps", 0, 1_000_000)?;
+    let mut r = RunningStats::new(1);
+    // A batch of two values 1 ± 1 has mean exactly 1.
+    let x = Tensor::new(&[2, 1], vec![0.0, 2.0]).map_err(|e| a.failed(e))?;
+    let f = batch_norm_train(&x, &[1.0], &[0.0], 1e-5).map_err(|e| a.failed(e))?;
+    for _ in 0..steps {
+        r.update(&f, m, conv, RunningVariance::Unbiased)
+            .map_err(|e| a.failed(e))?;
+    }
+    Ok(r.mean[0])
+},
     },
     QuantitySpec {
         name: "norm.padding_shift",
         description: "mean |Δy| over the real rows of a BatchNorm'd batch (B rows, 8 features of N(1, 1)) when a fraction `pad` of extra all-zero padding rows joins the batch, against the real rows alone",
         args: &[("batch", "32"), ("pad", "0.5"), ("seed", "2")],
+        eval: |a| padding_shift(a),
     },
     QuantitySpec {
         name: "norm.recentre_change",
         description: "max |N(x + c·1) − N(x)| over a random 8×16 input for N = layernorm or rmsnorm (γ = 1, β = 0, ε = 0): LayerNorm is invariant to adding a constant to every feature, RMSNorm is not",
         args: &[("kind", "layernorm"), ("shift", "1"), ("seed", "3")],
+        eval: recentre_change,
     },
     QuantitySpec {
         name: "norm.rescale_change",
         description: "max |N(αx) − N(x)| over a random 8×16 input (γ = 1, β = 0, ε = 0) for N = layernorm or rmsnorm",
         args: &[("kind", "rmsnorm"), ("scale", "10"), ("seed", "3")],
+        eval: recentre_change,
     },
     QuantitySpec {
         name: "norm.weight_scale_grad_ratio",
         description: "‖dL/dW‖ at weights αW over ‖dL/dW‖ at W for y = N(xW) with a fixed linear loss (8×16 input, 16×16 W, N = rmsnorm or layernorm, ε = 0): 1/α by re-scaling invariance",
         args: &[("kind", "rmsnorm"), ("scale", "4"), ("seed", "3")],
+        eval: |a| {
+    let kind = kind(a, "kind")?;
+    let s = a.f64_in("scale", 1e-3, 1e3)?;
+    let mut rng = Rng::new(a.seed("seed")?);
+    let x = Tensor::randn(&[8, 16], 1.0, &mut rng);
+    let w = Tensor::randn(&[16, 16], 0.25, &mut rng);
+    let dy = Tensor::randn(&[8, 16], 1.0, &mut rng);
+    let grad = |w: &Tensor| -> Result<f64, QuantityError> {
+        let z = x.matmul(w).map_err(|e| a.failed(e))?;
+        let f = plain_forward(kind, &z).map_err(|e| a.failed(e))?;
+        let g = backward(&f, &[1.0; 16], &dy, false).map_err(|e| a.failed(e))?;
+        Ok(x.matmul_tn(&g.dx)
+            .map_err(|e| a.failed(e))?
+            .frobenius_norm())
+    };
+    Ok(grad(&w.map(|v| v * s))? / grad(&w)?)
+},
     },
     QuantitySpec {
         name: "norm.eps_placement_gap",
         description: "max relative difference between RMSNorm with ε inside and outside the square root for a row whose RMS is `rms` (16 features)",
         args: &[("rms", "1"), ("eps", "1e-6"), ("seed", "3")],
+        eval: |a| {
+    let rms = a.f64_in("rms", 1e-12, 1e6)?;
+    let eps = a.f64_in("eps", 0.0, 1.0)?;
+    let mut rng = Rng::new(a.seed("seed")?);
+    let raw = Tensor::randn(&[1, 16], 1.0, &mut rng);
+    let cur = (raw.data().iter().map(|v| v * v).sum::<f64>() / 16.0).sqrt();
+    let x = raw.map(|v| v * rms / cur);
+    let ones = [1.0; 16];
+    let i = rms_norm(&x, &ones, eps, EpsPlacement::Inside).map_err(|e| a.failed(e))?;
+    let o = rms_norm(&x, &ones, eps, EpsPlacement::Outside).map_err(|e| a.failed(e))?;
+    Ok(i.y
+        .data()
+        .iter()
+        .zip(o.y.data())
+        .map(|(p, q)| ((p - q) / p).abs())
+        .fold(0.0, f64::max))
+},
     },
     QuantitySpec {
         name: "norm.param_count",
         description: "parameters of one norm layer over `width` features: 2·width for layernorm/batchnorm, width for rmsnorm",
         args: &[("kind", "layernorm"), ("width", "4096")],
+        eval: |a| {
+    Ok(norm::param_count(kind(a, "kind")?, a.usize_in("width", 1, 1 << 20)?) as f64)
+},
     },
     QuantitySpec {
         name: "norm.transformer_norm_params",
         description: "parameters of all norms of a pre-norm transformer: (2·layers + 1) norm layers (two per block and a final one)",
         args: &[("kind", "layernorm"), ("width", "4096"), ("layers", "32")],
+        eval: |a| {
+    let per = norm::param_count(kind(a, "kind")?, a.usize_in("width", 1, 1 << 20)?);
+    Ok(((2 * a.usize_in("layers", 1, 10_000)? + 1) * per) as f64)
+},
     },
     QuantitySpec {
         name: "norm.forward_flops_per_row",
         description: "forward FLOPs of one norm over one row of `width` features by the engine's count (7·width LayerNorm, 4·width RMSNorm)",
         args: &[("kind", "layernorm"), ("width", "4096")],
+        eval: |a| Ok(norm::forward_flops_per_row(
+    kind(a, "kind")?,
+    a.usize_in("width", 1, 1 << 20)?,
+) as f64),
     },
     QuantitySpec {
         name: "norm.rms_flop_saving",
         description: "fraction of a LayerNorm's forward FLOPs that RMSNorm saves, 1 − 4/7",
         args: &[("width", "4096")],
+        eval: |a| {
+    let d = a.usize_in("width", 1, 1 << 20)?;
+    let ln = norm::forward_flops_per_row(NormKind::Layer, d) as f64;
+    let rms = norm::forward_flops_per_row(NormKind::Rms, d) as f64;
+    Ok(1.0 - rms / ln)
+},
     },
     QuantitySpec {
         name: "norm.depth_act_std",
@@ -138,16 +250,29 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("gain", "1"),
             ("seed", "1"),
         ],
+        eval: |a| {
+    let cfg = depth_config(a)?;
+    let layer = a.usize_in("layer", 0, cfg.depth)?;
+    Ok(depth_profile(&cfg).act_std[layer])
+},
     },
     QuantitySpec {
         name: "norm.depth_grad_ratio",
         description: "weight-gradient norm of the first block over that of the last block of the deep residual MLP",
         args: DEPTH_ARGS,
+        eval: |a| {
+    let p = depth_profile(&depth_config(a)?);
+    Ok(p.grad_norm[0] / p.grad_norm[p.grad_norm.len() - 1])
+},
     },
     QuantitySpec {
         name: "norm.depth_last_grad",
         description: "weight-gradient norm of the last block of the deep residual MLP",
         args: DEPTH_ARGS,
+        eval: |a| {
+    let p = depth_profile(&depth_config(a)?);
+    Ok(p.grad_norm[p.grad_norm.len() - 1])
+},
     },
     QuantitySpec {
         name: "norm.depth_var_slope",
@@ -162,175 +287,44 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "1"),
             ("seeds", "1"),
         ],
+        eval: |a| {
+    let cfg = depth_config(a)?;
+    if cfg.gain <= 0.0 {
+        return Err(a.invalid("gain", "positive: the slope is in units of gain²".into()));
+    }
+    let seeds = a.usize_in("seeds", 1, 64)?;
+    // At width 32 each block's realised branch variance, and its chance correlation with the
+    // stream, vary from network to network, so one seed's slope can be off by half; the mean over
+    // several independent networks is what the derivation's expectation describes.
+    let total: f64 = (0..seeds as u64)
+        .map(|k| {
+            variance_slope(&DepthConfig {
+                seed: cfg.seed.wrapping_add(k),
+                ..cfg
+            })
+        })
+        .sum();
+    Ok(total / seeds as f64)
+},
     },
 ];
 
-/// Computes one quantity of this lesson.
-pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
-    match name {
-        "norm.bn_batch1_spread" => {
-            let mut rng = Rng::new(a.seed("seed")?);
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for _ in 0..a.usize_in("trials", 1, 100_000)? {
-                let x = Tensor::randn(&[1, 4], 3.0, &mut rng);
-                let f =
-                    batch_norm_train(&x, &[1.5; 4], &[0.2; 4], 1e-5).map_err(|e| a.failed(e))?;
-                lo = lo.min(f.y.get2(0, 0));
-                hi = hi.max(f.y.get2(0, 0));
-            }
-            Ok(hi - lo)
-        }
-        "norm.cross_example_grad" => {
-            let kind = kind(a, "kind")?;
-            let (x, dy) = coupling_batch(a)?;
-            let ones = [1.0; 4];
-            let f = match kind {
-                NormKind::Batch => batch_norm_train(&x, &ones, &[0.0; 4], 1e-5),
-                NormKind::Layer => layer_norm(&x, &ones, &[0.0; 4], 1e-5),
-                NormKind::Rms => rms_norm(&x, &ones, 1e-5, EpsPlacement::Inside),
-            }
-            .map_err(|e| a.failed(e))?;
-            let g = backward(&f, &ones, &dy, false).map_err(|e| a.failed(e))?;
-            Ok(g.dx.get2(1, 0))
-        }
-        "norm.cross_example_grad_formula" => {
-            let (x, _) = coupling_batch(a)?;
-            let f = batch_norm_train(&x, &[1.0; 4], &[0.0; 4], 1e-5).map_err(|e| a.failed(e))?;
-            let b = x.rows() as f64;
-            Ok(-(f.inv_std[0] / b) * (1.0 + f.x_hat.get2(0, 0) * f.x_hat.get2(1, 0)))
-        }
-        "norm.bn_gap" => Ok(gap(a)?.gap),
-        "norm.bn_gap_times_b" => Ok(gap(a)?.gap * a.usize_in("batch", 2, 4096)? as f64),
-        "norm.batch_mean_var" => Ok(gap(a)?.batch_mean_var),
-        "norm.batch_var_ratio" => Ok(gap(a)?.batch_var_ratio),
-        "norm.bn_gap_slope" => {
-            let seed = a.seed("seed")?;
-            let mut pts = Vec::new();
-            for b in [4usize, 8, 16, 32, 64, 128, 256] {
-                let r = train_eval_gap(&GapConfig::pytorch(b, seed)).map_err(|e| a.failed(e))?;
-                pts.push((b as f64, r.gap));
-            }
-            Ok(loglog_fit(&pts).0)
-        }
-        "norm.running_mean_after" => {
-            let conv = convention(a)?;
-            let m = a.f64_in("momentum", 0.0, 1.0)?;
-            let steps = a.usize_in("steps", 0, 1_000_000)?;
-            let mut r = RunningStats::new(1);
-            // A batch of two values 1 ± 1 has mean exactly 1.
-            let x = Tensor::new(&[2, 1], vec![0.0, 2.0]).map_err(|e| a.failed(e))?;
-            let f = batch_norm_train(&x, &[1.0], &[0.0], 1e-5).map_err(|e| a.failed(e))?;
-            for _ in 0..steps {
-                r.update(&f, m, conv, RunningVariance::Unbiased)
-                    .map_err(|e| a.failed(e))?;
-            }
-            Ok(r.mean[0])
-        }
-        "norm.padding_shift" => padding_shift(a),
-        "norm.recentre_change" | "norm.rescale_change" => {
-            let kind = kind(a, "kind")?;
-            let mut rng = Rng::new(a.seed("seed")?);
-            let x = Tensor::randn(&[8, 16], 1.0, &mut rng);
-            let moved = if name == "norm.recentre_change" {
-                let c = a.f64_in("shift", -1e6, 1e6)?;
-                x.map(|v| v + c)
-            } else {
-                let s = a.f64_in("scale", 1e-6, 1e6)?;
-                x.map(|v| v * s)
-            };
-            let y0 = plain_norm(kind, &x).map_err(|e| a.failed(e))?;
-            let y1 = plain_norm(kind, &moved).map_err(|e| a.failed(e))?;
-            y0.max_abs_diff(&y1).map_err(|e| a.failed(e))
-        }
-        "norm.weight_scale_grad_ratio" => {
-            let kind = kind(a, "kind")?;
-            let s = a.f64_in("scale", 1e-3, 1e3)?;
-            let mut rng = Rng::new(a.seed("seed")?);
-            let x = Tensor::randn(&[8, 16], 1.0, &mut rng);
-            let w = Tensor::randn(&[16, 16], 0.25, &mut rng);
-            let dy = Tensor::randn(&[8, 16], 1.0, &mut rng);
-            let grad = |w: &Tensor| -> Result<f64, QuantityError> {
-                let z = x.matmul(w).map_err(|e| a.failed(e))?;
-                let f = plain_forward(kind, &z).map_err(|e| a.failed(e))?;
-                let g = backward(&f, &[1.0; 16], &dy, false).map_err(|e| a.failed(e))?;
-                Ok(x.matmul_tn(&g.dx)
-                    .map_err(|e| a.failed(e))?
-                    .frobenius_norm())
-            };
-            Ok(grad(&w.map(|v| v * s))? / grad(&w)?)
-        }
-        "norm.eps_placement_gap" => {
-            let rms = a.f64_in("rms", 1e-12, 1e6)?;
-            let eps = a.f64_in("eps", 0.0, 1.0)?;
-            let mut rng = Rng::new(a.seed("seed")?);
-            let raw = Tensor::randn(&[1, 16], 1.0, &mut rng);
-            let cur = (raw.data().iter().map(|v| v * v).sum::<f64>() / 16.0).sqrt();
-            let x = raw.map(|v| v * rms / cur);
-            let ones = [1.0; 16];
-            let i = rms_norm(&x, &ones, eps, EpsPlacement::Inside).map_err(|e| a.failed(e))?;
-            let o = rms_norm(&x, &ones, eps, EpsPlacement::Outside).map_err(|e| a.failed(e))?;
-            Ok(i.y
-                .data()
-                .iter()
-                .zip(o.y.data())
-                .map(|(p, q)| ((p - q) / p).abs())
-                .fold(0.0, f64::max))
-        }
-        "norm.param_count" => {
-            Ok(norm::param_count(kind(a, "kind")?, a.usize_in("width", 1, 1 << 20)?) as f64)
-        }
-        "norm.transformer_norm_params" => {
-            let per = norm::param_count(kind(a, "kind")?, a.usize_in("width", 1, 1 << 20)?);
-            Ok(((2 * a.usize_in("layers", 1, 10_000)? + 1) * per) as f64)
-        }
-        "norm.forward_flops_per_row" => Ok(norm::forward_flops_per_row(
-            kind(a, "kind")?,
-            a.usize_in("width", 1, 1 << 20)?,
-        ) as f64),
-        "norm.rms_flop_saving" => {
-            let d = a.usize_in("width", 1, 1 << 20)?;
-            let ln = norm::forward_flops_per_row(NormKind::Layer, d) as f64;
-            let rms = norm::forward_flops_per_row(NormKind::Rms, d) as f64;
-            Ok(1.0 - rms / ln)
-        }
-        "norm.depth_act_std" => {
-            let cfg = depth_config(a)?;
-            let layer = a.usize_in("layer", 0, cfg.depth)?;
-            Ok(depth_profile(&cfg).act_std[layer])
-        }
-        "norm.depth_grad_ratio" => {
-            let p = depth_profile(&depth_config(a)?);
-            Ok(p.grad_norm[0] / p.grad_norm[p.grad_norm.len() - 1])
-        }
-        "norm.depth_last_grad" => {
-            let p = depth_profile(&depth_config(a)?);
-            Ok(p.grad_norm[p.grad_norm.len() - 1])
-        }
-        "norm.depth_var_slope" => {
-            let cfg = depth_config(a)?;
-            if cfg.gain <= 0.0 {
-                return Err(a.invalid("gain", "positive: the slope is in units of gain²".into()));
-            }
-            let seeds = a.usize_in("seeds", 1, 64)?;
-            // At width 32 each block's realised branch variance, and its chance correlation with the
-            // stream, vary from network to network, so one seed's slope can be off by half; the mean over
-            // several independent networks is what the derivation's expectation describes.
-            let total: f64 = (0..seeds as u64)
-                .map(|k| {
-                    variance_slope(&DepthConfig {
-                        seed: cfg.seed.wrapping_add(k),
-                        ..cfg
-                    })
-                })
-                .sum();
-            Ok(total / seeds as f64)
-        }
-        _ => Err(QuantityError::UnknownQuantity {
-            name: name.to_string(),
-        }),
-    }
+/// Shared by `norm.recentre_change`, `norm.rescale_change`.
+fn recentre_change(a: &Args) -> Result<f64, QuantityError> {
+    let kind = kind(a, "kind")?;
+    let mut rng = Rng::new(a.seed("seed")?);
+    let x = Tensor::randn(&[8, 16], 1.0, &mut rng);
+    let moved = if a.name() == "norm.recentre_change" {
+        let c = a.f64_in("shift", -1e6, 1e6)?;
+        x.map(|v| v + c)
+    } else {
+        let s = a.f64_in("scale", 1e-6, 1e6)?;
+        x.map(|v| v * s)
+    };
+    let y0 = plain_norm(kind, &x).map_err(|e| a.failed(e))?;
+    let y1 = plain_norm(kind, &moved).map_err(|e| a.failed(e))?;
+    y0.max_abs_diff(&y1).map_err(|e| a.failed(e))
 }
-
 /// Least-squares slope of the stream's variance against the block index over the second half of the
 /// blocks of one network, in units of the branch variance `gain²`.
 fn variance_slope(cfg: &DepthConfig) -> f64 {
@@ -370,7 +364,7 @@ fn coupling_batch(a: &Args) -> Result<(Tensor, Tensor), QuantityError> {
     Ok((x, dy))
 }
 
-fn gap(a: &Args) -> Result<crate::norm::bn_gap::GapResult, QuantityError> {
+fn gap(a: &Args) -> Result<crate::lessons::norm::bn_gap::GapResult, QuantityError> {
     let cfg = GapConfig {
         batch: a.usize_in("batch", 2, 4096)?,
         warmup: a.usize_in("warmup", 0, 100_000)?,
@@ -453,7 +447,7 @@ fn depth_config(a: &Args) -> Result<DepthConfig, QuantityError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::evaluate;
+    use crate::quantities::evaluate;
 
     fn q(name: &str, args: &[(&str, &str)]) -> f64 {
         evaluate(name, args).unwrap_or_else(|e| panic!("{e}"))

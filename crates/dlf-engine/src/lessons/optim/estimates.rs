@@ -1,11 +1,11 @@
 //! Estimation problems of the lesson on optimizers (ids start with `optim.`).
 //!
-//! Every answer comes from [`crate::optim`]: the memory model of [`training_bytes_per_param`], Adam's step
+//! Every answer comes from [`crate::lessons::optim`]: the memory model of [`training_bytes_per_param`], Adam's step
 //! from a real [`Optimizer`] run, the schedule's multiplier, and LAMB's trust ratio from a real step on a
 //! randomly initialised layer.
 
-use super::{GeneratorSpec, Problem};
-use crate::optim::{
+use crate::estimate::{GeneratorSpec, Problem};
+use crate::lessons::optim::{
     adam_constant_gradient_step, state_bytes_per_param, training_bytes_per_param, Config, Kind,
     Optimizer, Schedule,
 };
@@ -17,34 +17,27 @@ pub(crate) const SPECS: &[GeneratorSpec] = &[
         id: "optim.state_memory",
         title: "Optimizer and training-state memory of a large model",
         description: "GB of optimizer state, or of the whole mixed-precision training state, for N parameters",
+        generate: |rng| Some(state_memory(rng)),
     },
     GeneratorSpec {
         id: "optim.adam_step",
         title: "Adam's step under a constant gradient, with and without bias correction",
         description: "|Δp| at step t of Adam with a constant gradient: lr·(1−β1ᵗ)/√(1−β2ᵗ) uncorrected, ≈ lr corrected",
+        generate: |rng| Some(adam_step(rng)),
     },
     GeneratorSpec {
         id: "optim.warmup_cosine_lr",
         title: "Learning rate under linear warm-up and cosine decay",
         description: "The learning rate at step t of a linear warm-up followed by a cosine decay",
+        generate: |rng| Some(warmup_cosine(rng)),
     },
     GeneratorSpec {
         id: "optim.lamb_trust_ratio",
         title: "LAMB's first-step trust ratio for a freshly initialised layer",
         description: "‖p‖/‖u‖ at step 1, where u ≈ sign(g): about the initialisation's standard deviation",
+        generate: lamb_trust,
     },
 ];
-
-/// Generates one problem of generator `id`, or `None` if `id` is not one of [`SPECS`].
-pub(crate) fn generate(id: &str, rng: &mut Rng) -> Option<Problem> {
-    match id {
-        "optim.state_memory" => Some(state_memory(rng)),
-        "optim.adam_step" => Some(adam_step(rng)),
-        "optim.warmup_cosine_lr" => Some(warmup_cosine(rng)),
-        "optim.lamb_trust_ratio" => lamb_trust(rng),
-        _ => None,
-    }
-}
 
 /// `x` as LaTeX scientific notation with four significant figures, e.g. `9.9990 \\times 10^{-4}`.
 fn tex_sci(x: f64) -> String {
@@ -248,7 +241,7 @@ fn lamb_trust(rng: &mut Rng) -> Option<Problem> {
 
 #[cfg(test)]
 mod tests {
-    use crate::practice::generate;
+    use crate::estimate::generate;
 
     #[test]
     fn scientific_numbers_are_written_as_latex() {

@@ -1,8 +1,8 @@
 //! Quantities of the lesson on optimizers (names start with `optim.`).
 
-use super::{Args, QuantitySpec};
+use crate::quantities::{Args, QuantitySpec};
 use crate::error::QuantityError;
-use crate::optim::{self, Config, Kind, Optimizer};
+use crate::lessons::optim::{self, Config, Kind, Optimizer};
 use crate::rng::Rng;
 
 /// The quantities this lesson quotes and checks.
@@ -17,11 +17,13 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("steps", "200000"),
             ("seed", "1"),
         ],
+        eval: sgd_noise_variance,
     },
     QuantitySpec {
         name: "optim.sgd_noise_variance_theory",
         description: "Stationary variance ησ²/(h(2 − ηh)) of SGD on ½hx² with gradient noise N(0, σ²)",
         args: &[("h", "1"), ("lr", "0.1"), ("sigma", "1")],
+        eval: sgd_noise_variance,
     },
     QuantitySpec {
         name: "optim.adam_const_step",
@@ -34,11 +36,25 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("eps", "1e-8"),
             ("bias_correction", "1"),
         ],
+        eval: |a| {
+    let g = a.f64_in("g", -1e12, 1e12)?;
+    let t = a.usize_in("t", 1, 100_000)? as u64;
+    let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
+    let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+    let eps = a.f64_in("eps", 0.0, 1.0)?;
+    let bc = a.flag("bias_correction")?;
+    Ok(optim::adam_constant_gradient_step(g, t, b1, b2, eps, bc))
+},
     },
     QuantitySpec {
         name: "optim.one_minus_beta_t",
         description: "The bias factor 1 − β^t of an exponential moving average started at zero",
         args: &[("beta", "0.9"), ("t", "1")],
+        eval: |a| {
+    let b = a.f64_in("beta", 0.0, 0.99999)?;
+    let t = a.usize_in("t", 0, 10_000_000)?;
+    Ok(1.0 - b.powf(t as f64))
+},
     },
     QuantitySpec {
         name: "optim.ema_bias_ratio",
@@ -49,6 +65,12 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("runs", "20000"),
             ("seed", "1"),
         ],
+        eval: |a| {
+    let b = a.f64_in("beta", 0.0, 0.9999)?;
+    let t = a.usize_in("t", 1, 1000)? as u64;
+    let runs = a.usize_in("runs", 1, 200_000)?;
+    Ok(optim::ema_bias_ratio(b, t, runs, a.seed("seed")?))
+},
     },
     QuantitySpec {
         name: "optim.adam_noise_step",
@@ -60,6 +82,15 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("steps", "20000"),
             ("seed", "1"),
         ],
+        eval: |a| {
+    let snr = a.f64_in("snr", 0.0, 1000.0)?;
+    let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
+    let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+    let steps = a.usize_in("steps", 1, 1_000_000)?;
+    // A burn-in of ten second-moment time constants lets v forget its zero start.
+    let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
+    Ok(optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?).0)
+},
     },
     QuantitySpec {
         name: "optim.adam_step_rms",
@@ -71,38 +102,72 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("steps", "20000"),
             ("seed", "1"),
         ],
+        eval: |a| {
+    let snr = a.f64_in("snr", 0.0, 1000.0)?;
+    let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
+    let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+    let steps = a.usize_in("steps", 1, 1_000_000)?;
+    let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
+    let (mean, std) = optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?);
+    Ok((mean * mean + std * std).sqrt())
+},
     },
     QuantitySpec {
         name: "optim.adam_noise_theory",
         description: "Adam's stationary step per lr in theory: snr/sqrt(1 + snr^2)",
         args: &[("snr", "1")],
+        eval: |a| {
+    Ok(optim::adam_noisy_step_theory(a.f64_in("snr", 0.0, 1000.0)?))
+},
     },
     QuantitySpec {
         name: "optim.gd_rate",
         description: "Best per-step contraction of gradient descent on a quadratic: (κ−1)/(κ+1)",
         args: &[("kappa", "100")],
+        eval: |a| Ok(optim::gd_rate(a.f64_in("kappa", 1.0, 1e9)?)),
     },
     QuantitySpec {
         name: "optim.heavy_ball_rate",
         description:
             "Best per-step contraction of heavy-ball momentum on a quadratic: (√κ−1)/(√κ+1)",
         args: &[("kappa", "100")],
+        eval: |a| Ok(optim::heavy_ball_rate(a.f64_in("kappa", 1.0, 1e9)?)),
     },
     QuantitySpec {
         name: "optim.heavy_ball_lr_limit",
         description: "Largest stable learning rate of heavy-ball momentum μ on curvature h: 2(1 + μ)/h",
         args: &[("h", "1"), ("momentum", "0")],
+        eval: |a| Ok(optim::heavy_ball_lr_limit(
+    a.f64_in("h", 1e-9, 1e9)?,
+    a.f64_in("momentum", 0.0, 0.9999)?,
+)),
     },
     QuantitySpec {
         name: "optim.measured_rate",
         description:
             "Measured per-step contraction of optimally tuned GD or heavy ball on ½(κx² + y²)",
         args: &[("kappa", "100"), ("heavy_ball", "0"), ("steps", "1000")],
+        eval: |a| {
+    let kappa = a.f64_in("kappa", 1.0, 1e6)?;
+    let hb = a.flag("heavy_ball")?;
+    let steps = a.usize_in("steps", 1, 100_000)?;
+    Ok(optim::measured_quadratic_rate(kappa, hb, steps))
+},
     },
     QuantitySpec {
         name: "optim.iterations",
         description: "Steps to shrink the error by `factor` at the optimal GD or heavy-ball rate",
         args: &[("kappa", "100"), ("heavy_ball", "0"), ("factor", "1e-6")],
+        eval: |a| {
+    let kappa = a.f64_in("kappa", 1.0001, 1e9)?;
+    let rate = if a.flag("heavy_ball")? {
+        optim::heavy_ball_rate(kappa)
+    } else {
+        optim::gd_rate(kappa)
+    };
+    let factor = a.f64_in("factor", 1e-300, 0.999)?;
+    Ok((factor.ln() / rate.ln()).ceil())
+},
     },
     QuantitySpec {
         name: "optim.bytes_per_param",
@@ -114,6 +179,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("momentum", "0"),
             ("states_only", "0"),
         ],
+        eval: bytes_per_param,
     },
     QuantitySpec {
         name: "optim.memory_gb",
@@ -126,6 +192,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("momentum", "0"),
             ("states_only", "0"),
         ],
+        eval: bytes_per_param,
     },
     QuantitySpec {
         name: "optim.decay_race",
@@ -140,6 +207,17 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("weight_decay", "0.1"),
             ("steps", "2000"),
         ],
+        eval: |a| {
+    let k = kind(a, "optimizer")?;
+    let coord = a.usize_in("coord", 0, 1)?;
+    let big = a.f64_in("a_big", 1e-6, 1e6)?;
+    let small = a.f64_in("a_small", 1e-6, 1e6)?;
+    let lr = a.f64_in("lr", 0.0, 10.0)?;
+    let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
+    let steps = a.usize_in("steps", 1, 200_000)?;
+    let path = optim::decay_race(k, [big, small], lr, wd, 0.0, steps, 0);
+    Ok(path.last().map_or(f64::NAN, |p| p[coord]))
+},
     },
     QuantitySpec {
         name: "optim.decay_race_mean",
@@ -156,17 +234,49 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("steps", "40000"),
             ("seed", "1"),
         ],
+        eval: |a| {
+    let k = kind(a, "optimizer")?;
+    let coord = a.usize_in("coord", 0, 1)?;
+    let big = a.f64_in("a_big", 1e-6, 1e6)?;
+    let small = a.f64_in("a_small", 1e-6, 1e6)?;
+    let lr = a.f64_in("lr", 0.0, 10.0)?;
+    let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
+    let noise = a.f64_in("noise", 0.0, 100.0)?;
+    let steps = a.usize_in("steps", 2, 1_000_000)?;
+    let path = optim::decay_race(k, [big, small], lr, wd, noise, steps, a.seed("seed")?);
+    Ok(optim::second_half_mean(&path, coord))
+},
     },
     QuantitySpec {
         name: "optim.l2_fixed_point",
         description: "Minimiser a/(a + λ) of ½a(p − 1)^2 + ½λp^2",
         args: &[("a", "0.01"), ("weight_decay", "0.1")],
+        eval: |a| Ok(optim::l2_fixed_point(
+    a.f64_in("a", 1e-9, 1e9)?,
+    a.f64_in("weight_decay", 0.0, 1e9)?,
+)),
     },
     QuantitySpec {
         name: "optim.lion_step",
         description:
             "Mean |Δp|/lr of one Lion step on n random coordinates with gradients of scale `scale`",
         args: &[("n", "1000"), ("scale", "1"), ("seed", "1")],
+        eval: |a| {
+    let n = a.usize_in("n", 1, 1_000_000)?;
+    let scale = a.f64_in("scale", 1e-12, 1e12)?;
+    let (mut p, mut g) = random_layer(n, 1.0, a.seed("seed")?);
+    g.iter_mut().for_each(|x| *x *= scale);
+    let before = p.clone();
+    let lr = 1e-3;
+    let mut opt =
+        Optimizer::new(Config::new(Kind::Lion, lr), &[n]).map_err(|e| a.failed(e))?;
+    opt.step(&mut p, &g, lr).map_err(|e| a.failed(e))?;
+    Ok(p.iter()
+        .zip(&before)
+        .map(|(x, y)| (x - y).abs())
+        .sum::<f64>()
+        / (n as f64 * lr))
+},
     },
     QuantitySpec {
         name: "optim.lamb_relative_update",
@@ -177,6 +287,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("lr", "0.001"),
             ("seed", "1"),
         ],
+        eval: |a| relative_update(a, Kind::Lamb),
     },
     QuantitySpec {
         name: "optim.adam_relative_update",
@@ -187,16 +298,24 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("lr", "0.001"),
             ("seed", "1"),
         ],
+        eval: |a| relative_update(a, Kind::Adam),
     },
     QuantitySpec {
         name: "optim.radam_first_step",
         description: "First step t at which RAdam's ρ_t exceeds 4 (rectification on)",
         args: &[("beta2", "0.999")],
+        eval: |a| {
+    Ok(optim::radam_first_rectified_step(a.f64_in("beta2", 0.5, 0.99999)?) as f64)
+},
     },
     QuantitySpec {
         name: "optim.radam_rectification",
         description: "RAdam's rectification factor r_t at step t",
         args: &[("beta2", "0.999"), ("t", "10")],
+        eval: |a| Ok(optim::radam_rectification(
+    a.f64_in("beta2", 0.5, 0.99999)?,
+    a.usize_in("t", 1, 10_000_000)? as u64,
+)),
     },
     QuantitySpec {
         name: "optim.v_hat_rel_std",
@@ -208,6 +327,26 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("runs", "20000"),
             ("seed", "1"),
         ],
+        eval: |a| {
+    let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+    let t = a.usize_in("t", 1, 10_000)?;
+    let runs = a.usize_in("runs", 2, 200_000)?;
+    let mut rng = Rng::new(a.seed("seed")?);
+    let (mut s, mut s2) = (0.0, 0.0);
+    for _ in 0..runs {
+        let mut v = 0.0;
+        for _ in 0..t {
+            let g = rng.normal();
+            v = b2 * v + (1.0 - b2) * g * g;
+        }
+        let v_hat = v / (1.0 - b2.powf(t as f64));
+        s += v_hat;
+        s2 += v_hat * v_hat;
+    }
+    let n = runs as f64;
+    let mean = s / n;
+    Ok((s2 / n - mean * mean).max(0.0).sqrt() / mean)
+},
     },
 ];
 
@@ -233,190 +372,49 @@ fn relative_update(a: &Args, k: Kind) -> Result<f64, QuantityError> {
     let mut opt = Optimizer::new(Config::new(k, lr), &[n]).map_err(|e| a.failed(e))?;
     opt.step(&mut p, &g, lr).map_err(|e| a.failed(e))?;
     let delta: Vec<f64> = p.iter().zip(&before).map(|(x, y)| x - y).collect();
-    Ok(optim::norm(&delta) / optim::norm(&before))
+    Ok(crate::stats::l2_norm(&delta) / crate::stats::l2_norm(&before))
 }
 
-/// Computes one quantity of this lesson.
-pub(crate) fn evaluate(name: &str, a: &Args) -> Result<f64, QuantityError> {
-    match name {
-        "optim.adam_const_step" => {
-            let g = a.f64_in("g", -1e12, 1e12)?;
-            let t = a.usize_in("t", 1, 100_000)? as u64;
-            let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
-            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
-            let eps = a.f64_in("eps", 0.0, 1.0)?;
-            let bc = a.flag("bias_correction")?;
-            Ok(optim::adam_constant_gradient_step(g, t, b1, b2, eps, bc))
-        }
-        "optim.sgd_noise_variance" | "optim.sgd_noise_variance_theory" => {
-            let h = a.f64_in("h", 1e-3, 1e3)?;
-            let sigma = a.f64_in("sigma", 0.0, 1e3)?;
-            let lr = a.f64_in("lr", 1e-6, 1e3)?;
-            if lr * h >= 2.0 {
-                return Err(a.invalid(
-                    "lr",
-                    "a learning rate below 2/h (otherwise SGD diverges)".into(),
-                ));
-            }
-            if name == "optim.sgd_noise_variance_theory" {
-                return Ok(optim::sgd_stationary_variance(h, lr, sigma));
-            }
-            let steps = a.usize_in("steps", 100, 2_000_000)?;
-            Ok(optim::sgd_measured_variance(
-                h,
-                lr,
-                sigma,
-                steps,
-                a.seed("seed")?,
-            ))
-        }
-        "optim.one_minus_beta_t" => {
-            let b = a.f64_in("beta", 0.0, 0.99999)?;
-            let t = a.usize_in("t", 0, 10_000_000)?;
-            Ok(1.0 - b.powf(t as f64))
-        }
-        "optim.ema_bias_ratio" => {
-            let b = a.f64_in("beta", 0.0, 0.9999)?;
-            let t = a.usize_in("t", 1, 1000)? as u64;
-            let runs = a.usize_in("runs", 1, 200_000)?;
-            Ok(optim::ema_bias_ratio(b, t, runs, a.seed("seed")?))
-        }
-        "optim.adam_noise_step" => {
-            let snr = a.f64_in("snr", 0.0, 1000.0)?;
-            let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
-            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
-            let steps = a.usize_in("steps", 1, 1_000_000)?;
-            // A burn-in of ten second-moment time constants lets v forget its zero start.
-            let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
-            Ok(optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?).0)
-        }
-        "optim.adam_step_rms" => {
-            let snr = a.f64_in("snr", 0.0, 1000.0)?;
-            let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
-            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
-            let steps = a.usize_in("steps", 1, 1_000_000)?;
-            let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
-            let (mean, std) = optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?);
-            Ok((mean * mean + std * std).sqrt())
-        }
-        "optim.adam_noise_theory" => {
-            Ok(optim::adam_noisy_step_theory(a.f64_in("snr", 0.0, 1000.0)?))
-        }
-        "optim.gd_rate" => Ok(optim::gd_rate(a.f64_in("kappa", 1.0, 1e9)?)),
-        "optim.heavy_ball_rate" => Ok(optim::heavy_ball_rate(a.f64_in("kappa", 1.0, 1e9)?)),
-        "optim.heavy_ball_lr_limit" => Ok(optim::heavy_ball_lr_limit(
-            a.f64_in("h", 1e-9, 1e9)?,
-            a.f64_in("momentum", 0.0, 0.9999)?,
-        )),
-        "optim.measured_rate" => {
-            let kappa = a.f64_in("kappa", 1.0, 1e6)?;
-            let hb = a.flag("heavy_ball")?;
-            let steps = a.usize_in("steps", 1, 100_000)?;
-            Ok(optim::measured_quadratic_rate(kappa, hb, steps))
-        }
-        "optim.iterations" => {
-            let kappa = a.f64_in("kappa", 1.0001, 1e9)?;
-            let rate = if a.flag("heavy_ball")? {
-                optim::heavy_ball_rate(kappa)
-            } else {
-                optim::gd_rate(kappa)
-            };
-            let factor = a.f64_in("factor", 1e-300, 0.999)?;
-            Ok((factor.ln() / rate.ln()).ceil())
-        }
-        "optim.bytes_per_param" | "optim.memory_gb" => {
-            let k = kind(a, "optimizer")?;
-            let mixed = a.flag("mixed")?;
-            let momentum = a.flag("momentum")?;
-            let per = if a.flag("states_only")? {
-                optim::state_bytes_per_param(k, momentum, 4.0)
-            } else {
-                optim::training_bytes_per_param(k, momentum, mixed)
-            };
-            if name == "optim.bytes_per_param" {
-                Ok(per)
-            } else {
-                Ok(a.f64_in("billions", 0.0, 1e6)? * per)
-            }
-        }
-        "optim.decay_race" => {
-            let k = kind(a, "optimizer")?;
-            let coord = a.usize_in("coord", 0, 1)?;
-            let big = a.f64_in("a_big", 1e-6, 1e6)?;
-            let small = a.f64_in("a_small", 1e-6, 1e6)?;
-            let lr = a.f64_in("lr", 0.0, 10.0)?;
-            let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
-            let steps = a.usize_in("steps", 1, 200_000)?;
-            let path = optim::decay_race(k, [big, small], lr, wd, 0.0, steps, 0);
-            Ok(path.last().map_or(f64::NAN, |p| p[coord]))
-        }
-        "optim.decay_race_mean" => {
-            let k = kind(a, "optimizer")?;
-            let coord = a.usize_in("coord", 0, 1)?;
-            let big = a.f64_in("a_big", 1e-6, 1e6)?;
-            let small = a.f64_in("a_small", 1e-6, 1e6)?;
-            let lr = a.f64_in("lr", 0.0, 10.0)?;
-            let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
-            let noise = a.f64_in("noise", 0.0, 100.0)?;
-            let steps = a.usize_in("steps", 2, 1_000_000)?;
-            let path = optim::decay_race(k, [big, small], lr, wd, noise, steps, a.seed("seed")?);
-            Ok(optim::second_half_mean(&path, coord))
-        }
-        "optim.l2_fixed_point" => Ok(optim::l2_fixed_point(
-            a.f64_in("a", 1e-9, 1e9)?,
-            a.f64_in("weight_decay", 0.0, 1e9)?,
-        )),
-        "optim.lion_step" => {
-            let n = a.usize_in("n", 1, 1_000_000)?;
-            let scale = a.f64_in("scale", 1e-12, 1e12)?;
-            let (mut p, mut g) = random_layer(n, 1.0, a.seed("seed")?);
-            g.iter_mut().for_each(|x| *x *= scale);
-            let before = p.clone();
-            let lr = 1e-3;
-            let mut opt =
-                Optimizer::new(Config::new(Kind::Lion, lr), &[n]).map_err(|e| a.failed(e))?;
-            opt.step(&mut p, &g, lr).map_err(|e| a.failed(e))?;
-            Ok(p.iter()
-                .zip(&before)
-                .map(|(x, y)| (x - y).abs())
-                .sum::<f64>()
-                / (n as f64 * lr))
-        }
-        "optim.lamb_relative_update" => relative_update(a, Kind::Lamb),
-        "optim.adam_relative_update" => relative_update(a, Kind::Adam),
-        "optim.radam_first_step" => {
-            Ok(optim::radam_first_rectified_step(a.f64_in("beta2", 0.5, 0.99999)?) as f64)
-        }
-        "optim.radam_rectification" => Ok(optim::radam_rectification(
-            a.f64_in("beta2", 0.5, 0.99999)?,
-            a.usize_in("t", 1, 10_000_000)? as u64,
-        )),
-        "optim.v_hat_rel_std" => {
-            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
-            let t = a.usize_in("t", 1, 10_000)?;
-            let runs = a.usize_in("runs", 2, 200_000)?;
-            let mut rng = Rng::new(a.seed("seed")?);
-            let (mut s, mut s2) = (0.0, 0.0);
-            for _ in 0..runs {
-                let mut v = 0.0;
-                for _ in 0..t {
-                    let g = rng.normal();
-                    v = b2 * v + (1.0 - b2) * g * g;
-                }
-                let v_hat = v / (1.0 - b2.powf(t as f64));
-                s += v_hat;
-                s2 += v_hat * v_hat;
-            }
-            let n = runs as f64;
-            let mean = s / n;
-            Ok((s2 / n - mean * mean).max(0.0).sqrt() / mean)
-        }
-        _ => Err(QuantityError::UnknownQuantity {
-            name: name.to_string(),
-        }),
+/// Shared by `optim.sgd_noise_variance`, `optim.sgd_noise_variance_theory`.
+fn sgd_noise_variance(a: &Args) -> Result<f64, QuantityError> {
+    let h = a.f64_in("h", 1e-3, 1e3)?;
+    let sigma = a.f64_in("sigma", 0.0, 1e3)?;
+    let lr = a.f64_in("lr", 1e-6, 1e3)?;
+    if lr * h >= 2.0 {
+        return Err(a.invalid(
+            "lr",
+            "a learning rate below 2/h (otherwise SGD diverges)".into(),
+        ));
+    }
+    if a.name() == "optim.sgd_noise_variance_theory" {
+        return Ok(optim::sgd_stationary_variance(h, lr, sigma));
+    }
+    let steps = a.usize_in("steps", 100, 2_000_000)?;
+    Ok(optim::sgd_measured_variance(
+        h,
+        lr,
+        sigma,
+        steps,
+        a.seed("seed")?,
+    ))
+}
+
+/// Shared by `optim.bytes_per_param`, `optim.memory_gb`.
+fn bytes_per_param(a: &Args) -> Result<f64, QuantityError> {
+    let k = kind(a, "optimizer")?;
+    let mixed = a.flag("mixed")?;
+    let momentum = a.flag("momentum")?;
+    let per = if a.flag("states_only")? {
+        optim::state_bytes_per_param(k, momentum, 4.0)
+    } else {
+        optim::training_bytes_per_param(k, momentum, mixed)
+    };
+    if a.name() == "optim.bytes_per_param" {
+        Ok(per)
+    } else {
+        Ok(a.f64_in("billions", 0.0, 1e6)? * per)
     }
 }
-
 #[cfg(test)]
 mod tests {
     use crate::quantities::evaluate;

@@ -2,7 +2,7 @@
 //! tensor's name, shape and formula, and a finite-difference gradient check swept over the step size.
 //!
 //! The network is `Z1 = X W1 + b1`, `H1 = f(Z1)`, `Z2 = H1 W2 + b2`, then either softmax cross-entropy
-//! or mean squared error (the conventions of `dlf_engine::backprop`). The backward formulas shown in the
+//! or mean squared error (the conventions of `dlf_engine::lessons::backprop`). The backward formulas shown in the
 //! boxes are the reverse-mode chain rule of Rumelhart, Hinton & Williams, "Learning representations by
 //! back-propagating errors", Nature 1986; every number comes from the engine's `forward_backward` and
 //! `grad_check`.
@@ -22,7 +22,7 @@
 //! Cost: each gradient check perturbs every parameter (101 of them at the largest shapes) and
 //! re-evaluates the loss once (forward) or twice (central). The sweep evaluates whole decades and refines
 //! only around each scheme's minimum: 29 checks instead of the 47 of a half-decade grid. All checks of a
-//! render share one `dlf_engine::backprop::GradChecker`, which runs the backward pass once and re-evaluates
+//! render share one `dlf_engine::lessons::backprop::GradChecker`, which runs the backward pass once and re-evaluates
 //! only the part of the forward pass that a perturbed entry changes, with the same arithmetic as the full
 //! pass (so every finite difference, round-off included, is what re-running the whole pass would give).
 //! Measured with `cargo bench -p dlf-widgets --bench widgets` (native) and
@@ -30,20 +30,20 @@
 //! at the largest shapes 1.6 ms natively and 3.3 ms in WebAssembly with GELU, 1.6 and 3.5 ms with tanh.
 
 use dlf_engine::activation::Activation;
-use dlf_engine::backprop::{Difference, GradCheck, GradChecker, Loss, TwoLayerProblem};
+use dlf_engine::lessons::backprop::{Difference, GradCheck, GradChecker, Loss, TwoLayerProblem};
 
 use crate::figure::Figure;
 use crate::number_format::{int, sci, sig};
 use crate::registry::Widget;
-use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
 /// The "Walk the forward and backward pass" widget.
 #[derive(Debug, Clone, Copy)]
-pub struct BackpropWalk;
+pub(crate) struct BackpropWalk;
 
 /// Its parameter spec.
-pub static SPEC: WidgetSpec = WidgetSpec {
+static SPEC: WidgetSpec = WidgetSpec {
     id: "backprop-walk",
     title: "Walk the forward and backward pass",
     summary:
@@ -150,6 +150,17 @@ pub static SPEC: WidgetSpec = WidgetSpec {
                 options: &[("central", "central"), ("forward", "forward")],
                 default: "central",
             },
+        },
+    ],
+    // Every dimension at its maximum with the cross-entropy loss (softmax per row).
+    bench: &[
+        BenchCase {
+            name: "worst-gelu",
+            query: "batch=8&d_in=6&hidden=8&classes=5&activation=gelu",
+        },
+        BenchCase {
+            name: "worst-tanh",
+            query: "batch=8&d_in=6&hidden=8&classes=5&activation=tanh",
         },
     ],
 };

@@ -20,7 +20,7 @@
 //! gradient norms are recorded, the full training set is evaluated exactly twice (before the first and
 //! after the last step), and the trailing means are computed once per render. The training loop
 //! allocates nothing per step (one batch tensor is refilled, the norms go into one growing vector), and
-//! the engine's products are register-blocked (`dlf_engine::mlp`).
+//! the engine's products are register-blocked (`dlf_engine::lessons::backprop::mlp`).
 //!
 //! Measured render times (`cargo bench -p dlf-widgets --bench widgets` natively; `node
 //! crates/dlf-widgets/bench-wasm/bench.mjs` for the WebAssembly build the server embeds, in Node 20's
@@ -37,15 +37,15 @@
 //! training set.
 
 use dlf_engine::activation::Activation;
-use dlf_engine::datasets::{make_dataset, Dataset2D, DatasetKind};
-use dlf_engine::mlp::{Mlp, MlpConfig, StepStats};
+use dlf_engine::lessons::backprop::datasets::{make_dataset, Dataset2D, DatasetKind};
+use dlf_engine::lessons::backprop::mlp::{Mlp, MlpConfig, StepStats};
 use dlf_engine::rng::Rng;
 use dlf_engine::tensor::Tensor;
 
 use crate::figure::Figure;
 use crate::number_format::{int, percent, sig};
 use crate::registry::Widget;
-use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
 /// Training-set size. Each step sees [`BATCH`] of these, so the size only sets the epoch length and
@@ -61,10 +61,10 @@ pub const SMOOTHING: usize = 16;
 
 /// The "Train an MLP" widget.
 #[derive(Debug, Clone, Copy)]
-pub struct MlpTrainer;
+pub(crate) struct MlpTrainer;
 
 /// Its parameter spec.
-pub static SPEC: WidgetSpec = WidgetSpec {
+static SPEC: WidgetSpec = WidgetSpec {
     id: "mlp-trainer",
     title: "Train an MLP",
     summary:
@@ -164,6 +164,25 @@ pub static SPEC: WidgetSpec = WidgetSpec {
                 step: 1.0,
                 default: 1.0,
             },
+        },
+    ],
+    // Three hidden layers of 32 units trained for the full 500 steps on spirals, with each activation: its cost differs widely (the exact GELU evaluates erf per unit).
+    bench: &[
+        BenchCase {
+            name: "worst-gelu",
+            query: "dataset=spirals&width=32&depth=3&steps=500&activation=gelu",
+        },
+        BenchCase {
+            name: "worst-sigmoid",
+            query: "dataset=spirals&width=32&depth=3&steps=500&activation=sigmoid",
+        },
+        BenchCase {
+            name: "worst-tanh",
+            query: "dataset=spirals&width=32&depth=3&steps=500&activation=tanh",
+        },
+        BenchCase {
+            name: "worst-relu",
+            query: "dataset=spirals&width=32&depth=3&steps=500&activation=relu",
         },
     ],
 };

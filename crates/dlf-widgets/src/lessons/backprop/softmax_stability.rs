@@ -3,7 +3,7 @@
 //! each way stops producing finite numbers.
 //!
 //! The example has logits `[M, 0, …, 0]` and its target is the last class, so the wrong class's logit
-//! exceeds the target's by the margin `M`. The routes are those of `dlf_engine::softmax_stability`:
+//! exceeds the target's by the margin `M`. The routes are those of `dlf_engine::lessons::backprop::softmax_stability`:
 //! naive (softmax `e^z/Σe^z`, then `−log p_y`, gradient `(−1/p_y)·p_y(e_y − p)` by the chain rule),
 //! shifted (the same after subtracting the largest logit), and fused (log-softmax by the log-sum-exp
 //! `log p_y = z_y − m − log Σ_j e^{z_j − m}`, gradient `P − Y`). The softmax is Bridle's (1990); the
@@ -17,7 +17,7 @@
 //! --bench widgets -- softmax`: 0.21 ms at the defaults, 0.28 ms with 10 classes in float32 and 0.43 ms
 //! with 10 classes in float64 (the longest scans) — far inside a 16 ms frame.
 
-use dlf_engine::softmax_stability::{
+use dlf_engine::lessons::backprop::softmax_stability::{
     confidently_wrong_exact, confidently_wrong_logits, cross_entropy,
     first_failing_scale_bracketed, log_margins, CrossEntropy, MarginGrid, Part, Precision, Route,
 };
@@ -25,15 +25,15 @@ use dlf_engine::softmax_stability::{
 use crate::figure::Figure;
 use crate::number_format::{fixed, int, sci, sig};
 use crate::registry::Widget;
-use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
 /// The "Why frameworks fuse log-softmax and cross-entropy" widget.
 #[derive(Debug, Clone, Copy)]
-pub struct SoftmaxStability;
+pub(crate) struct SoftmaxStability;
 
 /// Its parameter spec.
-pub static SPEC: WidgetSpec = WidgetSpec {
+static SPEC: WidgetSpec = WidgetSpec {
     id: "softmax-stability",
     title: "Why frameworks fuse log-softmax and cross-entropy",
     summary: "The loss and gradient of a confidently wrong example computed naively, with the max \
@@ -82,6 +82,17 @@ pub static SPEC: WidgetSpec = WidgetSpec {
                 ],
                 default: "naive",
             },
+        },
+    ],
+    // Ten classes: the longest break-point scans (the shifted loss lasts until M = 745 in float64) and the largest gradient table; at the largest margin every broken route is drawn.
+    bench: &[
+        BenchCase {
+            name: "worst-f64",
+            query: "classes=10&precision=float64&log10_margin=4",
+        },
+        BenchCase {
+            name: "worst-f32",
+            query: "classes=10&precision=float32&log10_margin=4",
         },
     ],
 };

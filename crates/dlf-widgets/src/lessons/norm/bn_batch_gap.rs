@@ -1,5 +1,5 @@
 //! "BatchNorm's train/eval gap against the batch size": a simulation with the engine's BatchNorm
-//! (`dlf_engine::norm::bn_gap`). One feature drawn from `N(3, 2²)` trains BatchNorm's running statistics,
+//! (`dlf_engine::lessons::norm::bn_gap`). One feature drawn from `N(3, 2²)` trains BatchNorm's running statistics,
 //! then the same fresh batches are normalised in training mode (their own mean and biased variance) and in
 //! evaluation mode (the running statistics). The left panel plots the mean squared difference of the two
 //! outputs against `B` on log–log axes with a `c/B` reference line; the right panel plots the biased batch
@@ -11,21 +11,21 @@
 //! the defaults, 3.8–6.0 ms at the longest warm-up; in WebAssembly under Node (the bench-wasm module), median
 //! 3.2 ms at the defaults and 7.0 ms at the longest warm-up.
 
-use dlf_engine::norm::bn_gap::{loglog_fit, train_eval_gap, GapConfig, GapResult};
-use dlf_engine::norm::{MomentumConvention, RunningVariance};
+use dlf_engine::lessons::norm::bn_gap::{loglog_fit, train_eval_gap, GapConfig, GapResult};
+use dlf_engine::lessons::norm::{MomentumConvention, RunningVariance};
 
 use crate::figure::Figure;
 use crate::number_format::{int, sig};
 use crate::registry::Widget;
-use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
 /// The "BatchNorm's train/eval gap" widget.
 #[derive(Debug, Clone, Copy)]
-pub struct BnBatchGap;
+pub(crate) struct BnBatchGap;
 
 /// Its parameter spec.
-pub static SPEC: WidgetSpec = WidgetSpec {
+static SPEC: WidgetSpec = WidgetSpec {
     id: "bn-batch-gap",
     title: "BatchNorm's train/eval gap against the batch size",
     summary: "How far BatchNorm's training-mode output (batch statistics) is from its evaluation-mode \
@@ -87,6 +87,13 @@ pub static SPEC: WidgetSpec = WidgetSpec {
                 step: 1.0,
                 default: 5.0,
             },
+        },
+    ],
+    // The longest warm-up: seven batch sizes of 300 + 100 batches each.
+    bench: &[
+        BenchCase {
+            name: "worst-warmup-300",
+            query: "warmup=300",
         },
     ],
 };

@@ -1,5 +1,5 @@
 //! "Activations and gradients through depth": a deep residual MLP built with the engine
-//! (`dlf_engine::norm::depth`) with no norm, BatchNorm, LayerNorm or RMSNorm, placed before the branch
+//! (`dlf_engine::lessons::norm::depth`) with no norm, BatchNorm, LayerNorm or RMSNorm, placed before the branch
 //! (pre-norm, Xiong et al. 2020) or after the residual addition (post-norm, Vaswani et al. 2017). The left
 //! panel shows the residual stream's standard deviation after every block, the right panel the norm of
 //! every block's weight gradient, both on log scales, for the chosen network and, faintly, the same norm in
@@ -11,21 +11,21 @@
 //! 1.6 ms at the defaults, 3.1–3.5 ms at depth 48; in WebAssembly under Node (the bench-wasm module), median
 //! 4.0 ms at the defaults and 7.1–7.7 ms at depth 48.
 
-use dlf_engine::norm::depth::{depth_profile, DepthConfig, DepthProfile, Placement};
-use dlf_engine::norm::NormKind;
+use dlf_engine::lessons::norm::depth::{depth_profile, DepthConfig, DepthProfile, Placement};
+use dlf_engine::lessons::norm::NormKind;
 
 use crate::figure::Figure;
 use crate::number_format::sig;
 use crate::registry::Widget;
-use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
 /// The "Activations and gradients through depth" widget.
 #[derive(Debug, Clone, Copy)]
-pub struct NormDepth;
+pub(crate) struct NormDepth;
 
 /// Its parameter spec.
-pub static SPEC: WidgetSpec = WidgetSpec {
+static SPEC: WidgetSpec = WidgetSpec {
     id: "norm-depth",
     title: "Activations and gradients through depth",
     summary:
@@ -98,6 +98,17 @@ pub static SPEC: WidgetSpec = WidgetSpec {
                 step: 1.0,
                 default: 1.0,
             },
+        },
+    ],
+    // Three forward-and-backward passes (chosen, other placement, no norm) at the largest depth and batch; BatchNorm transposes its input, so it is the costliest norm.
+    bench: &[
+        BenchCase {
+            name: "worst-batchnorm-48",
+            query: "norm=batchnorm&depth=48&batch=16",
+        },
+        BenchCase {
+            name: "worst-layernorm-48",
+            query: "norm=layernorm&depth=48&batch=16",
         },
     ],
 };

@@ -9,21 +9,21 @@
 //! 0.88 ms at the defaults, 1.6 ms at 3000 steps; in WebAssembly (Node 20) 2.2 ms and 6.2 ms (median on
 //! a loaded two-core machine).
 
-use dlf_engine::optim::{adam_noisy_step, adam_noisy_step_theory, Config, Kind, Optimizer};
+use dlf_engine::lessons::optim::{adam_noisy_step, adam_noisy_step_theory, Config, Kind, Optimizer};
 use dlf_engine::rng::Rng;
 
 use crate::figure::Figure;
 use crate::number_format::sig;
 use crate::registry::Widget;
-use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
 /// The "Adam's step under gradient noise" widget.
 #[derive(Debug, Clone, Copy)]
-pub struct AdamNoise;
+pub(crate) struct AdamNoise;
 
 /// Its parameter spec.
-pub static SPEC: WidgetSpec = WidgetSpec {
+static SPEC: WidgetSpec = WidgetSpec {
     id: "adam-noise",
     title: "Adam's effective step under gradient noise",
     summary: "The mean step per unit learning rate of Adam on gradients N(μ, σ²) against the \
@@ -83,6 +83,13 @@ pub static SPEC: WidgetSpec = WidgetSpec {
                 step: 1.0,
                 default: 1.0,
             },
+        },
+    ],
+    // Ten runs of 200 + 3000 Adam steps plus the 3000-step trace.
+    bench: &[
+        BenchCase {
+            name: "worst-3000",
+            query: "steps=3000",
         },
     ],
 };

@@ -17,20 +17,20 @@
 //! --bench widgets -- adamw-vs-l2`): 0.33 ms at the defaults, 0.85 ms at 5000 noisy steps; in WebAssembly
 //! (Node 20) 0.67 ms and 1.5 ms.
 
-use dlf_engine::optim::{decay_race, l2_fixed_point, second_half_mean, Kind};
+use dlf_engine::lessons::optim::{decay_race, l2_fixed_point, second_half_mean, Kind};
 
 use crate::figure::Figure;
 use crate::number_format::sig;
 use crate::registry::Widget;
-use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
 /// The "Adam + L2 against AdamW" widget.
 #[derive(Debug, Clone, Copy)]
-pub struct AdamwVsL2;
+pub(crate) struct AdamwVsL2;
 
 /// Its parameter spec.
-pub static SPEC: WidgetSpec = WidgetSpec {
+static SPEC: WidgetSpec = WidgetSpec {
     id: "adamw-vs-l2",
     title: "Adam + L2 against AdamW on two gradient scales",
     summary: "Two parameters at their optimum with curvatures differing by a chosen factor, regularised with \
@@ -101,6 +101,13 @@ pub static SPEC: WidgetSpec = WidgetSpec {
                 step: 1.0,
                 default: 1.0,
             },
+        },
+    ],
+    // Two runs of 5000 two-coordinate steps with noise.
+    bench: &[
+        BenchCase {
+            name: "worst-5000",
+            query: "steps=5000&noise=1",
         },
     ],
 };

@@ -2,11 +2,11 @@
 //! same point of a 2-D loss surface, their trajectories drawn over the surface's contours and their losses
 //! against the step.
 //!
-//! The surfaces are those of `dlf_engine::optim::Surface`: the ill-conditioned bowl `½(x² + y²/κ)` (where
+//! The surfaces are those of `dlf_engine::lessons::optim::Surface`: the ill-conditioned bowl `½(x² + y²/κ)` (where
 //! plain gradient descent zig-zags or crawls and momentum's `(√κ−1)/(√κ+1)` rate beats GD's
 //! `(κ−1)/(κ+1)`, Polyak 1964), Rosenbrock's banana (Rosenbrock 1960; scaled by 1/100 so that one learning
 //! rate range serves all three surfaces) and a saddle `½x² − ½y² + y⁴/4` started almost on its ridge. Every
-//! hyperparameter of every racer is a control; the update rules are the engine's (`dlf_engine::optim`),
+//! hyperparameter of every racer is a control; the update rules are the engine's (`dlf_engine::lessons::optim`),
 //! so the figure is what the lesson's formulas do.
 //!
 //! Cost: four trajectories of at most 400 steps (a few µs each) and a 40×40 grid of surface values for the
@@ -15,17 +15,17 @@
 //! (Rosenbrock, 400 steps, noise and warm-up); in WebAssembly (Node 20, the bench-wasm harness with these
 //! cases) 1.0 ms and 1.1 ms.
 
-use dlf_engine::optim::{trajectory, Config, Kind, MomentumStyle, Schedule, Surface};
+use dlf_engine::lessons::optim::{trajectory, Config, Kind, MomentumStyle, Schedule, Surface};
 
 use crate::figure::Figure;
 use crate::number_format::{int, sig};
 use crate::registry::Widget;
-use crate::spec::{ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
 /// The "Optimizer race" widget.
 #[derive(Debug, Clone, Copy)]
-pub struct OptimizerRace;
+pub(crate) struct OptimizerRace;
 
 const fn range(
     name: &'static str,
@@ -50,7 +50,7 @@ const fn range(
 }
 
 /// Its parameter spec.
-pub static SPEC: WidgetSpec = WidgetSpec {
+static SPEC: WidgetSpec = WidgetSpec {
     id: "optimizer-race",
     title: "Optimizer race on a 2-D loss surface",
     summary: "SGD with momentum, RMSProp, Adam and Lion from the same start on an ill-conditioned bowl, \
@@ -91,6 +91,13 @@ pub static SPEC: WidgetSpec = WidgetSpec {
         range("warmup", "Warm-up steps", "Linear learning-rate warm-up for every optimizer (0 = none).", 0.0, 100.0, 1.0, 0.0),
         range("noise", "Gradient noise σ", "Standard deviation of Gaussian noise added to each gradient coordinate.", 0.0, 2.0, 0.05, 0.1),
         range("seed", "Noise seed", "Seed of the gradient noise.", 0.0, 99.0, 1.0, 1.0),
+    ],
+    // Four 400-step trajectories on the surface with the costliest gradient, with noise and warm-up.
+    bench: &[
+        BenchCase {
+            name: "worst-rosenbrock-400",
+            query: "surface=rosenbrock&steps=400&noise=2&warmup=100",
+        },
     ],
 };
 
