@@ -28,8 +28,8 @@
     }
   }
 
-  // Calls dlf_render through the pointer/length ABI: the query in, the figure's JSON out.
-  function renderWasm(query) {
+  // Calls dlf_render through the pointer/length ABI: the query in, the figure's JSON text out.
+  function renderWasmText(query) {
     const input = encoder.encode(query);
     const ptr = wasm.dlf_alloc(input.length);
     new Uint8Array(wasm.memory.buffer, ptr, input.length).set(input);
@@ -39,7 +39,11 @@
     const outLen = Number(BigInt.asUintN(64, packed) & 0xffffffffn);
     const text = decoder.decode(new Uint8Array(wasm.memory.buffer, outPtr, outLen).slice());
     wasm.dlf_free(outPtr, outLen);
-    return JSON.parse(text);
+    return text;
+  }
+
+  function renderWasm(query) {
+    return JSON.parse(renderWasmText(query));
   }
 
   async function renderServer(widgetId, params) {
@@ -245,6 +249,8 @@
     // A small hook for measurement: the in-browser benchmark (crates/dlf-server/examples/browser_bench.rs)
     // times exactly the call a slider drag makes.
     window.dlfRender = (query) => (wasm ? renderWasm(query) : null);
+    // The module's JSON exactly as it wrote it, for the test that compares wasm, native and server bytes.
+    window.dlfRenderText = (query) => (wasm ? renderWasmText(query) : null);
     document.documentElement.dataset.widgetRenderer = wasm ? "wasm" : "server";
     for (const figure of figures) setupWidget(figure);
   }

@@ -32,11 +32,11 @@ use std::ops::Range;
 
 use pulldown_cmark::{CowStr, Event, Parser, Tag, TagEnd};
 
-use crate::practice::{Card, CardKind, Deck, SAMPLE_SEED};
 use crate::html::escape;
 use crate::lesson::Fragment;
 use crate::markdown;
 use crate::number;
+use crate::practice::{Card, CardKind, Deck, SAMPLE_SEED};
 
 /// The header lines, in the order written; each ends with a newline.
 pub const ANKI_HEADER: &str =

@@ -16,10 +16,10 @@ use std::path::Path;
 use crate::claims::{self, ClaimResult};
 use crate::diagnostic::Diagnostic;
 use crate::directive::{self, Directive};
-use crate::practice::{self, SAMPLE_SEED};
 use crate::html::{escape, IdSet};
 use crate::lesson::{Derive, Fragment, LessonEstimate, Note, Prompt, PromptLevel, WidgetInstance};
 use crate::markdown::{self, Context, Heading};
+use crate::practice::{self, SAMPLE_SEED};
 use crate::widget_html;
 
 /// The default time of a `:::derive`, in seconds.
@@ -51,9 +51,16 @@ pub struct Body {
 }
 
 /// Renders a lesson body (the text after the front matter; its first line is line `first_line` of `file`).
+/// `topic` is the lesson's topic from its front matter: the `:::estimate` generators must belong to it
+/// (`None`, for a body rendered on its own, skips that check).
 ///
 /// Every problem is returned; the body is rendered as completely as possible regardless.
-pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Diagnostic>) {
+pub fn render_body(
+    file: &Path,
+    text: &str,
+    first_line: usize,
+    topic: Option<&str>,
+) -> (Body, Vec<Diagnostic>) {
     let mut problems = Vec::new();
     let scan = directive::scan(file, text, first_line, &mut problems);
     let mut ids = IdSet::default();
@@ -72,7 +79,6 @@ pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Dia
         ..Body::default()
     };
     let mut html = rendered.html;
-    let lesson_prefix = lesson_prefix(&scan.directives);
 
     for (index, directive) in scan.directives.iter().enumerate() {
         let spec = directive::validate(file, directive, &mut problems);
@@ -84,7 +90,7 @@ pub fn render_body(file: &Path, text: &str, first_line: usize) -> (Body, Vec<Dia
                     problems: &mut problems,
                     ids: &mut ids,
                 };
-                render_directive(directive, lesson_prefix.as_deref(), &mut body, &mut ctx)
+                render_directive(directive, topic, &mut body, &mut ctx)
             }
             None => String::new(),
         };
@@ -202,7 +208,7 @@ fn require_list(fragment: &Fragment, what: &str, label: &str, ctx: &mut Context<
 
 fn render_directive(
     directive: &Directive,
-    lesson_prefix: Option<&str>,
+    topic: Option<&str>,
     body: &mut Body,
     ctx: &mut Context<'_>,
 ) -> String {
@@ -462,7 +468,7 @@ fn render_directive(
             }
             body.sources = Some(sources);
         }
-        "estimate" => render_estimate_directive(directive, lesson_prefix, body, ctx, &mut html),
+        "estimate" => render_estimate_directive(directive, topic, body, ctx, &mut html),
         "note" => {
             let kind = directive.get("kind").unwrap_or("aside").to_owned();
             let note = fragment(&directive.body, directive.body_first_line(), &label, ctx);
@@ -496,40 +502,6 @@ pub fn estimate_html_id(generator: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
-}
-
-/// The lesson's prefix for estimation generators: the prefix (the text before the first `.`) of the
-/// quantities its `:::claim`s check, taking the one most claims use (the first written on a tie). A lesson
-/// without claims takes the prefix of its first `:::estimate`'s generator. Returns `None` when neither
-/// exists.
-///
-/// A lesson's claims and its estimates both come from the lesson's own engine module (`quantities/backprop.rs`
-/// and `practice/backprop.rs` for lesson 01), so the claims say which prefix the lesson owns.
-fn lesson_prefix(directives: &[Directive]) -> Option<String> {
-    let mut tally: Vec<(&str, usize)> = Vec::new();
-    for directive in directives.iter().filter(|d| d.name == "claim") {
-        let Some((prefix, _)) = directive.get("q").and_then(|q| q.split_once('.')) else {
-            continue;
-        };
-        match tally.iter_mut().find(|(p, _)| *p == prefix) {
-            Some((_, n)) => *n += 1,
-            None => tally.push((prefix, 1)),
-        }
-    }
-    // `max_by_key` keeps the last maximum; scanning in reverse makes it the first written.
-    let from_claims = tally.iter().rev().max_by_key(|(_, n)| *n).map(|(p, _)| *p);
-    from_claims
-        .or_else(|| {
-            directives
-                .iter()
-                .filter(|d| d.name == "estimate")
-                .find_map(|d| {
-                    d.get("generator")
-                        .and_then(|g| g.split_once('.'))
-                        .map(|(p, _)| p)
-                })
-        })
-        .map(str::to_owned)
 }
 
 /// Splits section `name` of a `:::prompt`, which must be one Markdown bullet list of at least two items,
@@ -643,12 +615,12 @@ fn item_markdown(text: &str, range: std::ops::Range<usize>) -> String {
     out.trim_end().to_owned()
 }
 
-/// Renders a `:::estimate generator="..."`: checks the generator exists and has the lesson's prefix, then
+/// Renders a `:::estimate generator="..."`: checks the generator exists and belongs to the lesson's topic, then
 /// writes the "Back-of-envelope" box with the generator's sample problem ([`SAMPLE_SEED`]) and its worked
 /// solution folded in a `<details>`.
 fn render_estimate_directive(
     directive: &Directive,
-    lesson_prefix: Option<&str>,
+    topic: Option<&str>,
     body: &mut Body,
     ctx: &mut Context<'_>,
     html: &mut String,
@@ -680,11 +652,11 @@ fn render_estimate_directive(
         return;
     };
     let prefix = spec.id.split_once('.').map_or(spec.id, |(p, _)| p);
-    if let Some(lesson_prefix) = lesson_prefix.filter(|p| *p != prefix) {
+    if let Some(topic) = topic.filter(|t| *t != prefix) {
         report(
             ctx,
             format!(
-                "generator `{}` belongs to the lesson with prefix `{prefix}`, not this one: this lesson's generators start with `{lesson_prefix}.` (the prefix of its claims' quantities)",
+                "generator `{}` belongs to the lesson whose topic is `{prefix}`, not this one: this lesson's topic is `{topic}` (its front matter), so its generators start with `{topic}.`",
                 spec.id
             ),
         );
@@ -775,7 +747,7 @@ mod tests {
         let text = format!(
             ":::prompt id=p level=core\n::question\nQ?\n::hire\n{hire}::strong\n- S1.\n- S2.\n::weak\nW.\n::followups\n- F\n:::\n"
         );
-        render_body(Path::new("t.md"), &text, 1)
+        render_body(Path::new("t.md"), &text, 1, None)
     }
 
     #[test]

@@ -8,11 +8,13 @@
 //! prerequisites = []
 //! summary = "One sentence shown on the track page."
 //! minutes = 45
+//! topic = "backprop"
 //! +++
 //! ```
 //!
-//! This module only parses and checks what can be checked from the file alone (the fields exist and have
-//! sensible values, `id` equals the file stem). Agreement with `track.toml` is checked in [`crate::site`].
+//! This module parses and checks what can be checked from the file alone (the fields exist and have sensible
+//! values, `id` equals the file stem, `topic` names a lesson folder the engine registers). Agreement with
+//! `track.toml` and topics used once each are checked in [`crate::site`].
 
 use std::path::Path;
 
@@ -36,6 +38,10 @@ pub struct LessonMeta {
     pub summary: String,
     /// Estimated reading and practice time in minutes.
     pub minutes: u32,
+    /// The lesson's topic: the name of its folder in every crate with lesson code
+    /// (`crates/dlf-engine/src/lessons/<topic>/`, `crates/dlf-widgets/src/lessons/<topic>/`, ...) and the
+    /// prefix of its quantities and estimation generators (`optim.` for lesson 02).
+    pub topic: String,
     /// Where each field is in the file, for diagnostics.
     #[serde(skip)]
     pub lines: MetaLines,
@@ -52,6 +58,8 @@ pub struct MetaLines {
     pub stage: usize,
     /// The line of `prerequisites = ...`.
     pub prerequisites: usize,
+    /// The line of `topic = ...`.
+    pub topic: usize,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +71,7 @@ struct RawMeta {
     prerequisites: Spanned<Vec<String>>,
     summary: Spanned<String>,
     minutes: Spanned<u32>,
+    topic: Spanned<String>,
 }
 
 /// A lesson file split into its parsed front matter and its Markdown body.
@@ -154,6 +163,7 @@ pub(crate) fn split<'a>(
         title: toml_line(raw.title.span().start),
         stage: toml_line(raw.stage.span().start),
         prerequisites: toml_line(raw.prerequisites.span().start),
+        topic: toml_line(raw.topic.span().start),
     };
     let summary_line = toml_line(raw.summary.span().start);
     let minutes_line = toml_line(raw.minutes.span().start);
@@ -164,6 +174,7 @@ pub(crate) fn split<'a>(
         prerequisites: raw.prerequisites.into_inner(),
         summary: raw.summary.into_inner(),
         minutes: raw.minutes.into_inner(),
+        topic: raw.topic.into_inner(),
         lines,
     };
     if meta.id != stem {
@@ -181,6 +192,18 @@ pub(crate) fn split<'a>(
     }
     if meta.summary.trim().is_empty() {
         problems.push(Diagnostic::new(file, summary_line, "the summary is empty"));
+    }
+    if dlf_engine::lessons::find(&meta.topic).is_none() {
+        let known: Vec<&str> = dlf_engine::lessons::ALL.iter().map(|l| l.topic).collect();
+        problems.push(Diagnostic::new(
+            file,
+            lines.topic,
+            format!(
+                "unknown topic `{}`: a topic names the lesson's folder in crates/dlf-engine/src/lessons/ and is registered in that folder's mod.rs; known topics: {}",
+                meta.topic,
+                known.join(", ")
+            ),
+        ));
     }
     if meta.minutes == 0 {
         problems.push(Diagnostic::new(
@@ -202,15 +225,31 @@ mod tests {
 
     #[test]
     fn body_starts_after_the_closing_fence() {
-        let source = "+++\nid = \"01-a\"\ntitle = \"A\"\nstage = \"s\"\nprerequisites = []\nsummary = \"S.\"\nminutes = 5\n+++\nfirst body line\n";
+        let source = "+++\nid = \"01-a\"\ntitle = \"A\"\nstage = \"s\"\nprerequisites = []\nsummary = \"S.\"\nminutes = 5\ntopic = \"backprop\"\n+++\nfirst body line\n";
         let mut problems = Vec::new();
         let split = split(Path::new("01-a.md"), "01-a", source, &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(split.body, "first body line\n");
-        assert_eq!(split.body_first_line, 9);
+        assert_eq!(split.body_first_line, 10);
         let meta = split.meta.unwrap();
         assert_eq!(meta.lines.stage, 4);
         assert_eq!(meta.minutes, 5);
+        assert_eq!((meta.topic.as_str(), meta.lines.topic), ("backprop", 8));
+    }
+
+    #[test]
+    fn an_unknown_topic_names_its_line_and_the_known_ones() {
+        let source = "+++\nid = \"01-a\"\ntitle = \"A\"\nstage = \"s\"\nprerequisites = []\nsummary = \"S.\"\nminutes = 5\ntopic = \"optimizer\"\n+++\n";
+        let mut problems = Vec::new();
+        split(Path::new("01-a.md"), "01-a", source, &mut problems);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, 8);
+        let message = problems[0].to_string();
+        assert!(
+            message.contains("unknown topic `optimizer`")
+                && message.contains("backprop, optim, norm"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -169,7 +169,8 @@ impl Lesson {
             .unwrap_or_default();
         let mut problems = Vec::new();
         let split = front_matter::split(file, stem, source, &mut problems);
-        let (body, body_problems) = render_body(file, split.body, split.body_first_line);
+        let topic = split.meta.as_ref().map(|m| m.topic.as_str());
+        let (body, body_problems) = render_body(file, split.body, split.body_first_line, topic);
         problems.extend(body_problems);
         for (name, minimum) in REQUIRED_COUNTS {
             let found = body.counts.get(name).copied().unwrap_or(0);

@@ -181,6 +181,20 @@ impl Site {
                 if !track.lessons.is_empty() {
                     check_against_track(&lesson, &track, &mut list);
                 }
+                if let Some(owner) = lessons
+                    .iter()
+                    .find(|l: &&Lesson| l.meta.topic == lesson.meta.topic)
+                {
+                    list.push(Diagnostic::new(
+                        &path,
+                        lesson.meta.lines.topic,
+                        format!(
+                            "topic `{}` is already the topic of lesson `{}`: each lesson has its own folder",
+                            lesson.meta.topic,
+                            owner.id()
+                        ),
+                    ));
+                }
                 lessons.push(lesson);
             }
             // Within one file, problems are listed top to bottom.

@@ -17,9 +17,14 @@ fn fixture(relative: &str) -> PathBuf {
 
 /// Renders a body-only fixture and returns its problems as (line, directive, message).
 fn body_problems(relative: &str) -> Vec<(usize, Option<String>, String)> {
+    body_problems_in(relative, None)
+}
+
+/// [`body_problems`] for the body of a lesson whose front matter declares `topic`.
+fn body_problems_in(relative: &str, topic: Option<&str>) -> Vec<(usize, Option<String>, String)> {
     let path = fixture(relative);
     let text = fs::read_to_string(&path).expect("fixture exists");
-    let (_, problems) = render_body(&path, &text, 1);
+    let (_, problems) = render_body(&path, &text, 1, topic);
     for problem in &problems {
         assert_eq!(
             problem.file, path,
@@ -158,16 +163,16 @@ fn section_and_value_problems_name_their_directive() {
 
 #[test]
 fn estimate_problems_name_their_line_and_generator() {
-    // The body's claims use `optim.` quantities, so `optim` is its prefix and every `backprop.` generator is
-    // out of place; the unknown generator's message lists the known ones.
+    // The lesson's topic is `optim`, so every `backprop.` generator is out of place; the unknown generator's
+    // message lists the known ones.
     assert_problems(
-        &body_problems("grammar/estimates.md"),
+        &body_problems_in("grammar/estimates.md", Some("optim")),
         &[
             (1, Some("claim c"), "`optim.made_up`"),
             (
                 5,
                 Some("estimate backprop.param_count"),
-                "generator `backprop.param_count` belongs to the lesson with prefix `backprop`, not this one: this lesson's generators start with `optim.`",
+                "generator `backprop.param_count` belongs to the lesson whose topic is `backprop`, not this one: this lesson's topic is `optim` (its front matter), so its generators start with `optim.`",
             ),
             (
                 8,
@@ -179,10 +184,10 @@ fn estimate_problems_name_their_line_and_generator() {
                 Some("estimate backprop.param_count"),
                 "duplicate generator `backprop.param_count`: the `:::estimate` on line 5 already offers it",
             ),
-            (11, Some("estimate backprop.param_count"), "belongs to the lesson with prefix `backprop`"),
+            (11, Some("estimate backprop.param_count"), "belongs to the lesson whose topic is `backprop`"),
             (14, Some("estimate"), "missing key `generator`"),
             (15, Some("estimate"), "`:::estimate` has no sections, but found `::step`"),
-            (19, Some("estimate backprop.linear_backward_flops"), "belongs to the lesson with prefix `backprop`"),
+            (19, Some("estimate backprop.linear_backward_flops"), "belongs to the lesson whose topic is `backprop`"),
             (20, Some("estimate backprop.linear_backward_flops"), "an estimate's introduction must be one paragraph"),
         ],
     );
@@ -228,8 +233,9 @@ fn lesson_level_problems_front_matter_and_counts() {
         (lessons.join("03-third.md"), 1, "a lesson needs a `:::sources` list"),
         (lessons.join("03-third.md"), 7, "minutes must be at least 1"),
         // 2·3 + 3 + 3·2 + 2 = 17 parameters, not 18.
-        (lessons.join("03-third.md"), 10, "claim does not hold: the engine measured 17 for `backprop.param_count`, but the lesson stated 18 ± 0.5"),
+        (lessons.join("03-third.md"), 11, "claim does not hold: the engine measured 17 for `backprop.param_count`, but the lesson stated 18 ± 0.5"),
         (lessons.join("07-stray.md"), 2, "lesson `07-stray` is not in track.toml"),
+        (lessons.join("07-stray.md"), 8, "topic `backprop` is already the topic of lesson `01-first`"),
     ];
     let show = || problems.to_string();
     assert_eq!(actual.len(), expected.len(), "{}", show());
@@ -244,7 +250,7 @@ fn lesson_level_problems_front_matter_and_counts() {
     }
     let failed_claim = problems
         .iter()
-        .find(|d| d.line == 10)
+        .find(|d| d.line == 11)
         .expect("the failed claim");
     assert_eq!(failed_claim.directive.as_deref(), Some("claim wrong"));
 }
@@ -383,7 +389,7 @@ fn check_report_lists_lessons_even_when_the_course_fails() {
         (false, 17.0)
     );
     assert!(
-        report.to_text().ends_with("failed: 12 problems\n"),
+        report.to_text().ends_with("failed: 13 problems\n"),
         "{}",
         report.to_text()
     );
@@ -406,7 +412,7 @@ fn golden_bodies() {
     let mut mismatches = Vec::new();
     for case in &cases {
         let input = fs::read_to_string(case.join("input.md")).expect("input.md");
-        let (body, problems) = render_body(Path::new("input.md"), &input, 1);
+        let (body, problems) = render_body(Path::new("input.md"), &input, 1, None);
         assert!(problems.is_empty(), "{}: {problems:?}", case.display());
         let expected_path = case.join("expected.html");
         if bless {
@@ -444,8 +450,38 @@ fn the_real_course_validates() {
         "the track lists twelve lessons"
     );
     assert_eq!(site.track.stages.len(), 5, "in five stages");
-    let first = site.lesson("01-backprop").expect("lesson 01 is written");
-    assert!(first.body.claims.iter().all(|c| c.passed));
+    // Each crate's lesson folders and the written lessons agree: every engine lesson folder has its written
+    // lesson (by topic), every registered widget is shown by the lesson of the folder that holds it, and every
+    // generator is offered by its lesson. (A failed claim or an unknown name already makes `Site::load` fail.)
+    let by_topic = |topic: &str| site.lessons().iter().find(|l| l.meta.topic == topic);
+    for engine_lesson in dlf_engine::lessons::ALL {
+        let lesson = by_topic(engine_lesson.topic).unwrap_or_else(|| {
+            panic!(
+                "crates/dlf-engine/src/lessons/{}/ has no written lesson with that topic",
+                engine_lesson.topic
+            )
+        });
+        for g in engine_lesson.estimates {
+            assert!(
+                lesson.body.estimates.iter().any(|e| e.generator == g.id),
+                "generator `{}` is offered by no `:::estimate` of {}",
+                g.id,
+                lesson.meta.id
+            );
+        }
+    }
+    for widget in dlf_widgets::registry() {
+        let id = widget.spec().id;
+        let topic = dlf_widgets::topic_of(id).expect("a registered widget has a folder");
+        let lesson = by_topic(topic).unwrap_or_else(|| {
+            panic!("widget `{id}` lives in crates/dlf-widgets/src/lessons/{topic}/, which no written lesson has as its topic")
+        });
+        assert!(
+            lesson.body.widgets.iter().any(|w| w.widget == id),
+            "widget `{id}` is registered in lesson `{}`'s folder but its lesson shows no `:::widget id=\"{id}\"`",
+            lesson.meta.id
+        );
+    }
     // The embedded copy is the same course.
     let embedded = Site::load_embedded().unwrap_or_else(|problems| panic!("{problems}"));
     assert_eq!(embedded.lessons().len(), site.lessons().len());

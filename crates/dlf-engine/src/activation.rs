@@ -62,7 +62,7 @@ impl Activation {
     pub fn apply(self, x: f64) -> f64 {
         match self {
             Activation::Relu => relu(x),
-            Activation::Tanh => x.tanh(),
+            Activation::Tanh => crate::math::tanh(x),
             Activation::Gelu => gelu_erf(x),
             Activation::Sigmoid => sigmoid(x),
         }
@@ -80,7 +80,7 @@ impl Activation {
                 }
             }
             Activation::Tanh => {
-                let t = x.tanh();
+                let t = crate::math::tanh(x);
                 1.0 - t * t
             }
             Activation::Gelu => gelu_erf_derivative(x),
@@ -129,7 +129,7 @@ impl Activation {
                 }
             }
             Activation::Tanh => {
-                let t = x.tanh();
+                let t = crate::math::tanh(x);
                 (t, 1.0 - t * t)
             }
             Activation::Gelu => gelu_erf_with_derivative(x),
@@ -158,9 +158,9 @@ fn relu(x: f64) -> f64 {
 #[inline]
 pub fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
+        1.0 / (1.0 + crate::math::exp(-x))
     } else {
-        let e = x.exp();
+        let e = crate::math::exp(x);
         e / (1.0 + e)
     }
 }
@@ -486,7 +486,7 @@ fn tail_interval(t: f64) -> (usize, f64) {
 fn exp_neg_square(t: f64) -> f64 {
     let hi = f64::from_bits(t.to_bits() & 0xffff_ffff_f800_0000);
     let d = (t - hi) * (t + hi);
-    (-hi * hi).exp() * (1.0 - d * (1.0 - 0.5 * d))
+    crate::math::exp(-hi * hi) * (1.0 - d * (1.0 - 0.5 * d))
 }
 
 /// `erfc(t) = e^{-t²} g(t)` for `0.5 ≤ t < 6`, and `e^{-t²}` itself.
@@ -535,7 +535,7 @@ pub fn normal_cdf(x: f64) -> f64 {
 
 /// Standard normal density `φ(x) = e^{-x²/2} / √(2π)`.
 pub fn normal_pdf(x: f64) -> f64 {
-    (-0.5 * x * x).exp() * FRAC_1_SQRT_2PI
+    crate::math::exp(-0.5 * x * x) * FRAC_1_SQRT_2PI
 }
 
 /// `(Φ(x), φ(x))` together. Where [`erfc`] evaluates `e^{-u²}` for `u = -x/√2` anyway
@@ -589,7 +589,7 @@ const GELU_TANH_CUBIC: f64 = 0.044_715;
 #[inline]
 pub fn gelu_tanh(x: f64) -> f64 {
     let u = SQRT_2_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x);
-    0.5 * x * (1.0 + u.tanh())
+    0.5 * x * (1.0 + crate::math::tanh(u))
 }
 
 /// Derivative of [`gelu_tanh`] by the product and chain rules:
@@ -597,7 +597,7 @@ pub fn gelu_tanh(x: f64) -> f64 {
 #[inline]
 pub fn gelu_tanh_derivative(x: f64) -> f64 {
     let u = SQRT_2_OVER_PI * (x + GELU_TANH_CUBIC * x * x * x);
-    let t = u.tanh();
+    let t = crate::math::tanh(u);
     let du = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_TANH_CUBIC * x * x);
     0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du
 }

@@ -216,7 +216,7 @@ fn softmax_rows(x: &Tensor) -> Tensor {
         let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mut s = 0.0;
         for v in row.iter_mut() {
-            *v = (*v - m).exp();
+            *v = crate::math::exp(*v - m);
             s += *v;
         }
         for v in row.iter_mut() {
@@ -233,7 +233,7 @@ fn log_softmax_rows(x: &Tensor) -> Tensor {
     for i in 0..r {
         let row = &mut out.data_mut()[i * c..(i + 1) * c];
         let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+        let lse = m + crate::math::ln(row.iter().map(|v| crate::math::exp(v - m)).sum::<f64>());
         for v in row.iter_mut() {
             *v -= lse;
         }
@@ -393,7 +393,7 @@ impl Graph {
 
     /// `tanh a`.
     pub fn tanh(&mut self, a: Var) -> Var {
-        self.unary(Op::Tanh(a), a, f64::tanh)
+        self.unary(Op::Tanh(a), a, crate::math::tanh)
     }
 
     /// The logistic sigmoid of `a`, computed stably for large `|a|`.
@@ -416,12 +416,12 @@ impl Graph {
 
     /// `e^a`.
     pub fn exp(&mut self, a: Var) -> Var {
-        self.unary(Op::Exp(a), a, f64::exp)
+        self.unary(Op::Exp(a), a, crate::math::exp)
     }
 
     /// `ln a` (NaN for negative entries, `-∞` at zero, as in IEEE arithmetic).
     pub fn log(&mut self, a: Var) -> Var {
-        self.unary(Op::Log(a), a, f64::ln)
+        self.unary(Op::Log(a), a, crate::math::ln)
     }
 
     /// Softmax of each row, `e^{x_j - m} / Σ_k e^{x_k - m}` with `m` the row maximum.
@@ -469,7 +469,7 @@ impl Graph {
             .map(|(i, &t)| logp.get2(i, t))
             .sum::<f64>()
             / b as f64;
-        let probs = logp.map(f64::exp);
+        let probs = logp.map(crate::math::exp);
         let flops = (5 * b * c + 2 * b + 1) as u64;
         let rg = self.rg(logits);
         let op = Op::CrossEntropy {
@@ -686,7 +686,7 @@ impl Graph {
                     let total: f64 = g.row_slice(r).iter().sum();
                     let yr = y.row_slice(r);
                     for (j, d) in dx.data_mut()[r * c..(r + 1) * c].iter_mut().enumerate() {
-                        *d -= yr[j].exp() * total;
+                        *d -= crate::math::exp(yr[j]) * total;
                     }
                 }
                 *flops += 4 * n;

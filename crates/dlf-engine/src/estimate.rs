@@ -14,6 +14,8 @@ use std::fmt;
 
 use crate::rng::Rng;
 
+pub mod format;
+
 /// One generator of estimation problems.
 #[derive(Debug, Clone, Copy)]
 pub struct GeneratorSpec {

@@ -63,6 +63,7 @@ mod dense;
 pub mod error;
 pub mod estimate;
 pub mod lessons;
+pub mod math;
 pub mod quantities;
 pub mod rng;
 pub mod stats;

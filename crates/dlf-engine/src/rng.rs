@@ -71,10 +71,10 @@ impl Rng {
         // `1 - uniform()` lies in (0, 1], so the logarithm is finite.
         let u1 = 1.0 - self.uniform();
         let u2 = self.uniform();
-        let r = (-2.0 * u1.ln()).sqrt();
+        let r = (-2.0 * crate::math::ln(u1)).sqrt();
         let theta = std::f64::consts::TAU * u2;
-        self.spare_normal = Some(r * theta.sin());
-        r * theta.cos()
+        self.spare_normal = Some(r * crate::math::sin(theta));
+        r * crate::math::cos(theta)
     }
 
     /// A uniform integer in `0..n`, without modulo bias (Lemire, "Fast random integer generation in an
@@ -93,6 +93,14 @@ impl Rng {
                 return (m >> 64) as usize;
             }
         }
+    }
+
+    /// One of `options`, uniformly (by [`Rng::below`]).
+    ///
+    /// # Panics
+    /// If `options` is empty.
+    pub fn pick<T: Copy>(&mut self, options: &[T]) -> T {
+        options[self.below(options.len())]
     }
 
     /// Shuffles `v` in place uniformly at random (Fisher–Yates, in Durstenfeld's 1964 in-place form).

@@ -66,10 +66,10 @@ pub fn power_law_fit(points: &[(f64, f64)]) -> (f64, f64) {
     let logs: Vec<(f64, f64)> = points
         .iter()
         .filter(|(x, y)| *x > 0.0 && *y > 0.0)
-        .map(|(x, y)| (x.ln(), y.ln()))
+        .map(|(x, y)| (crate::math::ln(*x), crate::math::ln(*y)))
         .collect();
     let fit = least_squares(&logs);
-    (fit.slope, fit.intercept.exp())
+    (fit.slope, crate::math::exp(fit.intercept))
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub mod wasm_abi;
 
 pub use figure::Figure;
 pub use query::{render_query, WidgetError};
-pub use registry::{find, registry, topic_of, Widget};
+pub use registry::{bench_cases, find, registry, topic_of, Widget};
 pub use spec::{
     parse_params, BenchCase, ParamError, ParamKind, ParamSpec, Params, Value, WidgetSpec,
 };

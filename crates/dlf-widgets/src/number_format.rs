@@ -112,7 +112,7 @@ fn push_non_finite(out: &mut String, x: f64) {
 fn decompose(x: f64, digits: u32) -> (f64, i32) {
     let a = x.abs();
     // `log10` of a finite non-zero f64 lies within ±324, so the cast to i32 is exact.
-    let mut e = a.log10().floor() as i32;
+    let mut e = dlf_engine::math::log10(a).floor() as i32;
     let mut m = a / 10f64.powi(e);
     // `log10` can land one below or above the true exponent near exact powers of ten.
     if m >= 10.0 {

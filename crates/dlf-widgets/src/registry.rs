@@ -59,3 +59,24 @@ pub fn topic_of(id: &str) -> Option<&'static str> {
 pub fn find(id: &str) -> Option<&'static dyn Widget> {
     registry().iter().copied().find(|w| w.spec().id == id)
 }
+
+/// Every benchmark case of every widget as `(name, query)`, in registry order: `ID/default` with the bare
+/// query `widget=ID`, then `ID/CASE` for each of the spec's [`crate::BenchCase`]s. The criterion bench, the
+/// wasm bench (through the module's `dlf_bench_cases` export) and the widget tests all read this one list.
+pub fn bench_cases() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for w in registry() {
+        let spec = w.spec();
+        out.push((
+            format!("{}/default", spec.id),
+            format!("widget={}", spec.id),
+        ));
+        for case in spec.bench {
+            out.push((
+                format!("{}/{}", spec.id, case.name),
+                format!("widget={}&{}", spec.id, case.query),
+            ));
+        }
+    }
+    out
+}

@@ -360,8 +360,8 @@ pub struct Axis {
 /// (`round`) or the smallest one not below it (`!round`). From P. Heckbert, "Nice numbers for graph
 /// labels", Graphics Gems, 1990.
 fn nice_number(x: f64, round: bool) -> f64 {
-    let exponent = x.log10().floor();
-    let fraction = x / 10f64.powf(exponent);
+    let exponent = dlf_engine::math::log10(x).floor();
+    let fraction = x / dlf_engine::math::powf(10f64, exponent);
     let nice = if round {
         if fraction < 1.5 {
             1.0
@@ -381,7 +381,7 @@ fn nice_number(x: f64, round: bool) -> f64 {
     } else {
         10.0
     };
-    nice * 10f64.powf(exponent)
+    nice * dlf_engine::math::powf(10f64, exponent)
 }
 
 /// The tick spacing Heckbert's method chooses for about `count` ticks over `[lo, hi]`.
@@ -451,13 +451,17 @@ impl Axis {
         if lo > hi {
             return Axis::log10(1e-3, 1.0, label);
         }
-        let mut lo_exp = lo.log10().floor();
-        let mut hi_exp = hi.log10().ceil();
+        let mut lo_exp = dlf_engine::math::log10(lo).floor();
+        let mut hi_exp = dlf_engine::math::log10(hi).ceil();
         if hi_exp <= lo_exp {
             lo_exp -= 1.0;
             hi_exp += 1.0;
         }
-        Axis::log10(10f64.powf(lo_exp), 10f64.powf(hi_exp), label)
+        Axis::log10(
+            dlf_engine::math::powf(10f64, lo_exp),
+            dlf_engine::math::powf(10f64, hi_exp),
+            label,
+        )
     }
 
     /// The position of `v` along the axis as a fraction (0 at `lo`, 1 at `hi`), or `None` if `v`
@@ -472,7 +476,8 @@ impl Axis {
                 if v <= 0.0 {
                     return None;
                 }
-                (v.log10() - self.lo.log10()) / (self.hi.log10() - self.lo.log10())
+                (dlf_engine::math::log10(v) - dlf_engine::math::log10(self.lo))
+                    / (dlf_engine::math::log10(self.hi) - dlf_engine::math::log10(self.lo))
             }
         };
         f.is_finite().then_some(f)
@@ -485,7 +490,7 @@ impl Axis {
             Scale::Linear => {
                 let step = nice_step(self.lo, self.hi, 5);
                 // Enough decimals to tell neighbouring ticks apart: a step of 0.05 needs two.
-                let decimals = (-step.log10().floor()).max(0.0) as u32;
+                let decimals = (-dlf_engine::math::log10(step).floor()).max(0.0) as u32;
                 let first = (self.lo / step - 1e-9).ceil() as i64;
                 let last = (self.hi / step + 1e-9).floor() as i64;
                 (first..=last)
@@ -496,8 +501,8 @@ impl Axis {
                     .collect()
             }
             Scale::Log10 => {
-                let first = (self.lo.log10() - 1e-9).ceil() as i64;
-                let last = (self.hi.log10() + 1e-9).floor() as i64;
+                let first = (dlf_engine::math::log10(self.lo) - 1e-9).ceil() as i64;
+                let last = (dlf_engine::math::log10(self.hi) + 1e-9).floor() as i64;
                 let decades = (last - first).max(0) + 1;
                 let stride = (decades + 6) / 7;
                 (first..=last)
@@ -818,7 +823,10 @@ mod tests {
     #[test]
     fn log_fit_spans_whole_decades_and_thins_ticks() {
         let axis = Axis::fit_log10([3e-13, 0.0, 0.05], "eps");
-        assert!((axis.lo.log10() + 13.0).abs() < 1e-9 && (axis.hi.log10() + 1.0).abs() < 1e-9);
+        assert!(
+            (dlf_engine::math::log10(axis.lo) + 13.0).abs() < 1e-9
+                && (dlf_engine::math::log10(axis.hi) + 1.0).abs() < 1e-9
+        );
         let labels: Vec<String> = axis.ticks().into_iter().map(|(_, l)| l).collect();
         // 13 decades thin to every second one.
         assert_eq!(

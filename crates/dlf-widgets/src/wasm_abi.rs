@@ -10,6 +10,8 @@
 //!    when the query is rejected.
 //! 3. Copy the output bytes out, then call `dlf_free(out_ptr, out_len)` and `dlf_free(ptr, len)`.
 //!
+//! `dlf_bench_cases()` returns, packed the same way, the JSON list of benchmark queries the benches time.
+//!
 //! Every buffer, input or output, is allocated by the global allocator with the layout of a `[u8]` of
 //! its length (size `len`, alignment 1), so `dlf_free` can release either kind with that same layout.
 //! A zero-length buffer is a dangling, never-dereferenced pointer and is not freed.
@@ -70,6 +72,32 @@ pub unsafe extern "C" fn dlf_render(ptr: *const u8, len: usize) -> u64 {
         },
         Err(_) => crate::figure::error_json("the query is not valid UTF-8"),
     };
+    hand_out(json)
+}
+
+/// The benchmark cases as JSON, `[["ID/NAME", "widget=ID&..."], ...]` ([`crate::bench_cases`]), packed as
+/// `(out_ptr << 32) | out_len` like [`dlf_render`]'s result; release it with [`dlf_free`]. The wasm bench
+/// (`bench-wasm/bench.mjs`) times exactly these.
+#[no_mangle]
+pub extern "C" fn dlf_bench_cases() -> u64 {
+    let mut json = String::from("[");
+    for (i, (name, query)) in crate::bench_cases().iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push('[');
+        crate::figure::push_json_string(&mut json, name);
+        json.push(',');
+        crate::figure::push_json_string(&mut json, query);
+        json.push(']');
+    }
+    json.push(']');
+    hand_out(json)
+}
+
+/// Leaks `json` as a boxed byte slice for the caller to copy and [`dlf_free`], packed as
+/// `(out_ptr << 32) | out_len`.
+fn hand_out(json: String) -> u64 {
     // A boxed slice has exactly `len` bytes of capacity, so its layout is `[u8; len]` as `dlf_free`
     // assumes.
     let bytes = json.into_bytes().into_boxed_slice();

@@ -3,5 +3,6 @@
 
 mod api;
 mod browser;
+mod every_widget;
 mod practice_api;
 mod practice_browser;

@@ -120,9 +120,9 @@ fn moons(n: usize) -> Dataset2D {
         for i in 0..m {
             let t = PI * fraction(i, m);
             let p = if k == 0 {
-                [t.cos(), t.sin()]
+                [crate::math::cos(t), crate::math::sin(t)]
             } else {
-                [1.0 - t.cos(), 0.5 - t.sin()]
+                [1.0 - crate::math::cos(t), 0.5 - crate::math::sin(t)]
             };
             d.x.push([p[0] - 0.5, p[1] - 0.25]);
             d.y.push(k);
@@ -141,7 +141,7 @@ fn circles(n: usize) -> Dataset2D {
         let m = class_size(n, 2, k);
         for i in 0..m {
             let t = TAU * i as f64 / m as f64;
-            d.x.push([radius * t.cos(), radius * t.sin()]);
+            d.x.push([radius * crate::math::cos(t), radius * crate::math::sin(t)]);
             d.y.push(k);
         }
     }
@@ -173,7 +173,7 @@ fn spirals(n: usize, classes: usize) -> Dataset2D {
         for i in 0..m {
             let r = 0.05 + 0.95 * fraction(i, m);
             let theta = TAU * k as f64 / classes as f64 + 3.0 * PI * r;
-            d.x.push([r * theta.cos(), r * theta.sin()]);
+            d.x.push([r * crate::math::cos(theta), r * crate::math::sin(theta)]);
             d.y.push(k);
         }
     }

@@ -19,6 +19,7 @@
 
 use crate::estimate::{GeneratorSpec, Problem};
 use crate::quantities;
+use crate::estimate::format::{prose_int, tex_int, tex_number};
 use crate::rng::Rng;
 
 /// The generators this lesson offers.
@@ -57,11 +58,6 @@ const ESTIMATE_TOLERANCE: f64 = 0.05;
 const STEP_TOLERANCE: f64 = 0.10;
 /// The accepted relative error of an exact count.
 const EXACT_TOLERANCE: f64 = 1e-6;
-
-/// One of `options`, uniformly.
-fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
-    options[rng.below(options.len())]
-}
 
 /// FLOPs of the forward product of a linear layer on `b` rows, `d` inputs and `h` outputs: `2·b·d·h` (a
 /// multiply-add is 2 FLOPs, as in [`crate::autograd`]).
@@ -107,48 +103,10 @@ pub(crate) fn mlp_step_flops(b: u64, d: u64, h: u64, layers: u64, c: u64) -> (u6
     (forward, backward)
 }
 
-/// `x` with `digits` significant digits, as LaTeX: `3.436 \times 10^{10}` or `68.72`.
-fn tex_number(x: f64, digits: usize) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    let exponent = x.abs().log10().floor() as i32;
-    if (-3..6).contains(&exponent) {
-        let decimals = (digits as i32 - 1 - exponent).max(0) as usize;
-        format!("{x:.decimals$}")
-    } else {
-        let mantissa = x / 10f64.powi(exponent);
-        let decimals = digits.saturating_sub(1);
-        format!("{mantissa:.decimals$} \\times 10^{{{exponent}}}")
-    }
-}
-
-/// A whole number with thin spaces between groups of three digits, as LaTeX: `25\,165\,824`.
-fn tex_int(n: u64) -> String {
-    grouped(n, "\\,")
-}
-
-/// A whole number with commas between groups of three digits, for prose: `25,165,824`.
-fn prose_int(n: u64) -> String {
-    grouped(n, ",")
-}
-
-fn grouped(n: u64, separator: &str) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push_str(separator);
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn linear_backward(rng: &mut Rng) -> Problem {
-    let b = pick(rng, &[256u64, 512, 1024, 2048, 4096]);
-    let d = pick(rng, &[1024u64, 2048, 4096, 8192]);
-    let h = pick(rng, &[1024u64, 2048, 4096, 8192]);
+    let b = rng.pick(&[256u64, 512, 1024, 2048, 4096]);
+    let d = rng.pick(&[1024u64, 2048, 4096, 8192]);
+    let h = rng.pick(&[1024u64, 2048, 4096, 8192]);
     let forward = linear_forward_flops(b, d, h);
     let backward = linear_backward_flops(b, d, h, true);
     let gflops = backward as f64 / 1e9;
@@ -187,11 +145,11 @@ fn linear_backward(rng: &mut Rng) -> Problem {
 }
 
 fn mlp_step(rng: &mut Rng) -> Problem {
-    let b = pick(rng, &[256u64, 512, 1024, 2048]);
-    let d = pick(rng, &[512u64, 1024]);
-    let h = pick(rng, &[2048u64, 4096]);
-    let layers = pick(rng, &[2u64, 3, 4]);
-    let c = pick(rng, &[10u64, 100, 1000]);
+    let b = rng.pick(&[256u64, 512, 1024, 2048]);
+    let d = rng.pick(&[512u64, 1024]);
+    let h = rng.pick(&[2048u64, 4096]);
+    let layers = rng.pick(&[2u64, 3, 4]);
+    let c = rng.pick(&[10u64, 100, 1000]);
     let (forward, backward) = mlp_step_flops(b, d, h, layers, c);
     let total = forward + backward;
     let weights: u64 = mlp_widths(d, h, layers, c)
@@ -252,11 +210,11 @@ fn mlp_step(rng: &mut Rng) -> Problem {
 const MIB: f64 = 1_048_576.0;
 
 fn activation_memory(rng: &mut Rng) -> Option<Problem> {
-    let b = pick(rng, &[256u64, 512, 1024, 4096]);
-    let d = pick(rng, &[784u64, 1024, 3072]);
-    let h = pick(rng, &[1024u64, 2048, 4096]);
-    let c = pick(rng, &[10u64, 100, 1000]);
-    let (precision, bytes) = pick(rng, &[("float32", 4u64), ("bfloat16", 2)]);
+    let b = rng.pick(&[256u64, 512, 1024, 4096]);
+    let d = rng.pick(&[784u64, 1024, 3072]);
+    let h = rng.pick(&[1024u64, 2048, 4096]);
+    let c = rng.pick(&[10u64, 100, 1000]);
+    let (precision, bytes) = rng.pick(&[("float32", 4u64), ("bfloat16", 2)]);
     let args = [
         ("batch", b.to_string()),
         ("d_in", d.to_string()),
@@ -301,9 +259,9 @@ fn activation_memory(rng: &mut Rng) -> Option<Problem> {
 }
 
 fn param_count(rng: &mut Rng) -> Option<Problem> {
-    let d = pick(rng, &[784u64, 1024, 3072, 4096]);
-    let h = pick(rng, &[128u64, 256, 512, 1024, 2048]);
-    let c = pick(rng, &[10u64, 100, 1000]);
+    let d = rng.pick(&[784u64, 1024, 3072, 4096]);
+    let h = rng.pick(&[128u64, 256, 512, 1024, 2048]);
+    let c = rng.pick(&[10u64, 100, 1000]);
     let args = [
         ("d_in", d.to_string()),
         ("hidden", h.to_string()),

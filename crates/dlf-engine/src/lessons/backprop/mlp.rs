@@ -178,13 +178,13 @@ fn softmax_rows_into(z: &[f64], p: &mut [f64], classes: usize, y: Option<&[usize
         }
         let mut s = 0.0;
         for (pv, &zv) in pr.iter_mut().zip(zr) {
-            *pv = (zv - m).exp();
+            *pv = crate::math::exp(zv - m);
             s += *pv;
         }
         let inv = 1.0 / s;
         pr.iter_mut().for_each(|v| *v *= inv);
         if let Some(y) = y {
-            nll -= zr[y[b]] - m - s.ln();
+            nll -= zr[y[b]] - m - crate::math::ln(s);
         }
     }
     nll

@@ -64,10 +64,10 @@ impl Real for f32 {
     const ONE: f32 = 1.0;
     const NEG_INFINITY: f32 = f32::NEG_INFINITY;
     fn exp(self) -> f32 {
-        f32::exp(self)
+        crate::math::expf(self)
     }
     fn ln(self) -> f32 {
-        f32::ln(self)
+        crate::math::lnf(self)
     }
     fn from_f64(v: f64) -> f32 {
         // Rounding to the nearest f32 is the point: the f32 routes must see f32 logits.
@@ -83,10 +83,10 @@ impl Real for f64 {
     const ONE: f64 = 1.0;
     const NEG_INFINITY: f64 = f64::NEG_INFINITY;
     fn exp(self) -> f64 {
-        f64::exp(self)
+        crate::math::exp(self)
     }
     fn ln(self) -> f64 {
-        f64::ln(self)
+        crate::math::ln(self)
     }
     fn from_f64(v: f64) -> f64 {
         v
@@ -130,8 +130,8 @@ impl Precision {
     /// values are far from any rounding trouble): `ln(f32::MAX) ≈ 88.7228`, `ln(f64::MAX) ≈ 709.7827`.
     pub fn exp_overflow_threshold(self) -> f64 {
         match self {
-            Precision::F32 => f64::from(f32::MAX).ln(),
-            Precision::F64 => f64::MAX.ln(),
+            Precision::F32 => crate::math::ln(f64::from(f32::MAX)),
+            Precision::F64 => crate::math::ln(f64::MAX),
         }
     }
 
@@ -238,7 +238,7 @@ impl CrossEntropy {
 fn softmax_into<F: Real>(z: &[F], shift: F, y: usize, p: &mut [F]) -> F {
     let mut sum = F::ZERO;
     for (pk, &zk) in p.iter_mut().zip(z) {
-        *pk = (zk - shift).exp();
+        *pk = Real::exp(zk - shift);
         sum = sum + *pk;
     }
     for pk in p.iter_mut() {
@@ -250,7 +250,7 @@ fn softmax_into<F: Real>(z: &[F], shift: F, y: usize, p: &mut [F]) -> F {
 /// `−log p_y` and the chain-rule gradient `g_k = (−1/p_y) · (p_y (δ_yk − p_k))`, evaluated in that order,
 /// from probabilities already in `g` (overwritten with the gradient).
 fn log_then_jacobian<F: Real>(py: F, y: usize, g: &mut [F]) -> F {
-    let loss = -py.ln();
+    let loss = -Real::ln(py);
     // The log's backward factor, computed on its own as an autograd tape would: −1/p_y.
     let upstream = -(F::ONE / py);
     for (k, gk) in g.iter_mut().enumerate() {
@@ -283,13 +283,13 @@ pub fn fused<F: Real>(z: &[F], y: usize, grad: &mut [F]) -> F {
     let m = max(z);
     let mut sum = F::ZERO;
     for &zk in z {
-        sum = sum + (zk - m).exp();
+        sum = sum + Real::exp(zk - m);
     }
     // The sum contains e^{m − m} = 1, so it is at least 1 and its logarithm is finite and ≥ 0.
-    let lse = sum.ln();
+    let lse = Real::ln(sum);
     for (k, (gk, &zk)) in grad.iter_mut().zip(z).enumerate() {
         let delta = if k == y { F::ONE } else { F::ZERO };
-        *gk = (zk - m - lse).exp() - delta;
+        *gk = Real::exp(zk - m - lse) - delta;
     }
     -(z[y] - m - lse)
 }
@@ -377,13 +377,13 @@ pub fn confidently_wrong_logits(margin: f64, classes: usize) -> Vec<f64> {
 /// `L = M + ln s` (by `ln_1p`) and `g = P − e_{C−1}`.
 pub fn confidently_wrong_exact(margin: f64, classes: usize) -> CrossEntropy {
     let c = classes.max(2);
-    let tail = (c - 1) as f64 * (-margin).exp();
+    let tail = (c - 1) as f64 * crate::math::exp(-margin);
     let s = 1.0 + tail;
-    let mut grad = vec![(-margin).exp() / s; c];
+    let mut grad = vec![crate::math::exp(-margin) / s; c];
     grad[0] = 1.0 / s;
     grad[c - 1] -= 1.0;
     CrossEntropy {
-        loss: margin + tail.ln_1p(),
+        loss: margin + crate::math::ln_1p(tail),
         grad,
     }
 }
@@ -537,7 +537,7 @@ pub fn gradient_error(precision: Precision, route: Route, margin: f64, classes: 
 pub fn log_margins(log10_lo: f64, log10_hi: f64, points: usize) -> Vec<f64> {
     let n = points.max(2);
     (0..n)
-        .map(|i| 10f64.powf(log10_lo + (log10_hi - log10_lo) * i as f64 / (n - 1) as f64))
+        .map(|i| crate::math::powf(10f64, log10_lo + (log10_hi - log10_lo) * i as f64 / (n - 1) as f64))
         .collect()
 }
 
@@ -670,10 +670,10 @@ mod tests {
         assert!((Precision::F32.exp_underflow_threshold() - 103.972_077_083_991_79).abs() < 1e-9);
         assert!((Precision::F64.exp_underflow_threshold() - 745.133_219_101_941_2).abs() < 1e-9);
         // The format's own exponential agrees: finite just below, overflowed just above.
-        assert!(88.72f32.exp().is_finite() && 88.73f32.exp().is_infinite());
-        assert!(709.78f64.exp().is_finite() && 709.79f64.exp().is_infinite());
-        assert!((-103.97f32).exp() > 0.0 && (-103.98f32).exp() == 0.0);
-        assert!((-745.13f64).exp() > 0.0 && (-745.14f64).exp() == 0.0);
+        assert!(crate::math::expf(88.72).is_finite() && crate::math::expf(88.73).is_infinite());
+        assert!(crate::math::exp(709.78f64).is_finite() && crate::math::exp(709.79f64).is_infinite());
+        assert!(crate::math::expf(-103.97) > 0.0 && crate::math::expf(-103.98) == 0.0);
+        assert!(crate::math::exp(-745.13f64) > 0.0 && crate::math::exp(-745.14f64) == 0.0);
     }
 
     #[test]

@@ -251,11 +251,11 @@ fn forward(p: &TwoLayerProblem) -> Result<(Tensor, Tensor, Tensor, Tensor, f64),
                 let zy = row[y[b]];
                 let mut s = 0.0;
                 for v in row.iter_mut() {
-                    *v = (*v - m).exp();
+                    *v = crate::math::exp(*v - m);
                     s += *v;
                 }
                 row.iter_mut().for_each(|v| *v /= s);
-                nll -= zy - m - s.ln();
+                nll -= zy - m - crate::math::ln(s);
             }
             (probs, nll / y.len() as f64)
         }
@@ -705,9 +705,9 @@ fn loss_from_z2(p: &TwoLayerProblem, z2: &[f64]) -> f64 {
                 let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let mut s = 0.0;
                 for &v in row {
-                    s += (v - m).exp();
+                    s += crate::math::exp(v - m);
                 }
-                nll -= row[y[b]] - m - s.ln();
+                nll -= row[y[b]] - m - crate::math::ln(s);
             }
             nll / y.len() as f64
         }

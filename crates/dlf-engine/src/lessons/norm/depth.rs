@@ -282,3 +282,17 @@ pub(crate) fn run(
     };
     (profile, loss, dws)
 }
+
+/// The least-squares slope of the residual stream's variance against the block index over the second half of
+/// the blocks (indices `L/2 ..= L` of `act_std`, whose entry 0 is the embedding): how much variance each block
+/// adds once the stream has settled — about `gain²` per block with pre-norm, about 0 with post-norm.
+pub fn stream_variance_slope(act_std: &[f64]) -> f64 {
+    let depth = act_std.len().saturating_sub(1);
+    let points: Vec<(f64, f64)> = act_std
+        .iter()
+        .enumerate()
+        .skip(depth / 2)
+        .map(|(l, s)| (l as f64, s * s))
+        .collect();
+    crate::stats::least_squares(&points).slope
+}

@@ -40,20 +40,14 @@ pub(crate) const SPECS: &[GeneratorSpec] = &[
     },
 ];
 
-fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
-    options[rng.below(options.len())]
-}
-
 /// A realistic transformer shape: (layers, width).
 const SHAPES: &[(usize, usize)] = &[(12, 768), (24, 1024), (32, 4096), (40, 5120), (80, 8192)];
 
 fn activation_memory(rng: &mut Rng) -> Problem {
-    let (layers, width) = pick(rng, SHAPES);
-    let batch = pick(rng, &[4usize, 8, 16, 32]);
-    let seq = pick(rng, &[1024usize, 2048, 4096]);
-    let (kind, label) = pick(
-        rng,
-        &[(NormKind::Layer, "LayerNorm"), (NormKind::Rms, "RMSNorm")],
+    let (layers, width) = rng.pick(SHAPES);
+    let batch = rng.pick(&[4usize, 8, 16, 32]);
+    let seq = rng.pick(&[1024usize, 2048, 4096]);
+    let (kind, label) = rng.pick(&[(NormKind::Layer, "LayerNorm"), (NormKind::Rms, "RMSNorm")],
     );
     let norms = 2 * layers + 1;
     let tokens = batch * seq;
@@ -90,7 +84,7 @@ fn activation_memory(rng: &mut Rng) -> Problem {
 }
 
 fn rms_savings(rng: &mut Rng) -> Problem {
-    let (layers, width) = pick(rng, SHAPES);
+    let (layers, width) = rng.pick(SHAPES);
     let norms = 2 * layers + 1;
     if rng.below(2) == 0 {
         let saved =
@@ -111,8 +105,8 @@ fn rms_savings(rng: &mut Rng) -> Problem {
             ],
         }
     } else {
-        let batch = pick(rng, &[8usize, 16, 32]);
-        let seq = pick(rng, &[1024usize, 2048, 4096]);
+        let batch = rng.pick(&[8usize, 16, 32]);
+        let seq = rng.pick(&[1024usize, 2048, 4096]);
         let tokens = batch * seq;
         let per_row = forward_flops_per_row(NormKind::Layer, width)
             - forward_flops_per_row(NormKind::Rms, width);
@@ -142,11 +136,11 @@ fn rms_savings(rng: &mut Rng) -> Problem {
 fn running_mean_steps(rng: &mut Rng) -> Problem {
     let keras = rng.below(2) == 1;
     let (convention, momentum) = if keras {
-        (MomentumConvention::Keras, pick(rng, &[0.9, 0.99, 0.999]))
+        (MomentumConvention::Keras, rng.pick(&[0.9, 0.99, 0.999]))
     } else {
-        (MomentumConvention::PyTorch, pick(rng, &[0.1, 0.05, 0.01]))
+        (MomentumConvention::PyTorch, rng.pick(&[0.1, 0.05, 0.01]))
     };
-    let target = pick(rng, &[0.9, 0.95, 0.99]);
+    let target = rng.pick(&[0.9, 0.95, 0.99]);
     // Count the steps with the engine's own update on batches whose mean is exactly 1 (values 0 and 2).
     let mut r = RunningStats::new(1);
     let x = Tensor::new(&[2, 1], vec![0.0, 2.0]).unwrap_or_else(|_| Tensor::zeros(&[2, 1]));
@@ -188,7 +182,7 @@ fn running_mean_steps(rng: &mut Rng) -> Problem {
             format!(
                 "$n \\ge \\ln({:.2})/\\ln({keep}) = {:.1}$, so $n = {steps}$ steps.",
                 1.0 - target,
-                (1.0 - target).ln() / keep.ln()
+                crate::math::ln(1.0 - target) / crate::math::ln(keep)
             ),
         ],
     }
@@ -205,8 +199,8 @@ fn bn_output(rng: &mut Rng) -> Option<Problem> {
             break;
         }
     }
-    let gamma = pick(rng, &[0.5, 1.0, 2.0, 3.0]);
-    let beta = pick(rng, &[-1.0, 0.0, 0.5, 1.0]);
+    let gamma = rng.pick(&[0.5, 1.0, 2.0, 3.0]);
+    let beta = rng.pick(&[-1.0, 0.0, 0.5, 1.0]);
     let which = rng.below(batch);
     let x = Tensor::new(&[batch, 1], values.clone()).ok()?;
     let f = batch_norm_train(&x, &[gamma], &[beta], 1e-5).ok()?;
@@ -297,7 +291,7 @@ mod tests {
             let keep = if keras { m } else { 1.0 - m };
             // Smallest n with 1 − keep^n ≥ target, i.e. n = ceil(ln(1 − target)/ln keep) (up to rounding
             // exactly at an integer, which the 10 % tolerance absorbs).
-            let want = ((1.0 - target).ln() / keep.ln()).ceil();
+            let want = (crate::math::ln(1.0 - target) / crate::math::ln(keep)).ceil();
             assert!((e.answer - want).abs() <= 1.0, "{e:?} want {want}");
             assert!(e
                 .solution

@@ -2,8 +2,9 @@
 
 use crate::quantities::{Args, QuantitySpec};
 use crate::error::QuantityError;
-use crate::lessons::norm::bn_gap::{loglog_fit, train_eval_gap, GapConfig};
-use crate::lessons::norm::depth::{depth_profile, DepthConfig, Placement};
+use crate::lessons::norm::bn_gap::{train_eval_gap, GapConfig};
+use crate::stats::power_law_fit;
+use crate::lessons::norm::depth::{depth_profile, stream_variance_slope, DepthConfig, Placement};
 use crate::lessons::norm::{
     self, backward, batch_norm_train, layer_norm, rms_norm, EpsPlacement, MomentumConvention,
     NormKind, RunningStats, RunningVariance,
@@ -104,7 +105,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         let r = train_eval_gap(&GapConfig::pytorch(b, seed)).map_err(|e| a.failed(e))?;
         pts.push((b as f64, r.gap));
     }
-    Ok(loglog_fit(&pts).0)
+    Ok(power_law_fit(&pts).0)
 },
     },
     QuantitySpec {
@@ -328,20 +329,7 @@ fn recentre_change(a: &Args) -> Result<f64, QuantityError> {
 /// Least-squares slope of the stream's variance against the block index over the second half of the
 /// blocks of one network, in units of the branch variance `gain²`.
 fn variance_slope(cfg: &DepthConfig) -> f64 {
-    let p = depth_profile(cfg);
-    let pts: Vec<(f64, f64)> = p
-        .act_std
-        .iter()
-        .enumerate()
-        .skip(cfg.depth / 2)
-        .map(|(l, s)| (l as f64, s * s))
-        .collect();
-    let n = pts.len() as f64;
-    let mx = pts.iter().map(|q| q.0).sum::<f64>() / n;
-    let my = pts.iter().map(|q| q.1).sum::<f64>() / n;
-    let sxy: f64 = pts.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
-    let sxx: f64 = pts.iter().map(|q| (q.0 - mx) * (q.0 - mx)).sum();
-    sxy / sxx / (cfg.gain * cfg.gain)
+    stream_variance_slope(&depth_profile(cfg).act_std) / (cfg.gain * cfg.gain)
 }
 
 fn kind(a: &Args, arg: &str) -> Result<NormKind, QuantityError> {

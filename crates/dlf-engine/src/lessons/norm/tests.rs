@@ -1,7 +1,8 @@
 //! Unit tests of the norm layers: forward values against numpy, backward passes against central finite
 //! differences, running statistics in both libraries' conventions, and the depth and gap experiments.
 
-use super::bn_gap::{loglog_fit, train_eval_gap, GapConfig};
+use super::bn_gap::{train_eval_gap, GapConfig};
+use crate::stats::power_law_fit;
 use super::depth::{depth_profile, DepthConfig, Placement};
 use super::*;
 use crate::rng::Rng;
@@ -375,7 +376,7 @@ fn train_eval_gap_falls_like_one_over_b() {
             (b as f64, r.gap)
         })
         .collect();
-    let (slope, _) = loglog_fit(&pts);
+    let (slope, _) = power_law_fit(&pts);
     assert!((slope + 1.0).abs() < 0.2, "slope {slope}, points {pts:?}");
     // The biased batch variance is low by (B − 1)/B on average: 0.75 at B = 4.
     let r = train_eval_gap(&GapConfig {

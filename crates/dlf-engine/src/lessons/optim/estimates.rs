@@ -9,6 +9,7 @@ use crate::lessons::optim::{
     adam_constant_gradient_step, state_bytes_per_param, training_bytes_per_param, Config, Kind,
     Optimizer, Schedule,
 };
+use crate::estimate::format::{tex_sci};
 use crate::rng::Rng;
 
 /// The generators this lesson offers.
@@ -39,24 +40,9 @@ pub(crate) const SPECS: &[GeneratorSpec] = &[
     },
 ];
 
-/// `x` as LaTeX scientific notation with four significant figures, e.g. `9.9990 \\times 10^{-4}`.
-fn tex_sci(x: f64) -> String {
-    let text = format!("{x:.3e}");
-    match text.split_once('e') {
-        Some((mantissa, exponent)) => format!("{mantissa} \\times 10^{{{exponent}}}"),
-        None => text,
-    }
-}
-
-fn pick<T: Copy>(rng: &mut Rng, options: &[T]) -> T {
-    options[rng.below(options.len())]
-}
-
 fn state_memory(rng: &mut Rng) -> Problem {
-    let billions = pick(rng, &[1.3, 7.0, 13.0, 34.0, 70.0]);
-    let (kind, momentum, label) = pick(
-        rng,
-        &[
+    let billions = rng.pick(&[1.3, 7.0, 13.0, 34.0, 70.0]);
+    let (kind, momentum, label) = rng.pick(&[
             (Kind::Adam, false, "Adam"),
             (Kind::AdamW, false, "AdamW"),
             (Kind::Lion, false, "Lion"),
@@ -111,10 +97,10 @@ fn state_memory(rng: &mut Rng) -> Problem {
 }
 
 fn adam_step(rng: &mut Rng) -> Problem {
-    let lr = pick(rng, &[1e-4, 3e-4, 1e-3, 3e-3]);
-    let beta2 = pick(rng, &[0.99, 0.999]);
-    let t = pick(rng, &[1u64, 2, 5, 10]);
-    let g = pick(rng, &[0.001, 0.05, 2.0, 40.0]);
+    let lr = rng.pick(&[1e-4, 3e-4, 1e-3, 3e-3]);
+    let beta2 = rng.pick(&[0.99, 0.999]);
+    let t = rng.pick(&[1u64, 2, 5, 10]);
+    let g = rng.pick(&[0.001, 0.05, 2.0, 40.0]);
     let corrected = rng.below(2) == 1;
     let per_lr = adam_constant_gradient_step(g, t, 0.9, beta2, 1e-8, corrected);
     let answer = lr * per_lr;
@@ -124,8 +110,8 @@ fn adam_step(rng: &mut Rng) -> Problem {
          parameter change $|\\Delta p|$ at step $t = {t}$?",
         if corrected { "with" } else { "without" }
     );
-    let b1t = 1.0 - 0.9f64.powf(t as f64);
-    let b2t = 1.0 - beta2.powf(t as f64);
+    let b1t = 1.0 - crate::math::powf(0.9f64, t as f64);
+    let b2t = 1.0 - crate::math::powf(beta2, t as f64);
     let mut solution = vec![
         format!(
             "With a constant gradient the moments are $m_t = (1-\\beta_1^t)g = {:.4}\\,g$ and $v_t = (1-\\beta_2^t)g^2 = {:.4}\\,g^2$.",
@@ -154,15 +140,15 @@ fn adam_step(rng: &mut Rng) -> Problem {
 }
 
 fn warmup_cosine(rng: &mut Rng) -> Problem {
-    let peak = pick(rng, &[1e-4, 3e-4, 6e-4, 1e-3]);
-    let warmup = pick(rng, &[500u64, 1000, 2000, 4000]);
-    let total = warmup * pick(rng, &[10u64, 20, 50]);
-    let min_ratio = pick(rng, &[0.0, 0.1]);
+    let peak = rng.pick(&[1e-4, 3e-4, 6e-4, 1e-3]);
+    let warmup = rng.pick(&[500u64, 1000, 2000, 4000]);
+    let total = warmup * rng.pick(&[10u64, 20, 50]);
+    let min_ratio = rng.pick(&[0.0, 0.1]);
     let in_warmup = rng.below(3) == 0;
     let t = if in_warmup {
-        warmup / pick(rng, &[2u64, 4, 5])
+        warmup / rng.pick(&[2u64, 4, 5])
     } else {
-        warmup + (total - warmup) / pick(rng, &[2u64, 3, 4])
+        warmup + (total - warmup) / rng.pick(&[2u64, 3, 4])
     };
     let s = Schedule {
         warmup,
@@ -210,9 +196,9 @@ fn warmup_cosine(rng: &mut Rng) -> Problem {
 }
 
 fn lamb_trust(rng: &mut Rng) -> Option<Problem> {
-    let d_in = pick(rng, &[256usize, 512, 1024]);
-    let d_out = pick(rng, &[256usize, 512, 1024]);
-    let std = pick(rng, &[0.02, 0.01, 0.05]);
+    let d_in = rng.pick(&[256usize, 512, 1024]);
+    let d_out = rng.pick(&[256usize, 512, 1024]);
+    let std = rng.pick(&[0.02, 0.01, 0.05]);
     let seed = rng.next_u64();
     // The layer the question describes, drawn from its own seed so the answer is a real LAMB step.
     let mut layer = Rng::new(seed);
@@ -245,8 +231,8 @@ mod tests {
 
     #[test]
     fn scientific_numbers_are_written_as_latex() {
-        assert_eq!(super::tex_sci(0.00099990), "9.999 \\times 10^{-4}");
-        assert_eq!(super::tex_sci(3.0e-4), "3.000 \\times 10^{-4}");
+        assert_eq!(crate::estimate::format::tex_sci(0.00099990), "9.999 \\times 10^{-4}");
+        assert_eq!(crate::estimate::format::tex_sci(3.0e-4), "3.000 \\times 10^{-4}");
     }
 
     #[test]
@@ -296,7 +282,7 @@ mod tests {
             // Closed form: m_t = (1−0.9ᵗ)g, v_t = (1−β2ᵗ)g²; uncorrected step lr·m_t/(√v_t + ε), corrected
             // lr·g/(|g| + ε).
             let expected = if e.question.contains("without") {
-                lr * (1.0 - 0.9f64.powf(t)) * g / ((1.0 - b2.powf(t)).sqrt() * g + 1e-8)
+                lr * (1.0 - crate::math::powf(0.9f64, t)) * g / ((1.0 - crate::math::powf(b2, t)).sqrt() * g + 1e-8)
             } else {
                 lr * g / (g + 1e-8)
             };
@@ -331,7 +317,7 @@ mod tests {
                 peak * t_step / warmup
             } else {
                 let progress = (t_step - warmup) / (total - warmup);
-                peak * (min + (1.0 - min) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
+                peak * (min + (1.0 - min) * 0.5 * (1.0 + crate::math::cos(std::f64::consts::PI * progress)))
             };
             assert!(
                 (e.answer - expected).abs() <= 1e-12,

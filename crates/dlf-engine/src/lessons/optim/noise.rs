@@ -49,29 +49,50 @@ pub fn adam_noisy_step(
     steps: usize,
     seed: u64,
 ) -> (f64, f64) {
+    match adam_noisy_trace(snr, beta1, beta2, burn_in, steps, seed) {
+        Some(trace) => step_mean_and_std(&trace),
+        None => (f64::NAN, f64::NAN),
+    }
+}
+
+/// The run behind [`adam_noisy_step`]: Adam (lr 1) on gradients `g ~ N(snr, 1)` from `p = 0`, and every step
+/// after the first `burn_in`, signed so that progress along −E[g] is positive. `None` if the optimizer
+/// refuses the β's.
+pub fn adam_noisy_trace(
+    snr: f64,
+    beta1: f64,
+    beta2: f64,
+    burn_in: usize,
+    steps: usize,
+    seed: u64,
+) -> Option<Vec<f64>> {
     let mut c = Config::new(Kind::Adam, 1.0);
     c.beta1 = beta1;
     c.beta2 = beta2;
-    let Ok(mut opt) = Optimizer::new(c, &[1]) else {
-        return (f64::NAN, f64::NAN);
-    };
+    let mut opt = Optimizer::new(c, &[1]).ok()?;
     let mut rng = Rng::new(seed);
     let mut p = [0.0];
-    let (mut sum, mut sum_sq) = (0.0, 0.0);
+    let mut trace = Vec::with_capacity(steps);
     for k in 0..burn_in + steps {
         let g = snr + rng.normal();
         let before = p[0];
-        if opt.step(&mut p, &[g], 1.0).is_err() {
-            return (f64::NAN, f64::NAN);
-        }
+        opt.step(&mut p, &[g], 1.0).ok()?;
         if k >= burn_in {
             // The step moves against the gradient; report progress along −g's mean as positive.
-            let d = before - p[0];
-            sum += d;
-            sum_sq += d * d;
+            trace.push(before - p[0]);
         }
     }
-    let n = steps.max(1) as f64;
+    Some(trace)
+}
+
+/// The mean and the (population) standard deviation of a trace of steps; `(0, 0)` for an empty one.
+pub fn step_mean_and_std(trace: &[f64]) -> (f64, f64) {
+    let (mut sum, mut sum_sq) = (0.0, 0.0);
+    for d in trace {
+        sum += d;
+        sum_sq += d * d;
+    }
+    let n = trace.len().max(1) as f64;
     let mean = sum / n;
     (mean, (sum_sq / n - mean * mean).max(0.0).sqrt())
 }
@@ -103,7 +124,7 @@ pub fn ema_bias_ratio(beta: f64, t: u64, runs: usize, seed: u64) -> f64 {
 /// approximation of it, and with it the rectification, needs `ρ_t > 4`.
 pub fn radam_rho(beta2: f64, t: u64) -> f64 {
     let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
-    let b = beta2.powf(t as f64);
+    let b = crate::math::powf(beta2, t as f64);
     rho_inf - 2.0 * t as f64 * b / (1.0 - b)
 }
 

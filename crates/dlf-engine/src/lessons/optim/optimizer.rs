@@ -548,7 +548,7 @@ fn decoupled_decay(c: &Config, lr: f64) -> f64 {
 /// computed once per step rather than once per coordinate.
 fn bias_factors(c: &Config, t: f64) -> (f64, f64) {
     if c.bias_correction {
-        (1.0 - c.beta1.powf(t), 1.0 - c.beta2.powf(t))
+        (1.0 - crate::math::powf(c.beta1, t), 1.0 - crate::math::powf(c.beta2, t))
     } else {
         (1.0, 1.0)
     }
@@ -620,7 +620,7 @@ impl Schedule {
         }
         let progress = ((t - self.warmup) as f64 / (self.total - self.warmup) as f64).min(1.0);
         self.min_ratio
-            + (1.0 - self.min_ratio) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+            + (1.0 - self.min_ratio) * 0.5 * (1.0 + crate::math::cos(std::f64::consts::PI * progress))
     }
 }
 

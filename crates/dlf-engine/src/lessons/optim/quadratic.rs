@@ -58,7 +58,7 @@ pub fn measured_quadratic_rate(kappa: f64, heavy_ball: bool, steps: usize) -> f6
             return f64::NAN;
         }
     }
-    (l2_norm(&x) / start).powf(1.0 / (steps - half) as f64)
+    crate::math::powf(l2_norm(&x) / start, 1.0 / (steps - half) as f64)
 }
 
 /// The stationary variance of plain SGD on `f(x) = ½ h x²` with additive gradient noise `N(0, σ²)`:

@@ -53,7 +53,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         eval: |a| {
     let b = a.f64_in("beta", 0.0, 0.99999)?;
     let t = a.usize_in("t", 0, 10_000_000)?;
-    Ok(1.0 - b.powf(t as f64))
+    Ok(1.0 - crate::math::powf(b, t as f64))
 },
     },
     QuantitySpec {
@@ -166,7 +166,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         optim::gd_rate(kappa)
     };
     let factor = a.f64_in("factor", 1e-300, 0.999)?;
-    Ok((factor.ln() / rate.ln()).ceil())
+    Ok((crate::math::ln(factor) / crate::math::ln(rate)).ceil())
 },
     },
     QuantitySpec {
@@ -339,7 +339,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             let g = rng.normal();
             v = b2 * v + (1.0 - b2) * g * g;
         }
-        let v_hat = v / (1.0 - b2.powf(t as f64));
+        let v_hat = v / (1.0 - crate::math::powf(b2, t as f64));
         s += v_hat;
         s2 += v_hat * v_hat;
     }

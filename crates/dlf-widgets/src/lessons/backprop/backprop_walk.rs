@@ -177,7 +177,7 @@ type Curve = Vec<(f64, f64)>;
 /// resolution), plus any `extra` points already computed. Sweeping every half decade instead would
 /// cost 23 checks per scheme rather than 14, for detail only near the minimum matters.
 fn sweep(checker: &mut GradChecker, diff: Difference, extra: &[(f64, f64)]) -> Curve {
-    let mut check = |exp: f64| (exp, checker.check(10f64.powf(exp), diff).rel_error);
+    let mut check = |exp: f64| (exp, checker.check(dlf_engine::math::powf(10f64, exp), diff).rel_error);
     let mut curve: Curve = DECADES.map(|k| check(f64::from(k))).collect();
     if let Some((best, _)) = best_point(&curve) {
         let (lo, hi) = (f64::from(*DECADES.start()), f64::from(*DECADES.end()));
@@ -298,7 +298,7 @@ impl Widget for BackpropWalk {
             (Difference::Forward, Difference::Central)
         };
         let log10_eps = p.f64("log10_eps");
-        let eps = 10f64.powf(log10_eps);
+        let eps = dlf_engine::math::powf(10f64, log10_eps);
         let problem = TwoLayerProblem::random(
             dims.b,
             dims.d,
@@ -326,8 +326,8 @@ impl Widget for BackpropWalk {
             ),
             None => (Vec::new(), Vec::new()),
         };
-        let best = best_point(&chosen_curve).map(|(e, r)| (10f64.powf(e), r));
-        let other_best = best_point(&other_curve).map(|(e, r)| (10f64.powf(e), r));
+        let best = best_point(&chosen_curve).map(|(e, r)| (dlf_engine::math::powf(10f64, e), r));
+        let other_best = best_point(&other_curve).map(|(e, r)| (dlf_engine::math::powf(10f64, e), r));
         let (central_curve, forward_curve) = if central {
             (&chosen_curve, &other_curve)
         } else {
@@ -609,7 +609,7 @@ fn draw_sweep(
     svg.legend(606.0, 350.0, &[("central", fill_class(0))]);
     svg.legend(606.0, 368.0, &[("forward", fill_class(1))]);
     let series = |curve: &[(f64, f64)]| -> Vec<(f64, f64)> {
-        curve.iter().map(|&(e, r)| (10f64.powf(e), r)).collect()
+        curve.iter().map(|&(e, r)| (dlf_engine::math::powf(10f64, e), r)).collect()
     };
     plot.line(svg, &series(central_curve), line_class(0));
     plot.line(svg, &series(forward_curve), line_class(1));

@@ -276,7 +276,7 @@ fn train(p: &Params) -> Run {
         .compute_gradients(&all_x, &data.y)
         .expect("the data set's points and labels fit the network built for it");
 
-    let lr = 10f64.powf(p.f64("log10_lr"));
+    let lr = dlf_engine::math::powf(10f64, p.f64("log10_lr"));
     let steps = p.usize("steps");
     // The batch order has its own stream so that changing the step count never changes the data or
     // the initial weights; the constant only separates this stream from the engine's uses of `seed`.
@@ -512,7 +512,7 @@ impl Widget for MlpTrainer {
     fn render(&self, p: &Params) -> Figure {
         let run = train(p);
         let steps = p.usize("steps");
-        let lr = 10f64.powf(p.f64("log10_lr"));
+        let lr = dlf_engine::math::powf(10f64, p.f64("log10_lr"));
 
         let mut svg = Svg::new(640.0, 360.0, SPEC.title);
         draw_regions(&mut svg, &run);

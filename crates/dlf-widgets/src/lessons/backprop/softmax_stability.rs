@@ -257,7 +257,7 @@ impl Widget for SoftmaxStability {
     }
 
     fn render(&self, p: &Params) -> Figure {
-        let margin = 10f64.powf(p.f64("log10_margin"));
+        let margin = dlf_engine::math::powf(10f64, p.f64("log10_margin"));
         let classes = p.usize("classes").clamp(2, 10);
         let precision = Precision::parse(p.str("precision")).unwrap_or(Precision::F32);
         let highlight = Route::parse(p.str("highlight")).unwrap_or(Route::Naive);
@@ -364,7 +364,7 @@ fn draw_plot(
         .chain(current.iter().map(|r| r.loss));
     let plot = Plot::new(
         Rect::new(64.0, 44.0, 372.0, 196.0),
-        Axis::log10(10f64.powf(LOG10_LO), 10f64.powf(LOG10_HI), "margin M"),
+        Axis::log10(dlf_engine::math::powf(10f64, LOG10_LO), dlf_engine::math::powf(10f64, LOG10_HI), "margin M"),
         Axis::fit_log10(losses, "loss −log p_y"),
     );
     // The highlighted route's non-finite regions, shaded under everything else.

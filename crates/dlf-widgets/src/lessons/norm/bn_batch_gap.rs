@@ -11,7 +11,8 @@
 //! the defaults, 3.8–6.0 ms at the longest warm-up; in WebAssembly under Node (the bench-wasm module), median
 //! 3.2 ms at the defaults and 7.0 ms at the longest warm-up.
 
-use dlf_engine::lessons::norm::bn_gap::{loglog_fit, train_eval_gap, GapConfig, GapResult};
+use dlf_engine::lessons::norm::bn_gap::{train_eval_gap, GapConfig, GapResult};
+use dlf_engine::stats::power_law_fit;
 use dlf_engine::lessons::norm::{MomentumConvention, RunningVariance};
 
 use crate::figure::Figure;
@@ -128,7 +129,7 @@ impl Widget for BnBatchGap {
             .collect();
         let pts: Vec<(f64, f64)> = results.iter().map(|(b, r)| (*b as f64, r.gap)).collect();
         // The slope over B ≥ 4: at B = 2 the first-order expansion behind 1/B is least accurate.
-        let (slope, _) = loglog_fit(&pts[1.min(pts.len())..]);
+        let (slope, _) = power_law_fit(&pts[1.min(pts.len())..]);
         let here = results.iter().find(|(b, _)| *b == chosen).map(|(_, r)| *r);
         // The reference line c/B passes through the largest batch's measurement.
         let c = pts.last().map_or(1.0, |(b, g)| b * g);
@@ -159,7 +160,7 @@ impl Widget for BnBatchGap {
         right.draw_axes(&mut svg, "Variance estimates over the truth");
         let theory: Vec<(f64, f64)> = (0..=60)
             .map(|k| {
-                let b = 1.5 * (200.0f64 / 1.5).powf(k as f64 / 60.0);
+                let b = 1.5 * dlf_engine::math::powf(200.0f64 / 1.5, k as f64 / 60.0);
                 (b, (b - 1.0) / b)
             })
             .collect();

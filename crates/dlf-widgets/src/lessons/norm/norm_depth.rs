@@ -11,7 +11,9 @@
 //! 1.6 ms at the defaults, 3.1–3.5 ms at depth 48; in WebAssembly under Node (the bench-wasm module), median
 //! 4.0 ms at the defaults and 7.1–7.7 ms at depth 48.
 
-use dlf_engine::lessons::norm::depth::{depth_profile, DepthConfig, DepthProfile, Placement};
+use dlf_engine::lessons::norm::depth::{
+    depth_profile, stream_variance_slope, DepthConfig, DepthProfile, Placement,
+};
 use dlf_engine::lessons::norm::NormKind;
 
 use crate::figure::Figure;
@@ -283,7 +285,7 @@ impl Widget for NormDepth {
             ),
             (
                 "stream variance growth per block (last half)".to_string(),
-                sig(variance_slope(&m.act_std), 3),
+                sig(stream_variance_slope(&m.act_std), 3),
             ),
             ("gradient norm, first block".to_string(), sig(first_grad, 3)),
             ("gradient norm, last block".to_string(), sig(last_grad, 3)),
@@ -322,22 +324,6 @@ impl Widget for NormDepth {
             description: d,
         }
     }
-}
-
-/// Least-squares slope of the stream's variance against the block index over the second half.
-fn variance_slope(stds: &[f64]) -> f64 {
-    let pts: Vec<(f64, f64)> = stds
-        .iter()
-        .enumerate()
-        .skip(stds.len() / 2)
-        .map(|(l, s)| (l as f64, s * s))
-        .collect();
-    let n = pts.len() as f64;
-    let mx = pts.iter().map(|q| q.0).sum::<f64>() / n;
-    let my = pts.iter().map(|q| q.1).sum::<f64>() / n;
-    let sxy: f64 = pts.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
-    let sxx: f64 = pts.iter().map(|q| (q.0 - mx) * (q.0 - mx)).sum();
-    sxy / sxx
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@
 //! 0.88 ms at the defaults, 1.6 ms at 3000 steps; in WebAssembly (Node 20) 2.2 ms and 6.2 ms (median on
 //! a loaded two-core machine).
 
-use dlf_engine::lessons::optim::{adam_noisy_step, adam_noisy_step_theory, Config, Kind, Optimizer};
-use dlf_engine::rng::Rng;
+use dlf_engine::lessons::optim::{
+    adam_noisy_step, adam_noisy_step_theory, adam_noisy_trace, step_mean_and_std,
+};
 
 use crate::figure::Figure;
 use crate::number_format::sig;
@@ -106,7 +107,7 @@ impl Widget for AdamNoise {
     }
 
     fn render(&self, p: &Params) -> Figure {
-        let snr = 10f64.powf(p.f64("log10_snr"));
+        let snr = dlf_engine::math::powf(10f64, p.f64("log10_snr"));
         let beta1 = p.f64("beta1");
         let beta2 = p.f64("beta2");
         let steps = p.usize("steps");
@@ -114,33 +115,20 @@ impl Widget for AdamNoise {
 
         let sims: Vec<(f64, f64, f64)> = (0..SIM_POINTS)
             .map(|k| {
-                let s = 10f64.powf(-2.0 + 0.5 * k as f64);
+                let s = dlf_engine::math::powf(10f64, -2.0 + 0.5 * k as f64);
                 let (mean, std) = adam_noisy_step(s, beta1, beta2, BURN_IN, steps, seed + k as u64);
                 (s, mean, std)
             })
             .collect();
-        let (here_mean, here_std) = adam_noisy_step(snr, beta1, beta2, BURN_IN, steps, seed + 1000);
+        // The run at the chosen SNR: its steps per unit lr are the trace, their mean and spread the marker.
+        let steps_here = adam_noisy_trace(snr, beta1, beta2, BURN_IN, steps, seed + 1000).unwrap_or_default();
+        let (here_mean, here_std) = step_mean_and_std(&steps_here);
         let theory_here = adam_noisy_step_theory(snr);
-
-        // The trace at the chosen SNR: every step per unit lr, with the same seed as `here`.
-        let mut trace = Vec::with_capacity(steps);
-        let mut c = Config::new(Kind::Adam, 1.0);
-        c.beta1 = beta1;
-        c.beta2 = beta2;
-        if let Ok(mut opt) = Optimizer::new(c, &[1]) {
-            let mut rng = Rng::new(seed + 1000);
-            let mut x = [0.0];
-            for k in 0..BURN_IN + steps {
-                let g = snr + rng.normal();
-                let before = x[0];
-                if opt.step(&mut x, &[g], 1.0).is_err() {
-                    break;
-                }
-                if k >= BURN_IN {
-                    trace.push(((k - BURN_IN + 1) as f64, before - x[0]));
-                }
-            }
-        }
+        let trace: Vec<(f64, f64)> = steps_here
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| ((k + 1) as f64, d))
+            .collect();
 
         let mut svg = Svg::new(724.0, 352.0, SPEC.title);
         let left = Plot::new(
@@ -151,7 +139,7 @@ impl Widget for AdamNoise {
         left.draw_axes(&mut svg, "Mean step per unit learning rate");
         let theory: Vec<(f64, f64)> = (0..=120)
             .map(|k| {
-                let s = 10f64.powf(-2.0 + 4.0 * k as f64 / 120.0);
+                let s = dlf_engine::math::powf(10f64, -2.0 + 4.0 * k as f64 / 120.0);
                 (s, adam_noisy_step_theory(s))
             })
             .collect();

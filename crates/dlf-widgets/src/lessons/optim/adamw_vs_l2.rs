@@ -122,9 +122,9 @@ impl Widget for AdamwVsL2 {
 
     fn render(&self, p: &Params) -> Figure {
         let r = p.f64("log10_ratio");
-        let a = [10f64.powf(r / 2.0), 10f64.powf(-r / 2.0)];
-        let lambda = 10f64.powf(p.f64("log10_lambda"));
-        let lr = 10f64.powf(p.f64("log10_lr"));
+        let a = [dlf_engine::math::powf(10f64, r / 2.0), dlf_engine::math::powf(10f64, -r / 2.0)];
+        let lambda = dlf_engine::math::powf(10f64, p.f64("log10_lambda"));
+        let lr = dlf_engine::math::powf(10f64, p.f64("log10_lr"));
         let steps = p.usize("steps");
         let noise = p.f64("noise");
         let seed = p.usize("seed") as u64;

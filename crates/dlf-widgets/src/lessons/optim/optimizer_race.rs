@@ -109,7 +109,7 @@ const LEVELS: usize = 9;
 const NAMES: [&str; 4] = ["SGD", "RMSProp", "Adam", "Lion"];
 
 fn configs(p: &Params) -> [Config; 4] {
-    let ten = |name: &str| 10f64.powf(p.f64(name));
+    let ten = |name: &str| dlf_engine::math::powf(10f64, p.f64(name));
     let eps = ten("log10_eps");
     let mut sgd = Config::new(Kind::Sgd, ten("sgd_log10_lr"));
     sgd.momentum = p.f64("momentum");
@@ -225,14 +225,14 @@ impl Widget for OptimizerRace {
         let (lo, hi) = values
             .iter()
             .fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
-        let (llo, lhi) = (lo.max(1e-4).log10(), hi.log10());
+        let (llo, lhi) = (dlf_engine::math::log10(lo.max(1e-4)), dlf_engine::math::log10(hi));
         plot.smooth_raster(&mut svg, GRID, GRID, 1, |i, j| {
-            let v = values[j * GRID + i].log10();
+            let v = dlf_engine::math::log10(values[j * GRID + i]);
             (0, 0.35 * (1.0 - ((v - llo) / (lhi - llo)).clamp(0.0, 1.0)))
         });
         let mut segments = Vec::new();
         for k in 1..=LEVELS {
-            let level = 10f64.powf(llo + (lhi - llo) * k as f64 / (LEVELS + 1) as f64);
+            let level = dlf_engine::math::powf(10f64, llo + (lhi - llo) * k as f64 / (LEVELS + 1) as f64);
             contour(&plot, &values, level, &mut segments);
         }
         for [a, b] in &segments {
