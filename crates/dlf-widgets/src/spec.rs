@@ -54,6 +54,76 @@ pub struct ParamSpec {
     pub kind: ParamKind,
 }
 
+impl ParamSpec {
+    /// A slider over `bounds` starting at `default`, moving in steps of 1 (change with [`ParamSpec::step`]).
+    pub const fn range(
+        name: &'static str,
+        label: &'static str,
+        bounds: std::ops::RangeInclusive<f64>,
+        default: f64,
+    ) -> ParamSpec {
+        ParamSpec {
+            name,
+            label,
+            help: "",
+            kind: ParamKind::Range {
+                min: *bounds.start(),
+                max: *bounds.end(),
+                step: 1.0,
+                default,
+            },
+        }
+    }
+
+    /// A drop-down of `(value, label)` options starting at the option `default`.
+    pub const fn select(
+        name: &'static str,
+        label: &'static str,
+        options: &'static [(&'static str, &'static str)],
+        default: &'static str,
+    ) -> ParamSpec {
+        ParamSpec {
+            name,
+            label,
+            help: "",
+            kind: ParamKind::Select { options, default },
+        }
+    }
+
+    /// A checkbox, on or off at first.
+    pub const fn toggle(name: &'static str, label: &'static str, default: bool) -> ParamSpec {
+        ParamSpec {
+            name,
+            label,
+            help: "",
+            kind: ParamKind::Toggle { default },
+        }
+    }
+
+    /// The slider's increment (a range parameter only; other kinds are returned unchanged).
+    pub const fn step(self, step: f64) -> ParamSpec {
+        match self.kind {
+            ParamKind::Range {
+                min, max, default, ..
+            } => ParamSpec {
+                kind: ParamKind::Range {
+                    min,
+                    max,
+                    step,
+                    default,
+                },
+                ..self
+            },
+            kind => ParamSpec { kind, ..self },
+        }
+    }
+
+    /// The one-sentence explanation shown with the control.
+    pub const fn help(self, help: &'static str) -> ParamSpec {
+        ParamSpec { help, ..self }
+    }
+}
+
 /// The kind of control and the values it admits.
 #[derive(Debug)]
 pub enum ParamKind {

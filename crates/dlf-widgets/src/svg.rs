@@ -640,6 +640,33 @@ impl Plot {
         ]
     }
 
+    /// The contour of `values` at `level`, as line segments in data coordinates appended to `out`: `values` is
+    /// an `n`×`n` grid of samples at the cell centres of [`Plot::cell_centre`] (row `j` from the bottom, index
+    /// `j·n + i`), contoured by marching squares with linear interpolation along cell edges (Lorensen & Cline
+    /// 1987). A saddle cell's four crossings are paired in edge order.
+    pub fn contour(&self, values: &[f64], n: usize, level: f64, out: &mut Vec<[(f64, f64); 2]>) {
+        let at = |i: usize, j: usize| values[j * n + i];
+        let pos = |i: usize, j: usize| self.cell_centre(i, j, n, n);
+        for j in 0..n.saturating_sub(1) {
+            for i in 0..n - 1 {
+                let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
+                let mut crossings: Vec<(f64, f64)> = Vec::with_capacity(4);
+                for k in 0..4 {
+                    let (a, b) = (corners[k], corners[(k + 1) % 4]);
+                    let (va, vb) = (at(a.0, a.1), at(b.0, b.1));
+                    if (va < level) != (vb < level) {
+                        let s = (level - va) / (vb - va);
+                        let (pa, pb) = (pos(a.0, a.1), pos(b.0, b.1));
+                        crossings.push((pa[0] + s * (pb[0] - pa[0]), pa[1] + s * (pb[1] - pa[1])));
+                    }
+                }
+                for pair in crossings.chunks_exact(2) {
+                    out.push([pair[0], pair[1]]);
+                }
+            }
+        }
+    }
+
     /// A raster of `nx`×`ny` cells over the frame (cell indices as in [`Plot::cell_centre`]). `cell`
     /// returns a class index and an opacity for each cell; opacities are quantised to sixteenths and
     /// horizontally adjacent cells with the same class and quantised opacity are merged into one

@@ -35,7 +35,7 @@ use dlf_engine::lessons::backprop::{Difference, GradCheck, GradChecker, Loss, Tw
 use crate::figure::Figure;
 use crate::number_format::{int, sci, sig};
 use crate::registry::Widget;
-use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
 /// The "Walk the forward and backward pass" widget.
@@ -50,107 +50,47 @@ static SPEC: WidgetSpec = WidgetSpec {
         "Every tensor of a two-layer MLP with its shape and formula, and the finite-difference \
               check of its gradients as the step size shrinks.",
     params: &[
-        ParamSpec {
-            name: "batch",
-            label: "Batch B",
-            help: "Examples in the batch (rows of X).",
-            kind: ParamKind::Range {
-                min: 1.0,
-                max: 8.0,
-                step: 1.0,
-                default: 4.0,
-            },
-        },
-        ParamSpec {
-            name: "d_in",
-            label: "Inputs D",
-            help: "Features per example (columns of X).",
-            kind: ParamKind::Range {
-                min: 1.0,
-                max: 6.0,
-                step: 1.0,
-                default: 3.0,
-            },
-        },
-        ParamSpec {
-            name: "hidden",
-            label: "Hidden H",
-            help: "Units in the hidden layer.",
-            kind: ParamKind::Range {
-                min: 1.0,
-                max: 8.0,
-                step: 1.0,
-                default: 5.0,
-            },
-        },
-        ParamSpec {
-            name: "classes",
-            label: "Outputs C",
-            help: "Classes (cross-entropy) or regression outputs (squared error).",
-            kind: ParamKind::Range {
-                min: 2.0,
-                max: 5.0,
-                step: 1.0,
-                default: 3.0,
-            },
-        },
-        ParamSpec {
-            name: "activation",
-            label: "Activation f",
-            help: "The non-linearity of the hidden layer.",
-            kind: ParamKind::Select {
-                options: &[
-                    ("tanh", "tanh"),
-                    ("relu", "ReLU"),
-                    ("gelu", "GELU"),
-                    ("sigmoid", "sigmoid"),
-                ],
-                default: "tanh",
-            },
-        },
-        ParamSpec {
-            name: "loss",
-            label: "Loss",
-            help: "Softmax cross-entropy on class labels, or mean squared error on real targets.",
-            kind: ParamKind::Select {
-                options: &[
-                    ("ce", "softmax cross-entropy"),
-                    ("mse", "mean squared error"),
-                ],
-                default: "ce",
-            },
-        },
-        ParamSpec {
-            name: "seed",
-            label: "Seed",
-            help: "Seed for the inputs, weights and targets.",
-            kind: ParamKind::Range {
-                min: 1.0,
-                max: 20.0,
-                step: 1.0,
-                default: 1.0,
-            },
-        },
-        ParamSpec {
-            name: "log10_eps",
-            label: "log₁₀ ε",
-            help: "Base-10 logarithm of the finite-difference step.",
-            kind: ParamKind::Range {
-                min: -12.0,
-                max: -1.0,
-                step: 0.5,
-                default: -6.0,
-            },
-        },
-        ParamSpec {
-            name: "difference",
-            label: "Difference",
-            help: "Central (L(θ+ε) − L(θ−ε))/2ε or forward (L(θ+ε) − L(θ))/ε.",
-            kind: ParamKind::Select {
-                options: &[("central", "central"), ("forward", "forward")],
-                default: "central",
-            },
-        },
+        ParamSpec::range("batch", "Batch B", 1.0..=8.0, 4.0)
+            .help("Examples in the batch (rows of X)."),
+        ParamSpec::range("d_in", "Inputs D", 1.0..=6.0, 3.0)
+            .help("Features per example (columns of X)."),
+        ParamSpec::range("hidden", "Hidden H", 1.0..=8.0, 5.0).help("Units in the hidden layer."),
+        ParamSpec::range("classes", "Outputs C", 2.0..=5.0, 3.0)
+            .help("Classes (cross-entropy) or regression outputs (squared error)."),
+        ParamSpec::select(
+            "activation",
+            "Activation f",
+            &[
+                ("tanh", "tanh"),
+                ("relu", "ReLU"),
+                ("gelu", "GELU"),
+                ("sigmoid", "sigmoid"),
+            ],
+            "tanh",
+        ).help("The non-linearity of the hidden layer."),
+        ParamSpec::select(
+            "loss",
+            "Loss",
+            &[
+                ("ce", "softmax cross-entropy"),
+                ("mse", "mean squared error"),
+            ],
+            "ce",
+        ).help("Softmax cross-entropy on class labels, or mean squared error on real targets."),
+        ParamSpec::range("seed", "Seed", 1.0..=20.0, 1.0)
+            .help("Seed for the inputs, weights and targets."),
+        ParamSpec::range("log10_eps", "log₁₀ ε", -12.0..=-1.0, -6.0)
+            .step(0.5)
+            .help("Base-10 logarithm of the finite-difference step."),
+        ParamSpec::select(
+            "difference",
+            "Difference",
+            &[
+                ("central", "central"),
+                ("forward", "forward"),
+            ],
+            "central",
+        ).help("Central (L(θ+ε) − L(θ−ε))/2ε or forward (L(θ+ε) − L(θ))/ε."),
     ],
     // Every dimension at its maximum with the cross-entropy loss (softmax per row).
     bench: &[

@@ -37,15 +37,16 @@
 //! training set.
 
 use dlf_engine::activation::Activation;
-use dlf_engine::lessons::backprop::datasets::{make_dataset, Dataset2D, DatasetKind};
-use dlf_engine::lessons::backprop::mlp::{Mlp, MlpConfig, StepStats};
-use dlf_engine::rng::Rng;
-use dlf_engine::tensor::Tensor;
+use dlf_engine::lessons::backprop::datasets::{Dataset2D, DatasetKind};
+use dlf_engine::lessons::backprop::minibatch::{
+    points_tensor, train_minibatch, MinibatchConfig, Run,
+};
+use dlf_engine::lessons::backprop::mlp::StepStats;
 
 use crate::figure::Figure;
 use crate::number_format::{int, percent, sig};
 use crate::registry::Widget;
-use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
 /// Training-set size. Each step sees [`BATCH`] of these, so the size only sets the epoch length and
@@ -71,100 +72,41 @@ static SPEC: WidgetSpec = WidgetSpec {
         "Train a small multilayer perceptron on a 2D toy problem and watch its decision regions, \
               loss and per-layer gradient norms.",
     params: &[
-        ParamSpec {
-            name: "dataset",
-            label: "Data set",
-            help: "The 2D classification problem.",
-            kind: ParamKind::Select {
-                options: &[
-                    ("moons", "Two moons"),
-                    ("circles", "Circles"),
-                    ("xor", "XOR"),
-                    ("spirals", "Spirals"),
-                ],
-                default: "moons",
-            },
-        },
-        ParamSpec {
-            name: "noise",
-            label: "Noise",
-            help: "Standard deviation of the Gaussian noise added to every point.",
-            kind: ParamKind::Range {
-                min: 0.0,
-                max: 0.5,
-                step: 0.05,
-                default: 0.1,
-            },
-        },
-        ParamSpec {
-            name: "width",
-            label: "Width",
-            help: "Units in each hidden layer.",
-            kind: ParamKind::Range {
-                min: 2.0,
-                max: 32.0,
-                step: 1.0,
-                default: 16.0,
-            },
-        },
-        ParamSpec {
-            name: "depth",
-            label: "Hidden layers",
-            help: "Number of hidden layers.",
-            kind: ParamKind::Range {
-                min: 1.0,
-                max: 3.0,
-                step: 1.0,
-                default: 2.0,
-            },
-        },
-        ParamSpec {
-            name: "activation",
-            label: "Activation",
-            help: "The non-linearity after every hidden layer.",
-            kind: ParamKind::Select {
-                options: &[
-                    ("relu", "ReLU"),
-                    ("tanh", "tanh"),
-                    ("gelu", "GELU"),
-                    ("sigmoid", "sigmoid"),
-                ],
-                default: "relu",
-            },
-        },
-        ParamSpec {
-            name: "log10_lr",
-            label: "log₁₀ learning rate",
-            help: "Base-10 logarithm of the SGD step size.",
-            kind: ParamKind::Range {
-                min: -3.0,
-                max: 0.5,
-                step: 0.1,
-                default: -0.5,
-            },
-        },
-        ParamSpec {
-            name: "steps",
-            label: "Steps",
-            help: "Number of mini-batch SGD steps.",
-            kind: ParamKind::Range {
-                min: 0.0,
-                max: 500.0,
-                step: 10.0,
-                default: 200.0,
-            },
-        },
-        ParamSpec {
-            name: "seed",
-            label: "Seed",
-            help: "Seed for the data, the initial weights and the batch order.",
-            kind: ParamKind::Range {
-                min: 1.0,
-                max: 20.0,
-                step: 1.0,
-                default: 1.0,
-            },
-        },
+        ParamSpec::select(
+            "dataset",
+            "Data set",
+            &[
+                ("moons", "Two moons"),
+                ("circles", "Circles"),
+                ("xor", "XOR"),
+                ("spirals", "Spirals"),
+            ],
+            "moons",
+        ).help("The 2D classification problem."),
+        ParamSpec::range("noise", "Noise", 0.0..=0.5, 0.1)
+            .step(0.05)
+            .help("Standard deviation of the Gaussian noise added to every point."),
+        ParamSpec::range("width", "Width", 2.0..=32.0, 16.0).help("Units in each hidden layer."),
+        ParamSpec::range("depth", "Hidden layers", 1.0..=3.0, 2.0).help("Number of hidden layers."),
+        ParamSpec::select(
+            "activation",
+            "Activation",
+            &[
+                ("relu", "ReLU"),
+                ("tanh", "tanh"),
+                ("gelu", "GELU"),
+                ("sigmoid", "sigmoid"),
+            ],
+            "relu",
+        ).help("The non-linearity after every hidden layer."),
+        ParamSpec::range("log10_lr", "log₁₀ learning rate", -3.0..=0.5, -0.5)
+            .step(0.1)
+            .help("Base-10 logarithm of the SGD step size."),
+        ParamSpec::range("steps", "Steps", 0.0..=500.0, 200.0)
+            .step(10.0)
+            .help("Number of mini-batch SGD steps."),
+        ParamSpec::range("seed", "Seed", 1.0..=20.0, 1.0)
+            .help("Seed for the data, the initial weights and the batch order."),
     ],
     // Three hidden layers of 32 units trained for the full 500 steps on spirals, with each activation: its cost differs widely (the exact GELU evaluates erf per unit).
     bench: &[
@@ -207,123 +149,26 @@ fn activation_label(a: Activation) -> &'static str {
     }
 }
 
-/// The history of one training run.
-struct Run {
-    data: Dataset2D,
-    mlp: Mlp,
-    /// Full-training-set statistics before the first step.
-    initial: StepStats,
-    /// Full-training-set statistics after the last step.
-    last: StepStats,
-    /// The mini-batch loss of every step taken.
-    losses: Vec<f64>,
-    /// The weight-gradient norms of every step taken, `layers` per step (input layer first).
-    norms: Vec<f64>,
-    /// Number of weight matrices.
-    layers: usize,
-    /// The step (counting from 1) whose loss or gradients stopped being finite numbers, after which
-    /// training stops: with too large a learning rate the weights overflow to infinity or NaN.
-    diverged_at: Option<usize>,
-}
-
-impl Run {
-    /// The gradient norms of step `i` (counting from 0).
-    fn step_norms(&self, i: usize) -> &[f64] {
-        &self.norms[i * self.layers..(i + 1) * self.layers]
-    }
-
-    /// Whether step `i`'s loss and gradient norms are all finite numbers.
-    fn step_finite(&self, i: usize) -> bool {
-        self.losses[i].is_finite() && self.step_norms(i).iter().all(|g| g.is_finite())
-    }
-}
-
 /// Whether a step's loss and gradient norms are all finite numbers.
 fn finite(s: &StepStats) -> bool {
     s.loss.is_finite() && s.weight_grad_norms.iter().all(|g| g.is_finite())
 }
 
-/// Packs points into an `n×2` tensor.
-fn points_tensor(points: impl ExactSizeIterator<Item = [f64; 2]>) -> Tensor {
-    let n = points.len();
-    let mut data = Vec::with_capacity(2 * n);
-    for [a, b] in points {
-        data.push(a);
-        data.push(b);
-    }
-    Tensor::new(&[n, 2], data).expect("2·n values form an n×2 tensor")
-}
-
+/// Trains the network the parameters describe, with the engine's mini-batch trainer.
 fn train(p: &Params) -> Run {
-    let kind = DatasetKind::parse(p.str("dataset")).expect("spec options are engine data sets");
-    let activation = Activation::parse(p.str("activation")).expect("spec options are activations");
-    let seed = p.usize("seed") as u64;
-    let depth = p.usize("depth").max(1);
-    let width = p.usize("width").max(1);
-    let data = make_dataset(kind, POINTS, p.f64("noise"), seed);
-    let cfg = MlpConfig {
-        input: 2,
-        hidden: vec![width; depth],
-        output: data.classes,
-        activation,
-        seed,
+    let cfg = MinibatchConfig {
+        dataset: DatasetKind::parse(p.str("dataset")).expect("spec options are engine data sets"),
+        points: POINTS,
+        noise: p.f64("noise"),
+        activation: Activation::parse(p.str("activation")).expect("spec options are activations"),
+        depth: p.usize("depth").max(1),
+        width: p.usize("width").max(1),
+        lr: dlf_engine::math::powf(10f64, p.f64("log10_lr")),
+        steps: p.usize("steps"),
+        batch: BATCH,
+        seed: p.usize("seed") as u64,
     };
-    let mut mlp = Mlp::new(&cfg);
-    let layers = mlp.layers();
-    let all_x = points_tensor(data.x.iter().copied());
-    // Full-set statistics come from the engine's gradient computation without an update.
-    let initial = mlp
-        .compute_gradients(&all_x, &data.y)
-        .expect("the data set's points and labels fit the network built for it");
-
-    let lr = dlf_engine::math::powf(10f64, p.f64("log10_lr"));
-    let steps = p.usize("steps");
-    // The batch order has its own stream so that changing the step count never changes the data or
-    // the initial weights; the constant only separates this stream from the engine's uses of `seed`.
-    let mut order_rng = Rng::new(seed ^ 0x6d6c_702d_6261_7463);
-    let mut order: Vec<usize> = (0..data.x.len()).collect();
-    let mut cursor = order.len();
-    let mut losses = Vec::with_capacity(steps);
-    let mut norms = Vec::with_capacity(steps * layers);
-    let mut diverged_at = None;
-    let batch = BATCH.min(order.len());
-    // One batch tensor and label vector, refilled every step: the loop allocates nothing.
-    let mut xb = Tensor::zeros(&[batch, 2]);
-    let mut yb = vec![0; batch];
-    for step in 0..steps {
-        if cursor + batch > order.len() {
-            order_rng.shuffle(&mut order);
-            cursor = 0;
-        }
-        let idx = &order[cursor..cursor + batch];
-        cursor += batch;
-        for ((row, y), &i) in xb.data_mut().chunks_exact_mut(2).zip(&mut yb).zip(idx) {
-            row.copy_from_slice(&data.x[i]);
-            *y = data.y[i];
-        }
-        let (loss, _) = mlp
-            .train_step_recording(&xb, &yb, lr, &mut norms)
-            .expect("the batch's points and labels fit the network built for it");
-        losses.push(loss);
-        let ok = loss.is_finite() && norms[step * layers..].iter().all(|g| g.is_finite());
-        if !ok {
-            diverged_at = Some(step + 1);
-            break;
-        }
-    }
-    let last = mlp
-        .compute_gradients(&all_x, &data.y)
-        .expect("the data set's points and labels fit the network built for it");
-    Run {
-        data,
-        mlp,
-        initial,
-        last,
-        losses,
-        norms,
-        layers,
-        diverged_at,
-    }
+    train_minibatch(&cfg)
 }
 
 /// The square data window shown in the decision-region panel: the data's bounding box, made square

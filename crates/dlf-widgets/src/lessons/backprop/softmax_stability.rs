@@ -25,7 +25,7 @@ use dlf_engine::lessons::backprop::softmax_stability::{
 use crate::figure::Figure;
 use crate::number_format::{fixed, int, sci, sig};
 use crate::registry::Widget;
-use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
 /// The "Why frameworks fuse log-softmax and cross-entropy" widget.
@@ -39,50 +39,30 @@ static SPEC: WidgetSpec = WidgetSpec {
     summary: "The loss and gradient of a confidently wrong example computed naively, with the max \
               subtracted, and fused, in float32 or float64: where each stops being finite.",
     params: &[
-        ParamSpec {
-            name: "log10_margin",
-            label: "log₁₀ margin M",
-            help: "How far the wrong class's logit exceeds the target's, as a power of ten.",
-            kind: ParamKind::Range {
-                min: -1.0,
-                max: 4.0,
-                step: 0.05,
-                default: 2.0,
-            },
-        },
-        ParamSpec {
-            name: "classes",
-            label: "Classes C",
-            help: "Number of classes; the other wrong classes have logit 0 like the target.",
-            kind: ParamKind::Range {
-                min: 2.0,
-                max: 10.0,
-                step: 1.0,
-                default: 3.0,
-            },
-        },
-        ParamSpec {
-            name: "precision",
-            label: "Precision",
-            help: "The floating-point format every route computes in.",
-            kind: ParamKind::Select {
-                options: &[("float32", "float32"), ("float64", "float64")],
-                default: "float32",
-            },
-        },
-        ParamSpec {
-            name: "highlight",
-            label: "Highlight",
-            help: "The route drawn on top, with its non-finite region shaded.",
-            kind: ParamKind::Select {
-                options: &[
-                    ("naive", "naive: softmax, then log"),
-                    ("shifted", "shifted: max subtracted, then log"),
-                    ("fused", "fused: log-softmax"),
-                ],
-                default: "naive",
-            },
-        },
+        ParamSpec::range("log10_margin", "log₁₀ margin M", -1.0..=4.0, 2.0)
+            .step(0.05)
+            .help("How far the wrong class's logit exceeds the target's, as a power of ten."),
+        ParamSpec::range("classes", "Classes C", 2.0..=10.0, 3.0)
+            .help("Number of classes; the other wrong classes have logit 0 like the target."),
+        ParamSpec::select(
+            "precision",
+            "Precision",
+            &[
+                ("float32", "float32"),
+                ("float64", "float64"),
+            ],
+            "float32",
+        ).help("The floating-point format every route computes in."),
+        ParamSpec::select(
+            "highlight",
+            "Highlight",
+            &[
+                ("naive", "naive: softmax, then log"),
+                ("shifted", "shifted: max subtracted, then log"),
+                ("fused", "fused: log-softmax"),
+            ],
+            "naive",
+        ).help("The route drawn on top, with its non-finite region shaded."),
     ],
     // Ten classes: the longest break-point scans (the shifted loss lasts until M = 745 in float64) and the largest gradient table; at the largest margin every broken route is drawn.
     bench: &[
@@ -364,7 +344,11 @@ fn draw_plot(
         .chain(current.iter().map(|r| r.loss));
     let plot = Plot::new(
         Rect::new(64.0, 44.0, 372.0, 196.0),
-        Axis::log10(dlf_engine::math::powf(10f64, LOG10_LO), dlf_engine::math::powf(10f64, LOG10_HI), "margin M"),
+        Axis::log10(
+            dlf_engine::math::powf(10f64, LOG10_LO),
+            dlf_engine::math::powf(10f64, LOG10_HI),
+            "margin M",
+        ),
         Axis::fit_log10(losses, "loss −log p_y"),
     );
     // The highlighted route's non-finite regions, shaded under everything else.

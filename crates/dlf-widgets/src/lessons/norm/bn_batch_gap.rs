@@ -18,7 +18,7 @@ use dlf_engine::lessons::norm::{MomentumConvention, RunningVariance};
 use crate::figure::Figure;
 use crate::number_format::{int, sig};
 use crate::registry::Widget;
-use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
 /// The "BatchNorm's train/eval gap" widget.
@@ -32,63 +32,27 @@ static SPEC: WidgetSpec = WidgetSpec {
     summary: "How far BatchNorm's training-mode output (batch statistics) is from its evaluation-mode \
               output (running statistics) for the same inputs, against the batch size, with its 1/B trend.",
     params: &[
-        ParamSpec {
-            name: "log2_batch",
-            label: "log₂ batch size",
-            help: "The batch size marked in both panels, as a power of two (1 → B = 2, 7 → B = 128).",
-            kind: ParamKind::Range {
-                min: 1.0,
-                max: 7.0,
-                step: 1.0,
-                default: 3.0,
-            },
-        },
-        ParamSpec {
-            name: "new_weight",
-            label: "Weight of a new batch",
-            help: "How much of each batch the running statistics absorb: PyTorch's momentum (default \
-                   0.1), or 1 − Keras's momentum (default 0.99 → 0.01).",
-            kind: ParamKind::Range {
-                min: 0.01,
-                max: 0.5,
-                step: 0.01,
-                default: 0.1,
-            },
-        },
-        ParamSpec {
-            name: "variance",
-            label: "Running variance",
-            help: "Unbiased B/(B−1)·σ²_B (PyTorch) or the biased σ²_B (Keras 3).",
-            kind: ParamKind::Select {
-                options: &[
-                    ("unbiased", "unbiased (PyTorch)"),
-                    ("biased", "biased (Keras)"),
-                ],
-                default: "unbiased",
-            },
-        },
-        ParamSpec {
-            name: "warmup",
-            label: "Warm-up batches",
-            help: "Training batches that update the running statistics before the gap is measured.",
-            kind: ParamKind::Range {
-                min: 10.0,
-                max: 300.0,
-                step: 10.0,
-                default: 200.0,
-            },
-        },
-        ParamSpec {
-            name: "seed",
-            label: "Seed",
-            help: "Draws every batch.",
-            kind: ParamKind::Range {
-                min: 1.0,
-                max: 20.0,
-                step: 1.0,
-                default: 5.0,
-            },
-        },
+        ParamSpec::range("log2_batch", "log₂ batch size", 1.0..=7.0, 3.0)
+            .help("The batch size marked in both panels, as a power of two (1 → B = 2, 7 → B = 128)."),
+        ParamSpec::range("new_weight", "Weight of a new batch", 0.01..=0.5, 0.1)
+            .step(0.01)
+            .help(
+                "How much of each batch the running statistics absorb: PyTorch's momentum (default 0.1), \
+                 or 1 − Keras's momentum (default 0.99 → 0.01).",
+            ),
+        ParamSpec::select(
+            "variance",
+            "Running variance",
+            &[
+                ("unbiased", "unbiased (PyTorch)"),
+                ("biased", "biased (Keras)"),
+            ],
+            "unbiased",
+        ).help("Unbiased B/(B−1)·σ²_B (PyTorch) or the biased σ²_B (Keras 3)."),
+        ParamSpec::range("warmup", "Warm-up batches", 10.0..=300.0, 200.0)
+            .step(10.0)
+            .help("Training batches that update the running statistics before the gap is measured."),
+        ParamSpec::range("seed", "Seed", 1.0..=20.0, 5.0).help("Draws every batch."),
     ],
     // The longest warm-up: seven batch sizes of 300 + 100 batches each.
     bench: &[

@@ -19,7 +19,7 @@ use dlf_engine::lessons::norm::NormKind;
 use crate::figure::Figure;
 use crate::number_format::sig;
 use crate::registry::Widget;
-use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
 /// The "Activations and gradients through depth" widget.
@@ -34,73 +34,34 @@ static SPEC: WidgetSpec = WidgetSpec {
         "Per-block residual-stream standard deviation and weight-gradient norm of a deep residual \
               MLP with no norm, BatchNorm, LayerNorm or RMSNorm, pre-norm or post-norm.",
     params: &[
-        ParamSpec {
-            name: "norm",
-            label: "Norm",
-            help: "The normalisation layer in every block.",
-            kind: ParamKind::Select {
-                options: &[
-                    ("none", "none"),
-                    ("batchnorm", "BatchNorm"),
-                    ("layernorm", "LayerNorm"),
-                    ("rmsnorm", "RMSNorm"),
-                ],
-                default: "layernorm",
-            },
-        },
-        ParamSpec {
-            name: "placement",
-            label: "Placement",
-            help: "Pre-norm: x + F(N(x)) with a final norm. Post-norm: N(x + F(x)).",
-            kind: ParamKind::Select {
-                options: &[("pre", "pre-norm"), ("post", "post-norm")],
-                default: "pre",
-            },
-        },
-        ParamSpec {
-            name: "depth",
-            label: "Blocks L",
-            help: "Number of residual blocks.",
-            kind: ParamKind::Range {
-                min: 2.0,
-                max: 48.0,
-                step: 1.0,
-                default: 32.0,
-            },
-        },
-        ParamSpec {
-            name: "gain",
-            label: "Branch gain",
-            help: "The standard deviation of each branch's output for a unit-variance input.",
-            kind: ParamKind::Range {
-                min: 0.1,
-                max: 2.0,
-                step: 0.05,
-                default: 1.0,
-            },
-        },
-        ParamSpec {
-            name: "batch",
-            label: "Batch B",
-            help: "Examples per batch: BatchNorm's statistics come from these.",
-            kind: ParamKind::Range {
-                min: 2.0,
-                max: 16.0,
-                step: 1.0,
-                default: 16.0,
-            },
-        },
-        ParamSpec {
-            name: "seed",
-            label: "Seed",
-            help: "Draws the input, the weights and the loss direction.",
-            kind: ParamKind::Range {
-                min: 1.0,
-                max: 20.0,
-                step: 1.0,
-                default: 1.0,
-            },
-        },
+        ParamSpec::select(
+            "norm",
+            "Norm",
+            &[
+                ("none", "none"),
+                ("batchnorm", "BatchNorm"),
+                ("layernorm", "LayerNorm"),
+                ("rmsnorm", "RMSNorm"),
+            ],
+            "layernorm",
+        ).help("The normalisation layer in every block."),
+        ParamSpec::select(
+            "placement",
+            "Placement",
+            &[
+                ("pre", "pre-norm"),
+                ("post", "post-norm"),
+            ],
+            "pre",
+        ).help("Pre-norm: x + F(N(x)) with a final norm. Post-norm: N(x + F(x))."),
+        ParamSpec::range("depth", "Blocks L", 2.0..=48.0, 32.0).help("Number of residual blocks."),
+        ParamSpec::range("gain", "Branch gain", 0.1..=2.0, 1.0)
+            .step(0.05)
+            .help("The standard deviation of each branch's output for a unit-variance input."),
+        ParamSpec::range("batch", "Batch B", 2.0..=16.0, 16.0)
+            .help("Examples per batch: BatchNorm's statistics come from these."),
+        ParamSpec::range("seed", "Seed", 1.0..=20.0, 1.0)
+            .help("Draws the input, the weights and the loss direction."),
     ],
     // Three forward-and-backward passes (chosen, other placement, no norm) at the largest depth and batch; BatchNorm transposes its input, so it is the costliest norm.
     bench: &[

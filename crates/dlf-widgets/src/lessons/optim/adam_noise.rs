@@ -16,7 +16,7 @@ use dlf_engine::lessons::optim::{
 use crate::figure::Figure;
 use crate::number_format::sig;
 use crate::registry::Widget;
-use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
 /// The "Adam's step under gradient noise" widget.
@@ -30,61 +30,19 @@ static SPEC: WidgetSpec = WidgetSpec {
     summary: "The mean step per unit learning rate of Adam on gradients N(μ, σ²) against the \
               signal-to-noise ratio μ/σ: simulation against the stationary theory snr/√(1 + snr²).",
     params: &[
-        ParamSpec {
-            name: "log10_snr",
-            label: "log₁₀ SNR μ/σ",
-            help: "The gradient's mean over its standard deviation, as a power of ten (marked on the left).",
-            kind: ParamKind::Range {
-                min: -2.0,
-                max: 2.0,
-                step: 0.05,
-                default: -0.5,
-            },
-        },
-        ParamSpec {
-            name: "beta1",
-            label: "β₁",
-            help: "Decay of the first moment: larger averages more noise away from m.",
-            kind: ParamKind::Range {
-                min: 0.0,
-                max: 0.99,
-                step: 0.01,
-                default: 0.9,
-            },
-        },
-        ParamSpec {
-            name: "beta2",
-            label: "β₂",
-            help: "Decay of the second moment.",
-            kind: ParamKind::Range {
-                min: 0.9,
-                max: 0.999,
-                step: 0.001,
-                default: 0.999,
-            },
-        },
-        ParamSpec {
-            name: "steps",
-            label: "Simulated steps",
-            help: "Steps averaged per SNR value after a burn-in of 200 steps.",
-            kind: ParamKind::Range {
-                min: 200.0,
-                max: 3000.0,
-                step: 100.0,
-                default: 1500.0,
-            },
-        },
-        ParamSpec {
-            name: "seed",
-            label: "Seed",
-            help: "Seed of the simulated gradients.",
-            kind: ParamKind::Range {
-                min: 0.0,
-                max: 99.0,
-                step: 1.0,
-                default: 1.0,
-            },
-        },
+        ParamSpec::range("log10_snr", "log₁₀ SNR μ/σ", -2.0..=2.0, -0.5)
+            .step(0.05)
+            .help("The gradient's mean over its standard deviation, as a power of ten (marked on the left)."),
+        ParamSpec::range("beta1", "β₁", 0.0..=0.99, 0.9)
+            .step(0.01)
+            .help("Decay of the first moment: larger averages more noise away from m."),
+        ParamSpec::range("beta2", "β₂", 0.9..=0.999, 0.999)
+            .step(0.001)
+            .help("Decay of the second moment."),
+        ParamSpec::range("steps", "Simulated steps", 200.0..=3000.0, 1500.0)
+            .step(100.0)
+            .help("Steps averaged per SNR value after a burn-in of 200 steps."),
+        ParamSpec::range("seed", "Seed", 0.0..=99.0, 1.0).help("Seed of the simulated gradients."),
     ],
     // Ten runs of 200 + 3000 Adam steps plus the 3000-step trace.
     bench: &[

@@ -22,7 +22,7 @@ use dlf_engine::lessons::optim::{decay_race, l2_fixed_point, second_half_mean, K
 use crate::figure::Figure;
 use crate::number_format::sig;
 use crate::registry::Widget;
-use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
 /// The "Adam + L2 against AdamW" widget.
@@ -36,72 +36,22 @@ static SPEC: WidgetSpec = WidgetSpec {
     summary: "Two parameters at their optimum with curvatures differing by a chosen factor, regularised with \
               the same λ by Adam with an L2 term and by AdamW with decoupled decay.",
     params: &[
-        ParamSpec {
-            name: "log10_ratio",
-            label: "log₁₀ gradient-scale ratio",
-            help: "Curvatures a_big = 10^(r/2) and a_small = 10^(−r/2); r = 0 makes the parameters identical.",
-            kind: ParamKind::Range {
-                min: 0.0,
-                max: 6.0,
-                step: 0.25,
-                default: 4.0,
-            },
-        },
-        ParamSpec {
-            name: "log10_lambda",
-            label: "log₁₀ λ",
-            help: "Weight decay λ of both methods, as a power of ten.",
-            kind: ParamKind::Range {
-                min: -3.0,
-                max: 0.0,
-                step: 0.1,
-                default: -1.0,
-            },
-        },
-        ParamSpec {
-            name: "log10_lr",
-            label: "log₁₀ learning rate",
-            help: "Learning rate of both methods, as a power of ten.",
-            kind: ParamKind::Range {
-                min: -4.0,
-                max: -1.0,
-                step: 0.1,
-                default: -2.0,
-            },
-        },
-        ParamSpec {
-            name: "steps",
-            label: "Steps",
-            help: "How many steps both methods take.",
-            kind: ParamKind::Range {
-                min: 100.0,
-                max: 5000.0,
-                step: 100.0,
-                default: 2000.0,
-            },
-        },
-        ParamSpec {
-            name: "noise",
-            label: "Relative gradient noise",
-            help: "Gaussian noise on each gradient, as a multiple of that parameter's curvature.",
-            kind: ParamKind::Range {
-                min: 0.0,
-                max: 1.0,
-                step: 0.05,
-                default: 0.1,
-            },
-        },
-        ParamSpec {
-            name: "seed",
-            label: "Noise seed",
-            help: "Seed of the gradient noise.",
-            kind: ParamKind::Range {
-                min: 0.0,
-                max: 99.0,
-                step: 1.0,
-                default: 1.0,
-            },
-        },
+        ParamSpec::range("log10_ratio", "log₁₀ gradient-scale ratio", 0.0..=6.0, 4.0)
+            .step(0.25)
+            .help("Curvatures a_big = 10^(r/2) and a_small = 10^(−r/2); r = 0 makes the parameters identical."),
+        ParamSpec::range("log10_lambda", "log₁₀ λ", -3.0..=0.0, -1.0)
+            .step(0.1)
+            .help("Weight decay λ of both methods, as a power of ten."),
+        ParamSpec::range("log10_lr", "log₁₀ learning rate", -4.0..=-1.0, -2.0)
+            .step(0.1)
+            .help("Learning rate of both methods, as a power of ten."),
+        ParamSpec::range("steps", "Steps", 100.0..=5000.0, 2000.0)
+            .step(100.0)
+            .help("How many steps both methods take."),
+        ParamSpec::range("noise", "Relative gradient noise", 0.0..=1.0, 0.1)
+            .step(0.05)
+            .help("Gaussian noise on each gradient, as a multiple of that parameter's curvature."),
+        ParamSpec::range("seed", "Noise seed", 0.0..=99.0, 1.0).help("Seed of the gradient noise."),
     ],
     // Two runs of 5000 two-coordinate steps with noise.
     bench: &[

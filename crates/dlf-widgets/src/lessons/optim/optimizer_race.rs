@@ -20,35 +20,12 @@ use dlf_engine::lessons::optim::{trajectory, Config, Kind, MomentumStyle, Schedu
 use crate::figure::Figure;
 use crate::number_format::{int, sig};
 use crate::registry::Widget;
-use crate::spec::{BenchCase, ParamKind, ParamSpec, Params, WidgetSpec};
+use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
 /// The "Optimizer race" widget.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OptimizerRace;
-
-const fn range(
-    name: &'static str,
-    label: &'static str,
-    help: &'static str,
-    min: f64,
-    max: f64,
-    step: f64,
-    default: f64,
-) -> ParamSpec {
-    ParamSpec {
-        name,
-        label,
-        help,
-        kind: ParamKind::Range {
-            min,
-            max,
-            step,
-            default,
-        },
-    }
-}
-
 /// Its parameter spec.
 static SPEC: WidgetSpec = WidgetSpec {
     id: "optimizer-race",
@@ -56,41 +33,62 @@ static SPEC: WidgetSpec = WidgetSpec {
     summary: "SGD with momentum, RMSProp, Adam and Lion from the same start on an ill-conditioned bowl, \
               Rosenbrock's banana or a saddle, with every hyperparameter live and optional gradient noise.",
     params: &[
-        ParamSpec {
-            name: "surface",
-            label: "Surface",
-            help: "The loss surface the four optimizers descend.",
-            kind: ParamKind::Select {
-                options: &[
-                    ("quadratic", "ill-conditioned bowl ½(x² + y²/κ)"),
-                    ("rosenbrock", "Rosenbrock banana (÷100)"),
-                    ("saddle", "saddle ½x² − ½y² + y⁴/4"),
-                ],
-                default: "quadratic",
-            },
-        },
-        range("kappa", "Condition number κ (bowl)", "Ratio of the bowl's largest to smallest curvature.", 1.0, 200.0, 1.0, 50.0),
-        range("steps", "Steps", "How many steps every optimizer takes.", 10.0, 400.0, 10.0, 150.0),
-        range("sgd_log10_lr", "SGD log₁₀ lr", "SGD's learning rate, as a power of ten.", -3.0, 0.5, 0.05, -0.3),
-        range("momentum", "SGD momentum μ", "Heavy-ball momentum (0 is plain gradient descent), PyTorch form b = μb + g.", 0.0, 0.99, 0.01, 0.8),
-        ParamSpec {
-            name: "nesterov",
-            label: "Nesterov momentum",
-            help: "Use the look-ahead gradient g + μb (PyTorch's Nesterov form).",
-            kind: ParamKind::Toggle { default: false },
-        },
-        range("rms_log10_lr", "RMSProp log₁₀ lr", "RMSProp's learning rate, as a power of ten.", -3.0, 0.0, 0.05, -1.3),
-        range("alpha", "RMSProp α", "Decay of RMSProp's running mean of g².", 0.5, 0.999, 0.001, 0.9),
-        range("adam_log10_lr", "Adam log₁₀ lr", "Adam's learning rate, as a power of ten.", -3.0, 0.0, 0.05, -1.3),
-        range("beta1", "Adam β₁", "Decay of Adam's first moment.", 0.0, 0.99, 0.01, 0.9),
-        range("beta2", "Adam β₂", "Decay of Adam's second moment.", 0.5, 0.9999, 0.0001, 0.999),
-        range("lion_log10_lr", "Lion log₁₀ lr", "Lion's learning rate, as a power of ten: every coordinate moves by exactly this much.", -3.5, -0.5, 0.05, -1.5),
-        range("lion_beta1", "Lion β₁", "Lion's interpolation between momentum and gradient for the sign.", 0.0, 0.99, 0.01, 0.9),
-        range("lion_beta2", "Lion β₂", "Decay of Lion's single momentum state.", 0.0, 0.999, 0.001, 0.99),
-        range("log10_eps", "log₁₀ ε", "ε of RMSProp and Adam, outside the square root.", -12.0, 0.0, 0.5, -8.0),
-        range("warmup", "Warm-up steps", "Linear learning-rate warm-up for every optimizer (0 = none).", 0.0, 100.0, 1.0, 0.0),
-        range("noise", "Gradient noise σ", "Standard deviation of Gaussian noise added to each gradient coordinate.", 0.0, 2.0, 0.05, 0.1),
-        range("seed", "Noise seed", "Seed of the gradient noise.", 0.0, 99.0, 1.0, 1.0),
+        ParamSpec::select(
+            "surface",
+            "Surface",
+            &[
+                ("quadratic", "ill-conditioned bowl ½(x² + y²/κ)"),
+                ("rosenbrock", "Rosenbrock banana (÷100)"),
+                ("saddle", "saddle ½x² − ½y² + y⁴/4"),
+            ],
+            "quadratic",
+        ).help("The loss surface the four optimizers descend."),
+        ParamSpec::range("kappa", "Condition number κ (bowl)", 1.0..=200.0, 50.0)
+            .help("Ratio of the bowl's largest to smallest curvature."),
+        ParamSpec::range("steps", "Steps", 10.0..=400.0, 150.0)
+            .step(10.0)
+            .help("How many steps every optimizer takes."),
+        ParamSpec::range("sgd_log10_lr", "SGD log₁₀ lr", -3.0..=0.5, -0.3)
+            .step(0.05)
+            .help("SGD's learning rate, as a power of ten."),
+        ParamSpec::range("momentum", "SGD momentum μ", 0.0..=0.99, 0.8)
+            .step(0.01)
+            .help("Heavy-ball momentum (0 is plain gradient descent), PyTorch form b = μb + g."),
+        ParamSpec::toggle("nesterov", "Nesterov momentum", false)
+            .help("Use the look-ahead gradient g + μb (PyTorch's Nesterov form)."),
+        ParamSpec::range("rms_log10_lr", "RMSProp log₁₀ lr", -3.0..=0.0, -1.3)
+            .step(0.05)
+            .help("RMSProp's learning rate, as a power of ten."),
+        ParamSpec::range("alpha", "RMSProp α", 0.5..=0.999, 0.9)
+            .step(0.001)
+            .help("Decay of RMSProp's running mean of g²."),
+        ParamSpec::range("adam_log10_lr", "Adam log₁₀ lr", -3.0..=0.0, -1.3)
+            .step(0.05)
+            .help("Adam's learning rate, as a power of ten."),
+        ParamSpec::range("beta1", "Adam β₁", 0.0..=0.99, 0.9)
+            .step(0.01)
+            .help("Decay of Adam's first moment."),
+        ParamSpec::range("beta2", "Adam β₂", 0.5..=0.9999, 0.999)
+            .step(0.0001)
+            .help("Decay of Adam's second moment."),
+        ParamSpec::range("lion_log10_lr", "Lion log₁₀ lr", -3.5..=-0.5, -1.5)
+            .step(0.05)
+            .help("Lion's learning rate, as a power of ten: every coordinate moves by exactly this much."),
+        ParamSpec::range("lion_beta1", "Lion β₁", 0.0..=0.99, 0.9)
+            .step(0.01)
+            .help("Lion's interpolation between momentum and gradient for the sign."),
+        ParamSpec::range("lion_beta2", "Lion β₂", 0.0..=0.999, 0.99)
+            .step(0.001)
+            .help("Decay of Lion's single momentum state."),
+        ParamSpec::range("log10_eps", "log₁₀ ε", -12.0..=0.0, -8.0)
+            .step(0.5)
+            .help("ε of RMSProp and Adam, outside the square root."),
+        ParamSpec::range("warmup", "Warm-up steps", 0.0..=100.0, 0.0)
+            .help("Linear learning-rate warm-up for every optimizer (0 = none)."),
+        ParamSpec::range("noise", "Gradient noise σ", 0.0..=2.0, 0.1)
+            .step(0.05)
+            .help("Standard deviation of Gaussian noise added to each gradient coordinate."),
+        ParamSpec::range("seed", "Noise seed", 0.0..=99.0, 1.0).help("Seed of the gradient noise."),
     ],
     // Four 400-step trajectories on the surface with the costliest gradient, with noise and warm-up.
     bench: &[
@@ -137,32 +135,6 @@ struct Run {
 impl Run {
     fn diverged(&self, steps: usize) -> bool {
         self.points.len() < steps + 1 || self.losses.iter().any(|l| !l.is_finite())
-    }
-}
-
-/// The contour segments of `values` (a `GRID`×`GRID` grid over `plot`'s frame, row `j` from the bottom)
-/// at `level`, by marching squares with linear interpolation along cell edges.
-fn contour(plot: &Plot, values: &[f64], level: f64, out: &mut Vec<[(f64, f64); 2]>) {
-    let at = |i: usize, j: usize| values[j * GRID + i];
-    let pos = |i: usize, j: usize| plot.cell_centre(i, j, GRID, GRID);
-    for j in 0..GRID - 1 {
-        for i in 0..GRID - 1 {
-            let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
-            let mut crossings: Vec<(f64, f64)> = Vec::with_capacity(4);
-            for k in 0..4 {
-                let (a, b) = (corners[k], corners[(k + 1) % 4]);
-                let (va, vb) = (at(a.0, a.1), at(b.0, b.1));
-                if (va < level) != (vb < level) {
-                    let s = (level - va) / (vb - va);
-                    let (pa, pb) = (pos(a.0, a.1), pos(b.0, b.1));
-                    crossings.push((pa[0] + s * (pb[0] - pa[0]), pa[1] + s * (pb[1] - pa[1])));
-                }
-            }
-            // Two crossings make one segment; four (a saddle cell) make two, paired in edge order.
-            for pair in crossings.chunks_exact(2) {
-                out.push([pair[0], pair[1]]);
-            }
-        }
     }
 }
 
@@ -233,7 +205,7 @@ impl Widget for OptimizerRace {
         let mut segments = Vec::new();
         for k in 1..=LEVELS {
             let level = dlf_engine::math::powf(10f64, llo + (lhi - llo) * k as f64 / (LEVELS + 1) as f64);
-            contour(&plot, &values, level, &mut segments);
+            plot.contour(&values, GRID, level, &mut segments);
         }
         for [a, b] in &segments {
             if let (Some(x1), Some(y1), Some(x2), Some(y2)) =
