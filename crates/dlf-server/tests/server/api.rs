@@ -19,7 +19,8 @@ fn state() -> Arc<dlf_server::AppState> {
         .clone()
 }
 
-async fn get(uri: &str) -> (StatusCode, String, Vec<u8>) {
+/// `GET uri` on the real router over the real course: status, content type and body.
+pub(crate) async fn get(uri: &str) -> (StatusCode, String, Vec<u8>) {
     let response = dlf_server::app(state())
         .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
         .await

@@ -165,6 +165,23 @@ pub(crate) async fn js(client: &Client, script: &str) -> Value {
         .expect("run a script in the page")
 }
 
+/// Opens `url` and waits until its widgets are wired to the WebAssembly module; a page that fell back to the
+/// server route fails, since that would hide a broken wasm build.
+pub(crate) async fn open_with_wasm(client: &Client, url: &str) {
+    client.goto(url).await.expect("open the page");
+    let renderer = wait_for(
+        client,
+        "document.documentElement.dataset.widgetRenderer",
+        "the widget module to load",
+    )
+    .await;
+    assert_eq!(
+        renderer,
+        json!("wasm"),
+        "{url}: widgets must render through WebAssembly in the page"
+    );
+}
+
 /// Waits until `script` (an expression) is truthy, or fails with `what`.
 pub(crate) async fn wait_for(client: &Client, script: &str, what: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -220,21 +237,7 @@ async fn lesson_01_widgets_respond_to_mouse_and_keyboard() {
     let driver = start_driver();
     let client = connect(&driver).await;
 
-    client
-        .goto(&format!("http://{addr}/lessons/01-backprop/"))
-        .await
-        .expect("open lesson 01");
-    let renderer = wait_for(
-        &client,
-        "document.documentElement.dataset.widgetRenderer",
-        "the widget module to load",
-    )
-    .await;
-    assert_eq!(
-        renderer,
-        json!("wasm"),
-        "widgets must render through WebAssembly in the page"
-    );
+    open_with_wasm(&client, &format!("http://{addr}/lessons/01-backprop/")).await;
     wait_for(
         &client,
         "document.querySelector('#w-trainer[data-ready]')",

@@ -8,16 +8,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use fantoccini::key::Key;
 use fantoccini::Locator;
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use http::StatusCode;
 use serde_json::json;
-use tower::ServiceExt;
 
+use crate::api::get;
 use crate::browser::{
-    connect, finish_without_console_errors, js, serve_app, start_driver, wait_for,
+    connect, finish_without_console_errors, js, open_with_wasm, serve_app, start_driver, wait_for,
 };
 
 fn course() -> (dlf_content::Site, axum::Router) {
@@ -27,54 +25,25 @@ fn course() -> (dlf_content::Site, axum::Router) {
 }
 
 /// The body of the server's fallback route for `query` (`widget=ID&...`).
-async fn server_render(app: &axum::Router, query: &str) -> String {
+async fn server_render(query: &str) -> String {
     let q = dlf_widgets::query::parse_query(query).expect("a bench query parses");
-    let params = query
+    let params: Vec<&str> = query
         .split('&')
         .filter(|pair| !pair.starts_with("widget="))
-        .collect::<Vec<_>>()
-        .join("&");
-    let uri = if params.is_empty() {
-        format!("/api/widgets/{}", q.widget)
-    } else {
-        format!("/api/widgets/{}?{params}", q.widget)
-    };
-    let response = app
-        .clone()
-        .oneshot(Request::get(&uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("the router answers");
-    assert_eq!(response.status(), StatusCode::OK, "{uri}");
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    String::from_utf8(bytes.to_vec()).expect("UTF-8 JSON")
+        .collect();
+    let uri = format!("/api/widgets/{}?{}", q.widget, params.join("&"));
+    let (status, _, body) = get(&uri).await;
+    assert_eq!(status, StatusCode::OK, "{uri}");
+    String::from_utf8(body).expect("UTF-8 JSON")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_widget_renders_the_same_bytes_natively_in_wasm_and_on_the_server() {
     let (_, app) = course();
-    let addr = serve_app(app.clone()).await;
+    let addr = serve_app(app).await;
     let driver = start_driver();
     let client = connect(&driver).await;
-    client
-        .goto(&format!("http://{addr}/lessons/01-backprop/"))
-        .await
-        .expect("open a lesson with widgets");
-    let renderer = wait_for(
-        &client,
-        "document.documentElement.dataset.widgetRenderer",
-        "the widget module to load",
-    )
-    .await;
-    assert_eq!(
-        renderer,
-        json!("wasm"),
-        "the page must render through WebAssembly"
-    );
+    open_with_wasm(&client, &format!("http://{addr}/lessons/01-backprop/")).await;
 
     let cases = dlf_widgets::bench_cases();
     assert!(
@@ -90,7 +59,7 @@ async fn every_widget_renders_the_same_bytes_natively_in_wasm_and_on_the_server(
         let wasm = wasm
             .as_str()
             .unwrap_or_else(|| panic!("{name}: the module returned {wasm}"));
-        let server = server_render(&app, query).await;
+        let server = server_render(query).await;
         assert!(
             native == wasm,
             "{name}: the wasm module's figure differs from the native one ({} vs {} bytes; first difference at byte {})",
@@ -114,22 +83,11 @@ async fn every_widget_of_every_lesson_responds_to_the_keyboard_through_wasm() {
     let client = connect(&driver).await;
     let mut operated = 0;
     for lesson in site.lessons() {
-        client
-            .goto(&format!("http://{addr}/lessons/{}/", lesson.meta.id))
-            .await
-            .expect("open the lesson");
-        let renderer = wait_for(
+        open_with_wasm(
             &client,
-            "document.documentElement.dataset.widgetRenderer",
-            "the widget module to load",
+            &format!("http://{addr}/lessons/{}/", lesson.meta.id),
         )
         .await;
-        assert_eq!(
-            renderer,
-            json!("wasm"),
-            "{}: widgets render through WebAssembly",
-            lesson.meta.id
-        );
         for widget in &lesson.body.widgets {
             let id = format!("w-{}", widget.instance);
             wait_for(
