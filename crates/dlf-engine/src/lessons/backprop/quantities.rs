@@ -238,6 +238,24 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         eval: |a| Ok(3.0 - 1.0 / a.usize_in("layers", 1, 10_000)? as f64),
     },
     QuantitySpec {
+        name: "backprop.gelu_derivative_root",
+        description: "the negative input at which GELU's derivative Φ(z) + z·φ(z) crosses zero, by bisection on [−2, −0.1] of the engine's exact (erf) GELU derivative",
+        args: &[],
+        eval: |_| {
+    // GELU'(−2) < 0 < GELU'(−0.1); 60 halvings shrink the bracket below 2⁻⁶⁰ · 1.9.
+    let (mut lo, mut hi) = (-2.0_f64, -0.1_f64);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if crate::activation::gelu_erf_derivative(mid) < 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(0.5 * (lo + hi))
+},
+    },
+    QuantitySpec {
         name: "backprop.elementwise_traffic_ratio",
         description: "HBM traffic of an elementwise activation's backward pass over its forward pass, in tensors moved: forward reads z and writes h (2); backward reads the upstream gradient and the saved z or h and writes dz (3)",
         args: &[],
@@ -727,5 +745,7 @@ mod tests {
         );
         assert_eq!(q("backprop.elementwise_traffic_ratio", &[]), 1.5);
         assert_eq!(q("backprop.full_step_ratio", &[]), 3.0 - 1.0 / 32.0);
+        // scipy: brentq(lambda z: norm.cdf(z) + z * norm.pdf(z), -2, -0.1) = -0.751791524693564.
+        assert!((q("backprop.gelu_derivative_root", &[]) + 0.751_791_524_693_564).abs() < 1e-9);
     }
 }

@@ -204,21 +204,8 @@ pub fn recalibration_error(
     Ok(total / trials as f64)
 }
 
-/// Fits `gap ≈ c · B^slope` by least squares on `(ln B, ln gap)`; returns `(slope, c)`.
+/// Fits `gap ≈ c · B^slope` by least squares on `(ln B, ln gap)`; returns `(slope, c)` (the shared
+/// [`crate::stats::power_law_fit`], kept under this name for the widget that plots the gap).
 pub fn loglog_fit(points: &[(f64, f64)]) -> (f64, f64) {
-    let pts: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(x, y)| *x > 0.0 && *y > 0.0)
-        .map(|(x, y)| (x.ln(), y.ln()))
-        .collect();
-    let n = pts.len() as f64;
-    if pts.len() < 2 {
-        return (f64::NAN, f64::NAN);
-    }
-    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
-    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    let sxx: f64 = pts.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
-    let slope = sxy / sxx;
-    (slope, (my - slope * mx).exp())
+    crate::stats::power_law_fit(points)
 }

@@ -567,12 +567,7 @@ fn variance_slope(cfg: &DepthConfig) -> f64 {
         .skip(cfg.depth / 2)
         .map(|(l, s)| (l as f64, s * s))
         .collect();
-    let n = pts.len() as f64;
-    let mx = pts.iter().map(|q| q.0).sum::<f64>() / n;
-    let my = pts.iter().map(|q| q.1).sum::<f64>() / n;
-    let sxy: f64 = pts.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
-    let sxx: f64 = pts.iter().map(|q| (q.0 - mx) * (q.0 - mx)).sum();
-    sxy / sxx / (cfg.gain * cfg.gain)
+    crate::stats::least_squares(&pts).slope / (cfg.gain * cfg.gain)
 }
 
 fn kind(a: &Args, arg: &str) -> Result<NormKind, QuantityError> {
