@@ -352,6 +352,15 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
 },
     },
     QuantitySpec {
+        name: "norm.ema_effective_batches",
+        description: "number of equally weighted batches whose average has the variance of an exponential moving average with PyTorch momentum m: Var = m/(2 − m) per unit batch variance, so (2 − m)/m batches",
+        args: &[("momentum", "0.1")],
+        eval: |a| {
+    let m = a.f64_in("momentum", 1e-6, 1.0)?;
+    Ok((2.0 - m) / m)
+},
+    },
+    QuantitySpec {
         name: "norm.bn_recalibration_error",
         description: "mean squared error of evaluation-mode BatchNorm against the true normalisation after a feature moved from N(3, 2²) to N(1, 1.5²), with the running statistics left stale, updated by `batches` EMA steps (momentum 0.1), or recomputed as a cumulative average of `batches` batches (momentum=None); averaged over `trials` recalibrations",
         args: &[
@@ -398,6 +407,12 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     let bytes = a.f64_in("bytes", 0.5, 8.0)?;
     Ok(norm::forward_flops_per_row(kind(a, "kind")?, d) as f64 / (2.0 * d as f64 * bytes))
 },
+    },
+    QuantitySpec {
+        name: "norm.ridge_point",
+        description: "an accelerator's ridge point in FLOPs per byte: peak TFLOP/s over memory bandwidth in TB/s (defaults: H100 SXM, 989 TFLOP/s dense bf16, 3.35 TB/s HBM3)",
+        args: &[("peak_tflops", "989"), ("bandwidth_tbs", "3.35")],
+        eval: |a| Ok(a.f64_in("peak_tflops", 1e-3, 1e6)? / a.f64_in("bandwidth_tbs", 1e-3, 1e3)?),
     },
     QuantitySpec {
         name: "norm.roofline_time_share",
@@ -750,6 +765,8 @@ mod tests {
         assert!((q("norm.model_norm_share", &llama) - 266_240.0 / 6_738_415_616.0).abs() < 1e-15);
         // 7d FLOPs over 2·2d bytes = 1.75; 4d over 4d = 1.
         assert!((q("norm.arithmetic_intensity", &[]) - 1.75).abs() < 1e-15);
+        // 989/3.35 = 295.22.
+        assert!((q("norm.ridge_point", &[]) - 295.223_880_597).abs() < 1e-6);
         assert!((q("norm.arithmetic_intensity", &[("kind", "rmsnorm")]) - 1.0).abs() < 1e-15);
         // Roofline (python): 4·768·2·295 / (that + 2·(4·768² + 4·768 + 2·768·3072 + 3072 + 768)) = 0.113407;
         // LLaMA-7B's block: 0.023326.
@@ -778,6 +795,8 @@ mod tests {
     #[test]
     fn recalibration_removes_the_stale_statistics() {
         // Stale: ((1 − 3)/2)² + (1.5/2 − 1)² = 1.0625 exactly.
+        // Σ_k m²(1 − m)^{2k} = m/(2 − m): an EMA with m = 0.1 averages like 19 equal batches.
+        assert!((q("norm.ema_effective_batches", &[]) - 19.0).abs() < 1e-12);
         let stale = q("norm.bn_recalibration_error", &[("method", "stale")]);
         assert!((stale - 1.0625).abs() < 1e-12);
         // Ten EMA steps keep 0.9¹⁰ = 0.35 of the stale values; ten cumulative batches of 32 leave only
