@@ -1,16 +1,16 @@
 //! Quantities of lesson 01 (backpropagation).
 
-use crate::quantities::{Args, QuantitySpec};
 use crate::activation::Activation;
 use crate::autograd::Graph;
-use crate::lessons::backprop::{autograd_tape, try_grad_check, Difference, Loss, TwoLayerProblem};
-use crate::lessons::backprop::datasets::make_dataset;
 use crate::error::QuantityError;
+use crate::lessons::backprop::datasets::make_dataset;
 use crate::lessons::backprop::mlp::{Init, Mlp, MlpConfig};
-use crate::rng::Rng;
 use crate::lessons::backprop::softmax_stability::{
     first_failing_scale, gradient_error, log_margins, MarginGrid, Part, Precision, Route,
 };
+use crate::lessons::backprop::{autograd_tape, try_grad_check, Difference, Loss, TwoLayerProblem};
+use crate::quantities::{Args, QuantitySpec};
+use crate::rng::Rng;
 use crate::tensor::Tensor;
 
 /// Shape arguments of the lesson's reference network (an MNIST-sized 784-256-10 MLP).
@@ -216,6 +216,50 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "max over margins M = 0 and 10^t, t = -1, -0.995, ..., 4, of max_k |g_k - (P - Y)_k|, where g is the fused log-softmax cross-entropy gradient computed in precision f32 or f64 for the logits [M, 0, ..., 0] with the last class as target, and P - Y the exact f64 closed form",
         args: &[("precision", "f32"), ("classes", "10")],
         eval: |a| fused_ce_max_error(a),
+    },
+    QuantitySpec {
+        name: "backprop.lora_step_ratio",
+        description: "FLOPs of a training step over those of a forward pass for `layers` frozen D×D linear layers (batch B cancels) each with a trainable LoRA adapter of rank r (x ↦ xW + (xA)B): forward 2D² + 4Dr per token and layer; backward 2D² for dX through W (not in the first layer, whose input is data), 6Dr for dB, the adapter's hidden gradient and dA, 2Dr for dX through the adapter (not in the first layer); rank 0 is a frozen stack that only passes gradients down",
+        args: &[("layers", "32"), ("width", "4096"), ("rank", "16")],
+        eval: |a| {
+    let l = a.usize_in("layers", 1, 10_000)? as f64;
+    let d = a.usize_in("width", 1, MAX_COUNT_DIM)? as f64;
+    let r = a.usize_in("rank", 0, MAX_COUNT_DIM)? as f64;
+    let forward = l * (2.0 * d * d + 4.0 * d * r);
+    // No dW = Xᵀ dZ for the frozen W: that product is the one LoRA skips.
+    let backward = (l - 1.0) * (2.0 * d * d + 2.0 * d * r) + l * 6.0 * d * r;
+    Ok((forward + backward) / forward)
+},
+    },
+    QuantitySpec {
+        name: "backprop.full_step_ratio",
+        description: "FLOPs of a training step over those of a forward pass for `layers` equal trainable linear layers: 1 + (2 − 1/L), every dW plus every dX but the first layer's",
+        args: &[("layers", "32")],
+        eval: |a| Ok(3.0 - 1.0 / a.usize_in("layers", 1, 10_000)? as f64),
+    },
+    QuantitySpec {
+        name: "backprop.gelu_derivative_root",
+        description: "the negative input at which GELU's derivative Φ(z) + z·φ(z) crosses zero, by bisection on [−2, −0.1] of the engine's exact (erf) GELU derivative",
+        args: &[],
+        eval: |_| {
+    // GELU'(−2) < 0 < GELU'(−0.1); 60 halvings shrink the bracket below 2⁻⁶⁰ · 1.9.
+    let (mut lo, mut hi) = (-2.0_f64, -0.1_f64);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if crate::activation::gelu_erf_derivative(mid) < 0.0 {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(0.5 * (lo + hi))
+},
+    },
+    QuantitySpec {
+        name: "backprop.elementwise_traffic_ratio",
+        description: "HBM traffic of an elementwise activation's backward pass over its forward pass, in tensors moved: forward reads z and writes h (2); backward reads the upstream gradient and the saved z or h and writes dz (3)",
+        args: &[],
+        eval: |_| Ok(3.0 / 2.0),
     },
 ];
 
@@ -687,5 +731,21 @@ mod tests {
         assert!((q("backprop.forward_flops", &[]) - 26_017_792.0).abs() < 0.5);
         // 64·(784 + 2·256 + 10)·4 = 64·1306·4 = 334336 bytes.
         assert!((q("backprop.activation_memory_bytes", &[]) - 334_336.0).abs() < 0.5);
+    }
+
+    #[test]
+    fn lora_skips_the_weight_gradient_products() {
+        // python: L, D, r = 32, 4096, 16; f = L*(2*D*D + 4*D*r); b = (L-1)*(2*D*D + 2*D*r) + L*6*D*r;
+        // (f + b)/f = 1.976623; a frozen stack (r = 0) gives 1 + 31/32 = 1.96875, against 3 − 1/32 for
+        // full fine-tuning (backward 2 − 1/L, the deep-stack count above).
+        let lora = q("backprop.lora_step_ratio", &[]);
+        assert!((lora - 1.976_623).abs() < 1e-6, "{lora}");
+        assert!(
+            (q("backprop.lora_step_ratio", &[("rank", "0")]) - (1.0 + 31.0 / 32.0)).abs() < 1e-12
+        );
+        assert_eq!(q("backprop.elementwise_traffic_ratio", &[]), 1.5);
+        assert_eq!(q("backprop.full_step_ratio", &[]), 3.0 - 1.0 / 32.0);
+        // scipy: brentq(lambda z: norm.cdf(z) + z * norm.pdf(z), -2, -0.1) = -0.751791524693564.
+        assert!((q("backprop.gelu_derivative_root", &[]) + 0.751_791_524_693_564).abs() < 1e-9);
     }
 }

@@ -5,6 +5,7 @@
 //! [`RunningStats`] being updated, and a real [`batch_norm_train`] forward pass.
 
 use crate::estimate::{GeneratorSpec, Problem};
+use crate::lessons::norm::equilibrium::{EquilibriumConfig, Optimizer};
 use crate::lessons::norm::{
     batch_norm_train, forward_flops_per_row, param_count, saved_values_per_row, MomentumConvention,
     NormKind, RunningStats, RunningVariance,
@@ -31,6 +32,12 @@ pub(crate) const SPECS: &[GeneratorSpec] = &[
         title: "How many steps BatchNorm's running mean needs to catch up",
         description: "Steps until a running mean started at 0 reaches a fraction f of a constant batch mean, in PyTorch's or Keras's momentum convention",
         generate: |rng| Some(running_mean_steps(rng)),
+    },
+    GeneratorSpec {
+        id: "norm.equilibrium",
+        title: "Equilibrium weight norm and angular update of a weight before a norm layer",
+        description: "The steady-state rotation per step, or AdamW's steady-state weight norm, of a scale-invariant weight vector trained with weight decay",
+        generate: |rng| Some(equilibrium(rng)),
     },
     GeneratorSpec {
         id: "norm.bn_output",
@@ -188,6 +195,88 @@ fn running_mean_steps(rng: &mut Rng) -> Problem {
     }
 }
 
+fn equilibrium(rng: &mut Rng) -> Problem {
+    let adamw = rng.below(2) == 1;
+    let (optimizer, lr, wd, momentum) = if adamw {
+        (
+            Optimizer::AdamW,
+            rng.pick(&[1e-4, 3e-4, 1e-3, 3e-3]),
+            rng.pick(&[0.01, 0.05, 0.1]),
+            rng.pick(&[0.0, 0.9]),
+        )
+    } else {
+        (
+            Optimizer::Sgd,
+            rng.pick(&[0.05, 0.1, 0.2, 0.4]),
+            rng.pick(&[1e-4, 5e-4, 1e-3]),
+            rng.pick(&[0.0, 0.9]),
+        )
+    };
+    let dim = rng.pick(&[256usize, 768, 1024, 4096]);
+    let cfg = EquilibriumConfig {
+        optimizer,
+        lr,
+        wd,
+        momentum,
+        dim,
+        steps: 0,
+        seed: 0,
+    };
+    let angle_deg = cfg.predicted_angle().to_degrees();
+    if adamw && rng.below(2) == 0 {
+        let norm = cfg.predicted_norm();
+        return Problem {
+            question: format!(
+                "A neuron's weight vector has ${dim}$ entries and feeds a normalization layer, so the loss \
+                 ignores its scale. It is trained with AdamW at learning rate $\\eta = {lr}$ and decoupled \
+                 weight decay $\\lambda = {wd}$; each coordinate's Adam step has size about $\\eta$. What is \
+                 the weight norm at equilibrium?"
+            ),
+            answer: norm,
+            unit: String::new(),
+            rel_tolerance: 0.05,
+            solution: vec![
+                "The gradient is orthogonal to $w$, so each step adds $\\|\\Delta w\\|^2 \\approx \\eta^2 C$ to $\\|w\\|^2$ (over many steps, whatever $\\beta_1$).".into(),
+                "The decay multiplies $w$ by $1 - \\eta\\lambda$, removing about $2\\eta\\lambda\\|w\\|^2$ per step.".into(),
+                format!(
+                    "Balance: $2\\eta\\lambda\\|w\\|^2 = \\eta^2 C$, so $\\|w\\|^\\ast = \\sqrt{{\\eta C/(2\\lambda)}} = \\sqrt{{{lr} \\times {dim}/(2 \\times {wd})}} = {norm:.3}$."
+                ),
+            ],
+        };
+    }
+    let (name, rule, formula) = if adamw {
+        (
+            "AdamW",
+            format!("$\\beta_1 = {momentum}$"),
+            "\\sqrt{2\\eta\\lambda(1-\\beta_1)/(1+\\beta_1)}",
+        )
+    } else {
+        (
+            "SGD",
+            format!("momentum $\\alpha = {momentum}$ and the decay added to the gradient"),
+            "\\sqrt{2\\eta\\lambda/(1+\\alpha)}",
+        )
+    };
+    Problem {
+        question: format!(
+            "A weight vector of ${dim}$ entries feeds a normalization layer. It is trained with {name} \
+             ({rule}) at learning rate $\\eta = {lr}$ and weight decay $\\lambda = {wd}$. By how many \
+             degrees does it rotate per step once its norm has reached equilibrium?"
+        ),
+        answer: angle_deg,
+        unit: "degrees".into(),
+        rel_tolerance: 0.05,
+        solution: vec![
+            "Scale invariance makes the gradient orthogonal to $w$: the gradient step grows $\\|w\\|^2$ by $\\|\\Delta w\\|^2$, the decay shrinks it by about $2\\eta\\lambda\\|w\\|^2$.".into(),
+            "At equilibrium the two balance, so the angular update $\\|\\Delta w\\|/\\|w\\|$ is set by $\\eta\\lambda$ alone (the dimension and the gradient's size drop out); momentum averages uncorrelated steps and shrinks it.".into(),
+            format!(
+                "${formula} = {:.4}$ radians, or ${angle_deg:.3}$ degrees, per step.",
+                cfg.predicted_angle()
+            ),
+        ],
+    }
+}
+
 fn bn_output(rng: &mut Rng) -> Option<Problem> {
     // Small integers keep the arithmetic doable by hand; the batch is redrawn until its values are not all
     // equal (a zero variance would make the problem degenerate).
@@ -339,5 +428,38 @@ mod tests {
             };
             assert!((e.answer - want).abs() < 1e-9 * want, "{e:?} want {want}");
         }
+    }
+
+    #[test]
+    fn equilibrium_answers_match_the_closed_forms() {
+        let mut kinds = (0, 0, 0);
+        for seed in 0..40 {
+            let e = generate("norm.equilibrium", seed).unwrap();
+            let lr: f64 = after(&e.question, "\\eta = ");
+            let wd: f64 = after(&e.question, "\\lambda = ");
+            if e.unit == "degrees" {
+                // The decay balances the orthogonal steps: √(2ηλ/(1 + α)) for SGD (Wan et al.),
+                // √(2ηλ(1 − β₁)/(1 + β₁)) for AdamW (Kosson et al.), in radians.
+                let want = if e.question.contains("SGD") {
+                    kinds.0 += 1;
+                    let a: f64 = after(&e.question, "\\alpha = ");
+                    (2.0 * lr * wd / (1.0 + a)).sqrt()
+                } else {
+                    kinds.1 += 1;
+                    let b: f64 = after(&e.question, "\\beta_1 = ");
+                    (2.0 * lr * wd * (1.0 - b) / (1.0 + b)).sqrt()
+                };
+                assert!((e.answer - want.to_degrees()).abs() < 1e-12, "{e:?}");
+            } else {
+                kinds.2 += 1;
+                let c: f64 = after(&e.question, "has $");
+                assert!(
+                    (e.answer - (lr * c / (2.0 * wd)).sqrt()).abs() < 1e-12,
+                    "{e:?}"
+                );
+            }
+            assert!(e.check(e.answer * 1.03).within && !e.check(e.answer * 1.2).within);
+        }
+        assert!(kinds.0 > 0 && kinds.1 > 0 && kinds.2 > 0, "{kinds:?}");
     }
 }

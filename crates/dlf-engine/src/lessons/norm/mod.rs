@@ -34,6 +34,7 @@ use crate::tensor::Tensor;
 
 pub mod bn_gap;
 pub mod depth;
+pub mod equilibrium;
 mod estimates;
 mod quantities;
 
