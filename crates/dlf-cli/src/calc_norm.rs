@@ -7,8 +7,8 @@ use std::io::Read;
 
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::lessons::norm::{
-    backward, batch_norm_eval, batch_norm_train, layer_norm, rms_norm, EpsPlacement,
-    MomentumConvention, NormForward, NormKind, RunningStats, RunningVariance,
+    backward, batch_norm_eval, batch_norm_train, layer_norm, rms_norm, MomentumConvention,
+    NormForward, NormKind, RmsEps, RunningStats, RunningVariance,
 };
 use dlf_engine::tensor::Tensor;
 use serde::Deserialize;
@@ -157,7 +157,7 @@ pub fn solve(args: &NormArgs, text: &str) -> Result<Value> {
             MomentumConvention::Keras => RunningVariance::Biased,
         },
     };
-    let placement = EpsPlacement::parse(&args.rms_eps).ok_or_else(|| {
+    let placement = RmsEps::parse(&args.rms_eps).ok_or_else(|| {
         anyhow!(
             "unknown --rms-eps {:?}: use inside or outside",
             args.rms_eps

@@ -13,7 +13,7 @@ use dlf_engine::lessons::backprop::datasets::{make_dataset, DatasetKind};
 use dlf_engine::lessons::backprop::mlp::{Mlp, MlpConfig};
 use dlf_engine::lessons::backprop::{autograd_tape, forward_backward, Loss, TwoLayerProblem};
 use dlf_engine::lessons::norm::depth::{depth_profile, DepthConfig, Placement};
-use dlf_engine::lessons::norm::{self, EpsPlacement, NormKind};
+use dlf_engine::lessons::norm::{self, NormKind, RmsEps};
 use dlf_engine::lessons::optim::{Config, Kind, Optimizer};
 use dlf_engine::rng::Rng;
 use dlf_engine::tensor::Tensor;
@@ -107,8 +107,8 @@ fn norm_layers(c: &mut Criterion) {
     });
     group.bench_function("rmsnorm_fwd_bwd_256x1024", |b| {
         b.iter(|| {
-            let f = norm::rms_norm(black_box(&x), &gamma, 1e-6, EpsPlacement::Inside)
-                .expect("shapes fit");
+            let f =
+                norm::rms_norm(black_box(&x), &gamma, 1e-6, RmsEps::Inside).expect("shapes fit");
             black_box(norm::backward(&f, &gamma, &dy, false).expect("shapes fit"))
         })
     });

@@ -17,7 +17,7 @@
 //! own amplification. The norms have `γ = 1`, `β = 0` and `ε = 10⁻⁵`. The backward pass uses the norm
 //! layers' closed forms from [`crate::lessons::norm::backward`].
 
-use crate::lessons::norm::{self, EpsPlacement, NormForward, NormKind};
+use crate::lessons::norm::{self, RmsEps, NormForward, NormKind};
 use crate::rng::Rng;
 use crate::tensor::Tensor;
 
@@ -80,7 +80,7 @@ fn normalise(kind: NormKind, x: &Tensor, ones: &[f64], zeros: &[f64]) -> NormFor
     let r = match kind {
         NormKind::Batch => norm::batch_norm_train(x, ones, zeros, EPS),
         NormKind::Layer => norm::layer_norm(x, ones, zeros, EPS),
-        NormKind::Rms => norm::rms_norm(x, ones, EPS, EpsPlacement::Inside),
+        NormKind::Rms => norm::rms_norm(x, ones, EPS, RmsEps::Inside),
     };
     r.unwrap_or_else(|_| passthrough(kind, x))
 }
@@ -93,7 +93,7 @@ fn passthrough(kind: NormKind, x: &Tensor) -> NormForward {
         mean: Vec::new(),
         var: Vec::new(),
         inv_std: vec![1.0; x.rows().max(x.cols())],
-        eps_placement: EpsPlacement::Inside,
+        eps_placement: RmsEps::Inside,
         eps: EPS,
     }
 }

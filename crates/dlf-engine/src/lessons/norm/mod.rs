@@ -14,7 +14,7 @@
 //!   `D` features with the same formulas, so no statistic is shared between examples.
 //! - **RMSNorm** (Zhang & Sennrich, "Root Mean Square Layer Normalization", NeurIPS 2019) drops the mean:
 //!   `r_i = √((1/D) Σ_j x_ij² + ε)`, `y_ij = γ_j x_ij / r_i`, and has no `β`. Where `ε` sits is a
-//!   convention ([`EpsPlacement`]).
+//!   convention ([`RmsEps`]).
 //!
 //! # Backward
 //!
@@ -155,19 +155,19 @@ impl RunningVariance {
 
 /// Where RMSNorm's `ε` goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EpsPlacement {
+pub enum RmsEps {
     /// `x / √(mean(x²) + ε)`: PyTorch `nn.RMSNorm`, the T5 and LLaMA reference code.
     Inside,
     /// `x / (√mean(x²) + ε)`: the RMSNorm authors' released PyTorch code (bzhangGo/rmsnorm).
     Outside,
 }
 
-impl EpsPlacement {
+impl RmsEps {
     /// Parses `inside` or `outside`.
-    pub fn parse(s: &str) -> Option<EpsPlacement> {
+    pub fn parse(s: &str) -> Option<RmsEps> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "inside" => Some(EpsPlacement::Inside),
-            "outside" => Some(EpsPlacement::Outside),
+            "inside" => Some(RmsEps::Inside),
+            "outside" => Some(RmsEps::Outside),
             _ => None,
         }
     }
@@ -175,8 +175,8 @@ impl EpsPlacement {
     /// `inside` or `outside`.
     pub fn name(self) -> &'static str {
         match self {
-            EpsPlacement::Inside => "inside",
-            EpsPlacement::Outside => "outside",
+            RmsEps::Inside => "inside",
+            RmsEps::Outside => "outside",
         }
     }
 }
@@ -198,7 +198,7 @@ pub struct NormForward {
     /// The factor each group was multiplied by: `1/√(σ² + ε)`, or RMSNorm's `1/r`.
     pub inv_std: Vec<f64>,
     /// RMSNorm's ε placement (`Inside` for the other layers, where ε is always inside the root).
-    pub eps_placement: EpsPlacement,
+    pub eps_placement: RmsEps,
     /// The ε used.
     pub eps: f64,
 }
@@ -426,7 +426,7 @@ pub fn batch_norm_train(
         mean,
         var,
         inv_std,
-        eps_placement: EpsPlacement::Inside,
+        eps_placement: RmsEps::Inside,
         eps,
     })
 }
@@ -480,7 +480,7 @@ pub fn batch_norm_eval(
         mean: running.mean.clone(),
         var: running.var.clone(),
         inv_std,
-        eps_placement: EpsPlacement::Inside,
+        eps_placement: RmsEps::Inside,
         eps,
     })
 }
@@ -508,13 +508,13 @@ pub fn layer_norm(
         mean,
         var,
         inv_std,
-        eps_placement: EpsPlacement::Inside,
+        eps_placement: RmsEps::Inside,
         eps,
     })
 }
 
-/// RMSNorm: `y_ij = γ_j x_ij / r_i` with `r_i = √(mean_j x_ij² + ε)` ([`EpsPlacement::Inside`]) or
-/// `r_i = √(mean_j x_ij²) + ε` ([`EpsPlacement::Outside`]) (Zhang & Sennrich 2019). `var` holds the mean
+/// RMSNorm: `y_ij = γ_j x_ij / r_i` with `r_i = √(mean_j x_ij² + ε)` ([`RmsEps::Inside`]) or
+/// `r_i = √(mean_j x_ij²) + ε` ([`RmsEps::Outside`]) (Zhang & Sennrich 2019). `var` holds the mean
 /// squares `mean_j x_ij²`.
 ///
 /// # Errors
@@ -523,7 +523,7 @@ pub fn rms_norm(
     x: &Tensor,
     gamma: &[f64],
     eps: f64,
-    placement: EpsPlacement,
+    placement: RmsEps,
 ) -> Result<NormForward, ShapeError> {
     check_params("rms_norm", x, gamma, None)?;
     check_eps("rms_norm", eps)?;
@@ -535,8 +535,8 @@ pub fn rms_norm(
         let row = x.row_slice(r);
         let m = row.iter().map(|v| v * v).sum::<f64>() / d as f64;
         let rms = match placement {
-            EpsPlacement::Inside => (m + eps).sqrt(),
-            EpsPlacement::Outside => m.sqrt() + eps,
+            RmsEps::Inside => (m + eps).sqrt(),
+            RmsEps::Outside => m.sqrt() + eps,
         };
         let s = 1.0 / rms;
         for (o, v) in x_hat[r * d..(r + 1) * d].iter_mut().zip(row) {
@@ -638,14 +638,14 @@ fn rms_backward(fwd: &NormForward, g: &[f64], b: usize, d: usize) -> Vec<f64> {
         let xr = &xh[r * d..(r + 1) * d];
         let out = &mut dx[r * d..(r + 1) * d];
         match fwd.eps_placement {
-            EpsPlacement::Inside => {
+            RmsEps::Inside => {
                 // r² = mean(x²) + ε, so ∂r/∂x_j = x_j/(n r) and x_j/r = x̂_j.
                 let mean_gx = gr.iter().zip(xr).map(|(a, c)| a * c).sum::<f64>() / n;
                 for ((o, &gv), &xv) in out.iter_mut().zip(gr).zip(xr) {
                     *o = s * (gv - xv * mean_gx);
                 }
             }
-            EpsPlacement::Outside => {
+            RmsEps::Outside => {
                 // r = q + ε with q = √mean(x²): ∂r/∂x_j = x_j/(n q). In terms of x̂ = x/r:
                 // dx = (1/r)(g − x̂ · (r/q) · mean(g x̂)).
                 let q = fwd.var[r].sqrt();

@@ -6,7 +6,7 @@ use crate::lessons::norm::depth::{depth_profile, stream_variance_slope, DepthCon
 use crate::lessons::norm::equilibrium::{relative_step, simulate, EquilibriumConfig, Optimizer};
 use crate::stats::power_law_fit;
 use crate::lessons::norm::{
-    self, backward, batch_norm_train, layer_norm, rms_norm, EpsPlacement, MomentumConvention,
+    self, backward, batch_norm_train, layer_norm, rms_norm, RmsEps, MomentumConvention,
     NormKind, RunningStats, RunningVariance,
 };
 use crate::quantities::{Args, QuantitySpec};
@@ -65,7 +65,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     let f = match kind {
         NormKind::Batch => batch_norm_train(&x, &ones, &[0.0; 4], 1e-5),
         NormKind::Layer => layer_norm(&x, &ones, &[0.0; 4], 1e-5),
-        NormKind::Rms => rms_norm(&x, &ones, 1e-5, EpsPlacement::Inside),
+        NormKind::Rms => rms_norm(&x, &ones, 1e-5, RmsEps::Inside),
     }
     .map_err(|e| a.failed(e))?;
     let g = backward(&f, &ones, &dy, false).map_err(|e| a.failed(e))?;
@@ -192,8 +192,8 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     let cur = (raw.data().iter().map(|v| v * v).sum::<f64>() / 16.0).sqrt();
     let x = raw.map(|v| v * rms / cur);
     let ones = [1.0; 16];
-    let i = rms_norm(&x, &ones, eps, EpsPlacement::Inside).map_err(|e| a.failed(e))?;
-    let o = rms_norm(&x, &ones, eps, EpsPlacement::Outside).map_err(|e| a.failed(e))?;
+    let i = rms_norm(&x, &ones, eps, RmsEps::Inside).map_err(|e| a.failed(e))?;
+    let o = rms_norm(&x, &ones, eps, RmsEps::Outside).map_err(|e| a.failed(e))?;
     Ok(i.y
         .data()
         .iter()
@@ -624,7 +624,7 @@ fn plain_forward(kind: NormKind, x: &Tensor) -> Result<norm::NormForward, String
             layer_norm(x, &vec![1.0; d], &vec![0.0; d], 0.0).map_err(|e| e.to_string())
         }
         NormKind::Rms => {
-            rms_norm(x, &vec![1.0; d], 0.0, EpsPlacement::Inside).map_err(|e| e.to_string())
+            rms_norm(x, &vec![1.0; d], 0.0, RmsEps::Inside).map_err(|e| e.to_string())
         }
         NormKind::Batch => {
             Err("this quantity compares the per-row norms layernorm and rmsnorm".into())

@@ -86,7 +86,7 @@ fn layer_and_rms_norm_forward_match_numpy() {
         ],
         1e-12,
     );
-    let f = rms_norm(&x, &g, 1e-5, EpsPlacement::Inside).unwrap();
+    let f = rms_norm(&x, &g, 1e-5, RmsEps::Inside).unwrap();
     assert_close(
         f.y.data(),
         &[
@@ -167,7 +167,7 @@ fn batch_of_one_outputs_beta_whatever_the_input() {
 }
 
 /// Central finite differences of `L = Σ dy ⊙ f(x, γ, β)` against the closed-form backward pass.
-fn grad_check(kind: NormKind, placement: EpsPlacement, eps: f64, seed: u64) -> f64 {
+fn grad_check(kind: NormKind, placement: RmsEps, eps: f64, seed: u64) -> f64 {
     let mut rng = Rng::new(seed);
     let (bsz, d) = (5, 4);
     let x = Tensor::randn(&[bsz, d], 1.3, &mut rng);
@@ -222,12 +222,12 @@ fn every_backward_pass_matches_finite_differences() {
     // (a missing mean path changes the gradient by O(1)).
     for seed in [1, 2, 3] {
         for (kind, placement, eps) in [
-            (NormKind::Batch, EpsPlacement::Inside, 1e-5),
-            (NormKind::Layer, EpsPlacement::Inside, 1e-5),
-            (NormKind::Rms, EpsPlacement::Inside, 1e-5),
-            (NormKind::Rms, EpsPlacement::Outside, 1e-2),
-            (NormKind::Rms, EpsPlacement::Inside, 0.3),
-            (NormKind::Layer, EpsPlacement::Inside, 0.3),
+            (NormKind::Batch, RmsEps::Inside, 1e-5),
+            (NormKind::Layer, RmsEps::Inside, 1e-5),
+            (NormKind::Rms, RmsEps::Inside, 1e-5),
+            (NormKind::Rms, RmsEps::Outside, 1e-2),
+            (NormKind::Rms, RmsEps::Inside, 0.3),
+            (NormKind::Layer, RmsEps::Inside, 0.3),
         ] {
             let e = grad_check(kind, placement, eps, seed);
             assert!(
