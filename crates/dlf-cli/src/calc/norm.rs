@@ -337,9 +337,9 @@ impl Topic for Norm {
                     Norm::NAME,
                     "backward",
                     &[
-                        Quantity::matrix("dx", &g.dx, "dx = s·(g − mean(g) − x̂·mean(g ⊙ x̂))"),
                         Quantity::vector("dgamma", &g.dgamma, "Σ dy ⊙ x̂"),
                         Quantity::vector("dbeta", &g.dbeta, "Σ dy"),
+                        Quantity::matrix("dx", &g.dx, "s·(g − mean(g) − x̂·mean(g ⊙ x̂))"),
                     ],
                     |_, _| None,
                 )?;
@@ -436,10 +436,14 @@ fn check_forward(f: &NormForward, x: &Tensor, eval: bool) -> Result<()> {
     };
     let mut quantities = Vec::new();
     if !rms {
-        quantities.push(Quantity::vector("mean", &f.mean, "the mean of each group"));
+        quantities.push(Quantity::vector("mean", &f.mean, "mean(x) of each group"));
     }
     quantities.extend([
-        Quantity::vector(var, &f.var, "the mean of the squared deviations of each group"),
+        Quantity::vector(
+            var,
+            &f.var,
+            if rms { "mean(x²) of each row" } else { "mean((x − μ)²) of each group" },
+        ),
         Quantity::vector(inv, &f.inv_std, inv_formula),
         Quantity::matrix("x_hat", &f.x_hat, "(x − μ)·s"),
         Quantity::matrix("y", &f.y, "γ·x̂ + β"),
