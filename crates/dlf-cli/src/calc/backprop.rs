@@ -143,7 +143,7 @@ impl Topic for Backprop {
     fn uses(problem: &Problem, _: &Options) -> Uses {
         Uses {
             method: problem.loss.0.name(),
-            fields: &[],
+            fields: Vec::new(),
         }
     }
 

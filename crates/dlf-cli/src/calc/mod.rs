@@ -61,12 +61,12 @@ pub trait Topic {
 }
 
 /// The optional problem fields and options a method uses: `fields` lists field names and `--option` names.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Uses {
     /// The method, as the learner named it (`adam`, `layernorm`).
     pub method: &'static str,
     /// The optional fields and `--options` it reads.
-    pub fields: &'static [&'static str],
+    pub fields: Vec<&'static str>,
 }
 
 /// Which optional fields (or options) a problem (or the command line) gave.
@@ -120,7 +120,7 @@ fn run_topic<T: Topic>(options: T::Options) -> Result<()> {
             bail!(
                 "{} does not use {name}; it uses {}",
                 uses.method,
-                used_list(uses.fields)
+                used_list(&uses.fields)
             );
         }
     }

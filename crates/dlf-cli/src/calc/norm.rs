@@ -143,13 +143,10 @@ Example:
 
 
 /// The optional fields and options each norm uses.
-fn fields(kind: NormKind) -> &'static [&'static str] {
+fn fields(kind: NormKind) -> Vec<&'static str> {
+    let mut fields = vec!["gamma", "beta", "eps", "dy"];
     match kind {
-        NormKind::Batch => &[
-            "gamma",
-            "beta",
-            "eps",
-            "dy",
+        NormKind::Batch => fields.extend([
             "mode",
             "running_mean",
             "running_var",
@@ -157,10 +154,14 @@ fn fields(kind: NormKind) -> &'static [&'static str] {
             "previous_batches",
             "--momentum-convention",
             "--running-variance",
-        ],
-        NormKind::Layer => &["gamma", "beta", "eps", "dy"],
-        NormKind::Rms => &["gamma", "eps", "dy", "--rms-eps"],
+        ]),
+        NormKind::Layer => {}
+        NormKind::Rms => {
+            fields.retain(|&f| f != "beta");
+            fields.push("--rms-eps");
+        }
     }
+    fields
 }
 
 /// Everything printed, in this order.

@@ -136,57 +136,42 @@ Example:
   echo '{\"optimizer\":\"adam\",\"lr\":0.1,\"params\":[1.0,-2.0],\"grads\":[[0.5,-1.0],[0.25,0.0]]}' | dlf calc optim";
 
 
-/// The optional fields and options each optimizer uses (and echoes), in the order they are echoed.
-fn fields(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Sgd => &[
-            "lr",
-            "momentum",
-            "dampening",
-            "nesterov",
-            "weight_decay",
-            "schedule",
-            "--momentum-style",
-        ],
-        Kind::RmsProp => &[
-            "lr",
-            "momentum",
-            "alpha",
-            "eps",
-            "weight_decay",
-            "schedule",
-            "--eps-placement",
-        ],
-        Kind::Adam | Kind::Lamb => &[
-            "lr",
-            "beta1",
-            "beta2",
-            "eps",
-            "weight_decay",
-            "bias_correction",
-            "schedule",
-            "--eps-placement",
-        ],
-        Kind::AdamW => &[
-            "lr",
-            "beta1",
-            "beta2",
-            "eps",
-            "weight_decay",
-            "bias_correction",
-            "schedule",
-            "--eps-placement",
-            "--decay-scaling",
-        ],
-        Kind::Lion => &[
-            "lr",
-            "beta1",
-            "beta2",
-            "weight_decay",
-            "schedule",
-            "--decay-scaling",
-        ],
+/// Every optional field and option, in the order messages list and answers echo them.
+const FIELDS: [&str; 14] = [
+    "lr",
+    "momentum",
+    "dampening",
+    "nesterov",
+    "alpha",
+    "beta1",
+    "beta2",
+    "eps",
+    "weight_decay",
+    "bias_correction",
+    "schedule",
+    "--momentum-style",
+    "--eps-placement",
+    "--decay-scaling",
+];
+
+/// Whether optimizer `kind` reads `field` (one of [`FIELDS`]).
+fn reads(kind: Kind, field: &str) -> bool {
+    use Kind::{Adam, AdamW, Lamb, Lion, RmsProp, Sgd};
+    match field {
+        "momentum" => matches!(kind, Sgd | RmsProp),
+        "dampening" | "nesterov" | "--momentum-style" => kind == Sgd,
+        "alpha" => kind == RmsProp,
+        "beta1" | "beta2" => matches!(kind, Adam | AdamW | Lion | Lamb),
+        "eps" | "--eps-placement" => matches!(kind, RmsProp | Adam | AdamW | Lamb),
+        "bias_correction" => matches!(kind, Adam | AdamW | Lamb),
+        "--decay-scaling" => matches!(kind, AdamW | Lion),
+        _ => true,
     }
+}
+
+/// The optional fields and options `kind` reads, in [`FIELDS`] order.
+fn fields(kind: Kind) -> Vec<&'static str> {
+    FIELDS.into_iter().filter(|f| reads(kind, f)).collect()
 }
 
 /// Everything printed.
@@ -371,14 +356,13 @@ impl Topic for Optim {
                 trust_ratios,
             });
         }
-        let echoed = fields(kind);
         let conventions = [
             ("momentum_style", c.momentum_style.name()),
             ("eps_placement", c.eps_placement.name()),
             ("decay_scaling", c.decay_scaling.name()),
         ]
         .into_iter()
-        .filter(|(key, _)| echoed.contains(&format!("--{}", key.replace('_', "-")).as_str()))
+        .filter(|(key, _)| reads(kind, &format!("--{}", key.replace('_', "-"))))
         .map(|(key, value)| (key, Scalar::Text(value)))
         .collect();
         let hyperparameters = [
@@ -394,7 +378,7 @@ impl Topic for Optim {
             ("bias_correction", Scalar::Flag(c.bias_correction)),
         ]
         .into_iter()
-        .filter(|(key, _)| echoed.contains(key))
+        .filter(|(key, _)| reads(kind, key))
         .collect();
         Ok(Answer {
             topic: Optim::NAME,

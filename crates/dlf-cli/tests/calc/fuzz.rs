@@ -3,13 +3,22 @@
 //! deleted, inserted or duplicated, text cut short, numbers replaced by extremes or by other JSON values,
 //! fields added or renamed, options added). Whatever the input, `dlf calc` must not panic and must exit with
 //! 0 (a complete JSON answer on stdout, without a `null`) or 2 (nothing on stdout, a message on stderr).
-//! A few hundred cases run in a few seconds in a debug build; raise `CASES` to fuzz longer.
+//! A few hundred cases run in a few seconds in a debug build; set `DLF_CALC_FUZZ_CASES` (cases per topic) to
+//! fuzz longer, and `DLF_CALC_FUZZ_SEED` to try other inputs.
 
 use serde_json::Value;
 
 use super::{has_null, list, random_matrix, run, Rng};
 
+/// Cases per topic unless `DLF_CALC_FUZZ_CASES` says otherwise.
 const CASES: usize = 120;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 /// What may replace a number.
 const REPLACEMENTS: &[&str] = &[
@@ -251,8 +260,8 @@ fn check(args: &[&str], input: &str) {
 }
 
 fn property(seed: u64, generate: fn(&mut Rng) -> (Vec<&'static str>, String)) {
-    let mut rng = Rng::new(seed);
-    for case in 0..CASES {
+    let mut rng = Rng::new(seed.wrapping_add(env_number("DLF_CALC_FUZZ_SEED", 0)));
+    for case in 0..env_number("DLF_CALC_FUZZ_CASES", CASES as u64) {
         let (mut args, problem) = generate(&mut rng);
         if case % 4 == 0 {
             // The valid problem itself must be solved.
