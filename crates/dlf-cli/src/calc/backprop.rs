@@ -134,7 +134,7 @@ struct Backward {
 impl Topic for Backprop {
     const NAME: &'static str = "backprop";
     const ABOUT: &'static str =
-        "Forward and backward pass of a two-layer MLP on a mini-batch (lesson 01).";
+        "Forward and backward pass of a two-layer MLP on a mini-batch (lesson 01)";
     const CONVENTIONS: &'static str = CONVENTIONS;
     type Options = Options;
     type Problem = Problem;

@@ -917,3 +917,108 @@ topics! {
     optim::Optim,
     norm::Norm,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn printed(value: &serde_json::Value) -> Result<String> {
+        let mut out = Vec::new();
+        print("test", value, &mut out)?;
+        Ok(String::from_utf8(out).expect("UTF-8"))
+    }
+
+    #[test]
+    fn the_printer_keeps_vectors_and_rows_on_one_line() {
+        let text = printed(&json!({
+            "a": [1.0, -0.0, 5e-324],
+            "m": [[1.0, 2.0], [3.0, 4.0]],
+            "empty": {},
+            "none": [],
+            "list": [{"t": 1}],
+            "s": "x",
+        }))
+        .expect("printed");
+        let want = "{\n  \"a\": [1.0, -0.0, 5e-324],\n  \"m\": [\n    [1.0, 2.0],\n    [3.0, 4.0]\n  ],\n  \
+                    \"empty\": {\n  },\n  \"none\": [],\n  \"list\": [\n    {\n      \"t\": 1\n    }\n  ],\n  \
+                    \"s\": \"x\"\n}\n";
+        assert_eq!(text, want);
+    }
+
+    /// An answer with a NaN where no topic check looked.
+    #[derive(Serialize)]
+    struct Unchecked {
+        steps: Vec<Pairs>,
+    }
+
+    #[test]
+    fn a_number_that_is_not_finite_is_never_printed() {
+        let answer = Unchecked {
+            steps: vec![
+                Pairs(vec![("lr", Scalar::Number(0.1))]),
+                Pairs(vec![("lr", Scalar::Number(f64::NAN))]),
+            ],
+        };
+        let mut out = Vec::new();
+        let e = print("test", &answer, &mut out).expect_err("NaN refused");
+        assert!(out.is_empty(), "nothing printed");
+        assert!(
+            e.to_string()
+                .starts_with("test: steps[1].lr is not a finite number"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn check_finite_names_the_entry_and_step() {
+        let groups = Groups {
+            sizes: vec![1, 2],
+            nested: true,
+        };
+        let values = [1.0, 2.0, f64::INFINITY];
+        let q = Quantity {
+            name: "params",
+            values: &values,
+            shape: Shape::Groups(&groups),
+            formula: "p − lr·b",
+        };
+        let e = check_finite("optim", "step 3", &[q], |_, _| None).expect_err("inf");
+        assert!(
+            e.to_string()
+                .starts_with("optim: step 3: params[1][1] is inf: p − lr·b overflows"),
+            "{e}"
+        );
+        let t = Tensor::new(&[2, 2], vec![0.0, 0.0, f64::NAN, 0.0]).expect("a matrix");
+        let e = check_finite(
+            "norm",
+            "forward",
+            &[Quantity::matrix("y", &t, "γ·x̂ + β")],
+            |_, _| Some("the cause".into()),
+        )
+        .expect_err("NaN");
+        assert_eq!(e.to_string(), "norm: forward: y[1][0] is NaN: the cause");
+    }
+
+    #[test]
+    fn names_are_listed_from_one_place() {
+        assert_eq!(
+            one_of(
+                &Activation::ALL.iter().map(|a| a.name()).collect::<Vec<_>>(),
+                "or"
+            ),
+            "relu, tanh, gelu or sigmoid"
+        );
+        for kind in engine_optim::Kind::ALL {
+            assert_eq!(
+                <engine_optim::Kind as Named>::parse(kind.name()),
+                Some(kind)
+            );
+        }
+        assert_eq!(
+            <Loss as Named>::parse("ce"),
+            Some(Loss::SoftmaxCrossEntropy)
+        );
+    }
+}

@@ -233,7 +233,7 @@ fn vector(name: &str, v: Option<Vec<f64>>, d: usize, fill: f64) -> Result<Vec<f6
 impl Topic for Norm {
     const NAME: &'static str = "norm";
     const ABOUT: &'static str =
-        "Forward and backward pass of BatchNorm, LayerNorm or RMSNorm on a matrix (lesson 03).";
+        "Forward and backward pass of BatchNorm, LayerNorm or RMSNorm on a matrix (lesson 03)";
     const CONVENTIONS: &'static str = CONVENTIONS;
     type Options = Options;
     type Problem = Problem;

@@ -272,7 +272,7 @@ impl Serialize for Steps {
 impl Topic for Optim {
     const NAME: &'static str = "optim";
     const ABOUT: &'static str = "Parameters and optimizer state after each step of SGD, momentum, RMSProp, Adam, \
-                                 AdamW, Lion or LAMB (lesson 02).";
+                                 AdamW, Lion or LAMB (lesson 02)";
     const CONVENTIONS: &'static str = CONVENTIONS;
     type Options = Options;
     type Problem = Problem;
