@@ -460,15 +460,23 @@ fn check_step(
         shape: Shape::Groups(groups),
         formula: params_formula(c.kind),
     });
-    check_finite(Optim::NAME, &format!("step {t}"), &quantities, |q, _| {
-        // The one division by a value that can be exactly 0: √v + ε with ε = 0 and v = 0.
-        if q.name != "params" || c.eps != 0.0 {
+    check_finite(Optim::NAME, &format!("step {t}"), &quantities, |q, i| {
+        // The one division by a value that can be exactly 0: √v + ε with ε = 0 and v = 0. It reaches the
+        // parameters (and RMSProp's momentum buffer) of the same entry, or with LAMB the whole group through
+        // the trust ratio.
+        if !matches!(q.name, "params" | "momentum_buffer") || c.eps != 0.0 {
             return None;
         }
         let (second, values) = state
             .iter()
             .find(|(name, _)| matches!(*name, "exp_avg_sq" | "square_avg"))?;
-        let j = values.iter().position(|&v| v == 0.0)?;
+        let j = if values[i] == 0.0 {
+            i
+        } else if c.kind == Kind::Lamb {
+            values.iter().position(|&v| v == 0.0)?
+        } else {
+            return None;
+        };
         let numerator = match state.iter().find(|(name, _)| *name == "exp_avg") {
             Some((_, m)) => m[j],
             None => gradient(j),

@@ -385,6 +385,11 @@ fn a_non_finite_result_is_an_error_naming_step_quantity_and_cause() {
         r#"{"optimizer":"lamb","lr":0.1,"eps":0,"params":[1.0, 2.0],"grads":[[0.0, 1.0]]}"#,
         "optim: step 1: params[0] is NaN: exp_avg_sq[0] is 0 and eps is 0",
     );
+    fails_with(
+        &[],
+        r#"{"optimizer":"rmsprop","lr":0.1,"eps":0,"momentum":0.9,"params":[1.0],"grads":[[0.0]]}"#,
+        "optim: step 1: momentum_buffer[0] is NaN: square_avg[0] is 0 and eps is 0, so the update g/(√v+ε) is 0/0",
+    );
     // A gradient whose square underflows: v = 0 but m is not, so the update is m̂/0 = ±∞.
     fails_with(
         &[],
