@@ -289,18 +289,17 @@ impl Topic for Optim {
     fn solve(raw: Problem, options: &Options) -> Result<Answer> {
         let kind = raw.optimizer.0;
         let mut c = Config::new(kind, raw.lr);
-        c.momentum = raw.momentum.unwrap_or(c.momentum);
-        c.dampening = raw.dampening.unwrap_or(c.dampening);
-        c.nesterov = raw.nesterov.unwrap_or(c.nesterov);
-        c.alpha = raw.alpha.unwrap_or(c.alpha);
-        c.beta1 = raw.beta1.unwrap_or(c.beta1);
-        c.beta2 = raw.beta2.unwrap_or(c.beta2);
-        c.eps = raw.eps.unwrap_or(c.eps);
-        c.weight_decay = raw.weight_decay.unwrap_or(c.weight_decay);
-        c.bias_correction = raw.bias_correction.unwrap_or(c.bias_correction);
-        c.momentum_style = options.momentum_style.unwrap_or(c.momentum_style);
-        c.eps_placement = options.eps_placement.unwrap_or(c.eps_placement);
-        c.decay_scaling = options.decay_scaling.unwrap_or(c.decay_scaling);
+        // A value the problem or the command line gives replaces the engine's default of the same name.
+        macro_rules! given_or_default {
+            ($config:ident, $source:ident: $($field:ident),+) => {
+                $(if let Some(v) = $source.$field {
+                    $config.$field = v;
+                })+
+            };
+        }
+        given_or_default!(c, raw: momentum, dampening, nesterov, alpha, beta1, beta2, eps, weight_decay,
+            bias_correction);
+        given_or_default!(c, options: momentum_style, eps_placement, decay_scaling);
         // PyTorch refuses the same combinations: Nesterov's look-ahead is defined for undamped momentum only.
         if c.nesterov && (kind != Kind::Sgd || c.momentum <= 0.0 || c.dampening != 0.0) {
             bail!("nesterov needs optimizer \"sgd\", a momentum above 0 and zero dampening (as in PyTorch)");
