@@ -66,7 +66,10 @@ impl Named for Mode {
         }
     }
     fn parse(s: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|m| m.name() == s)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|m| m.name().eq_ignore_ascii_case(s.trim()))
     }
 }
 
