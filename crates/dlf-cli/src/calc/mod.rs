@@ -10,13 +10,13 @@
 //!   no `serde_json::Value` in between, so memory stays near the input's size, and a JSON error names its
 //!   line and column. serde_json's `float_roundtrip` feature makes every number the nearest double to its
 //!   decimal text;
-//! - **one validator**: [`Numbers`] turns arrays into matrices, vectors or groups with messages naming the
+//! - **one validator**: [`Numbers`] turns arrays into matrices or parameter groups with messages naming the
 //!   field; a field or option the chosen method does not use is refused ([`Topic::uses`]);
 //! - **one finiteness check**: [`check_finite`] names the first entry that is not finite, its step and its
 //!   cause, and the printer refuses to print any number that is not finite, so a result is either complete,
 //!   finite JSON or an error;
 //! - **one printer**: [`print`] streams the answer through a formatter that keeps each vector (and each row
-//!   of a matrix) on one line, numbers in their shortest form that reads back to the same double (ryu).
+//!   of a matrix) on one line, numbers in their shortest form that reads back to the same double (ryu);
 //! - **one kind of option**: an option naming an engine enum takes its values from [`Named`], the single
 //!   place where the names of the engine's enums are listed for the command line and the problems.
 
@@ -28,8 +28,10 @@ use std::marker::PhantomData;
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
 use dlf_engine::lessons::backprop::Loss;
-use dlf_engine::lessons::norm as engine_norm;
-use dlf_engine::lessons::optim as engine_optim;
+use dlf_engine::lessons::norm::{
+    EpsPlacement as NormEps, MomentumConvention, NormKind, RunningVariance,
+};
+use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
 use dlf_engine::tensor::Tensor;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -85,8 +87,8 @@ pub fn given(fields: &[(&'static str, bool)]) -> Vec<&'static str> {
         .collect()
 }
 
-/// A problem struct: `required { ... }` fields, then `optional { ... }` fields that become `Option`s. Unknown fields
-/// are refused, and [`Given`] lists the optional fields present, from the same names.
+/// A problem struct: `required { ... }` fields, then `optional { ... }` fields that become `Option`s. Unknown
+/// fields are refused, and [`Given`] lists the optional fields present, from the same names.
 macro_rules! problem {
     (
         $(#[$meta:meta])*
@@ -199,23 +201,14 @@ macro_rules! named {
 
 named! {
     Activation, "activation", [Activation::Relu, Activation::Tanh, Activation::Gelu, Activation::Sigmoid];
-    engine_optim::Kind, "optimizer", [
-        engine_optim::Kind::Sgd, engine_optim::Kind::RmsProp, engine_optim::Kind::Adam, engine_optim::Kind::AdamW, engine_optim::Kind::Lion,
-        engine_optim::Kind::Lamb,
-    ];
-    engine_optim::MomentumStyle, "momentum style", [engine_optim::MomentumStyle::Accumulate, engine_optim::MomentumStyle::Ema];
-    engine_optim::EpsPlacement, "eps placement", [
-        engine_optim::EpsPlacement::Outside, engine_optim::EpsPlacement::Inside, engine_optim::EpsPlacement::Hat,
-    ];
-    engine_optim::DecayScaling, "decay scaling", [engine_optim::DecayScaling::Lr, engine_optim::DecayScaling::Schedule];
-    engine_norm::NormKind, "norm", [engine_norm::NormKind::Batch, engine_norm::NormKind::Layer, engine_norm::NormKind::Rms];
-    engine_norm::MomentumConvention, "momentum convention", [
-        engine_norm::MomentumConvention::PyTorch, engine_norm::MomentumConvention::Keras,
-    ];
-    engine_norm::RunningVariance, "running variance", [
-        engine_norm::RunningVariance::Unbiased, engine_norm::RunningVariance::Biased,
-    ];
-    engine_norm::EpsPlacement, "eps placement", [engine_norm::EpsPlacement::Inside, engine_norm::EpsPlacement::Outside];
+    Kind, "optimizer", [Kind::Sgd, Kind::RmsProp, Kind::Adam, Kind::AdamW, Kind::Lion, Kind::Lamb];
+    MomentumStyle, "momentum style", [MomentumStyle::Accumulate, MomentumStyle::Ema];
+    OptimEps, "eps placement", [OptimEps::Outside, OptimEps::Inside, OptimEps::Hat];
+    DecayScaling, "decay scaling", [DecayScaling::Lr, DecayScaling::Schedule];
+    NormKind, "norm", [NormKind::Batch, NormKind::Layer, NormKind::Rms];
+    MomentumConvention, "momentum convention", [MomentumConvention::PyTorch, MomentumConvention::Keras];
+    RunningVariance, "running variance", [RunningVariance::Unbiased, RunningVariance::Biased];
+    NormEps, "eps placement", [NormEps::Inside, NormEps::Outside];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -1011,11 +1004,8 @@ mod tests {
             ),
             "relu, tanh, gelu or sigmoid"
         );
-        for kind in engine_optim::Kind::ALL {
-            assert_eq!(
-                <engine_optim::Kind as Named>::parse(kind.name()),
-                Some(kind)
-            );
+        for kind in Kind::ALL {
+            assert_eq!(<Kind as Named>::parse(kind.name()), Some(kind));
         }
         assert_eq!(
             <Loss as Named>::parse("ce"),
