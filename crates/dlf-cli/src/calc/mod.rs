@@ -375,7 +375,7 @@ impl Numbers {
         Ok((self.values, groups))
     }
 
-    /// Either the flat numbers, or `None` when the items are arrays.
+    /// The numbers of a flat array, or the `Numbers` back when its items are arrays (or mixed).
     pub fn flat(self) -> Result<Vec<f64>, Numbers> {
         if self.rows.is_none() && self.mixed.is_none() {
             Ok(self.values)
