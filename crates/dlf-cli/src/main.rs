@@ -11,8 +11,6 @@
 //! Errors are printed with their chain and exit with status 2, as ripgrep does; a closed stdout is not an error.
 
 mod calc;
-mod calc_norm;
-mod calc_optim;
 mod drill;
 mod progress;
 
@@ -86,21 +84,8 @@ enum Command {
     /// Check a hand computation: reads a JSON problem on stdin, prints every intermediate as JSON.
     Calc {
         #[command(subcommand)]
-        topic: CalcTopic,
+        topic: calc::CalcTopic,
     },
-}
-
-#[derive(Debug, Subcommand)]
-enum CalcTopic {
-    /// Forward and backward pass of a two-layer MLP on a mini-batch (lesson 01).
-    #[command(long_about = calc::BACKPROP_CONVENTIONS)]
-    Backprop,
-    /// Parameters and optimizer state after each step of SGD, momentum, RMSProp, Adam, AdamW, Lion or LAMB (lesson 02).
-    #[command(long_about = calc_optim::CONVENTIONS)]
-    Optim(calc_optim::OptimArgs),
-    /// Forward and backward pass of BatchNorm, LayerNorm or RMSNorm on a matrix (lesson 03).
-    #[command(long_about = calc_norm::CONVENTIONS)]
-    Norm(calc_norm::NormArgs),
 }
 
 fn main() -> ExitCode {
@@ -236,14 +221,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calc { topic } => {
-            let stdin = std::io::stdin().lock();
-            let answer = match topic {
-                CalcTopic::Backprop => calc::backprop(stdin)?,
-                CalcTopic::Optim(args) => calc_optim::run(&args, stdin)?,
-                CalcTopic::Norm(args) => calc_norm::run(&args, stdin)?,
-            };
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{answer}")?;
+            calc::run(topic)?;
             Ok(ExitCode::SUCCESS)
         }
     }

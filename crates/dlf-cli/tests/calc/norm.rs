@@ -1,4 +1,4 @@
-//! `dlf calc norm` run as the real binary: forward values, running statistics and gradients of every norm
+//! `dlf calc norm`: forward values, running statistics and gradients of every norm
 //! against numpy, and the error messages a user sees.
 //!
 //! The expected numbers were printed by this numpy (2.x, float64) script. Forward passes are computed
@@ -48,53 +48,20 @@
 //   f=lambda x,g: rms_out(x,g,1e-2); r['rms_out_y']=f(x,g).ravel().tolist(); r['rms_out']=num_grads(f,x,g)
 //   print(json.dumps(r))
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
 use serde_json::Value;
 
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dlf"))
-        .arg("calc")
-        .arg("norm")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run dlf");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("dlf finishes")
-}
+use super::{answer as run_answer, assert_within, error as run_error};
 
 fn answer(args: &[&str], stdin: &str) -> Value {
-    let out = run(args, stdin);
-    assert!(
-        out.status.success(),
-        "dlf failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
+    let mut all = vec!["norm"];
+    all.extend_from_slice(args);
+    run_answer(&all, stdin)
 }
 
-fn flat(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Array(items) => items.iter().flat_map(flat).collect(),
-        other => vec![other.as_f64().expect("number")],
-    }
-}
-
-fn assert_close(v: &Value, want: &[f64], tol: f64, what: &str) {
-    let got = flat(v);
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (a, e)) in got.iter().zip(want).enumerate() {
-        assert!((a - e).abs() <= tol, "{what}[{i}]: {a} vs {e}");
-    }
+fn error(args: &[&str], stdin: &str) -> String {
+    let mut all = vec!["norm"];
+    all.extend_from_slice(args);
+    run_error(&all, stdin)
 }
 
 const X: &str = "[[1.0,-2.0,0.5],[3.0,0.0,-1.0],[-0.5,1.5,2.0],[2.0,-1.0,0.0]]";
@@ -107,7 +74,7 @@ fn problem(norm: &str, extra: &str) -> String {
 #[test]
 fn batchnorm_train_forward_backward_and_pytorch_running_statistics() {
     let a = answer(&[], &problem("batchnorm", r#","beta":[0.1,0.2,-0.3]"#));
-    assert_close(
+    assert_within(
         &a["forward"]["y"],
         &[
             -0.33503011904783897,
@@ -126,7 +93,7 @@ fn batchnorm_train_forward_backward_and_pytorch_running_statistics() {
         1e-12,
         "y",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dx"],
         &[
             0.34151823058437003,
@@ -145,26 +112,26 @@ fn batchnorm_train_forward_backward_and_pytorch_running_statistics() {
         1e-7,
         "dx",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dgamma"],
         &[1.4742687373114904, 2.102645574986184, 2.5114629558231627],
         1e-7,
         "dgamma",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dbeta"],
         &[1.250000000396767, 0.2500000002569891, -0.2499999998128999],
         1e-7,
         "dbeta",
     );
     // PyTorch: running = 0.9·running + 0.1·batch, with the unbiased variance x.var(0, ddof=1).
-    assert_close(
+    assert_within(
         &a["running"]["mean"],
         &[0.1375, -0.037500000000000006, 0.037500000000000006],
         1e-14,
         "running mean",
     );
-    assert_close(
+    assert_within(
         &a["running"]["var"],
         &[1.1229166666666668, 1.1229166666666668, 1.05625],
         1e-14,
@@ -180,13 +147,13 @@ fn keras_convention_keeps_momentum_and_stores_the_biased_variance() {
         &["--momentum-convention", "keras"],
         &problem("batchnorm", r#","beta":[0.1,0.2,-0.3],"momentum":0.9"#),
     );
-    assert_close(
+    assert_within(
         &a["running"]["mean"],
         &[0.1375, -0.037500000000000006, 0.037500000000000006],
         1e-14,
         "running mean",
     );
-    assert_close(
+    assert_within(
         &a["running"]["var"],
         &[1.0671875, 1.0671875, 1.0171875],
         1e-14,
@@ -202,7 +169,7 @@ fn keras_convention_keeps_momentum_and_stores_the_biased_variance() {
         ],
         &problem("batchnorm", r#","momentum":0.9"#),
     );
-    assert_close(
+    assert_within(
         &a["running"]["var"],
         &[1.1229166666666668, 1.1229166666666668, 1.05625],
         1e-14,
@@ -219,7 +186,7 @@ fn batchnorm_eval_uses_the_running_statistics() {
             r#","beta":[0.1,0.2,-0.3],"mode":"eval","running_mean":[1,0,-1],"running_var":[4,1,0.25]"#,
         ),
     );
-    assert_close(
+    assert_within(
         &a["forward"]["y"],
         &[
             0.1,
@@ -238,7 +205,7 @@ fn batchnorm_eval_uses_the_running_statistics() {
         1e-12,
         "y",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dx"],
         &[
             0.37499953125087887,
@@ -258,13 +225,13 @@ fn batchnorm_eval_uses_the_running_statistics() {
         "dx",
     );
     // Evaluation does not move the running statistics.
-    assert_close(&a["running"]["var"], &[4.0, 1.0, 0.25], 0.0, "running var");
+    assert_within(&a["running"]["var"], &[4.0, 1.0, 0.25], 0.0, "running var");
 }
 
 #[test]
 fn layernorm_forward_and_backward() {
     let a = answer(&[], &problem("layernorm", r#","beta":[0.1,0.2,-0.3]"#));
-    assert_close(
+    assert_within(
         &a["forward"]["y"],
         &[
             1.4334974620633754,
@@ -283,7 +250,7 @@ fn layernorm_forward_and_backward() {
         1e-12,
         "y",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dx"],
         &[
             0.07681466129838554,
@@ -302,13 +269,13 @@ fn layernorm_forward_and_backward() {
         1e-7,
         "dx",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dgamma"],
         &[2.1644907732820684, 1.2096576251785507, 1.8103657621892921],
         1e-7,
         "dgamma",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dbeta"],
         &[1.250000000396767, 0.2500000002569891, -0.2500000002569891],
         1e-7,
@@ -320,7 +287,7 @@ fn layernorm_forward_and_backward() {
 #[test]
 fn rmsnorm_with_eps_inside_and_outside() {
     let a = answer(&[], &problem("rmsnorm", ""));
-    assert_close(
+    assert_within(
         &a["forward"]["y"],
         &[
             1.1338930950582724,
@@ -339,7 +306,7 @@ fn rmsnorm_with_eps_inside_and_outside() {
         1e-12,
         "y inside",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dx"],
         &[
             0.5669465474866797,
@@ -358,7 +325,7 @@ fn rmsnorm_with_eps_inside_and_outside() {
         1e-7,
         "dx inside",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dgamma"],
         &[2.1060525492444526, 1.8888460635579918, 1.7270844563377352],
         1e-7,
@@ -368,7 +335,7 @@ fn rmsnorm_with_eps_inside_and_outside() {
         &["--rms-eps", "outside"],
         &problem("rmsnorm", r#","eps":0.01"#),
     );
-    assert_close(
+    assert_within(
         &a["forward"]["y"],
         &[
             1.1253862982447242,
@@ -387,7 +354,7 @@ fn rmsnorm_with_eps_inside_and_outside() {
         1e-12,
         "y outside",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dx"],
         &[
             0.5626931489643994,
@@ -406,7 +373,7 @@ fn rmsnorm_with_eps_inside_and_outside() {
         1e-7,
         "dx outside",
     );
-    assert_close(
+    assert_within(
         &a["backward"]["dgamma"],
         &[2.0936932125792396, 1.875323398348172, 1.7157156007030494],
         1e-7,
@@ -415,18 +382,15 @@ fn rmsnorm_with_eps_inside_and_outside() {
     assert_eq!(a["conventions"]["rms_eps"], "outside");
 }
 
-fn error(args: &[&str], stdin: &str) -> String {
-    let out = run(args, stdin);
-    assert_eq!(out.status.code(), Some(2), "exit code");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn errors_exit_2_with_a_clear_message() {
     let e = error(&[], r#"{"norm":"groupnorm","x":[[1,2]]}"#);
     assert!(e.contains("unknown norm \"groupnorm\""), "{e}");
     let e = error(&[], r#"{"norm":"rmsnorm","x":[[1,2]],"beta":[0,0]}"#);
-    assert!(e.contains("rmsnorm has no beta"), "{e}");
+    assert!(
+        e.contains("rmsnorm does not use beta; it uses gamma, eps, dy and --rms-eps"),
+        "{e}"
+    );
     let e = error(&[], r#"{"norm":"batchnorm","x":[[1,2]]}"#);
     assert!(e.contains("at least 2"), "{e}");
     let e = error(
@@ -440,14 +404,17 @@ fn errors_exit_2_with_a_clear_message() {
         "{e}"
     );
     let e = error(&[], r#"{"norm":"layernorm","x":[[1,2]],"mode":"eval"}"#);
-    assert!(e.contains("applies to batchnorm only"), "{e}");
+    assert!(
+        e.contains("layernorm does not use mode; it uses gamma, beta, eps and dy"),
+        "{e}"
+    );
     let e = error(&[], r#"{"norm":"layernorm","x":[[1,2]],"gama":[1,1]}"#);
     assert!(e.contains("unknown field `gama`"), "{e}");
     let e = error(
         &["--rms-eps", "middle"],
         r#"{"norm":"rmsnorm","x":[[1,2]]}"#,
     );
-    assert!(e.contains("use inside or outside"), "{e}");
+    assert!(e.contains("possible values: inside, outside"), "{e}");
 }
 
 // Multi-step running statistics: three earlier batches, then x, in each library's convention. Expected values
@@ -468,23 +435,23 @@ const MULTI: &str = r#"{"norm":"batchnorm","x":[[1,2],[3,5]],"previous_batches":
 fn running_statistics_over_several_batches_match_numpy() {
     let a = answer(&[], MULTI);
     let h = &a["running_history"];
-    assert_close(&h[0]["mean"], &[0.09999999999999998, 0.0], 1e-14, "mean 1");
-    assert_close(&h[0]["var"], &[1.1, 1.1], 1e-14, "var 1");
-    assert_close(&h[1]["var"], &[1.29, 1.09], 1e-14, "var 2");
-    assert_close(
+    assert_within(&h[0]["mean"], &[0.09999999999999998, 0.0], 1e-14, "mean 1");
+    assert_within(&h[0]["var"], &[1.1, 1.1], 1e-14, "var 1");
+    assert_within(&h[1]["var"], &[1.29, 1.09], 1e-14, "var 2");
+    assert_within(
         &h[2]["mean"],
         &[0.37349999999999994, 0.17999999999999997],
         1e-14,
         "mean 3",
     );
-    assert_close(&h[2]["var"], &[1.46725, 1.2810000000000001], 1e-14, "var 3");
-    assert_close(
+    assert_within(&h[2]["var"], &[1.46725, 1.2810000000000001], 1e-14, "var 3");
+    assert_within(
         &a["running"]["mean"],
         &[0.5361499999999999, 0.5119999999999999],
         1e-14,
         "final mean",
     );
-    assert_close(
+    assert_within(
         &a["running"]["var"],
         &[1.520525, 1.6029000000000002],
         1e-14,
@@ -492,19 +459,19 @@ fn running_statistics_over_several_batches_match_numpy() {
     );
 
     let k = answer(&["--momentum-convention", "keras"], MULTI);
-    assert_close(
+    assert_within(
         &k["running_history"][1]["var"],
         &[1.01, 0.9966666666666667],
         1e-14,
         "keras var 2",
     );
-    assert_close(
+    assert_within(
         &k["running"]["mean"],
         &[0.06044249000000006, 0.05460200000000005],
         1e-14,
         "keras final mean",
     );
-    assert_close(
+    assert_within(
         &k["running"]["var"],
         &[1.0226400625, 1.021608],
         1e-14,
@@ -522,4 +489,121 @@ fn a_previous_batch_of_the_wrong_width_is_named() {
         e.contains("previous_batches[1] has 1 features but x has 2"),
         "{e}"
     );
+}
+
+#[test]
+fn a_non_finite_result_is_an_error_naming_the_cause() {
+    // Before: inv_std, x_hat and y printed as null with exit code 0.
+    let e = error(&[], r#"{"norm":"layernorm","x":[[2,2,2]],"eps":0}"#);
+    assert!(
+        e.contains("norm: forward: inv_std[0] is inf: row 0 is constant (variance 0) and eps = 0, so 1/√(σ² + ε) = 1/0"),
+        "{e}"
+    );
+    let e = error(&[], r#"{"norm":"batchnorm","x":[[1,2],[3,2]],"eps":0}"#);
+    assert!(
+        e.contains("inv_std[1] is inf: feature (column) 1 is constant (variance 0) and eps = 0"),
+        "{e}"
+    );
+    let e = error(&[], r#"{"norm":"layernorm","x":[[0,1e-170]],"eps":0}"#);
+    assert!(e.contains("row 0's variance underflows to 0"), "{e}");
+    let e = error(&[], r#"{"norm":"rmsnorm","x":[[1,2],[0,0]],"eps":0}"#);
+    assert!(
+        e.contains("inv_rms[1] is inf: row 1 is all zeros (mean square 0) and eps = 0, so 1/√(mean x² + ε) = 1/0"),
+        "{e}"
+    );
+    let e = error(
+        &["--rms-eps", "outside"],
+        r#"{"norm":"rmsnorm","x":[[0,0]],"eps":0}"#,
+    );
+    assert!(e.contains("1/(√(mean x²) + ε) = 1/0"), "{e}");
+    let e = error(
+        &[],
+        r#"{"norm":"batchnorm","mode":"eval","x":[[1,2]],"running_var":[1,0],"eps":0}"#,
+    );
+    assert!(
+        e.contains("inv_std[1] is inf: running_var[1] is 0 and eps = 0"),
+        "{e}"
+    );
+    // Overflows: the variance, the output through a huge gain, the gradients, the running variance.
+    let e = error(&[], r#"{"norm":"layernorm","x":[[1e300,-1e300]]}"#);
+    assert!(e.contains("norm: forward: var[0] is inf"), "{e}");
+    let e = error(
+        &[],
+        r#"{"norm":"layernorm","x":[[1,2]],"gamma":[1e308,1e308],"beta":[1e308,1e308]}"#,
+    );
+    assert!(
+        e.contains("norm: forward: y[0][1] is inf: γ·x̂ + β overflows"),
+        "{e}"
+    );
+    let e = error(
+        &[],
+        r#"{"norm":"layernorm","x":[[1,2],[3,4]],"dy":[[1e308,1e308],[1e308,1e308]]}"#,
+    );
+    assert!(
+        e.contains("norm: backward: dgamma[0] is -inf: Σ dy ⊙ x̂ overflows"),
+        "{e}"
+    );
+    let e = error(
+        &[],
+        r#"{"norm":"batchnorm","x":[[1,2],[3,4]],"previous_batches":[[[1.3e154,0],[-1.3e154,0]]]}"#,
+    );
+    assert!(
+        e.contains("norm: previous_batches[0]: running_var[0] is inf"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_field_or_option_the_norm_does_not_use_is_refused() {
+    let e = error(
+        &["--rms-eps", "outside"],
+        r#"{"norm":"layernorm","x":[[1,2]]}"#,
+    );
+    assert!(e.contains("layernorm does not use --rms-eps"), "{e}");
+    let e = error(
+        &["--momentum-convention", "keras"],
+        r#"{"norm":"rmsnorm","x":[[1,2]]}"#,
+    );
+    assert!(
+        e.contains("rmsnorm does not use --momentum-convention"),
+        "{e}"
+    );
+    let e = error(
+        &[],
+        r#"{"norm":"layernorm","x":[[1,2]],"previous_batches":[]}"#,
+    );
+    assert!(e.contains("layernorm does not use previous_batches"), "{e}");
+    let e = error(
+        &[],
+        r#"{"norm":"batchnorm","x":[[1,2],[3,4]],"mode":"test"}"#,
+    );
+    assert!(
+        e.contains(r#"unknown mode "test": use "train" or "eval""#),
+        "{e}"
+    );
+}
+
+#[test]
+fn shapes_and_empty_arrays_are_named() {
+    let e = error(&[], r#"{"norm":"layernorm","x":[]}"#);
+    assert!(e.contains("x is empty: it needs at least one row"), "{e}");
+    let e = error(&[], r#"{"norm":"layernorm","x":[[]]}"#);
+    assert!(e.contains("x has an empty first row"), "{e}");
+    let e = error(&[], r#"{"norm":"layernorm","x":[[1,2]],"gamma":[]}"#);
+    assert!(
+        e.contains("gamma has 0 entries but x has 2 features"),
+        "{e}"
+    );
+    let e = error(&[], r#"{"norm":"layernorm","x":[[1,2]],"dy":[]}"#);
+    assert!(e.contains("dy is empty"), "{e}");
+    let e = error(&[], r#"{"norm":"layernorm","x":[[1,2],[3]]}"#);
+    assert!(
+        e.contains("x is ragged: row 0 has 2 entries but row 1 has 1"),
+        "{e}"
+    );
+    let e = error(
+        &[],
+        r#"{"norm":"batchnorm","x":[[1,2],[3,4]],"previous_batches":[[]]}"#,
+    );
+    assert!(e.contains("previous_batches[0] is empty"), "{e}");
 }
