@@ -38,7 +38,9 @@
 //! slightly better than the balance: it lets the sharp direction (fast anyway) settle first, so only the flat
 //! direction's half of `L₀` has to reach the target, and `S_min = ln(1/(2δ))/c` for a target `δ L₀`.
 
-use crate::stats::least_squares;
+use super::{Config, Kind, Optimizer};
+use crate::rng::Rng;
+use crate::stats::{least_squares, mean};
 
 /// The batch sizes of the experiment: `1, 2, 4, …, 4096`.
 pub const BATCH_SIZES: [f64; 13] = [
@@ -136,6 +138,29 @@ impl NoisyQuadratic {
     /// The predicted steps `S_min (1 + B_noise/B)`.
     pub fn steps_theory(&self, batch: f64) -> f64 {
         self.min_steps_theory() * (1.0 + self.noise_scale / batch)
+    }
+
+    /// Monte Carlo check of the expected dynamics with the engine's SGD: from `xᵢ = 1/√hᵢ` (loss 1), `runs`
+    /// independent single steps with batch gradients `hᵢ xᵢ (1 + s ξᵢ/√B)`, and the mean loss after the step.
+    /// [`NoisyQuadratic::expected_loss`] at `t = 1` is its expectation, `½(f₀ + f₁)`.
+    pub fn one_step_loss_sgd(&self, lr: f64, batch: f64, runs: usize, seed: u64) -> f64 {
+        let Ok(mut opt) = Optimizer::new(Config::new(Kind::Sgd, lr), &[2]) else {
+            return f64::NAN;
+        };
+        let h = [self.kappa, 1.0];
+        let start = h.map(|hi| 1.0 / hi.sqrt());
+        let spread = (self.noise_scale / batch).sqrt();
+        let mut rng = Rng::new(seed);
+        let mut losses = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let mut x = start;
+            let g = [0, 1].map(|i| h[i] * x[i] * (1.0 + spread * rng.normal()));
+            if opt.step(&mut x, &g, lr).is_err() {
+                return f64::NAN;
+            }
+            losses.push(0.5 * (h[0] * x[0] * x[0] + h[1] * x[1] * x[1]));
+        }
+        mean(&losses)
     }
 
     /// Fits `S(B) = S_min + S_min·B_crit/B` by least squares on `(1/B, S)` over [`BATCH_SIZES`] with the best

@@ -5,6 +5,14 @@ use crate::lessons::optim::{self, Config, Kind, Optimizer};
 use crate::quantities::{Args, QuantitySpec};
 use crate::rng::Rng;
 
+/// The arguments of the noisy-quadratic quantities that take a batch size.
+const BATCH_ARGS: &[(&str, &str)] = &[
+    ("batch", "64"),
+    ("kappa", "100"),
+    ("noise_scale", "64"),
+    ("target", "1e-3"),
+];
+
 /// The quantities this lesson quotes and checks.
 pub(crate) const SPECS: &[QuantitySpec] = &[
     QuantitySpec {
@@ -352,37 +360,15 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         name: "optim.batch_steps",
         description: "Fewest SGD steps to an expected loss of target·L0 on the noisy quadratic ½(κx² + y²) \
                       with noise scale B_noise, at the best constant learning rate for batch size B",
-        args: &[
-            ("batch", "64"),
-            ("kappa", "100"),
-            ("noise_scale", "64"),
-            ("target", "1e-3"),
-        ],
-        eval: |a| {
-            let b = a.f64_in("batch", 1.0, 1e6)?;
-            let q = noisy_quadratic(a)?;
-            q.best(b)
-                .map(|(_, s)| s as f64)
-                .ok_or_else(|| a.failed("no learning rate reaches the target"))
-        },
+        args: BATCH_ARGS,
+        eval: batch_best,
     },
     QuantitySpec {
         name: "optim.batch_best_lr",
         description: "The best constant learning rate for batch size B on the noisy quadratic, as a \
                       fraction of ε_max = 2/(κ + 1)",
-        args: &[
-            ("batch", "64"),
-            ("kappa", "100"),
-            ("noise_scale", "64"),
-            ("target", "1e-3"),
-        ],
-        eval: |a| {
-            let b = a.f64_in("batch", 1.0, 1e6)?;
-            let q = noisy_quadratic(a)?;
-            q.best(b)
-                .map(|(lr, _)| lr / q.lr_max())
-                .ok_or_else(|| a.failed("no learning rate reaches the target"))
-        },
+        args: BATCH_ARGS,
+        eval: batch_best,
     },
     QuantitySpec {
         name: "optim.batch_lr_theory",
@@ -397,16 +383,37 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     QuantitySpec {
         name: "optim.batch_steps_theory",
         description: "Predicted steps S_min(1 + B_noise/B) on the noisy quadratic, S_min = ln(1/(2·target))(κ + 1)²/(4κ)",
-        args: &[
-            ("batch", "64"),
-            ("kappa", "100"),
-            ("noise_scale", "64"),
-            ("target", "1e-3"),
-        ],
+        args: BATCH_ARGS,
         eval: |a| {
             let b = a.f64_in("batch", 1.0, 1e6)?;
             Ok(noisy_quadratic(a)?.steps_theory(b))
         },
+    },
+    QuantitySpec {
+        name: "optim.batch_step_loss_sgd",
+        description: "Mean loss after one engine-SGD step from loss 1 on the noisy quadratic, over `runs` \
+                      Monte Carlo draws, at learning rate lr_frac·ε_max and batch B",
+        args: &[
+            ("batch", "64"),
+            ("lr_frac", "0.5"),
+            ("kappa", "100"),
+            ("noise_scale", "64"),
+            ("runs", "20000"),
+            ("seed", "1"),
+        ],
+        eval: batch_step_loss,
+    },
+    QuantitySpec {
+        name: "optim.batch_step_loss",
+        description: "Expected loss after one SGD step from loss 1 on the noisy quadratic: ½Σ((1 − εhᵢ)² + \
+                      ε²hᵢ²B_noise/B), ε = lr_frac·ε_max",
+        args: &[
+            ("batch", "64"),
+            ("lr_frac", "0.5"),
+            ("kappa", "100"),
+            ("noise_scale", "64"),
+        ],
+        eval: batch_step_loss,
     },
     QuantitySpec {
         name: "optim.batch_fit_min_steps",
@@ -505,6 +512,37 @@ fn noisy_quadratic(a: &Args) -> Result<optim::NoisyQuadratic, QuantityError> {
         noise_scale: a.f64_in("noise_scale", 0.0, 1e4)?,
         target: a.f64_in("target", 1e-9, 0.4)?,
     })
+}
+
+/// Shared by `optim.batch_step_loss` (the exact expectation) and `optim.batch_step_loss_sgd` (its Monte Carlo
+/// estimate with the engine's SGD).
+fn batch_step_loss(a: &Args) -> Result<f64, QuantityError> {
+    let b = a.f64_in("batch", 1.0, 1e6)?;
+    let q = optim::NoisyQuadratic {
+        kappa: a.f64_in("kappa", 10.0, 1e4)?,
+        noise_scale: a.f64_in("noise_scale", 0.0, 1e4)?,
+        target: 1e-3,
+    };
+    let lr = a.f64_in("lr_frac", 0.0, 1.05)? * q.lr_max();
+    if a.name() == "optim.batch_step_loss" {
+        return Ok(q.expected_loss(lr, b, 1));
+    }
+    let runs = a.usize_in("runs", 2, 200_000)?;
+    Ok(q.one_step_loss_sgd(lr, b, runs, a.seed("seed")?))
+}
+
+/// Shared by `optim.batch_steps` (the step count) and `optim.batch_best_lr` (the rate over `ε_max`).
+fn batch_best(a: &Args) -> Result<f64, QuantityError> {
+    let b = a.f64_in("batch", 1.0, 1e6)?;
+    let q = noisy_quadratic(a)?;
+    let (lr, steps) = q
+        .best(b)
+        .ok_or_else(|| a.failed("no learning rate reaches the target"))?;
+    if a.name() == "optim.batch_steps" {
+        Ok(steps as f64)
+    } else {
+        Ok(lr / q.lr_max())
+    }
 }
 
 /// Evaluates `pick(ratios, layer)` on the MLP of `optim.layer_*`; `layer` is read only when the quantity has it.
@@ -695,6 +733,24 @@ mod tests {
         .unwrap();
         assert!(flat < 0.15, "{flat}");
         assert!(evaluate("optim.batch_lr_exponent", &[("b_lo", "8"), ("b_hi", "8")]).is_err());
+    }
+
+    #[test]
+    fn engine_sgd_reproduces_the_expected_one_step_loss() {
+        // At ε = ε_max/2 = 1/101 and B = B_noise = 64 both directions contract by
+        // (1 − εh)² + ε²h² = 0.980394 (numpy: h = 100: 0.0000980 + 0.980296; h = 1: 0.980296 + 0.0000980).
+        let exact = evaluate("optim.batch_step_loss", &[]).unwrap();
+        assert!((exact - 0.980394).abs() < 1e-6, "{exact}");
+        let mc = evaluate("optim.batch_step_loss_sgd", &[]).unwrap();
+        // The sharp direction's loss after the step is a scaled χ² with one degree of freedom (relative std √2),
+        // so 20 000 draws leave a standard error of about 0.7 % of it.
+        assert!((mc / exact - 1.0).abs() < 0.03, "{mc} vs {exact}");
+        // Without noise the sharp direction is solved in one step and the loss halves.
+        let clean = evaluate("optim.batch_step_loss_sgd", &[("noise_scale", "0")]).unwrap();
+        assert!(
+            (clean - 0.5 * (0.0000980 + 0.980296)).abs() < 1e-5,
+            "{clean}"
+        );
     }
 
     #[test]
