@@ -3,7 +3,6 @@
 use super::*;
 use crate::rng::Rng;
 
-
 /// The two-parameter problem on which Adam + L2 and AdamW differ: `f(p) = ½ Σᵢ aᵢ (pᵢ − 1)²` with curvatures
 /// `a = (a_big, a_small)`, so the gradient scales differ by `a_big/a_small`, started at `p = (1, 1)` (the
 /// unregularised optimum). Returns the parameters after `steps` steps of `kind` (Adam: λ as L2; AdamW:
@@ -56,4 +55,3 @@ pub fn second_half_mean(path: &[[f64; 2]], coord: usize) -> f64 {
 pub fn l2_fixed_point(a: f64, weight_decay: f64) -> f64 {
     a / (a + weight_decay)
 }
-

@@ -6,8 +6,8 @@
 
 use crate::estimate::{GeneratorSpec, Problem};
 use crate::lessons::optim::{
-    adam_constant_gradient_step, state_bytes_per_param, training_bytes_per_param, Config, Kind,
-    Optimizer, Schedule,
+    adam_constant_gradient_step, critical_batch_examples, critical_batch_steps,
+    state_bytes_per_param, training_bytes_per_param, Config, Kind, Optimizer, Schedule,
 };
 use crate::estimate::format::{tex_sci};
 use crate::rng::Rng;
@@ -37,6 +37,18 @@ pub(crate) const SPECS: &[GeneratorSpec] = &[
         title: "LAMB's first-step trust ratio for a freshly initialised layer",
         description: "‖p‖/‖u‖ at step 1, where u ≈ sign(g): about the initialisation's standard deviation",
         generate: lamb_trust,
+    },
+    GeneratorSpec {
+        id: "optim.critical_batch",
+        title: "Steps or examples at batch B from S_min and the noise scale",
+        description: "S = S_min(1 + B_noise/B) steps and E = S_min(B + B_noise) examples (McCandlish et al. 2018)",
+        generate: |rng| Some(critical_batch(rng)),
+    },
+    GeneratorSpec {
+        id: "optim.linear_scaling_lr",
+        title: "Linearly scaled learning rate and warm-up length for a larger batch",
+        description: "Peak lr η₀·B/B₀ (Goyal et al. 2017) or the steps of a warm-up of a few epochs at batch B",
+        generate: |rng| Some(linear_scaling_lr(rng)),
     },
 ];
 
@@ -225,6 +237,104 @@ fn lamb_trust(rng: &mut Rng) -> Option<Problem> {
     })
 }
 
+fn critical_batch(rng: &mut Rng) -> Problem {
+    let min_steps = rng.pick(&[2000.0, 5000.0, 10000.0, 20000.0]);
+    let noise = rng.pick(&[256.0, 1024.0, 4096.0, 16384.0]);
+    let batch = noise * rng.pick(&[0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0]);
+    let examples = rng.below(2) == 1;
+    let steps = critical_batch_steps(min_steps, noise, batch);
+    let setting = format!(
+        "A training run reaches its target loss in $S_{{\\min}} = {min_steps}$ steps in the limit of \
+         a huge batch, and its gradient noise scale is $B_{{\\text{{noise}}}} = {noise}$. Assume \
+         McCandlish et al.'s trade-off with the best learning rate at every batch size."
+    );
+    let mut solution = vec![format!(
+        "Steps: $S = S_{{\\min}}(1 + B_{{\\text{{noise}}}}/B) = {min_steps} \\times (1 + {noise}/{batch}) = {steps:.0}$."
+    )];
+    let (question, answer, unit) = if examples {
+        let e = critical_batch_examples(min_steps, noise, batch);
+        solution.push(format!(
+            "Examples: $E = B\\,S = S_{{\\min}}(B + B_{{\\text{{noise}}}}) = {min_steps} \\times {} = {}$; \
+             the minimum, $E_{{\\min}} = S_{{\\min}} B_{{\\text{{noise}}}}$, needs a tiny batch.",
+            batch + noise,
+            tex_sci(e)
+        ));
+        (
+            format!("{setting} How many training examples does it process at batch size {batch}?"),
+            e,
+            "examples",
+        )
+    } else {
+        solution.push(format!(
+            "At $B = B_{{\\text{{noise}}}}$ the run takes twice the minimum steps and twice the minimum examples; \
+             here $B/B_{{\\text{{noise}}}} = {}$.",
+            batch / noise
+        ));
+        (
+            format!("{setting} How many steps does it take at batch size {batch}?"),
+            steps,
+            "steps",
+        )
+    };
+    Problem {
+        question,
+        answer,
+        unit: unit.into(),
+        rel_tolerance: 0.05,
+        solution,
+    }
+}
+
+fn linear_scaling_lr(rng: &mut Rng) -> Problem {
+    let base_lr = rng.pick(&[0.1, 0.2, 0.05]);
+    let base_batch = 256.0;
+    let batch = rng.pick(&[1024.0, 2048.0, 4096.0, 8192.0, 16384.0]);
+    let dataset = rng.pick(&[1.28e6, 5e5, 2e6]);
+    let epochs = rng.pick(&[5.0, 2.0, 10.0]);
+    let ask_lr = rng.below(2) == 1;
+    let k = batch / base_batch;
+    let question = format!(
+        "A recipe trains with SGD at learning rate {base_lr} for batch size {base_batch}. You move to batch \
+         size {batch} with the linear scaling rule and a gradual warm-up over the first {epochs} epochs of a \
+         ${}$-example training set. {}",
+        tex_sci(dataset),
+        if ask_lr {
+            "What is the peak learning rate?"
+        } else {
+            "How many optimizer steps does the warm-up last?"
+        }
+    );
+    let mut solution = vec![format!(
+        "The batch grows by $k = {batch}/{base_batch} = {k}$; the linear rule multiplies the learning rate by $k$."
+    )];
+    let answer = if ask_lr {
+        let lr = base_lr * k;
+        solution.push(format!(
+            "Peak learning rate $= {base_lr} \\times {k} = {lr}$."
+        ));
+        lr
+    } else {
+        let steps = epochs * dataset / batch;
+        solution.push(format!(
+            "One epoch is ${}/{batch} = {:.1}$ steps at the new batch, so {epochs} epochs are ${steps:.0}$ steps.",
+            tex_sci(dataset),
+            dataset / batch
+        ));
+        steps
+    };
+    Problem {
+        question,
+        answer,
+        unit: if ask_lr {
+            String::new()
+        } else {
+            "steps".into()
+        },
+        rel_tolerance: 0.03,
+        solution,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::estimate::generate;
@@ -344,6 +454,66 @@ mod tests {
                 "seed {seed}: {} vs {std}",
                 e.answer
             );
+        }
+    }
+
+    /// The number right after `key` in `text` (up to a space, `$`, `,` or `?`).
+    fn number_after(text: &str, key: &str) -> f64 {
+        let start = text.find(key).unwrap() + key.len();
+        let rest = text[start..].trim_start();
+        let end = rest.find([' ', '$', ',', '?']).unwrap_or(rest.len());
+        rest[..end].trim_end_matches('.').parse().unwrap()
+    }
+
+    #[test]
+    fn critical_batch_follows_mccandlish() {
+        let mut saw = [false, false];
+        for seed in 0..40 {
+            let e = generate("optim.critical_batch", seed).unwrap();
+            let s_min = number_after(&e.question, "S_{\\min} = ");
+            let noise = number_after(&e.question, "B_{\\text{noise}} = ");
+            let batch = number_after(&e.question, "at batch size ");
+            // S = S_min(1 + B_noise/B); E = B·S. At B = B_noise both are twice their minimum.
+            let steps = s_min * (1.0 + noise / batch);
+            if e.unit == "examples" {
+                saw[1] = true;
+                assert!(
+                    (e.answer - batch * steps).abs() < 1e-9 * e.answer,
+                    "seed {seed}"
+                );
+            } else {
+                saw[0] = true;
+                assert!((e.answer - steps).abs() < 1e-9 * e.answer, "seed {seed}");
+            }
+            assert!(e.check(e.answer * 1.04).within && !e.check(e.answer * 1.2).within);
+        }
+        assert!(saw[0] && saw[1], "both kinds of question appear");
+    }
+
+    #[test]
+    fn linear_scaling_lr_multiplies_by_k_and_counts_warmup_steps() {
+        for seed in 0..40 {
+            let e = generate("optim.linear_scaling_lr", seed).unwrap();
+            let base_lr = number_after(&e.question, "learning rate ");
+            let batch = number_after(&e.question, "You move to batch size ");
+            let epochs = number_after(&e.question, "the first ");
+            if e.question.ends_with("peak learning rate?") {
+                assert!(
+                    (e.answer - base_lr * batch / 256.0).abs() < 1e-12,
+                    "seed {seed}"
+                );
+            } else {
+                // The data-set size is written as LaTeX, e.g. "1.280 \times 10^{6}".
+                let mantissa = number_after(&e.question, "epochs of a $");
+                let exponent: i32 = e.question.split("10^{").nth(1).unwrap()[..1]
+                    .parse()
+                    .unwrap();
+                let n = mantissa * 10f64.powi(exponent);
+                assert!(
+                    (e.answer - epochs * n / batch).abs() < 1e-9 * e.answer,
+                    "seed {seed}"
+                );
+            }
         }
     }
 }

@@ -2,7 +2,6 @@
 
 use super::Kind;
 
-
 /// Bytes of training state per parameter: weights, gradients, an optional fp32 master copy and the optimizer
 /// states. In mixed precision (Micikevicius et al. 2018; the accounting of Rajbhandari et al. 2020, "ZeRO")
 /// weights and gradients are 2-byte bf16/fp16, the master copy and every optimizer state fp32:
@@ -23,4 +22,3 @@ pub fn training_bytes_per_param(kind: Kind, momentum: bool, mixed_precision: boo
 pub fn state_bytes_per_param(kind: Kind, momentum: bool, state_bytes: f64) -> f64 {
     kind.state_slots(momentum) as f64 * state_bytes
 }
-

@@ -41,18 +41,22 @@
 //! assert!((p[0] + 0.01).abs() < 1e-9);
 //! ```
 
+mod batch_scaling;
 mod decay_race;
+mod estimates;
+mod layer_ratios;
 mod memory;
 mod noise;
 mod optimizer;
 mod quadratic;
-mod estimates;
 mod quantities;
 mod surfaces;
 #[cfg(test)]
 mod tests;
 
+pub use batch_scaling::*;
 pub use decay_race::*;
+pub use layer_ratios::*;
 pub use memory::*;
 pub use noise::*;
 pub use optimizer::*;

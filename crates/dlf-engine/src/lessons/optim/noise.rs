@@ -3,7 +3,6 @@
 use super::*;
 use crate::rng::Rng;
 
-
 /// Adam's step after `t` steps of the constant gradient `g`, in units of the learning rate: `|Δp_t|/η`.
 /// With bias correction it is `|g|/(|g| + ε)` ≈ 1 for any scale of `g` ≫ ε; without it,
 /// `(1 − β₁ᵗ)/√(1 − β₂ᵗ)` at small `t` (3.16 at t = 1 with the defaults).
@@ -146,4 +145,3 @@ pub fn radam_rectification(beta2: f64, t: u64) -> f64 {
     }
     ((rho - 4.0) * (rho - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho)).sqrt()
 }
-

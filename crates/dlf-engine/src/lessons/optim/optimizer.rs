@@ -628,4 +628,3 @@ impl Schedule {
 pub fn warmup_steps_to_fraction(warmup: u64, fraction: f64) -> u64 {
     (fraction * warmup as f64 - 1e-9).ceil().max(1.0) as u64
 }
-

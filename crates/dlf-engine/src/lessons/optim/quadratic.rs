@@ -5,7 +5,6 @@ use super::*;
 use crate::rng::Rng;
 use crate::stats::l2_norm;
 
-
 /// Gradient descent's best contraction factor on a quadratic with condition number κ = L/μ, reached with
 /// `η = 2/(L + μ)`: `(κ − 1)/(κ + 1)` per step (Polyak 1964; Nesterov 2004, "Introductory lectures", §2.1).
 pub fn gd_rate(kappa: f64) -> f64 {
@@ -92,4 +91,3 @@ pub fn sgd_measured_variance(h: f64, lr: f64, sigma: f64, steps: usize, seed: u6
     let n = steps.max(1) as f64;
     sum_sq / n - (sum / n).powi(2)
 }
-

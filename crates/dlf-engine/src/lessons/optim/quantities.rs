@@ -1,9 +1,17 @@
 //! Quantities of the lesson on optimizers (names start with `optim.`).
 
-use crate::quantities::{Args, QuantitySpec};
 use crate::error::QuantityError;
 use crate::lessons::optim::{self, Config, Kind, Optimizer};
+use crate::quantities::{Args, QuantitySpec};
 use crate::rng::Rng;
+
+/// The arguments of the noisy-quadratic quantities that take a batch size.
+const BATCH_ARGS: &[(&str, &str)] = &[
+    ("batch", "64"),
+    ("kappa", "100"),
+    ("noise_scale", "64"),
+    ("target", "1e-3"),
+];
 
 /// The quantities this lesson quotes and checks.
 pub(crate) const SPECS: &[QuantitySpec] = &[
@@ -348,7 +356,208 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     Ok((s2 / n - mean * mean).max(0.0).sqrt() / mean)
 },
     },
+    QuantitySpec {
+        name: "optim.batch_steps",
+        description: "Fewest SGD steps to an expected loss of target·L0 on the noisy quadratic ½(κx² + y²) \
+                      with noise scale B_noise, at the best constant learning rate for batch size B",
+        args: BATCH_ARGS,
+        eval: batch_best,
+    },
+    QuantitySpec {
+        name: "optim.batch_best_lr",
+        description: "The best constant learning rate for batch size B on the noisy quadratic, as a \
+                      fraction of ε_max = 2/(κ + 1)",
+        args: BATCH_ARGS,
+        eval: batch_best,
+    },
+    QuantitySpec {
+        name: "optim.batch_lr_theory",
+        description: "McCandlish et al.'s optimal learning rate as a fraction of ε_max: 1/(1 + B_noise/B)",
+        args: &[("batch", "64"), ("noise_scale", "64")],
+        eval: |a| {
+            let b = a.f64_in("batch", 1.0, 1e6)?;
+            let n = a.f64_in("noise_scale", 0.0, 1e6)?;
+            Ok(1.0 / (1.0 + n / b))
+        },
+    },
+    QuantitySpec {
+        name: "optim.batch_steps_theory",
+        description: "Predicted steps S_min(1 + B_noise/B) on the noisy quadratic, S_min = ln(1/(2·target))(κ + 1)²/(4κ)",
+        args: BATCH_ARGS,
+        eval: |a| {
+            let b = a.f64_in("batch", 1.0, 1e6)?;
+            Ok(noisy_quadratic(a)?.steps_theory(b))
+        },
+    },
+    QuantitySpec {
+        name: "optim.batch_step_loss_sgd",
+        description: "Mean loss after one engine-SGD step from loss 1 on the noisy quadratic, over `runs` \
+                      Monte Carlo draws, at learning rate lr_frac·ε_max and batch B",
+        args: &[
+            ("batch", "64"),
+            ("lr_frac", "0.5"),
+            ("kappa", "100"),
+            ("noise_scale", "64"),
+            ("runs", "20000"),
+            ("seed", "1"),
+        ],
+        eval: batch_step_loss,
+    },
+    QuantitySpec {
+        name: "optim.batch_step_loss",
+        description: "Expected loss after one SGD step from loss 1 on the noisy quadratic: ½Σ((1 − εhᵢ)² + \
+                      ε²hᵢ²B_noise/B), ε = lr_frac·ε_max",
+        args: &[
+            ("batch", "64"),
+            ("lr_frac", "0.5"),
+            ("kappa", "100"),
+            ("noise_scale", "64"),
+        ],
+        eval: batch_step_loss,
+    },
+    QuantitySpec {
+        name: "optim.batch_fit_min_steps",
+        description: "S_min fitted to S(B) = S_min(1 + B_crit/B) over B = 1, 2, …, 4096 on the noisy quadratic",
+        args: &[("kappa", "100"), ("noise_scale", "64"), ("target", "1e-3")],
+        eval: |a| Ok(noisy_quadratic(a)?.fit().0),
+    },
+    QuantitySpec {
+        name: "optim.batch_fit_critical",
+        description: "Critical batch size B_crit fitted to S(B) = S_min(1 + B_crit/B) over B = 1, 2, …, 4096 \
+                      on the noisy quadratic",
+        args: &[("kappa", "100"), ("noise_scale", "64"), ("target", "1e-3")],
+        eval: |a| Ok(noisy_quadratic(a)?.fit().1),
+    },
+    QuantitySpec {
+        name: "optim.batch_lr_exponent",
+        description: "Slope of log(best learning rate) against log(B) between batch sizes b_lo and b_hi \
+                      (powers of 2) on the noisy quadratic: 1 is the linear scaling rule",
+        args: &[
+            ("b_lo", "1"),
+            ("b_hi", "8"),
+            ("kappa", "100"),
+            ("noise_scale", "64"),
+            ("target", "1e-3"),
+        ],
+        eval: |a| {
+            let lo = a.f64_in("b_lo", 1.0, 1e6)?;
+            let hi = a.f64_in("b_hi", 2.0, 1e6)?;
+            if hi <= lo {
+                return Err(a.invalid("b_hi", "a batch size above b_lo".into()));
+            }
+            let q = noisy_quadratic(a)?;
+            let mut points = Vec::new();
+            let mut b = lo;
+            while b <= hi {
+                let (lr, _) = q
+                    .best(b)
+                    .ok_or_else(|| a.failed("no learning rate reaches the target"))?;
+                points.push((b, lr));
+                b *= 2.0;
+            }
+            Ok(crate::stats::power_law_fit(&points).0)
+        },
+    },
+    QuantitySpec {
+        name: "optim.linear_scaling_gap",
+        description: "Relative difference between k GD steps at lr and one step at k·lr on ½hx² \
+                      (noiseless): ≈ (k − 1)·lr·h/2",
+        args: &[("h", "1"), ("lr", "0.01"), ("k", "8")],
+        eval: |a| {
+            let h = a.f64_in("h", 1e-9, 1e9)?;
+            let lr = a.f64_in("lr", 1e-12, 1e3)?;
+            let k = a.usize_in("k", 1, 1_000_000)? as u32;
+            Ok(optim::linear_scaling_gap(h, lr, k))
+        },
+    },
+    QuantitySpec {
+        name: "optim.layer_ratio",
+        description: "‖W_l‖/‖∇W_l‖ of weight matrix `layer` (0 = input side) of a fresh He-initialised ReLU MLP \
+                      2 → width×depth → 2 on 256 two-spiral points",
+        args: &[("layer", "0"), ("width", "64"), ("depth", "3"), ("seed", "1")],
+        eval: |a| layer_stat(a, |r, l| r.ratios[l]),
+    },
+    QuantitySpec {
+        name: "optim.layer_ratio_spread",
+        description: "max/min over layers of ‖W_l‖/‖∇W_l‖ for the fresh MLP of optim.layer_ratio",
+        args: &[("width", "64"), ("depth", "3"), ("seed", "1")],
+        eval: |a| layer_stat(a, |r, _| r.spread()),
+    },
+    QuantitySpec {
+        name: "optim.layer_lamb_trust",
+        description: "LAMB's first-step trust ratio ‖W_l‖/‖u_l‖ of weight matrix `layer` of the fresh MLP of \
+                      optim.layer_ratio (engine LAMB step, no decay)",
+        args: &[("layer", "0"), ("width", "64"), ("depth", "3"), ("seed", "1")],
+        eval: |a| layer_stat(a, |r, l| r.lamb_trust[l]),
+    },
+    QuantitySpec {
+        name: "optim.layer_trust_spread",
+        description: "max/min over layers of LAMB's first-step trust ratio for the fresh MLP of optim.layer_ratio: \
+                      the spread of Adam's relative per-layer update",
+        args: &[("width", "64"), ("depth", "3"), ("seed", "1")],
+        eval: |a| {
+            layer_stat(a, |r, _| {
+                let max = r.lamb_trust.iter().copied().fold(f64::MIN, f64::max);
+                let min = r.lamb_trust.iter().copied().fold(f64::MAX, f64::min);
+                max / min
+            })
+        },
+    },
 ];
+
+/// The noisy quadratic of `optim.batch_*` from the arguments `kappa`, `noise_scale` and `target`.
+fn noisy_quadratic(a: &Args) -> Result<optim::NoisyQuadratic, QuantityError> {
+    Ok(optim::NoisyQuadratic {
+        kappa: a.f64_in("kappa", 10.0, 1e4)?,
+        noise_scale: a.f64_in("noise_scale", 0.0, 1e4)?,
+        target: a.f64_in("target", 1e-9, 0.4)?,
+    })
+}
+
+/// Shared by `optim.batch_step_loss` (the exact expectation) and `optim.batch_step_loss_sgd` (its Monte Carlo
+/// estimate with the engine's SGD).
+fn batch_step_loss(a: &Args) -> Result<f64, QuantityError> {
+    let b = a.f64_in("batch", 1.0, 1e6)?;
+    let q = optim::NoisyQuadratic {
+        kappa: a.f64_in("kappa", 10.0, 1e4)?,
+        noise_scale: a.f64_in("noise_scale", 0.0, 1e4)?,
+        target: 1e-3,
+    };
+    let lr = a.f64_in("lr_frac", 0.0, 1.05)? * q.lr_max();
+    if a.name() == "optim.batch_step_loss" {
+        return Ok(q.expected_loss(lr, b, 1));
+    }
+    let runs = a.usize_in("runs", 2, 200_000)?;
+    Ok(q.one_step_loss_sgd(lr, b, runs, a.seed("seed")?))
+}
+
+/// Shared by `optim.batch_steps` (the step count) and `optim.batch_best_lr` (the rate over `ε_max`).
+fn batch_best(a: &Args) -> Result<f64, QuantityError> {
+    let b = a.f64_in("batch", 1.0, 1e6)?;
+    let q = noisy_quadratic(a)?;
+    let (lr, steps) = q
+        .best(b)
+        .ok_or_else(|| a.failed("no learning rate reaches the target"))?;
+    if a.name() == "optim.batch_steps" {
+        Ok(steps as f64)
+    } else {
+        Ok(lr / q.lr_max())
+    }
+}
+
+/// Evaluates `pick(ratios, layer)` on the MLP of `optim.layer_*`; `layer` is read only when the quantity has it.
+fn layer_stat(a: &Args, pick: fn(&optim::LayerRatios, usize) -> f64) -> Result<f64, QuantityError> {
+    let width = a.usize_in("width", 2, 512)?;
+    let depth = a.usize_in("depth", 1, 8)?;
+    let layer = if a.name().ends_with("_spread") {
+        0
+    } else {
+        a.usize_in("layer", 0, depth)?
+    };
+    let r = optim::layer_ratios(width, depth, a.seed("seed")?)
+        .ok_or_else(|| a.failed("the network could not be built"))?;
+    Ok(pick(&r, layer))
+}
 
 fn kind(a: &Args, arg: &str) -> Result<Kind, QuantityError> {
     Kind::parse(a.raw(arg))
@@ -502,5 +711,56 @@ mod tests {
         // At t = 1, v̂ = g² with g ~ N(0,1): a chi-square with one degree of freedom, relative std √2.
         let r = evaluate("optim.v_hat_rel_std", &[("t", "1")]).unwrap();
         assert!((r - 2f64.sqrt()).abs() < 0.05, "{r}");
+    }
+
+    #[test]
+    fn batch_scaling_quantities() {
+        // Reference values from the numpy script pasted in lessons/optim/tests.rs (the same grid and fit).
+        let crit = evaluate("optim.batch_fit_critical", &[]).unwrap();
+        assert!((crit - 66.310).abs() < 0.01, "{crit}");
+        let steps = evaluate("optim.batch_steps", &[("batch", "1")]).unwrap();
+        assert!((steps - 10477.0).abs() < 0.5, "{steps}");
+        let lr = evaluate("optim.batch_best_lr", &[("batch", "64")]).unwrap();
+        assert!((lr - 0.494615).abs() < 1e-5, "{lr}");
+        assert_eq!(evaluate("optim.batch_lr_theory", &[]).unwrap(), 0.5);
+        // The slope of log lr against log B over B = 1…8 is 0.9468 in the reference script: nearly linear.
+        let slope = evaluate("optim.batch_lr_exponent", &[]).unwrap();
+        assert!((slope - 0.94678).abs() < 1e-3, "{slope}");
+        let flat = evaluate(
+            "optim.batch_lr_exponent",
+            &[("b_lo", "512"), ("b_hi", "4096")],
+        )
+        .unwrap();
+        assert!(flat < 0.15, "{flat}");
+        assert!(evaluate("optim.batch_lr_exponent", &[("b_lo", "8"), ("b_hi", "8")]).is_err());
+    }
+
+    #[test]
+    fn engine_sgd_reproduces_the_expected_one_step_loss() {
+        // At ε = ε_max/2 = 1/101 and B = B_noise = 64 both directions contract by
+        // (1 − εh)² + ε²h² = 0.980394 (numpy: h = 100: 0.0000980 + 0.980296; h = 1: 0.980296 + 0.0000980).
+        let exact = evaluate("optim.batch_step_loss", &[]).unwrap();
+        assert!((exact - 0.980394).abs() < 1e-6, "{exact}");
+        let mc = evaluate("optim.batch_step_loss_sgd", &[]).unwrap();
+        // The sharp direction's loss after the step is a scaled χ² with one degree of freedom (relative std √2),
+        // so 20 000 draws leave a standard error of about 0.7 % of it.
+        assert!((mc / exact - 1.0).abs() < 0.03, "{mc} vs {exact}");
+        // Without noise the sharp direction is solved in one step and the loss halves.
+        let clean = evaluate("optim.batch_step_loss_sgd", &[("noise_scale", "0")]).unwrap();
+        assert!(
+            (clean - 0.5 * (0.0000980 + 0.980296)).abs() < 1e-5,
+            "{clean}"
+        );
+    }
+
+    #[test]
+    fn layer_ratio_quantities_agree() {
+        let spread = evaluate("optim.layer_ratio_spread", &[]).unwrap();
+        let first = evaluate("optim.layer_ratio", &[("layer", "0")]).unwrap();
+        let last = evaluate("optim.layer_ratio", &[("layer", "3")]).unwrap();
+        assert!((spread - first / last).abs() < 1e-9 * spread);
+        assert!(evaluate("optim.layer_ratio", &[("layer", "4")]).is_err());
+        let trust = evaluate("optim.layer_trust_spread", &[]).unwrap();
+        assert!(trust > 1.0 && trust < spread, "{trust} vs {spread}");
     }
 }

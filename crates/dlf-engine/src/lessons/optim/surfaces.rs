@@ -3,7 +3,6 @@
 use super::*;
 use crate::rng::Rng;
 
-
 /// A 2-D loss surface.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Surface {
@@ -103,4 +102,3 @@ pub fn trajectory(
     }
     Ok(out)
 }
-

@@ -293,3 +293,95 @@ fn errors_name_the_problem() {
     );
     assert_eq!(opt.steps(), 0);
 }
+
+#[test]
+fn noisy_quadratic_steps_match_a_brute_force_count_and_the_critical_batch_is_the_noise_scale() {
+    let q = NoisyQuadratic {
+        kappa: 100.0,
+        noise_scale: 64.0,
+        target: 1e-3,
+    };
+    // The bisection finds the same first step as walking the expected loss forward one step at a time.
+    for (lr, b) in [(0.002, 8.0), (0.0099, 64.0), (0.019, 4096.0)] {
+        let f = q.contractions(lr, b);
+        let (mut m, mut t) = ([1.0f64, 1.0], 0u64);
+        assert!(f[0] < 1.0 && f[1] < 1.0, "a stable pair");
+        while 0.5 * (m[0] + m[1]) > q.target {
+            m = [m[0] * f[0], m[1] * f[1]];
+            t += 1;
+        }
+        assert_eq!(q.steps_to_target(lr, b), Some(t), "lr {lr} B {b}");
+    }
+    // Beyond the stability limit 2/(L(1 + B_noise/B)) the expected loss grows: no step count.
+    assert_eq!(q.steps_to_target(2.0 / 100.0 * 1.01, 1e9), None);
+    // The reference script (numpy, the same 600-point grid from 1e-5 to 1.05 ε_max) found, for B = 1, 64,
+    // 4096: 10477, 318, 160 steps at 0.01532, 0.4946, 0.9720 ε_max; and the fit S = a + b/B over
+    // B = 1…4096 gave S_min = 155.41, B_crit = 66.31:
+    //   f = (1-lr*h)**2 + lr**2*h**2*64/B;  L(t) = 0.5*sum(f**t);  first t with L(t) <= 1e-3
+    for (b, steps, frac) in [
+        (1.0, 10477, 0.015325),
+        (64.0, 318, 0.494615),
+        (4096.0, 160, 0.971983),
+    ] {
+        let (lr, s) = q.best(b).unwrap();
+        assert_eq!(s, steps, "B {b}");
+        assert!(
+            close(lr / q.lr_max(), frac, 1e-5),
+            "B {b}: {}",
+            lr / q.lr_max()
+        );
+        // McCandlish et al.'s ε_max/(1 + B_noise/B) is within 2 % of the searched optimum.
+        assert!(close(lr / q.lr_theory(b), 1.0, 0.02), "B {b}");
+    }
+    let (s_min, b_crit) = q.fit();
+    assert!(close(s_min, 155.409, 1e-2), "{s_min}");
+    assert!(close(b_crit, 66.310, 1e-2), "{b_crit}");
+    // ln(1/(2·10⁻³))·101²/400 = 158.488.
+    assert!(close(q.min_steps_theory(), 158.488, 1e-3));
+}
+
+#[test]
+fn linear_scaling_is_first_order_exact() {
+    // k = 8 steps of 0.01 against one of 0.08 on h = 1: |((0.99⁸ − 1) + 0.08)/0.08| = 0.034309 (numpy),
+    // close to (k − 1)εh/2 = 0.035.
+    assert!(close(linear_scaling_gap(1.0, 0.01, 8), 0.034309, 1e-6));
+    assert!(linear_scaling_gap(1.0, 0.01, 1) < 1e-15);
+    // The gap grows with kεh: at kεh = 0.8 it is about a third.
+    assert!(linear_scaling_gap(1.0, 0.1, 8) > 0.2);
+}
+
+#[test]
+fn fresh_mlp_layer_ratios_differ_and_lamb_trust_is_the_weight_rms() {
+    let r = layer_ratios(64, 3, 1).unwrap();
+    assert_eq!(r.ratios.len(), 4);
+    for l in 0..4 {
+        assert!(close(
+            r.ratios[l],
+            r.weight_norms[l] / r.grad_norms[l],
+            1e-12
+        ));
+    }
+    assert!(r.spread() > 1.0);
+    // The input layer (He std 1 for fan-in 2) has large weights and small gradients, the output layer the
+    // reverse: their ratios are the extremes (289.7 and 3.50 in a first run; the spread is 82.8).
+    assert!(r.ratios[0] > 100.0 && r.ratios[3] < 10.0, "{:?}", r.ratios);
+    assert!(close(r.spread(), r.ratios[0] / r.ratios[3], 1e-9));
+    // At step 1 LAMB's direction is g/(|g| + ε): ±1 where the gradient is non-zero, 0 where a dead ReLU
+    // unit gives it none. So ‖u‖ ≤ √n and the trust ratio is at least the RMS of the layer's weights,
+    // ‖W‖/√n; it equals it when every entry has a gradient, as in the input layer, whose 128 weights all feed
+    // live units here.
+    let sizes = [2 * 64, 64 * 64, 64 * 64, 64 * 2];
+    for (l, n) in sizes.iter().enumerate() {
+        let rms = r.weight_norms[l] / (*n as f64).sqrt();
+        assert!(r.lamb_trust[l] >= rms * (1.0 - 1e-9), "layer {l}");
+        assert!(
+            r.lamb_trust[l] <= rms * 2f64.sqrt(),
+            "layer {l}: most entries have a gradient"
+        );
+    }
+    assert!(close(
+        r.lamb_trust[0],
+        r.weight_norms[0] / 128f64.sqrt(),
+        0.01
+    ));
+}
