@@ -25,6 +25,12 @@ impl Figure {
             .ok()
     }
 
+    /// [`Figure::number`] for a label the figure must show, panicking with the label otherwise: for tests.
+    pub fn expect_number(&self, label: &str) -> f64 {
+        self.number(label)
+            .unwrap_or_else(|| panic!("the figure shows a number labelled `{label}`"))
+    }
+
     /// The figure as one JSON object: `{"svg":"...","numbers":[["label","value"],...],"description":"..."}`.
     ///
     /// Strings are escaped by [`push_json_string`], so the result can be embedded in HTML as is.

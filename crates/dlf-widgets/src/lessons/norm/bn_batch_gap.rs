@@ -211,10 +211,6 @@ mod tests {
     use super::*;
     use crate::spec::parse_params;
 
-    fn number(fig: &Figure, label: &str) -> f64 {
-        fig.number(label)
-            .unwrap_or_else(|| panic!("the figure shows a number labelled `{label}`"))
-    }
 
     #[test]
     fn the_description_claims_a_one_over_b_law_only_when_the_slope_shows_it() {
@@ -225,20 +221,20 @@ mod tests {
         assert!(converged.description.contains("close to the −1"));
         let stale = BnBatchGap
             .render(&parse_params(&SPEC, &[("warmup", "10"), ("new_weight", "0.01")]).unwrap());
-        assert!(number(&stale, "log–log slope of the gap (B ≥ 4)").abs() < 0.5);
+        assert!(stale.expect_number("log–log slope of the gap (B ≥ 4)").abs() < 0.5);
         assert!(stale.description.contains("far from the −1"));
     }
 
     #[test]
     fn the_gap_falls_like_one_over_b_and_the_biased_variance_is_low() {
         let fig = BnBatchGap.render(&parse_params(&SPEC, &[]).unwrap());
-        let slope = number(&fig, "log–log slope of the gap (B ≥ 4)");
+        let slope = fig.expect_number("log–log slope of the gap (B ≥ 4)");
         assert!((slope + 1.0).abs() < 0.2, "{slope}");
         let small = BnBatchGap.render(&parse_params(&SPEC, &[("log2_batch", "1")]).unwrap());
         let large = BnBatchGap.render(&parse_params(&SPEC, &[("log2_batch", "7")]).unwrap());
-        assert!(number(&small, "train/eval gap") > 20.0 * number(&large, "train/eval gap"));
+        assert!(small.expect_number("train/eval gap") > 20.0 * large.expect_number("train/eval gap"));
         // At B = 2 the biased variance averages (B − 1)/B = 0.5 of the truth.
-        let v = number(&small, "batch σ²_B / σ²");
+        let v = small.expect_number("batch σ²_B / σ²");
         assert!((v - 0.5).abs() < 0.1, "{v}");
         assert!(fig.svg.contains("chosen B"));
     }

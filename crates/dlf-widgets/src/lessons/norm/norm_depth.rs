@@ -292,10 +292,6 @@ mod tests {
     use super::*;
     use crate::spec::parse_params;
 
-    fn number(fig: &Figure, label: &str) -> f64 {
-        fig.number(label)
-            .unwrap_or_else(|| panic!("the figure shows a number labelled `{label}`"))
-    }
 
     fn render(pairs: &[(&str, &str)]) -> Figure {
         NormDepth.render(&parse_params(&SPEC, pairs).unwrap())
@@ -308,8 +304,8 @@ mod tests {
         let post = render(&[("placement", "post")]);
         let pre = render(&[]);
         let plain = render(&[("norm", "none"), ("depth", "16")]);
-        let post_std = number(&post, "stream std after the last block");
-        let pre_std = number(&pre, "stream std after the last block");
+        let post_std = post.expect_number("stream std after the last block");
+        let pre_std = pre.expect_number("stream std after the last block");
         assert!((post_std - 1.0).abs() < 0.05, "{post_std}");
         assert!(pre_std > 3.0 && pre_std < 10.0, "{pre_std}");
         let plain_std = depth_profile(&DepthConfig {
@@ -327,10 +323,10 @@ mod tests {
         // Pre-norm: later blocks get smaller gradients than the first (the stream they are added to is
         // larger), and the last block's gradient is smaller than post-norm's (Xiong et al. 2020: pre-LN's
         // last-layer gradient shrinks like 1/√L, post-LN's does not).
-        assert!(number(&pre, "first / last gradient norm") > 2.0);
+        assert!(pre.expect_number("first / last gradient norm") > 2.0);
         let (pre_last, post_last) = (
-            number(&pre, "gradient norm, last block"),
-            number(&post, "gradient norm, last block"),
+            pre.expect_number("gradient norm, last block"),
+            post.expect_number("gradient norm, last block"),
         );
         assert!(
             post_last > 2.0 * pre_last,
@@ -339,7 +335,7 @@ mod tests {
         assert!(pre.svg.contains("LayerNorm, post-norm") && pre.svg.contains("no norm"));
         // The lesson: with BatchNorm in the post-norm position the gradient grows steeply towards the input.
         let bn_post = render(&[("norm", "batchnorm"), ("placement", "post")]);
-        let r = number(&bn_post, "first / last gradient norm");
+        let r = bn_post.expect_number("first / last gradient norm");
         assert!(r > 5.0, "{r}");
     }
 }

@@ -194,10 +194,6 @@ mod tests {
     use super::*;
     use crate::spec::parse_params;
 
-    fn number(fig: &Figure, label: &str) -> f64 {
-        fig.number(label)
-            .unwrap_or_else(|| panic!("the figure shows a number labelled `{label}`"))
-    }
 
     #[test]
     fn the_default_gap_to_the_theory_is_within_sampling_noise() {
@@ -205,10 +201,10 @@ mod tests {
         // 0.316/√1.1 = 0.302 differ by a few hundredths; the standard error must be large enough to cover a
         // gap of that size at three standard errors, and small enough to be informative (below 0.05).
         let fig = AdamNoise.render(&parse_params(&SPEC, &[]).unwrap());
-        let gap = (number(&fig, "simulated: mean step / lr")
-            - number(&fig, "theory: mean step / lr"))
+        let gap = (fig.expect_number("simulated: mean step / lr")
+            - fig.expect_number("theory: mean step / lr"))
         .abs();
-        let se = number(&fig, "simulated: standard error of the mean");
+        let se = fig.expect_number("simulated: standard error of the mean");
         assert!(
             gap < 3.0 * se && se < 0.05,
             "gap {gap}, standard error {se}"
@@ -220,11 +216,11 @@ mod tests {
         let low = AdamNoise.render(&parse_params(&SPEC, &[("log10_snr", "-1.5")]).unwrap());
         let high = AdamNoise.render(&parse_params(&SPEC, &[("log10_snr", "1.5")]).unwrap());
         let (l, h) = (
-            number(&low, "simulated: mean step / lr"),
-            number(&high, "simulated: mean step / lr"),
+            low.expect_number("simulated: mean step / lr"),
+            high.expect_number("simulated: mean step / lr"),
         );
         assert!(l < 0.1 && h > 0.95, "low {l}, high {h}");
-        let t = number(&high, "theory: mean step / lr");
+        let t = high.expect_number("theory: mean step / lr");
         assert!((h - t).abs() < 0.05, "{h} vs {t}");
     }
 }

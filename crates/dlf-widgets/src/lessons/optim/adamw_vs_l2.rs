@@ -211,24 +211,20 @@ mod tests {
     use super::*;
     use crate::spec::parse_params;
 
-    fn number(fig: &Figure, label: &str) -> f64 {
-        fig.number(label)
-            .unwrap_or_else(|| panic!("the figure shows a number labelled `{label}`"))
-    }
 
     #[test]
     fn adam_l2_splits_the_parameters_and_adamw_treats_them_alike() {
         let fig = AdamwVsL2.render(&parse_params(&SPEC, &[("noise", "0")]).unwrap());
-        let adam_gap = number(&fig, "Adam+L2: large-gradient parameter")
-            - number(&fig, "Adam+L2: small-gradient parameter");
-        let adamw_gap = (number(&fig, "AdamW: large-gradient parameter")
-            - number(&fig, "AdamW: small-gradient parameter"))
+        let adam_gap = fig.expect_number("Adam+L2: large-gradient parameter")
+            - fig.expect_number("Adam+L2: small-gradient parameter");
+        let adamw_gap = (fig.expect_number("AdamW: large-gradient parameter")
+            - fig.expect_number("AdamW: small-gradient parameter"))
         .abs();
         assert!(adam_gap > 0.5, "{adam_gap}");
         assert!(adamw_gap < 0.05, "{adamw_gap}");
         // Adam + L2 reaches the L2 minimiser of the small-gradient parameter.
-        let small = number(&fig, "Adam+L2: small-gradient parameter");
-        let target = number(&fig, "L2 minimiser, small");
+        let small = fig.expect_number("Adam+L2: small-gradient parameter");
+        let target = fig.expect_number("L2 minimiser, small");
         assert!((small - target).abs() < 0.05, "{small} vs {target}");
     }
 
@@ -242,10 +238,10 @@ mod tests {
         let fig =
             AdamwVsL2.render(&parse_params(&SPEC, &[("noise", "1"), ("steps", "5000")]).unwrap());
         for which in ["large", "small"] {
-            let w = number(&fig, &format!("AdamW, mean of the second half: {which}"));
+            let w = fig.expect_number(&format!("AdamW, mean of the second half: {which}"));
             assert!((w - 0.9087).abs() < 0.05, "AdamW {which}: {w}");
         }
-        let small = number(&fig, "Adam+L2, mean of the second half: small");
+        let small = fig.expect_number("Adam+L2, mean of the second half: small");
         assert!((small - 0.0909).abs() < 0.03, "{small}");
     }
 
@@ -253,8 +249,8 @@ mod tests {
     fn with_equal_scales_the_methods_differ_only_in_form() {
         let fig = AdamwVsL2
             .render(&parse_params(&SPEC, &[("log10_ratio", "0"), ("noise", "0")]).unwrap());
-        let a = number(&fig, "Adam+L2: large-gradient parameter");
-        let b = number(&fig, "Adam+L2: small-gradient parameter");
+        let a = fig.expect_number("Adam+L2: large-gradient parameter");
+        let b = fig.expect_number("Adam+L2: small-gradient parameter");
         assert!((a - b).abs() < 1e-9);
     }
 }
