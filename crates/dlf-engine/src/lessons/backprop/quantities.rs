@@ -33,18 +33,18 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "backward FLOPs / forward FLOPs of a 2-layer ReLU MLP with softmax CE, counted by the autograd tape (input_grad=1 also computes dX)",
         args: &[("batch", "64"), ("d_in", "784"), ("hidden", "256"), ("classes", "10"), ("input_grad", "1")],
         eval: |a| {
-    let p = TwoLayerProblem::random(
-        a.usize_in("batch", 1, MAX_WIDTH)?,
-        a.usize_in("d_in", 1, MAX_WIDTH)?,
-        a.usize_in("hidden", 1, MAX_WIDTH)?,
-        a.usize_in("classes", 1, MAX_WIDTH)?,
-        Activation::Relu,
-        Loss::SoftmaxCrossEntropy,
-        0,
-    );
-    let g = autograd_tape(&p, a.flag("input_grad")?).map_err(|e| a.failed(e))?;
-    Ok(g.flops().ratio())
-},
+            let p = TwoLayerProblem::random(
+                a.usize_in("batch", 1, MAX_WIDTH)?,
+                a.usize_in("d_in", 1, MAX_WIDTH)?,
+                a.usize_in("hidden", 1, MAX_WIDTH)?,
+                a.usize_in("classes", 1, MAX_WIDTH)?,
+                Activation::Relu,
+                Loss::SoftmaxCrossEntropy,
+                0,
+            );
+            let g = autograd_tape(&p, a.flag("input_grad")?).map_err(|e| a.failed(e))?;
+            Ok(g.flops().ratio())
+        },
     },
     QuantitySpec {
         name: "backprop.deep_flop_ratio",
@@ -66,49 +66,49 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "7"),
         ],
         eval: |a| {
-    let p = TwoLayerProblem::random(
-        a.usize_in("batch", 1, MAX_CHECK_DIM)?,
-        a.usize_in("d_in", 1, MAX_CHECK_DIM)?,
-        a.usize_in("hidden", 1, MAX_CHECK_DIM)?,
-        a.usize_in("classes", 1, MAX_CHECK_DIM)?,
-        a.activation("activation")?,
-        Loss::SoftmaxCrossEntropy,
-        a.seed("seed")?,
-    );
-    let eps = a.f64_in("eps", 1e-300, 1.0)?;
-    let c =
-        try_grad_check(&p, eps, a.difference("difference")?).map_err(|e| a.failed(e))?;
-    Ok(c.rel_error)
-},
+            let p = TwoLayerProblem::random(
+                a.usize_in("batch", 1, MAX_CHECK_DIM)?,
+                a.usize_in("d_in", 1, MAX_CHECK_DIM)?,
+                a.usize_in("hidden", 1, MAX_CHECK_DIM)?,
+                a.usize_in("classes", 1, MAX_CHECK_DIM)?,
+                a.activation("activation")?,
+                Loss::SoftmaxCrossEntropy,
+                a.seed("seed")?,
+            );
+            let eps = a.f64_in("eps", 1e-300, 1.0)?;
+            let c =
+                try_grad_check(&p, eps, a.difference("difference")?).map_err(|e| a.failed(e))?;
+            Ok(c.rel_error)
+        },
     },
     QuantitySpec {
         name: "backprop.gradcheck_best_eps",
         description: "the step eps = 10^-k, k = 1, 1.5, ..., 12, with the smallest grad_check relative error (4×3×5×3 problem)",
         args: &[("difference", "central"), ("activation", "tanh"), ("seed", "7")],
         eval: |a| {
-    let p = TwoLayerProblem::random(
-        4,
-        3,
-        5,
-        3,
-        a.activation("activation")?,
-        Loss::SoftmaxCrossEntropy,
-        a.seed("seed")?,
-    );
-    let diff = a.difference("difference")?;
-    let mut best = (f64::INFINITY, f64::NAN);
-    // k = 1, 1.5, 2, ..., 12: 23 steps half a decade apart.
-    for half_decades in 2..=24 {
-        let eps = crate::math::powf(10f64, -f64::from(half_decades) / 2.0);
-        let e = try_grad_check(&p, eps, diff)
-            .map_err(|e| a.failed(e))?
-            .rel_error;
-        if e < best.0 {
-            best = (e, eps);
-        }
-    }
-    Ok(best.1)
-},
+            let p = TwoLayerProblem::random(
+                4,
+                3,
+                5,
+                3,
+                a.activation("activation")?,
+                Loss::SoftmaxCrossEntropy,
+                a.seed("seed")?,
+            );
+            let diff = a.difference("difference")?;
+            let mut best = (f64::INFINITY, f64::NAN);
+            // k = 1, 1.5, 2, ..., 12: 23 steps half a decade apart.
+            for half_decades in 2..=24 {
+                let eps = crate::math::powf(10f64, -f64::from(half_decades) / 2.0);
+                let e = try_grad_check(&p, eps, diff)
+                    .map_err(|e| a.failed(e))?
+                    .rel_error;
+                if e < best.0 {
+                    best = (e, eps);
+                }
+            }
+            Ok(best.1)
+        },
     },
     QuantitySpec {
         name: "backprop.relu_kink_fd_error",
@@ -164,46 +164,46 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "parameters of the 2-layer MLP including biases: D·H + H + H·C + C",
         args: &[("d_in", "784"), ("hidden", "256"), ("classes", "10")],
         eval: |a| {
-    // Counted in f64: D·H can exceed 2^32 for large arguments, which would overflow usize on wasm32.
-    let (d, h, c) = (
-        a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
-        a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
-        a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
-    );
-    Ok(d * h + h + h * c + c)
-},
+            // Counted in f64: D·H can exceed 2^32 for large arguments, which would overflow usize on wasm32.
+            let (d, h, c) = (
+                a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
+            );
+            Ok(d * h + h + h * c + c)
+        },
     },
     QuantitySpec {
         name: "backprop.forward_flops",
         description: "matmul FLOPs of the 2-layer MLP's forward pass, 2·B·(D·H + H·C)",
         args: MNIST_SHAPE,
         eval: |a| {
-    let (b, d, h, c) = (
-        a.usize_in("batch", 1, MAX_COUNT_DIM)? as f64,
-        a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
-        a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
-        a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
-    );
-    Ok(2.0 * b * (d * h + h * c))
-},
+            let (b, d, h, c) = (
+                a.usize_in("batch", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
+            );
+            Ok(2.0 * b * (d * h + h * c))
+        },
     },
     QuantitySpec {
         name: "backprop.activation_memory_bytes",
         description: "bytes of activations kept for the backward pass: X, Z1, H1 and P, i.e. B·(D + 2H + C)·bytes",
         args: &[("batch", "64"), ("d_in", "784"), ("hidden", "256"), ("classes", "10"), ("bytes", "4")],
         eval: |a| {
-    // Kept for the backward pass: X (for dW1 = Xᵀ dZ1), Z1 (for act'(Z1); a ReLU could keep a 1-bit
-    // mask instead, which this count does not assume), H1 (for dW2 = H1ᵀ dZ2) and P (for P - Y).
-    // The weights themselves are parameters, not activations, and are not counted.
-    let (b, d, h, c) = (
-        a.usize_in("batch", 1, MAX_COUNT_DIM)? as f64,
-        a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
-        a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
-        a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
-    );
-    let bytes = a.usize_in("bytes", 1, 16)? as f64;
-    Ok(b * (d + 2.0 * h + c) * bytes)
-},
+            // Kept for the backward pass: X (for dW1 = Xᵀ dZ1), Z1 (for act'(Z1); a ReLU could keep a 1-bit
+            // mask instead, which this count does not assume), H1 (for dW2 = H1ᵀ dZ2) and P (for P - Y).
+            // The weights themselves are parameters, not activations, and are not counted.
+            let (b, d, h, c) = (
+                a.usize_in("batch", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("d_in", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("hidden", 1, MAX_COUNT_DIM)? as f64,
+                a.usize_in("classes", 1, MAX_COUNT_DIM)? as f64,
+            );
+            let bytes = a.usize_in("bytes", 1, 16)? as f64;
+            Ok(b * (d + 2.0 * h + c) * bytes)
+        },
     },
     QuantitySpec {
         name: "backprop.naive_ce_first_failure",
@@ -222,14 +222,14 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "FLOPs of a training step over those of a forward pass for `layers` frozen D×D linear layers (batch B cancels) each with a trainable LoRA adapter of rank r (x ↦ xW + (xA)B): forward 2D² + 4Dr per token and layer; backward 2D² for dX through W (not in the first layer, whose input is data), 6Dr for dB, the adapter's hidden gradient and dA, 2Dr for dX through the adapter (not in the first layer); rank 0 is a frozen stack that only passes gradients down",
         args: &[("layers", "32"), ("width", "4096"), ("rank", "16")],
         eval: |a| {
-    let l = a.usize_in("layers", 1, 10_000)? as f64;
-    let d = a.usize_in("width", 1, MAX_COUNT_DIM)? as f64;
-    let r = a.usize_in("rank", 0, MAX_COUNT_DIM)? as f64;
-    let forward = l * (2.0 * d * d + 4.0 * d * r);
-    // No dW = Xᵀ dZ for the frozen W: that product is the one LoRA skips.
-    let backward = (l - 1.0) * (2.0 * d * d + 2.0 * d * r) + l * 6.0 * d * r;
-    Ok((forward + backward) / forward)
-},
+            let l = a.usize_in("layers", 1, 10_000)? as f64;
+            let d = a.usize_in("width", 1, MAX_COUNT_DIM)? as f64;
+            let r = a.usize_in("rank", 0, MAX_COUNT_DIM)? as f64;
+            let forward = l * (2.0 * d * d + 4.0 * d * r);
+            // No dW = Xᵀ dZ for the frozen W: that product is the one LoRA skips.
+            let backward = (l - 1.0) * (2.0 * d * d + 2.0 * d * r) + l * 6.0 * d * r;
+            Ok((forward + backward) / forward)
+        },
     },
     QuantitySpec {
         name: "backprop.full_step_ratio",
@@ -242,18 +242,18 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "the negative input at which GELU's derivative Φ(z) + z·φ(z) crosses zero, by bisection on [−2, −0.1] of the engine's exact (erf) GELU derivative",
         args: &[],
         eval: |_| {
-    // GELU'(−2) < 0 < GELU'(−0.1); 60 halvings shrink the bracket below 2⁻⁶⁰ · 1.9.
-    let (mut lo, mut hi) = (-2.0_f64, -0.1_f64);
-    for _ in 0..60 {
-        let mid = 0.5 * (lo + hi);
-        if crate::activation::gelu_erf_derivative(mid) < 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Ok(0.5 * (lo + hi))
-},
+            // GELU'(−2) < 0 < GELU'(−0.1); 60 halvings shrink the bracket below 2⁻⁶⁰ · 1.9.
+            let (mut lo, mut hi) = (-2.0_f64, -0.1_f64);
+            for _ in 0..60 {
+                let mid = 0.5 * (lo + hi);
+                if crate::activation::gelu_erf_derivative(mid) < 0.0 {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            Ok(0.5 * (lo + hi))
+        },
     },
     QuantitySpec {
         name: "backprop.elementwise_traffic_ratio",

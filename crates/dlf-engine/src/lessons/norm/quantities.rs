@@ -42,46 +42,46 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "max − min over `trials` random single-example batches (D = 4, inputs N(0, 3²)) of BatchNorm's training-mode output for feature 0 with γ = 1.5, β = 0.2: zero, because x − μ = 0 for a batch of one",
         args: &[("trials", "100"), ("seed", "1")],
         eval: |a| {
-    let mut rng = Rng::new(a.seed("seed")?);
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for _ in 0..a.usize_in("trials", 1, 100_000)? {
-        let x = Tensor::randn(&[1, 4], 3.0, &mut rng);
-        let f =
-            batch_norm_train(&x, &[1.5; 4], &[0.2; 4], 1e-5).map_err(|e| a.failed(e))?;
-        lo = lo.min(f.y.get2(0, 0));
-        hi = hi.max(f.y.get2(0, 0));
-    }
-    Ok(hi - lo)
-},
+            let mut rng = Rng::new(a.seed("seed")?);
+            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+            for _ in 0..a.usize_in("trials", 1, 100_000)? {
+                let x = Tensor::randn(&[1, 4], 3.0, &mut rng);
+                let f =
+                    batch_norm_train(&x, &[1.5; 4], &[0.2; 4], 1e-5).map_err(|e| a.failed(e))?;
+                lo = lo.min(f.y.get2(0, 0));
+                hi = hi.max(f.y.get2(0, 0));
+            }
+            Ok(hi - lo)
+        },
     },
     QuantitySpec {
         name: "norm.cross_example_grad",
         description: "∂y[0,0]/∂x[1,0] (how example 1's input moves example 0's output) from the engine's backward pass of a BatchNorm or LayerNorm (kind) over a random batch×4 input, γ = 1",
         args: &[("kind", "batchnorm"), ("batch", "4"), ("seed", "1")],
         eval: |a| {
-    let kind = kind(a, "kind")?;
-    let (x, dy) = coupling_batch(a)?;
-    let ones = [1.0; 4];
-    let f = match kind {
-        NormKind::Batch => batch_norm_train(&x, &ones, &[0.0; 4], 1e-5),
-        NormKind::Layer => layer_norm(&x, &ones, &[0.0; 4], 1e-5),
-        NormKind::Rms => rms_norm(&x, &ones, 1e-5, RmsEps::Inside),
-    }
-    .map_err(|e| a.failed(e))?;
-    let g = backward(&f, &ones, &dy, false).map_err(|e| a.failed(e))?;
-    Ok(g.dx.get2(1, 0))
-},
+            let kind = kind(a, "kind")?;
+            let (x, dy) = coupling_batch(a)?;
+            let ones = [1.0; 4];
+            let f = match kind {
+                NormKind::Batch => batch_norm_train(&x, &ones, &[0.0; 4], 1e-5),
+                NormKind::Layer => layer_norm(&x, &ones, &[0.0; 4], 1e-5),
+                NormKind::Rms => rms_norm(&x, &ones, 1e-5, RmsEps::Inside),
+            }
+            .map_err(|e| a.failed(e))?;
+            let g = backward(&f, &ones, &dy, false).map_err(|e| a.failed(e))?;
+            Ok(g.dx.get2(1, 0))
+        },
     },
     QuantitySpec {
         name: "norm.cross_example_grad_formula",
         description: "the same derivative from the closed form −(γ s/B)(1 + x̂₀ x̂₁) for BatchNorm, on the same batch",
         args: &[("batch", "4"), ("seed", "1")],
         eval: |a| {
-    let (x, _) = coupling_batch(a)?;
-    let f = batch_norm_train(&x, &[1.0; 4], &[0.0; 4], 1e-5).map_err(|e| a.failed(e))?;
-    let b = x.rows() as f64;
-    Ok(-(f.inv_std[0] / b) * (1.0 + f.x_hat.get2(0, 0) * f.x_hat.get2(1, 0)))
-},
+            let (x, _) = coupling_batch(a)?;
+            let f = batch_norm_train(&x, &[1.0; 4], &[0.0; 4], 1e-5).map_err(|e| a.failed(e))?;
+            let b = x.rows() as f64;
+            Ok(-(f.inv_std[0] / b) * (1.0 + f.x_hat.get2(0, 0) * f.x_hat.get2(1, 0)))
+        },
     },
     QuantitySpec {
         name: "norm.bn_gap",
@@ -100,14 +100,14 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "least-squares slope of ln(gap) against ln(B) over B = 4, 8, ..., 256 (PyTorch defaults)",
         args: &[("seed", "5")],
         eval: |a| {
-    let seed = a.seed("seed")?;
-    let mut pts = Vec::new();
-    for b in [4usize, 8, 16, 32, 64, 128, 256] {
-        let r = train_eval_gap(&GapConfig::pytorch(b, seed)).map_err(|e| a.failed(e))?;
-        pts.push((b as f64, r.gap));
-    }
-    Ok(power_law_fit(&pts).0)
-},
+            let seed = a.seed("seed")?;
+            let mut pts = Vec::new();
+            for b in [4usize, 8, 16, 32, 64, 128, 256] {
+                let r = train_eval_gap(&GapConfig::pytorch(b, seed)).map_err(|e| a.failed(e))?;
+                pts.push((b as f64, r.gap));
+            }
+            Ok(power_law_fit(&pts).0)
+        },
     },
     QuantitySpec {
         name: "norm.batch_mean_var",
@@ -126,19 +126,19 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "BatchNorm running mean after `steps` training batches whose mean is exactly 1, from the initial 0, with the engine's running-statistics update (convention pytorch: keep 1 − m; keras: keep m)",
         args: &[("steps", "10"), ("momentum", "0.1"), ("convention", "pytorch")],
         eval: |a| {
-    let conv = convention(a)?;
-    let m = a.f64_in("momentum", 0.0, 1.0)?;
-    let steps = a.usize_in("steps", 0, 1_000_000)?;
-    let mut r = RunningStats::new(1);
-    // A batch of two values 1 ± 1 has mean exactly 1.
-    let x = Tensor::new(&[2, 1], vec![0.0, 2.0]).map_err(|e| a.failed(e))?;
-    let f = batch_norm_train(&x, &[1.0], &[0.0], 1e-5).map_err(|e| a.failed(e))?;
-    for _ in 0..steps {
-        r.update(&f, m, conv, RunningVariance::Unbiased)
-            .map_err(|e| a.failed(e))?;
-    }
-    Ok(r.mean[0])
-},
+            let conv = convention(a)?;
+            let m = a.f64_in("momentum", 0.0, 1.0)?;
+            let steps = a.usize_in("steps", 0, 1_000_000)?;
+            let mut r = RunningStats::new(1);
+            // A batch of two values 1 ± 1 has mean exactly 1.
+            let x = Tensor::new(&[2, 1], vec![0.0, 2.0]).map_err(|e| a.failed(e))?;
+            let f = batch_norm_train(&x, &[1.0], &[0.0], 1e-5).map_err(|e| a.failed(e))?;
+            for _ in 0..steps {
+                r.update(&f, m, conv, RunningVariance::Unbiased)
+                    .map_err(|e| a.failed(e))?;
+            }
+            Ok(r.mean[0])
+        },
     },
     QuantitySpec {
         name: "norm.padding_shift",
@@ -163,81 +163,81 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "‖dL/dW‖ at weights αW over ‖dL/dW‖ at W for y = N(xW) with a fixed linear loss (8×16 input, 16×16 W, N = rmsnorm or layernorm, ε = 0): 1/α by re-scaling invariance",
         args: &[("kind", "rmsnorm"), ("scale", "4"), ("seed", "3")],
         eval: |a| {
-    let kind = kind(a, "kind")?;
-    let s = a.f64_in("scale", 1e-3, 1e3)?;
-    let mut rng = Rng::new(a.seed("seed")?);
-    let x = Tensor::randn(&[8, 16], 1.0, &mut rng);
-    let w = Tensor::randn(&[16, 16], 0.25, &mut rng);
-    let dy = Tensor::randn(&[8, 16], 1.0, &mut rng);
-    let grad = |w: &Tensor| -> Result<f64, QuantityError> {
-        let z = x.matmul(w).map_err(|e| a.failed(e))?;
-        let f = plain_forward(kind, &z).map_err(|e| a.failed(e))?;
-        let g = backward(&f, &[1.0; 16], &dy, false).map_err(|e| a.failed(e))?;
-        Ok(x.matmul_tn(&g.dx)
-            .map_err(|e| a.failed(e))?
-            .frobenius_norm())
-    };
-    Ok(grad(&w.map(|v| v * s))? / grad(&w)?)
-},
+            let kind = kind(a, "kind")?;
+            let s = a.f64_in("scale", 1e-3, 1e3)?;
+            let mut rng = Rng::new(a.seed("seed")?);
+            let x = Tensor::randn(&[8, 16], 1.0, &mut rng);
+            let w = Tensor::randn(&[16, 16], 0.25, &mut rng);
+            let dy = Tensor::randn(&[8, 16], 1.0, &mut rng);
+            let grad = |w: &Tensor| -> Result<f64, QuantityError> {
+                let z = x.matmul(w).map_err(|e| a.failed(e))?;
+                let f = plain_forward(kind, &z).map_err(|e| a.failed(e))?;
+                let g = backward(&f, &[1.0; 16], &dy, false).map_err(|e| a.failed(e))?;
+                Ok(x.matmul_tn(&g.dx)
+                    .map_err(|e| a.failed(e))?
+                    .frobenius_norm())
+            };
+            Ok(grad(&w.map(|v| v * s))? / grad(&w)?)
+        },
     },
     QuantitySpec {
         name: "norm.eps_placement_gap",
         description: "max relative difference between RMSNorm with ε inside and outside the square root for a row whose RMS is `rms` (16 features)",
         args: &[("rms", "1"), ("eps", "1e-6"), ("seed", "3")],
         eval: |a| {
-    let rms = a.f64_in("rms", 1e-12, 1e6)?;
-    let eps = a.f64_in("eps", 0.0, 1.0)?;
-    let mut rng = Rng::new(a.seed("seed")?);
-    let raw = Tensor::randn(&[1, 16], 1.0, &mut rng);
-    let cur = (raw.data().iter().map(|v| v * v).sum::<f64>() / 16.0).sqrt();
-    let x = raw.map(|v| v * rms / cur);
-    let ones = [1.0; 16];
-    let i = rms_norm(&x, &ones, eps, RmsEps::Inside).map_err(|e| a.failed(e))?;
-    let o = rms_norm(&x, &ones, eps, RmsEps::Outside).map_err(|e| a.failed(e))?;
-    Ok(i.y
-        .data()
-        .iter()
-        .zip(o.y.data())
-        .map(|(p, q)| ((p - q) / p).abs())
-        .fold(0.0, f64::max))
-},
+            let rms = a.f64_in("rms", 1e-12, 1e6)?;
+            let eps = a.f64_in("eps", 0.0, 1.0)?;
+            let mut rng = Rng::new(a.seed("seed")?);
+            let raw = Tensor::randn(&[1, 16], 1.0, &mut rng);
+            let cur = (raw.data().iter().map(|v| v * v).sum::<f64>() / 16.0).sqrt();
+            let x = raw.map(|v| v * rms / cur);
+            let ones = [1.0; 16];
+            let i = rms_norm(&x, &ones, eps, RmsEps::Inside).map_err(|e| a.failed(e))?;
+            let o = rms_norm(&x, &ones, eps, RmsEps::Outside).map_err(|e| a.failed(e))?;
+            Ok(i.y
+                .data()
+                .iter()
+                .zip(o.y.data())
+                .map(|(p, q)| ((p - q) / p).abs())
+                .fold(0.0, f64::max))
+        },
     },
     QuantitySpec {
         name: "norm.param_count",
         description: "parameters of one norm layer over `width` features: 2·width for layernorm/batchnorm, width for rmsnorm",
         args: &[("kind", "layernorm"), ("width", "4096")],
         eval: |a| {
-    Ok(norm::param_count(kind(a, "kind")?, a.usize_in("width", 1, 1 << 20)?) as f64)
-},
+            Ok(norm::param_count(kind(a, "kind")?, a.usize_in("width", 1, 1 << 20)?) as f64)
+        },
     },
     QuantitySpec {
         name: "norm.transformer_norm_params",
         description: "parameters of all norms of a pre-norm transformer: (2·layers + 1) norm layers (two per block and a final one)",
         args: &[("kind", "layernorm"), ("width", "4096"), ("layers", "32")],
         eval: |a| {
-    let per = norm::param_count(kind(a, "kind")?, a.usize_in("width", 1, 1 << 20)?);
-    Ok(((2 * a.usize_in("layers", 1, 10_000)? + 1) * per) as f64)
-},
+            let per = norm::param_count(kind(a, "kind")?, a.usize_in("width", 1, 1 << 20)?);
+            Ok(((2 * a.usize_in("layers", 1, 10_000)? + 1) * per) as f64)
+        },
     },
     QuantitySpec {
         name: "norm.forward_flops_per_row",
         description: "forward FLOPs of one norm over one row of `width` features by the engine's count (7·width LayerNorm, 4·width RMSNorm)",
         args: &[("kind", "layernorm"), ("width", "4096")],
         eval: |a| Ok(norm::forward_flops_per_row(
-    kind(a, "kind")?,
-    a.usize_in("width", 1, 1 << 20)?,
-) as f64),
+            kind(a, "kind")?,
+            a.usize_in("width", 1, 1 << 20)?,
+        ) as f64),
     },
     QuantitySpec {
         name: "norm.rms_flop_saving",
         description: "fraction of a LayerNorm's forward FLOPs that RMSNorm saves, 1 − 4/7",
         args: &[("width", "4096")],
         eval: |a| {
-    let d = a.usize_in("width", 1, 1 << 20)?;
-    let ln = norm::forward_flops_per_row(NormKind::Layer, d) as f64;
-    let rms = norm::forward_flops_per_row(NormKind::Rms, d) as f64;
-    Ok(1.0 - rms / ln)
-},
+            let d = a.usize_in("width", 1, 1 << 20)?;
+            let ln = norm::forward_flops_per_row(NormKind::Layer, d) as f64;
+            let rms = norm::forward_flops_per_row(NormKind::Rms, d) as f64;
+            Ok(1.0 - rms / ln)
+        },
     },
     QuantitySpec {
         name: "norm.depth_act_std",
@@ -253,28 +253,28 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "1"),
         ],
         eval: |a| {
-    let cfg = depth_config(a)?;
-    let layer = a.usize_in("layer", 0, cfg.depth)?;
-    Ok(depth_profile(&cfg).act_std[layer])
-},
+            let cfg = depth_config(a)?;
+            let layer = a.usize_in("layer", 0, cfg.depth)?;
+            Ok(depth_profile(&cfg).act_std[layer])
+        },
     },
     QuantitySpec {
         name: "norm.depth_grad_ratio",
         description: "weight-gradient norm of the first block over that of the last block of the deep residual MLP",
         args: DEPTH_ARGS,
         eval: |a| {
-    let p = depth_profile(&depth_config(a)?);
-    Ok(p.grad_norm[0] / p.grad_norm[p.grad_norm.len() - 1])
-},
+            let p = depth_profile(&depth_config(a)?);
+            Ok(p.grad_norm[0] / p.grad_norm[p.grad_norm.len() - 1])
+        },
     },
     QuantitySpec {
         name: "norm.depth_last_grad",
         description: "weight-gradient norm of the last block of the deep residual MLP",
         args: DEPTH_ARGS,
         eval: |a| {
-    let p = depth_profile(&depth_config(a)?);
-    Ok(p.grad_norm[p.grad_norm.len() - 1])
-},
+            let p = depth_profile(&depth_config(a)?);
+            Ok(p.grad_norm[p.grad_norm.len() - 1])
+        },
     },
     QuantitySpec {
         name: "norm.depth_grad_sum",
@@ -296,24 +296,24 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seeds", "1"),
         ],
         eval: |a| {
-    let cfg = depth_config(a)?;
-    if cfg.gain <= 0.0 {
-        return Err(a.invalid("gain", "positive: the slope is in units of gain²".into()));
-    }
-    let seeds = a.usize_in("seeds", 1, 64)?;
-    // At width 32 each block's realised branch variance, and its chance correlation with the
-    // stream, vary from network to network, so one seed's slope can be off by half; the mean over
-    // several independent networks is what the derivation's expectation describes.
-    let total: f64 = (0..seeds as u64)
-        .map(|k| {
-            variance_slope(&DepthConfig {
-                seed: cfg.seed.wrapping_add(k),
-                ..cfg
-            })
-        })
-        .sum();
-    Ok(total / seeds as f64)
-},
+            let cfg = depth_config(a)?;
+            if cfg.gain <= 0.0 {
+                return Err(a.invalid("gain", "positive: the slope is in units of gain²".into()));
+            }
+            let seeds = a.usize_in("seeds", 1, 64)?;
+            // At width 32 each block's realised branch variance, and its chance correlation with the
+            // stream, vary from network to network, so one seed's slope can be off by half; the mean over
+            // several independent networks is what the derivation's expectation describes.
+            let total: f64 = (0..seeds as u64)
+                .map(|k| {
+                    variance_slope(&DepthConfig {
+                        seed: cfg.seed.wrapping_add(k),
+                        ..cfg
+                    })
+                })
+                .sum();
+            Ok(total / seeds as f64)
+        },
     },
     QuantitySpec {
         name: "norm.equilibrium_norm",
@@ -344,20 +344,20 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "relative step ‖Δw‖/‖w‖ of SGD or of Adam's first step for the scale-invariant toy gradient at ‖w‖ = scale, divided by the same at ‖w‖ = 1 (1/scale² for SGD, 1/scale for Adam)",
         args: &[("optimizer", "sgd"), ("scale", "4"), ("seed", "2")],
         eval: |a| {
-    let o = optimizer(a)?;
-    let r = a.f64_in("scale", 1e-3, 1e3)?;
-    let seed = a.seed("seed")?;
-    Ok(relative_step(o, 0.01, r, 64, seed) / relative_step(o, 0.01, 1.0, 64, seed))
-},
+            let o = optimizer(a)?;
+            let r = a.f64_in("scale", 1e-3, 1e3)?;
+            let seed = a.seed("seed")?;
+            Ok(relative_step(o, 0.01, r, 64, seed) / relative_step(o, 0.01, 1.0, 64, seed))
+        },
     },
     QuantitySpec {
         name: "norm.ema_effective_batches",
         description: "number of equally weighted batches whose average has the variance of an exponential moving average with PyTorch momentum m: Var = m/(2 − m) per unit batch variance, so (2 − m)/m batches",
         args: &[("momentum", "0.1")],
         eval: |a| {
-    let m = a.f64_in("momentum", 1e-6, 1.0)?;
-    Ok((2.0 - m) / m)
-},
+            let m = a.f64_in("momentum", 1e-6, 1.0)?;
+            Ok((2.0 - m) / m)
+        },
     },
     QuantitySpec {
         name: "norm.bn_recalibration_error",
@@ -370,17 +370,17 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "1"),
         ],
         eval: |a| {
-    let method = Recalibration::parse(a.raw("method"))
-        .ok_or_else(|| a.invalid("method", "stale, ema or cumulative".into()))?;
-    recalibration_error(
-        method,
-        a.usize_in("batches", 1, 10_000)?,
-        a.usize_in("batch", 2, 4096)?,
-        a.usize_in("trials", 1, 10_000)?,
-        a.seed("seed")?,
-    )
-    .map_err(|e| a.failed(e))
-},
+            let method = Recalibration::parse(a.raw("method"))
+                .ok_or_else(|| a.invalid("method", "stale, ema or cumulative".into()))?;
+            recalibration_error(
+                method,
+                a.usize_in("batches", 1, 10_000)?,
+                a.usize_in("batch", 2, 4096)?,
+                a.usize_in("trials", 1, 10_000)?,
+                a.seed("seed")?,
+            )
+            .map_err(|e| a.failed(e))
+        },
     },
     QuantitySpec {
         name: "norm.model_params",
@@ -393,19 +393,19 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "fraction of the same model's parameters that sit in its 2·layers + 1 norm layers",
         args: MODEL_ARGS,
         eval: |a| {
-    let m = model_shape(a)?;
-    Ok(m.norm_params() / m.params())
-},
+            let m = model_shape(a)?;
+            Ok(m.norm_params() / m.params())
+        },
     },
     QuantitySpec {
         name: "norm.arithmetic_intensity",
         description: "forward FLOPs per byte of one norm over a row: the engine's FLOP count (7d LayerNorm, 4d RMSNorm) over reading and writing d values of `bytes` bytes each",
         args: &[("kind", "layernorm"), ("width", "4096"), ("bytes", "2")],
         eval: |a| {
-    let d = a.usize_in("width", 1, 1 << 20)?;
-    let bytes = a.f64_in("bytes", 0.5, 8.0)?;
-    Ok(norm::forward_flops_per_row(kind(a, "kind")?, d) as f64 / (2.0 * d as f64 * bytes))
-},
+            let d = a.usize_in("width", 1, 1 << 20)?;
+            let bytes = a.f64_in("bytes", 0.5, 8.0)?;
+            Ok(norm::forward_flops_per_row(kind(a, "kind")?, d) as f64 / (2.0 * d as f64 * bytes))
+        },
     },
     QuantitySpec {
         name: "norm.ridge_point",
@@ -424,21 +424,21 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("bytes", "2"),
         ],
         eval: |a| {
-    let m = ModelShape {
-        arch: arch(a)?,
-        width: a.usize_in("width", 1, 1 << 20)? as f64,
-        layers: 1.0,
-        vocab: 0.0,
-        ffn: a.usize_in("ffn", 1, 1 << 22)? as f64,
-        ctx: 0.0,
-    };
-    let ridge = a.f64_in("ridge", 1.0, 1e5)?;
-    let bytes = a.f64_in("bytes", 0.5, 8.0)?;
-    // Time in units of one FLOP at peak: a norm moves 2·d·bytes, which costs ridge FLOP-times per byte.
-    let norm_time = 2.0 * 2.0 * m.width * bytes * ridge;
-    let matmul_time = 2.0 * m.block_matrix_params();
-    Ok(norm_time / (norm_time + matmul_time))
-},
+            let m = ModelShape {
+                arch: arch(a)?,
+                width: a.usize_in("width", 1, 1 << 20)? as f64,
+                layers: 1.0,
+                vocab: 0.0,
+                ffn: a.usize_in("ffn", 1, 1 << 22)? as f64,
+                ctx: 0.0,
+            };
+            let ridge = a.f64_in("ridge", 1.0, 1e5)?;
+            let bytes = a.f64_in("bytes", 0.5, 8.0)?;
+            // Time in units of one FLOP at peak: a norm moves 2·d·bytes, which costs ridge FLOP-times per byte.
+            let norm_time = 2.0 * 2.0 * m.width * bytes * ridge;
+            let matmul_time = 2.0 * m.block_matrix_params();
+            Ok(norm_time / (norm_time + matmul_time))
+        },
     },
 ];
 

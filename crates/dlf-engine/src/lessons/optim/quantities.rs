@@ -45,24 +45,24 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("bias_correction", "1"),
         ],
         eval: |a| {
-    let g = a.f64_in("g", -1e12, 1e12)?;
-    let t = a.usize_in("t", 1, 100_000)? as u64;
-    let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
-    let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
-    let eps = a.f64_in("eps", 0.0, 1.0)?;
-    let bc = a.flag("bias_correction")?;
-    Ok(optim::adam_constant_gradient_step(g, t, b1, b2, eps, bc))
-},
+            let g = a.f64_in("g", -1e12, 1e12)?;
+            let t = a.usize_in("t", 1, 100_000)? as u64;
+            let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
+            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+            let eps = a.f64_in("eps", 0.0, 1.0)?;
+            let bc = a.flag("bias_correction")?;
+            Ok(optim::adam_constant_gradient_step(g, t, b1, b2, eps, bc))
+        },
     },
     QuantitySpec {
         name: "optim.one_minus_beta_t",
         description: "The bias factor 1 − β^t of an exponential moving average started at zero",
         args: &[("beta", "0.9"), ("t", "1")],
         eval: |a| {
-    let b = a.f64_in("beta", 0.0, 0.99999)?;
-    let t = a.usize_in("t", 0, 10_000_000)?;
-    Ok(1.0 - crate::math::powf(b, t as f64))
-},
+            let b = a.f64_in("beta", 0.0, 0.99999)?;
+            let t = a.usize_in("t", 0, 10_000_000)?;
+            Ok(1.0 - crate::math::powf(b, t as f64))
+        },
     },
     QuantitySpec {
         name: "optim.ema_bias_ratio",
@@ -74,11 +74,11 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "1"),
         ],
         eval: |a| {
-    let b = a.f64_in("beta", 0.0, 0.9999)?;
-    let t = a.usize_in("t", 1, 1000)? as u64;
-    let runs = a.usize_in("runs", 1, 200_000)?;
-    Ok(optim::ema_bias_ratio(b, t, runs, a.seed("seed")?))
-},
+            let b = a.f64_in("beta", 0.0, 0.9999)?;
+            let t = a.usize_in("t", 1, 1000)? as u64;
+            let runs = a.usize_in("runs", 1, 200_000)?;
+            Ok(optim::ema_bias_ratio(b, t, runs, a.seed("seed")?))
+        },
     },
     QuantitySpec {
         name: "optim.adam_noise_step",
@@ -91,14 +91,14 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "1"),
         ],
         eval: |a| {
-    let snr = a.f64_in("snr", 0.0, 1000.0)?;
-    let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
-    let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
-    let steps = a.usize_in("steps", 1, 1_000_000)?;
-    // A burn-in of ten second-moment time constants lets v forget its zero start.
-    let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
-    Ok(optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?).0)
-},
+            let snr = a.f64_in("snr", 0.0, 1000.0)?;
+            let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
+            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+            let steps = a.usize_in("steps", 1, 1_000_000)?;
+            // A burn-in of ten second-moment time constants lets v forget its zero start.
+            let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
+            Ok(optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?).0)
+        },
     },
     QuantitySpec {
         name: "optim.adam_step_rms",
@@ -111,22 +111,22 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "1"),
         ],
         eval: |a| {
-    let snr = a.f64_in("snr", 0.0, 1000.0)?;
-    let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
-    let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
-    let steps = a.usize_in("steps", 1, 1_000_000)?;
-    let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
-    let (mean, std) = optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?);
-    Ok((mean * mean + std * std).sqrt())
-},
+            let snr = a.f64_in("snr", 0.0, 1000.0)?;
+            let b1 = a.f64_in("beta1", 0.0, 0.9999)?;
+            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+            let steps = a.usize_in("steps", 1, 1_000_000)?;
+            let burn_in = (10.0 / (1.0 - b2)).min(100_000.0) as usize;
+            let (mean, std) = optim::adam_noisy_step(snr, b1, b2, burn_in, steps, a.seed("seed")?);
+            Ok((mean * mean + std * std).sqrt())
+        },
     },
     QuantitySpec {
         name: "optim.adam_noise_theory",
         description: "Adam's stationary step per lr in theory: snr/sqrt(1 + snr^2)",
         args: &[("snr", "1")],
         eval: |a| {
-    Ok(optim::adam_noisy_step_theory(a.f64_in("snr", 0.0, 1000.0)?))
-},
+            Ok(optim::adam_noisy_step_theory(a.f64_in("snr", 0.0, 1000.0)?))
+        },
     },
     QuantitySpec {
         name: "optim.gd_rate",
@@ -146,9 +146,9 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "Largest stable learning rate of heavy-ball momentum μ on curvature h: 2(1 + μ)/h",
         args: &[("h", "1"), ("momentum", "0")],
         eval: |a| Ok(optim::heavy_ball_lr_limit(
-    a.f64_in("h", 1e-9, 1e9)?,
-    a.f64_in("momentum", 0.0, 0.9999)?,
-)),
+            a.f64_in("h", 1e-9, 1e9)?,
+            a.f64_in("momentum", 0.0, 0.9999)?,
+        )),
     },
     QuantitySpec {
         name: "optim.measured_rate",
@@ -156,26 +156,26 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             "Measured per-step contraction of optimally tuned GD or heavy ball on ½(κx² + y²)",
         args: &[("kappa", "100"), ("heavy_ball", "0"), ("steps", "1000")],
         eval: |a| {
-    let kappa = a.f64_in("kappa", 1.0, 1e6)?;
-    let hb = a.flag("heavy_ball")?;
-    let steps = a.usize_in("steps", 1, 100_000)?;
-    Ok(optim::measured_quadratic_rate(kappa, hb, steps))
-},
+            let kappa = a.f64_in("kappa", 1.0, 1e6)?;
+            let hb = a.flag("heavy_ball")?;
+            let steps = a.usize_in("steps", 1, 100_000)?;
+            Ok(optim::measured_quadratic_rate(kappa, hb, steps))
+        },
     },
     QuantitySpec {
         name: "optim.iterations",
         description: "Steps to shrink the error by `factor` at the optimal GD or heavy-ball rate",
         args: &[("kappa", "100"), ("heavy_ball", "0"), ("factor", "1e-6")],
         eval: |a| {
-    let kappa = a.f64_in("kappa", 1.0001, 1e9)?;
-    let rate = if a.flag("heavy_ball")? {
-        optim::heavy_ball_rate(kappa)
-    } else {
-        optim::gd_rate(kappa)
-    };
-    let factor = a.f64_in("factor", 1e-300, 0.999)?;
-    Ok((crate::math::ln(factor) / crate::math::ln(rate)).ceil())
-},
+            let kappa = a.f64_in("kappa", 1.0001, 1e9)?;
+            let rate = if a.flag("heavy_ball")? {
+                optim::heavy_ball_rate(kappa)
+            } else {
+                optim::gd_rate(kappa)
+            };
+            let factor = a.f64_in("factor", 1e-300, 0.999)?;
+            Ok((crate::math::ln(factor) / crate::math::ln(rate)).ceil())
+        },
     },
     QuantitySpec {
         name: "optim.bytes_per_param",
@@ -216,16 +216,16 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("steps", "2000"),
         ],
         eval: |a| {
-    let k = kind(a, "optimizer")?;
-    let coord = a.usize_in("coord", 0, 1)?;
-    let big = a.f64_in("a_big", 1e-6, 1e6)?;
-    let small = a.f64_in("a_small", 1e-6, 1e6)?;
-    let lr = a.f64_in("lr", 0.0, 10.0)?;
-    let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
-    let steps = a.usize_in("steps", 1, 200_000)?;
-    let path = optim::decay_race(k, [big, small], lr, wd, 0.0, steps, 0);
-    Ok(path.last().map_or(f64::NAN, |p| p[coord]))
-},
+            let k = kind(a, "optimizer")?;
+            let coord = a.usize_in("coord", 0, 1)?;
+            let big = a.f64_in("a_big", 1e-6, 1e6)?;
+            let small = a.f64_in("a_small", 1e-6, 1e6)?;
+            let lr = a.f64_in("lr", 0.0, 10.0)?;
+            let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
+            let steps = a.usize_in("steps", 1, 200_000)?;
+            let path = optim::decay_race(k, [big, small], lr, wd, 0.0, steps, 0);
+            Ok(path.last().map_or(f64::NAN, |p| p[coord]))
+        },
     },
     QuantitySpec {
         name: "optim.decay_race_mean",
@@ -243,26 +243,26 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "1"),
         ],
         eval: |a| {
-    let k = kind(a, "optimizer")?;
-    let coord = a.usize_in("coord", 0, 1)?;
-    let big = a.f64_in("a_big", 1e-6, 1e6)?;
-    let small = a.f64_in("a_small", 1e-6, 1e6)?;
-    let lr = a.f64_in("lr", 0.0, 10.0)?;
-    let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
-    let noise = a.f64_in("noise", 0.0, 100.0)?;
-    let steps = a.usize_in("steps", 2, 1_000_000)?;
-    let path = optim::decay_race(k, [big, small], lr, wd, noise, steps, a.seed("seed")?);
-    Ok(optim::second_half_mean(&path, coord))
-},
+            let k = kind(a, "optimizer")?;
+            let coord = a.usize_in("coord", 0, 1)?;
+            let big = a.f64_in("a_big", 1e-6, 1e6)?;
+            let small = a.f64_in("a_small", 1e-6, 1e6)?;
+            let lr = a.f64_in("lr", 0.0, 10.0)?;
+            let wd = a.f64_in("weight_decay", 0.0, 10.0)?;
+            let noise = a.f64_in("noise", 0.0, 100.0)?;
+            let steps = a.usize_in("steps", 2, 1_000_000)?;
+            let path = optim::decay_race(k, [big, small], lr, wd, noise, steps, a.seed("seed")?);
+            Ok(optim::second_half_mean(&path, coord))
+        },
     },
     QuantitySpec {
         name: "optim.l2_fixed_point",
         description: "Minimiser a/(a + λ) of ½a(p − 1)^2 + ½λp^2",
         args: &[("a", "0.01"), ("weight_decay", "0.1")],
         eval: |a| Ok(optim::l2_fixed_point(
-    a.f64_in("a", 1e-9, 1e9)?,
-    a.f64_in("weight_decay", 0.0, 1e9)?,
-)),
+            a.f64_in("a", 1e-9, 1e9)?,
+            a.f64_in("weight_decay", 0.0, 1e9)?,
+        )),
     },
     QuantitySpec {
         name: "optim.lion_step",
@@ -270,21 +270,21 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             "Mean |Δp|/lr of one Lion step on n random coordinates with gradients of scale `scale`",
         args: &[("n", "1000"), ("scale", "1"), ("seed", "1")],
         eval: |a| {
-    let n = a.usize_in("n", 1, 1_000_000)?;
-    let scale = a.f64_in("scale", 1e-12, 1e12)?;
-    let (mut p, mut g) = random_layer(n, 1.0, a.seed("seed")?);
-    g.iter_mut().for_each(|x| *x *= scale);
-    let before = p.clone();
-    let lr = 1e-3;
-    let mut opt =
-        Optimizer::new(Config::new(Kind::Lion, lr), &[n]).map_err(|e| a.failed(e))?;
-    opt.step(&mut p, &g, lr).map_err(|e| a.failed(e))?;
-    Ok(p.iter()
-        .zip(&before)
-        .map(|(x, y)| (x - y).abs())
-        .sum::<f64>()
-        / (n as f64 * lr))
-},
+            let n = a.usize_in("n", 1, 1_000_000)?;
+            let scale = a.f64_in("scale", 1e-12, 1e12)?;
+            let (mut p, mut g) = random_layer(n, 1.0, a.seed("seed")?);
+            g.iter_mut().for_each(|x| *x *= scale);
+            let before = p.clone();
+            let lr = 1e-3;
+            let mut opt =
+                Optimizer::new(Config::new(Kind::Lion, lr), &[n]).map_err(|e| a.failed(e))?;
+            opt.step(&mut p, &g, lr).map_err(|e| a.failed(e))?;
+            Ok(p.iter()
+                .zip(&before)
+                .map(|(x, y)| (x - y).abs())
+                .sum::<f64>()
+                / (n as f64 * lr))
+        },
     },
     QuantitySpec {
         name: "optim.lamb_relative_update",
@@ -313,17 +313,17 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "First step t at which RAdam's ρ_t exceeds 4 (rectification on)",
         args: &[("beta2", "0.999")],
         eval: |a| {
-    Ok(optim::radam_first_rectified_step(a.f64_in("beta2", 0.5, 0.99999)?) as f64)
-},
+            Ok(optim::radam_first_rectified_step(a.f64_in("beta2", 0.5, 0.99999)?) as f64)
+        },
     },
     QuantitySpec {
         name: "optim.radam_rectification",
         description: "RAdam's rectification factor r_t at step t",
         args: &[("beta2", "0.999"), ("t", "10")],
         eval: |a| Ok(optim::radam_rectification(
-    a.f64_in("beta2", 0.5, 0.99999)?,
-    a.usize_in("t", 1, 10_000_000)? as u64,
-)),
+            a.f64_in("beta2", 0.5, 0.99999)?,
+            a.usize_in("t", 1, 10_000_000)? as u64,
+        )),
     },
     QuantitySpec {
         name: "optim.v_hat_rel_std",
@@ -336,25 +336,25 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "1"),
         ],
         eval: |a| {
-    let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
-    let t = a.usize_in("t", 1, 10_000)?;
-    let runs = a.usize_in("runs", 2, 200_000)?;
-    let mut rng = Rng::new(a.seed("seed")?);
-    let (mut s, mut s2) = (0.0, 0.0);
-    for _ in 0..runs {
-        let mut v = 0.0;
-        for _ in 0..t {
-            let g = rng.normal();
-            v = b2 * v + (1.0 - b2) * g * g;
-        }
-        let v_hat = v / (1.0 - crate::math::powf(b2, t as f64));
-        s += v_hat;
-        s2 += v_hat * v_hat;
-    }
-    let n = runs as f64;
-    let mean = s / n;
-    Ok((s2 / n - mean * mean).max(0.0).sqrt() / mean)
-},
+            let b2 = a.f64_in("beta2", 0.0, 0.99999)?;
+            let t = a.usize_in("t", 1, 10_000)?;
+            let runs = a.usize_in("runs", 2, 200_000)?;
+            let mut rng = Rng::new(a.seed("seed")?);
+            let (mut s, mut s2) = (0.0, 0.0);
+            for _ in 0..runs {
+                let mut v = 0.0;
+                for _ in 0..t {
+                    let g = rng.normal();
+                    v = b2 * v + (1.0 - b2) * g * g;
+                }
+                let v_hat = v / (1.0 - crate::math::powf(b2, t as f64));
+                s += v_hat;
+                s2 += v_hat * v_hat;
+            }
+            let n = runs as f64;
+            let mean = s / n;
+            Ok((s2 / n - mean * mean).max(0.0).sqrt() / mean)
+        },
     },
     QuantitySpec {
         name: "optim.batch_steps",
@@ -375,19 +375,19 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "McCandlish et al.'s optimal learning rate as a fraction of ε_max: 1/(1 + B_noise/B)",
         args: &[("batch", "64"), ("noise_scale", "64")],
         eval: |a| {
-            let b = a.f64_in("batch", 1.0, 1e6)?;
-            let n = a.f64_in("noise_scale", 0.0, 1e6)?;
-            Ok(1.0 / (1.0 + n / b))
-        },
+                    let b = a.f64_in("batch", 1.0, 1e6)?;
+                    let n = a.f64_in("noise_scale", 0.0, 1e6)?;
+                    Ok(1.0 / (1.0 + n / b))
+                },
     },
     QuantitySpec {
         name: "optim.batch_steps_theory",
         description: "Predicted steps S_min(1 + B_noise/B) on the noisy quadratic, S_min = ln(1/(2·target))(κ + 1)²/(4κ)",
         args: BATCH_ARGS,
         eval: |a| {
-            let b = a.f64_in("batch", 1.0, 1e6)?;
-            Ok(noisy_quadratic(a)?.steps_theory(b))
-        },
+                    let b = a.f64_in("batch", 1.0, 1e6)?;
+                    Ok(noisy_quadratic(a)?.steps_theory(b))
+                },
     },
     QuantitySpec {
         name: "optim.batch_step_loss_sgd",
@@ -440,23 +440,23 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("target", "1e-3"),
         ],
         eval: |a| {
-            let lo = a.f64_in("b_lo", 1.0, 1e6)?;
-            let hi = a.f64_in("b_hi", 2.0, 1e6)?;
-            if hi <= lo {
-                return Err(a.invalid("b_hi", "a batch size above b_lo".into()));
-            }
-            let q = noisy_quadratic(a)?;
-            let mut points = Vec::new();
-            let mut b = lo;
-            while b <= hi {
-                let (lr, _) = q
-                    .best(b)
-                    .ok_or_else(|| a.failed("no learning rate reaches the target"))?;
-                points.push((b, lr));
-                b *= 2.0;
-            }
-            Ok(crate::stats::power_law_fit(&points).0)
-        },
+                    let lo = a.f64_in("b_lo", 1.0, 1e6)?;
+                    let hi = a.f64_in("b_hi", 2.0, 1e6)?;
+                    if hi <= lo {
+                        return Err(a.invalid("b_hi", "a batch size above b_lo".into()));
+                    }
+                    let q = noisy_quadratic(a)?;
+                    let mut points = Vec::new();
+                    let mut b = lo;
+                    while b <= hi {
+                        let (lr, _) = q
+                            .best(b)
+                            .ok_or_else(|| a.failed("no learning rate reaches the target"))?;
+                        points.push((b, lr));
+                        b *= 2.0;
+                    }
+                    Ok(crate::stats::power_law_fit(&points).0)
+                },
     },
     QuantitySpec {
         name: "optim.linear_scaling_gap",
@@ -464,11 +464,11 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
                       (noiseless): ≈ (k − 1)·lr·h/2",
         args: &[("h", "1"), ("lr", "0.01"), ("k", "8")],
         eval: |a| {
-            let h = a.f64_in("h", 1e-9, 1e9)?;
-            let lr = a.f64_in("lr", 1e-12, 1e3)?;
-            let k = a.usize_in("k", 1, 1_000_000)? as u32;
-            Ok(optim::linear_scaling_gap(h, lr, k))
-        },
+                    let h = a.f64_in("h", 1e-9, 1e9)?;
+                    let lr = a.f64_in("lr", 1e-12, 1e3)?;
+                    let k = a.usize_in("k", 1, 1_000_000)? as u32;
+                    Ok(optim::linear_scaling_gap(h, lr, k))
+                },
     },
     QuantitySpec {
         name: "optim.layer_ratio",
@@ -496,12 +496,12 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
                       the spread of Adam's relative per-layer update",
         args: &[("width", "64"), ("depth", "3"), ("seed", "1")],
         eval: |a| {
-            layer_stat(a, |r, _| {
-                let max = r.lamb_trust.iter().copied().fold(f64::MIN, f64::max);
-                let min = r.lamb_trust.iter().copied().fold(f64::MAX, f64::min);
-                max / min
-            })
-        },
+                    layer_stat(a, |r, _| {
+                        let max = r.lamb_trust.iter().copied().fold(f64::MIN, f64::max);
+                        let min = r.lamb_trust.iter().copied().fold(f64::MAX, f64::min);
+                        max / min
+                    })
+                },
     },
 ];
 
