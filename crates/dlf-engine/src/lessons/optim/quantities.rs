@@ -375,19 +375,19 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "McCandlish et al.'s optimal learning rate as a fraction of ε_max: 1/(1 + B_noise/B)",
         args: &[("batch", "64"), ("noise_scale", "64")],
         eval: |a| {
-                    let b = a.f64_in("batch", 1.0, 1e6)?;
-                    let n = a.f64_in("noise_scale", 0.0, 1e6)?;
-                    Ok(1.0 / (1.0 + n / b))
-                },
+            let b = a.f64_in("batch", 1.0, 1e6)?;
+            let n = a.f64_in("noise_scale", 0.0, 1e6)?;
+            Ok(1.0 / (1.0 + n / b))
+        },
     },
     QuantitySpec {
         name: "optim.batch_steps_theory",
         description: "Predicted steps S_min(1 + B_noise/B) on the noisy quadratic, S_min = ln(1/(2·target))(κ + 1)²/(4κ)",
         args: BATCH_ARGS,
         eval: |a| {
-                    let b = a.f64_in("batch", 1.0, 1e6)?;
-                    Ok(noisy_quadratic(a)?.steps_theory(b))
-                },
+            let b = a.f64_in("batch", 1.0, 1e6)?;
+            Ok(noisy_quadratic(a)?.steps_theory(b))
+        },
     },
     QuantitySpec {
         name: "optim.batch_step_loss_sgd",
@@ -440,23 +440,23 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("target", "1e-3"),
         ],
         eval: |a| {
-                    let lo = a.f64_in("b_lo", 1.0, 1e6)?;
-                    let hi = a.f64_in("b_hi", 2.0, 1e6)?;
-                    if hi <= lo {
-                        return Err(a.invalid("b_hi", "a batch size above b_lo".into()));
-                    }
-                    let q = noisy_quadratic(a)?;
-                    let mut points = Vec::new();
-                    let mut b = lo;
-                    while b <= hi {
-                        let (lr, _) = q
-                            .best(b)
-                            .ok_or_else(|| a.failed("no learning rate reaches the target"))?;
-                        points.push((b, lr));
-                        b *= 2.0;
-                    }
-                    Ok(crate::stats::power_law_fit(&points).0)
-                },
+            let lo = a.f64_in("b_lo", 1.0, 1e6)?;
+            let hi = a.f64_in("b_hi", 2.0, 1e6)?;
+            if hi <= lo {
+                return Err(a.invalid("b_hi", "a batch size above b_lo".into()));
+            }
+            let q = noisy_quadratic(a)?;
+            let mut points = Vec::new();
+            let mut b = lo;
+            while b <= hi {
+                let (lr, _) = q
+                    .best(b)
+                    .ok_or_else(|| a.failed("no learning rate reaches the target"))?;
+                points.push((b, lr));
+                b *= 2.0;
+            }
+            Ok(crate::stats::power_law_fit(&points).0)
+        },
     },
     QuantitySpec {
         name: "optim.linear_scaling_gap",
@@ -464,11 +464,11 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
                       (noiseless): ≈ (k − 1)·lr·h/2",
         args: &[("h", "1"), ("lr", "0.01"), ("k", "8")],
         eval: |a| {
-                    let h = a.f64_in("h", 1e-9, 1e9)?;
-                    let lr = a.f64_in("lr", 1e-12, 1e3)?;
-                    let k = a.usize_in("k", 1, 1_000_000)? as u32;
-                    Ok(optim::linear_scaling_gap(h, lr, k))
-                },
+            let h = a.f64_in("h", 1e-9, 1e9)?;
+            let lr = a.f64_in("lr", 1e-12, 1e3)?;
+            let k = a.usize_in("k", 1, 1_000_000)? as u32;
+            Ok(optim::linear_scaling_gap(h, lr, k))
+        },
     },
     QuantitySpec {
         name: "optim.layer_ratio",
@@ -496,12 +496,12 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
                       the spread of Adam's relative per-layer update",
         args: &[("width", "64"), ("depth", "3"), ("seed", "1")],
         eval: |a| {
-                    layer_stat(a, |r, _| {
-                        let max = r.lamb_trust.iter().copied().fold(f64::MIN, f64::max);
-                        let min = r.lamb_trust.iter().copied().fold(f64::MAX, f64::min);
-                        max / min
-                    })
-                },
+            layer_stat(a, |r, _| {
+                let max = r.lamb_trust.iter().copied().fold(f64::MIN, f64::max);
+                let min = r.lamb_trust.iter().copied().fold(f64::MAX, f64::min);
+                max / min
+            })
+        },
     },
 ];
 
