@@ -600,10 +600,11 @@ fn rubric_points(
             ),
         ));
     }
+    let lines = crate::diagnostic::LineIndex::new(text, section.first_line());
     items
         .into_iter()
         .map(|range| {
-            let line = crate::diagnostic::line_at(text, range.start, section.first_line());
+            let line = lines.line(range.start);
             let point = item_markdown(text, range);
             fragment(&point, line, label, ctx)
         })
