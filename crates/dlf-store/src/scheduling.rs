@@ -68,8 +68,9 @@ fn guard(mut card: Card) -> Card {
     card
 }
 
-/// Whether a stored schedule is one FSRS (with the guard) can produce: finite stability and difficulty in range.
-pub(crate) fn in_range(stability: f64, difficulty: f64) -> bool {
+/// Whether a schedule is one FSRS (with the guard) can produce: finite stability and difficulty in range.
+#[cfg(test)]
+fn in_range(stability: f64, difficulty: f64) -> bool {
     (STABILITY_MIN..=STABILITY_MAX).contains(&stability)
         && (DIFFICULTY_MIN..=DIFFICULTY_MAX).contains(&difficulty)
 }

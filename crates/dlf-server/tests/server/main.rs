@@ -3,5 +3,6 @@
 
 mod api;
 mod browser;
+mod limits;
 mod practice_api;
 mod practice_browser;
