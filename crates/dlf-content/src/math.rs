@@ -66,15 +66,18 @@ impl LatexError {
 /// formula is refused beyond it before the parser sees it. The deepest formula in the course nests 3 deep.
 pub const MAX_NESTING: usize = 32;
 
-/// The most LaTeX commands and groups one formula may have. pulldown-latex parses a command's argument
+/// The most LaTeX commands and braces one formula may have. pulldown-latex parses a command's argument
 /// recursively, so a chain like `\sqrt\sqrt\sqrt…x` or `\frac1\frac1…` is a recursion as deep as the chain:
 /// about 2,000 deep it overflows a 2 MiB thread stack (the size of a test's or a server task's thread) and
 /// aborts the process. Counting commands and braces bounds every such chain without modelling the grammar;
-/// the course's busiest formula has 85.
+/// the course's busiest formula has about 120.
 pub const MAX_COMMANDS: usize = 500;
 
+/// How many parse errors of one formula are reported.
+const MAX_ERRORS: usize = 5;
+
 /// Refuses, before pulldown-latex sees it, a formula nested deeper than [`MAX_NESTING`] or with more than
-/// [`MAX_COMMANDS`] commands and groups: one linear scan.
+/// [`MAX_COMMANDS`] commands and braces: one linear scan.
 pub fn check_size(latex: &str) -> Result<(), LatexError> {
     let bytes = latex.as_bytes();
     let (mut depth, mut deepest, mut commands) = (0usize, 0usize, 0usize);
@@ -91,7 +94,10 @@ pub fn check_size(latex: &str) -> Result<(), LatexError> {
                 // A one-character command (`\{`, `\,`, `\\`) is one byte long; skip it whole so that an
                 // escaped brace is not counted as a group.
                 let end = if end == name_start {
-                    (name_start + 1).min(bytes.len())
+                    latex[name_start..]
+                        .chars()
+                        .next()
+                        .map_or(name_start, |c| name_start + c.len_utf8())
                 } else {
                     end
                 };
@@ -108,7 +114,10 @@ pub fn check_size(latex: &str) -> Result<(), LatexError> {
                 commands += 1;
                 depth += 1;
             }
-            b'}' => depth = depth.saturating_sub(1),
+            b'}' => {
+                commands += 1;
+                depth = depth.saturating_sub(1);
+            }
             _ => {}
         }
         deepest = deepest.max(depth);
@@ -128,7 +137,7 @@ pub fn check_size(latex: &str) -> Result<(), LatexError> {
     if commands > MAX_COMMANDS {
         return Err(LatexError {
             message: format!(
-                "the formula has {commands} commands and groups; the limit is {MAX_COMMANDS} per formula, \
+                "the formula has {commands} commands and braces; the limit is {MAX_COMMANDS} per formula, \
                  because the maths parser reads nested arguments recursively: split it into several formulas"
             ),
             context,
@@ -152,9 +161,11 @@ pub fn render(latex: &str, mode: MathMode) -> (String, Vec<LatexError>) {
     }
     let storage = Storage::new();
     let events: Vec<_> = Parser::new(latex, &storage).collect();
+    // The first few errors are what an author needs; a formula of garbage could otherwise yield thousands.
     let errors: Vec<LatexError> = events
         .iter()
         .filter_map(|e| e.as_ref().err())
+        .take(MAX_ERRORS)
         .map(LatexError::from_parser)
         .collect();
     let annotation = escape(latex.trim());
@@ -387,6 +398,8 @@ mod tests {
             assert!(errors.is_empty(), "{latex}: {errors:?}");
         }
         assert!(check_size(&"x^{".repeat(MAX_NESTING + 1)).is_err());
+        // A backslash before a multi-byte character, or at the very end (found by the fuzzer).
+        assert!(check_size("\\é x \\").is_ok());
     }
 
     #[test]
