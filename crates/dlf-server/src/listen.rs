@@ -56,8 +56,9 @@ impl Default for Limits {
             header_read: Duration::from_secs(10),
             request: Duration::from_secs(30),
             connection_lifetime: Duration::from_secs(120),
-            // Far below the usual limit of 1,024 open files (the progress file, its WAL and the runtime need
-            // some), and far above what one learner's browser opens (six per host).
+            // With the 64 refusals that may be in progress, 192 sockets: under even a 256-descriptor limit
+            // (the progress file, its WAL and the runtime need a few), and far above what one learner's
+            // browser opens (six per host).
             max_connections: 128,
             shutdown_grace: Duration::from_secs(5),
         }
