@@ -670,6 +670,7 @@ fn open_repairs_schedules_stored_out_of_range() {
 
 const CHILD_COUNT: &str = "DLF_STORE_TEST_WRITER_COUNT";
 const CHILD_CARD: &str = "DLF_STORE_TEST_WRITER_CARD";
+const CHILD_PAUSE: &str = "DLF_STORE_TEST_WRITER_PAUSE_MS";
 
 /// Records reviews in a loop and prints `ack ID` after each commit. Run directly it writes 20 reviews to a
 /// temporary file and checks they are all there; the multi-process tests run this same test binary again
@@ -701,6 +702,9 @@ fn writer_loop() {
         out.flush().unwrap();
         acked.push(recorded.review_id);
         i += 1;
+        if let Some(pause) = std::env::var(CHILD_PAUSE).ok().and_then(|p| p.parse().ok()) {
+            std::thread::sleep(std::time::Duration::from_millis(pause));
+        }
     }
     let stored: Vec<String> = store
         .reviews(&card)
@@ -714,11 +718,17 @@ fn writer_loop() {
 }
 
 fn spawn_writer(path: &Path, count: u64, card: &str) -> std::process::Child {
+    spawn_paced_writer(path, count, card, 0)
+}
+
+/// A writer that waits `pause_ms` after each acknowledged review, as a person (or a server serving one) does.
+fn spawn_paced_writer(path: &Path, count: u64, card: &str, pause_ms: u64) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
         .args(["writer_loop", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_FILE, path)
         .env(CHILD_COUNT, count.to_string())
         .env(CHILD_CARD, card)
+        .env(CHILD_PAUSE, pause_ms.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -823,7 +833,10 @@ fn repeated_kills_of_concurrent_writers_lose_no_acknowledged_review() {
         let cards = [A1, A1, B1];
         let mut children: Vec<_> = cards
             .iter()
-            .map(|card| spawn_writer(&path, 0, card))
+            // SQLite's locks are not fair: three processes committing back to back with no pause at all can
+            // keep a fourth (a new writer opening the file) waiting past the 10 s busy timeout. Real writers
+            // pause between answers; a few milliseconds here keeps the test about durability, not fairness.
+            .map(|card| spawn_paced_writer(&path, 0, card, 5))
             .collect();
         let readers: Vec<_> = children
             .iter_mut()
