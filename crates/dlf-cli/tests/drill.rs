@@ -156,6 +156,13 @@ fn a_full_session_through_a_pty() {
                         .exp_string("could not read 'banana' as a number")
                         .unwrap();
                     session.exp_string("Your answer").unwrap();
+                    // Numbers beyond what a double holds are refused with a reason, not read as 0 or infinity.
+                    session.send_line("1e-99999").unwrap();
+                    session.exp_string("too small to represent").unwrap();
+                    session.exp_string("Your answer").unwrap();
+                    session.send_line("10^400").unwrap();
+                    session.exp_string("too large to represent").unwrap();
+                    session.exp_string("Your answer").unwrap();
                 }
                 estimates += 1;
                 if estimates == 2 {

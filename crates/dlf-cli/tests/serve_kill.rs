@@ -1,4 +1,5 @@
-//! A server killed with SIGKILL in the middle of a practice session loses no answer it acknowledged.
+//! A server killed with SIGKILL in the middle of a practice session loses no answer it acknowledged; a
+//! server asked to stop (SIGTERM, Ctrl-C) stops even while slow clients hold connections open.
 //!
 //! The real binary serves on a free port with its own progress file; a client thread posts reviews over plain
 //! HTTP/1.1 as fast as the server answers and keeps the id of every review acknowledged with 201. Mid-session the
@@ -51,8 +52,8 @@ fn request(port: u16, method: &str, path: &str, body: &Value) -> std::io::Result
     Ok((status, body))
 }
 
-fn scratch_file() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dlf-serve-kill-{}", std::process::id()));
+fn scratch_file(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dlf-serve-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a scratch directory");
     dir.join("progress.sqlite3")
@@ -60,7 +61,7 @@ fn scratch_file() -> PathBuf {
 
 #[test]
 fn sigkill_mid_session_loses_no_acknowledged_review() {
-    let data = scratch_file();
+    let data = scratch_file("kill");
     let mut child = Command::new(env!("CARGO_BIN_EXE_dlf"))
         .args(["serve", "--port", "0", "--data"])
         .arg(&data)
@@ -178,5 +179,70 @@ fn sigkill_mid_session_loses_no_acknowledged_review() {
         "{} acknowledged reviews, all present after SIGKILL",
         acknowledged.len()
     );
+    let _ = std::fs::remove_dir_all(data.parent().expect("scratch dir"));
+}
+
+/// Starts `dlf serve` on a free port with a scratch progress file; returns the server and its port.
+fn start_serve(data: &std::path::Path) -> (Server, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dlf"))
+        .args(["serve", "--port", "0", "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start dlf serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let first = BufReader::new(stdout)
+        .lines()
+        .next()
+        .expect("a first line")
+        .expect("read stdout");
+    let port: u16 = first
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    (Server(child), port)
+}
+
+/// Issue 14: with a client that sent half a header (or only a blank line, or nothing) still connected,
+/// SIGTERM and Ctrl-C (SIGINT) did not stop the server. Now each stops it, cleanly (exit status 0), while
+/// such connections are open.
+#[test]
+fn sigterm_and_sigint_stop_the_server_while_slow_connections_are_open() {
+    let data = scratch_file("stop");
+    for signal in ["-TERM", "-INT"] {
+        let (mut server, port) = start_serve(&data);
+        let mut slow = Vec::new();
+        for opening in [&b"GET / HTTP/1.1\r\nHo"[..], b"\r\n", b""] {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            stream.write_all(opening).expect("send");
+            slow.push(stream);
+        }
+        // One request answered, so the server is known to be serving before the signal.
+        let (status, _) = request(port, "GET", "/healthz", &json!(null)).expect("health check");
+        assert_eq!(status, 200);
+        let pid = server.0.id().to_string();
+        let sent = Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        // Only a hang reaches this ceiling; the server's own grace period is a few seconds.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = server.0.try_wait().expect("poll the server") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "dlf serve did not stop on {signal} with slow connections open"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "{signal}: {status:?}");
+        drop(slow);
+    }
     let _ = std::fs::remove_dir_all(data.parent().expect("scratch dir"));
 }

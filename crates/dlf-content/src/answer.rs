@@ -22,12 +22,10 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
         } else {
             parse_plain(mantissa)?
         };
-        let value = m * 10f64.powi(exponent);
-        return if value.is_finite() {
-            Ok(value)
-        } else {
-            Err(refused())
-        };
+        // Beyond ±400 the power is 0 or infinite whatever the mantissa; clamping keeps `powi` exact enough
+        // below it and lets `representable` name the problem above it.
+        let value = m * 10f64.powi(exponent.clamp(-400, 400));
+        return representable(value, m != 0.0, text);
     }
     if let Some(last) = trimmed.chars().last() {
         let scale = match last {
@@ -40,12 +38,14 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
         };
         if let Some(scale) = scale {
             let mantissa = trimmed[..trimmed.len() - last.len_utf8()].trim_end();
-            let value = parse_plain(mantissa).map_err(|_| refused())? * scale;
-            return if value.is_finite() {
-                Ok(value)
-            } else {
-                Err(refused())
-            };
+            let m = parse_plain(mantissa).map_err(|e| {
+                if e.contains("to represent") {
+                    e
+                } else {
+                    refused()
+                }
+            })?;
+            return representable(m * scale, m != 0.0, text);
         }
     }
     parse_plain(&trimmed)
@@ -106,10 +106,35 @@ fn power_of_ten(text: &str) -> Option<Result<(&str, i32), ()>> {
         exponent
             .parse::<i32>()
             .ok()
-            .filter(|e| e.abs() <= 400)
             .map(|e| (mantissa, e))
             .ok_or(()),
     )
+}
+
+/// The smallest magnitude an answer may have other than 0: `f64::MIN_POSITIVE` (about 2.2 × 10^-308). Below
+/// it a double keeps fewer digits (subnormal), and far enough below it the number becomes 0; a learner who
+/// typed a non-zero number must not be graded as if they had typed 0.
+pub const SMALLEST_ANSWER: f64 = f64::MIN_POSITIVE;
+
+/// Accepts `value` only if it is a normal double (or a zero that was typed as zero); names the problem
+/// otherwise. `nonzero` says whether the typed mantissa has a non-zero digit.
+fn representable(value: f64, nonzero: bool, text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    if value.is_infinite() {
+        return Err(format!(
+            "'{text}' is too large to represent: the largest number dlf can store is about 1.8 × 10^308"
+        ));
+    }
+    if value.is_nan() {
+        return Err(format!("could not read '{text}' as a number"));
+    }
+    if nonzero && value.abs() < SMALLEST_ANSWER {
+        return Err(format!(
+            "'{text}' is too small to represent: a number other than 0 must be at least about 2.2 × 10^-308 \
+             in size, or it would be stored as 0"
+        ));
+    }
+    Ok(value)
 }
 
 /// Reads a plain decimal number with optional three-digit group separators and an optional `e` exponent.
@@ -150,9 +175,17 @@ fn parse_plain(trimmed: &str) -> Result<f64, String> {
     let ok_chars = cleaned
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
+    if !ok_chars {
+        return Err(refused);
+    }
+    // Rust's parser rounds an exponent out of range to infinity or 0 without saying so.
+    let nonzero = cleaned
+        .split(['e', 'E'])
+        .next()
+        .is_some_and(|m| m.bytes().any(|b| (b'1'..=b'9').contains(&b)));
     match cleaned.parse::<f64>() {
-        Ok(v) if ok_chars && v.is_finite() => Ok(v),
-        _ => Err(refused),
+        Ok(v) => representable(v, nonzero, trimmed),
+        Err(_) => Err(refused),
     }
 }
 
@@ -215,6 +248,35 @@ mod tests {
         ] {
             assert!(parse_number(bad).is_err(), "'{bad}' must be refused");
         }
+        // Zero is an answer; a non-zero number too small or too large to hold is refused with a reason.
+        for zero in ["0", "0.0", "0e-99999", "0 × 10^-400", "-0"] {
+            assert_eq!(parse_number(zero).map(f64::abs), Ok(0.0), "{zero}");
+        }
+        for (tiny, word) in [
+            ("1e-99999", "too small"),
+            ("10^-400", "too small"),
+            ("10^-2147483648", "too small"),
+            ("10^-99999999999", "could not read"),
+            ("3 × 10^-320", "too small"),
+            ("1e-310", "too small"),
+            ("-1e-400", "too small"),
+            ("0.000000001e-300", "too small"),
+            ("1e400", "too large"),
+            ("1e99999", "too large"),
+            ("10^400", "too large"),
+            ("10^2147483647", "too large"),
+            ("2 × 10^308", "too large"),
+            ("-1e309", "too large"),
+            ("1000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000", "too large"),
+            ("1e400k", "too large"),
+        ] {
+            let message = parse_number(tiny).expect_err(tiny);
+            assert!(message.contains(word), "{tiny}: {message}");
+        }
+        assert_eq!(parse_number("2.3e-308"), Ok(2.3e-308));
+        assert_eq!(parse_number("1.7e308"), Ok(1.7e308));
+        let small = parse_number("10^-307").unwrap();
+        assert!((small / 1e-307 - 1.0).abs() < 1e-12, "{small}");
         // An SI suffix is refused where the unit has a prefix already, and read where it has none.
         assert!(parse_answer("7.3M", "MiB").is_err());
         assert!(parse_answer("275G", "GFLOPs").is_err());

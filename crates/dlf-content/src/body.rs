@@ -78,9 +78,10 @@ pub fn render_body(
         headings: rendered.headings,
         ..Body::default()
     };
-    let mut html = rendered.html;
+    let html = rendered.html;
 
-    for (index, directive) in scan.directives.iter().enumerate() {
+    let mut rendered_directives = Vec::with_capacity(scan.directives.len());
+    for directive in &scan.directives {
         let spec = directive::validate(file, directive, &mut problems);
         let directive_html = match spec {
             Some(spec) => {
@@ -94,20 +95,39 @@ pub fn render_body(
             }
             None => String::new(),
         };
-        let marker = directive::placeholder(index);
-        match html.find(&marker) {
-            Some(at) => {
-                // The HTML block is the marker plus its newline; the directive's HTML ends with its own.
-                let end =
-                    at + marker.len() + usize::from(html[at + marker.len()..].starts_with('\n'));
-                html.replace_range(at..end, &format!("{directive_html}\n"));
-            }
-            None => problems.push(Diagnostic::in_directive(
+        rendered_directives.push(directive_html);
+    }
+    // Each directive's placeholder is replaced by its HTML in one pass over the page (searching the page
+    // once per directive made checking quadratic in the number of directives).
+    let places = directive::find_placeholders(&html, scan.directives.len());
+    let mut spliced = String::with_capacity(
+        html.len() + rendered_directives.iter().map(String::len).sum::<usize>(),
+    );
+    let mut order: Vec<(usize, std::ops::Range<usize>)> = places
+        .iter()
+        .enumerate()
+        .filter_map(|(index, place)| place.clone().map(|range| (index, range)))
+        .collect();
+    order.sort_by_key(|(_, range)| range.start);
+    let mut cursor = 0;
+    for (index, range) in order {
+        // The HTML block is the marker plus its newline; the directive's HTML ends with its own.
+        let end = range.end + usize::from(html[range.end..].starts_with('\n'));
+        spliced.push_str(&html[cursor..range.start]);
+        spliced.push_str(&rendered_directives[index]);
+        spliced.push('\n');
+        cursor = end;
+    }
+    spliced.push_str(&html[cursor..]);
+    let html = spliced;
+    for (directive, place) in scan.directives.iter().zip(&places) {
+        if place.is_none() {
+            problems.push(Diagnostic::in_directive(
                 file,
                 directive.line,
                 Some(&directive.label()),
                 "the directive must start at the beginning of a line, outside lists and quotes",
-            )),
+            ));
         }
     }
     body.html = html;
@@ -572,10 +592,11 @@ fn rubric_points(
             ),
         ));
     }
+    let lines = crate::diagnostic::LineIndex::new(text, section.first_line());
     items
         .into_iter()
         .map(|range| {
-            let line = crate::diagnostic::line_at(text, range.start, section.first_line());
+            let line = lines.line(range.start);
             let point = item_markdown(text, range);
             fragment(&point, line, label, ctx)
         })

@@ -113,7 +113,38 @@ impl<'a> IntoIterator for &'a Diagnostics {
     }
 }
 
-/// The 1-based line of byte `offset` in `text`, where `text`'s first line is line `first_line`.
+/// The lines of a text, indexed once, so that finding the line of an offset costs a binary search instead
+/// of a count of the newlines before it (which made checking a lesson quadratic in its number of Markdown
+/// events: 80,000 `*a*` spans took 41 s).
+#[derive(Debug, Clone)]
+pub(crate) struct LineIndex {
+    /// The byte offset of every `\n`, in order.
+    newlines: Vec<usize>,
+    first_line: usize,
+}
+
+impl LineIndex {
+    /// Indexes `text`, whose first line is line `first_line` of its file.
+    pub(crate) fn new(text: &str, first_line: usize) -> LineIndex {
+        LineIndex {
+            newlines: text
+                .bytes()
+                .enumerate()
+                .filter_map(|(i, b)| (b == b'\n').then_some(i))
+                .collect(),
+            first_line,
+        }
+    }
+
+    /// The line of byte `offset`: `first_line` plus the number of newlines before it. The same as
+    /// [`line_at`], in O(log n).
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.first_line + self.newlines.partition_point(|&at| at < offset)
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`, where `text`'s first line is line `first_line`. Counts from
+/// the start: for many lookups in one text use [`LineIndex`].
 pub(crate) fn line_at(text: &str, offset: usize, first_line: usize) -> usize {
     let end = offset.min(text.len());
     first_line

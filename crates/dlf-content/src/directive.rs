@@ -122,6 +122,28 @@ pub(crate) fn placeholder(index: usize) -> String {
     format!("<!--dlf-directive-{index}-->")
 }
 
+/// Where the first placeholder of each of `count` directives is in `html` (the marker's byte range), in one
+/// pass; `None` for a directive whose placeholder did not survive Markdown (inside a list or a quote).
+pub(crate) fn find_placeholders(html: &str, count: usize) -> Vec<Option<std::ops::Range<usize>>> {
+    const OPEN: &str = "<!--dlf-directive-";
+    let mut places = vec![None; count];
+    for (at, _) in html.match_indices(OPEN) {
+        let rest = &html[at + OPEN.len()..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 || !rest[digits..].starts_with("-->") {
+            continue;
+        }
+        if let Ok(index) = rest[..digits].parse::<usize>() {
+            if index.to_string() == rest[..digits] {
+                if let Some(place @ None) = places.get_mut(index) {
+                    *place = Some(at..at + OPEN.len() + digits + 3);
+                }
+            }
+        }
+    }
+    places
+}
+
 /// An open fenced code block: its fence character and length.
 #[derive(Debug, Clone, Copy)]
 struct Fence {

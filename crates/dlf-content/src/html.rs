@@ -47,6 +47,9 @@ pub fn slugify(text: &str) -> String {
 #[derive(Debug, Default, Clone)]
 pub struct IdSet {
     used: HashSet<String>,
+    /// For each base that was taken, the last suffix tried: a page with many headings of one name costs
+    /// one lookup per heading, not one per earlier heading.
+    next: std::collections::HashMap<String, usize>,
 }
 
 impl IdSet {
@@ -57,14 +60,18 @@ impl IdSet {
 
     /// Returns `base` if it is free, otherwise `base-1`, `base-2`, ...; the result is reserved.
     pub fn unique(&mut self, base: &str) -> String {
-        let mut candidate = base.to_owned();
-        let mut n = 0;
-        while self.used.contains(&candidate) {
-            n += 1;
-            candidate = format!("{base}-{n}");
+        if self.used.insert(base.to_owned()) {
+            return base.to_owned();
         }
-        self.used.insert(candidate.clone());
-        candidate
+        // Every suffix up to `n` is taken (ids are never released), so the search resumes after it.
+        let n = self.next.entry(base.to_owned()).or_insert(0);
+        loop {
+            *n += 1;
+            let candidate = format!("{base}-{n}");
+            if self.used.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
     }
 }
 

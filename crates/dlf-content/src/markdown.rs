@@ -16,7 +16,7 @@ use std::path::Path;
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 
-use crate::diagnostic::{line_at, Diagnostic};
+use crate::diagnostic::{Diagnostic, LineIndex};
 use crate::html::{slugify, IdSet};
 use crate::math::{self, MathMode};
 use crate::number;
@@ -90,10 +90,11 @@ pub(crate) fn render(
 ) -> Rendered {
     let mut num_problems = Vec::new();
     let expanded = number::expand(text, &protected_ranges(text), &mut num_problems);
+    let source_lines = LineIndex::new(text, first_line);
     for problem in num_problems {
         ctx.problems.push(Diagnostic::in_directive(
             ctx.file,
-            line_at(text, problem.offset, first_line),
+            source_lines.line(problem.offset),
             directive,
             problem.message,
         ));
@@ -105,8 +106,9 @@ pub(crate) fn render(
     let mut in_code_block = false;
     // A stray `$$` arrives as two text events; one report per line is enough.
     let mut last_dollar_line = 0;
+    let lines = LineIndex::new(&expanded, first_line);
     for (event, range) in Parser::new_ext(&expanded, options()).into_offset_iter() {
-        let line = line_at(&expanded, range.start, first_line);
+        let line = lines.line(range.start);
         match event {
             Event::InlineMath(latex) => {
                 if let Some(h) = open.as_mut() {
@@ -129,9 +131,7 @@ pub(crate) fn render(
                         .context
                         .as_deref()
                         .and_then(|c| latex.find(c).map(|at| at + c.len() / 2))
-                        .map_or(line, |at| {
-                            line_at(&expanded, content_start + at, first_line)
-                        });
+                        .map_or(line, |at| lines.line(content_start + at));
                     ctx.problems.push(latex_diagnostic(
                         ctx.file, error_line, directive, &latex, &error,
                     ));
@@ -227,6 +227,11 @@ fn latex_diagnostic(
         .as_deref()
         .unwrap_or_else(|| latex.trim())
         .replace('\n', " ");
+    // A message quotes at most 80 characters of a formula, however long the formula is.
+    let near = match near.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &near[..cut]),
+        None => near,
+    };
     Diagnostic::in_directive(
         file,
         line,

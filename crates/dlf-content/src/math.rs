@@ -61,15 +61,124 @@ impl LatexError {
     }
 }
 
-/// MathML for `latex`, and every parse error found in it.
+/// The deepest nesting of groups (`{`, `\left`, `\begin`) a formula may have. pulldown-latex 0.8 takes time
+/// quadratic in this depth (1,000 nested `x^{` take 0.04 s, 8,000 take 2.2 s, 100,000 over a minute), so a
+/// formula is refused beyond it before the parser sees it. The deepest formula in the course nests 3 deep.
+pub const MAX_NESTING: usize = 32;
+
+/// The most LaTeX commands and braces one formula may have. pulldown-latex parses a command's argument
+/// recursively, so a chain like `\sqrt\sqrt\sqrt…x` or `\frac1\frac1…` is a recursion as deep as the chain:
+/// about 2,000 deep it overflows a 2 MiB thread stack (the size of a test's or a server task's thread) and
+/// aborts the process. Counting commands and braces bounds every such chain without modelling the grammar;
+/// the course's busiest formula has about 120.
+pub const MAX_COMMANDS: usize = 500;
+
+/// How many parse errors of one formula are reported.
+const MAX_ERRORS: usize = 5;
+
+/// Refuses, before pulldown-latex sees it, a formula nested deeper than [`MAX_NESTING`] or with more than
+/// [`MAX_COMMANDS`] commands and braces: one linear scan.
+pub fn check_size(latex: &str) -> Result<(), LatexError> {
+    let bytes = latex.as_bytes();
+    let (mut depth, mut deepest, mut commands) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                commands += 1;
+                let name_start = i + 1;
+                let mut end = name_start;
+                while end < bytes.len() && bytes[end].is_ascii_alphabetic() {
+                    end += 1;
+                }
+                // A one-character command (`\{`, `\,`, `\\`) is one byte long; skip it whole so that an
+                // escaped brace is not counted as a group.
+                let end = if end == name_start {
+                    latex[name_start..]
+                        .chars()
+                        .next()
+                        .map_or(name_start, |c| name_start + c.len_utf8())
+                } else {
+                    end
+                };
+                match &latex[name_start..end] {
+                    "left" | "begin" => depth += 1,
+                    "right" | "end" => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                i = end;
+                deepest = deepest.max(depth);
+                continue;
+            }
+            b'{' => {
+                commands += 1;
+                depth += 1;
+            }
+            b'}' => {
+                commands += 1;
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+        deepest = deepest.max(depth);
+        i += 1;
+    }
+    let start: String = latex.trim().chars().take(40).collect();
+    let context = Some(format!("{start}…"));
+    if deepest > MAX_NESTING {
+        return Err(LatexError {
+            message: format!(
+                "the formula nests groups (`{{`, `\\left`, `\\begin`) {deepest} deep; the limit is {MAX_NESTING}, \
+                 because the maths parser slows down with the square of the depth"
+            ),
+            context,
+        });
+    }
+    if commands > MAX_COMMANDS {
+        return Err(LatexError {
+            message: format!(
+                "the formula has {commands} commands and braces; the limit is {MAX_COMMANDS} per formula, \
+                 because the maths parser reads nested arguments recursively: split it into several formulas"
+            ),
+            context,
+        });
+    }
+    Ok(())
+}
+
+/// A formula that is not rendered: an `<merror>` with `text`.
+fn merror(mode: MathMode, text: &str) -> String {
+    let display = if mode == MathMode::Display {
+        " display=\"block\""
+    } else {
+        ""
+    };
+    format!("<math{display}><merror><mtext>{text}</mtext></merror></math>")
+}
+
+/// MathML for `latex`, and the parse errors found in it (the first five).
 pub fn render(latex: &str, mode: MathMode) -> (String, Vec<LatexError>) {
+    if let Err(error) = check_size(latex) {
+        return (merror(mode, "formula too large to render"), vec![error]);
+    }
     let storage = Storage::new();
-    let events: Vec<_> = Parser::new(latex, &storage).collect();
-    let errors: Vec<LatexError> = events
-        .iter()
-        .filter_map(|e| e.as_ref().err())
-        .map(LatexError::from_parser)
-        .collect();
+    // The first few errors are what an author needs. Past them the parse is abandoned and the formula shown
+    // as an error: a formula of garbage yields an error per character, and pulldown-latex's cost per error
+    // grows with the formula (5,000 stray `&` took 0.3 s), so reading on would make it quadratic.
+    let mut events = Vec::new();
+    let mut errors: Vec<LatexError> = Vec::new();
+    for event in Parser::new(latex, &storage) {
+        if let Err(error) = &event {
+            if errors.len() == MAX_ERRORS {
+                return (
+                    merror(mode, "formula has too many errors to render"),
+                    errors,
+                );
+            }
+            errors.push(LatexError::from_parser(error));
+        }
+        events.push(event);
+    }
     let annotation = escape(latex.trim());
     let config = RenderConfig {
         display_mode: match mode {
@@ -258,6 +367,54 @@ mod tests {
             "{mathml}"
         );
         assert!(mathml.contains("<mfrac>"), "{mathml}");
+    }
+
+    /// Issue 14: deep nesting made pulldown-latex quadratic (100,000 nested `x^{` took over a minute), and a
+    /// long chain of commands overflowed the stack and aborted the process. Both are refused with a message
+    /// before the parser runs; formulas like the course's pass.
+    #[test]
+    fn deep_or_huge_formulas_are_refused_before_parsing() {
+        let deep_sup = format!("{}x{}", "x^{".repeat(100_000), "}".repeat(100_000));
+        let deep_left = format!(
+            "{}x{}",
+            "\\left(".repeat(100_000),
+            "\\right)".repeat(100_000)
+        );
+        let deep_env = "\\begin{aligned}".repeat(MAX_NESTING) + "x";
+        let sqrt_chain = format!("{}x", "\\sqrt ".repeat(100_000));
+        let frac_chain = format!("{}x", "\\frac1".repeat(5_000));
+        let accent_chain = format!("{}x", "\\^".repeat(5_000));
+        for (latex, word) in [
+            (&deep_sup, "deep; the limit is 32"),
+            (&deep_left, "deep; the limit is 32"),
+            (&deep_env, "deep; the limit is 32"),
+            (&sqrt_chain, "the limit is 500"),
+            (&frac_chain, "the limit is 500"),
+            (&accent_chain, "the limit is 500"),
+        ] {
+            for mode in [MathMode::Inline, MathMode::Display] {
+                let (mathml, errors) = render(latex, mode);
+                assert_eq!(errors.len(), 1, "{errors:?}");
+                assert!(errors[0].message.contains(word), "{}", errors[0].message);
+                assert!(errors[0].context.as_ref().unwrap().len() < 60);
+                assert!(mathml.contains("<merror>"), "{mathml}");
+            }
+        }
+        // At the limits, and with escaped braces (delimiters, not groups), formulas still render.
+        let at_limit = format!("{}x{}", "{".repeat(MAX_NESTING), "}".repeat(MAX_NESTING));
+        let escaped = "\\{".repeat(400) + "x";
+        let busy = r"\left\{ \frac{\partial L}{\partial W_1} = X^\top \left( \delta_2 W_2^\top \odot \sigma'(Z_1) \right) \right\}";
+        for latex in [at_limit.as_str(), escaped.as_str(), busy] {
+            let (_, errors) = render(latex, MathMode::Inline);
+            assert!(errors.is_empty(), "{latex}: {errors:?}");
+        }
+        assert!(check_size(&"x^{".repeat(MAX_NESTING + 1)).is_err());
+        // A backslash before a multi-byte character, or at the very end (found by the fuzzer).
+        assert!(check_size("\\é x \\").is_ok());
+        // Thousands of errors in one formula: the first few are reported and the parse stops there.
+        let (mathml, errors) = render(&"x&amp;".repeat(20_000), MathMode::Inline);
+        assert_eq!(errors.len(), MAX_ERRORS);
+        assert!(mathml.contains("too many errors"), "{mathml}");
     }
 
     #[test]

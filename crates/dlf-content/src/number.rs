@@ -125,14 +125,28 @@ pub(crate) fn expand(
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     let mut search = 0;
+    // Every lookup below moves forward only, so the whole expansion is linear in the text however many `{{`
+    // it holds: the protected ranges (in order, not overlapping) by binary search, and the end of the
+    // current line and the next `}}` remembered until `start` passes them.
+    let mut line_end = 0;
+    let mut next_close: Option<usize> = None;
     while let Some(found) = text[search..].find("{{") {
         let start = search + found;
         search = start + 2;
-        if protected.iter().any(|r| r.contains(&start)) {
+        let before = protected.partition_point(|r| r.start <= start);
+        if before > 0 && protected[before - 1].contains(&start) {
             continue;
         }
-        let line_end = text[start..].find('\n').map_or(text.len(), |n| start + n);
-        let Some(close) = text[start..line_end].find("}}") else {
+        if line_end <= start {
+            line_end = text[start..].find('\n').map_or(text.len(), |n| start + n);
+        }
+        if next_close.is_none_or(|at| at < start + 2) {
+            next_close = text[start + 2..].find("}}").map(|n| start + 2 + n);
+        }
+        let Some(close) = next_close
+            .filter(|&at| at + 2 <= line_end)
+            .map(|at| at - start)
+        else {
             problems.push(NumProblem {
                 offset: start,
                 message: "`{{` is not closed by `}}` on the same line".to_owned(),

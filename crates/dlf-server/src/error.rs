@@ -37,11 +37,17 @@ pub enum AppError {
     /// `/api/lessons/{id}/done` for a lesson that is not in the track or not written yet.
     #[error("unknown lesson '{0}' (only written lessons of the track can be marked done)")]
     UnknownLesson(String),
+    /// A review of a card whose lesson is not marked done: practice follows the lessons, so the card is not
+    /// in the learner's queue yet.
+    #[error("lesson '{0}' is not marked done, so its cards cannot be reviewed yet; mark it done at the foot of its page first")]
+    LessonNotDone(String),
     /// The server runs without a progress store, so practice and progress are unavailable.
     #[error("practice and progress need a progress store; this server was started without one (run `dlf serve`, which opens one)")]
     NoStore,
-    /// The progress store failed to read or write.
-    #[error("the progress store failed: {0}")]
+    /// An internal failure: the progress store could not read or write, a task did not finish. The detail
+    /// (which may name the progress file) goes to the server's log on stderr under a short reference; the
+    /// page gets only the reference.
+    #[error("the server could not complete this request")]
     Store(String),
 }
 
@@ -55,6 +61,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::LessonNotDone(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::NoStore => StatusCode::SERVICE_UNAVAILABLE,
@@ -63,10 +70,39 @@ impl AppError {
     }
 }
 
+/// A short reference for an internal error, printed in the log beside the detail and sent to the page, so a
+/// learner's report can be matched to the log line: the process id and a counter, in hex.
+fn error_reference() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "{:x}-{:x}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         match &self {
+            AppError::Store(detail) => {
+                let reference = error_reference();
+                eprintln!("dlf: internal error {reference}: {detail}");
+                let message = format!(
+                    "{self} (internal error {reference}; the details are in the server's log)"
+                );
+                let body = format!("{{\"error\":{}}}", serde_json::Value::String(message));
+                (
+                    status,
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )],
+                    body,
+                )
+                    .into_response()
+            }
             AppError::PageNotFound(path) if !path.starts_with("/api/") => {
                 let root = root_for(path);
                 let body = dlf_content::theme::not_found_page(&root, path);

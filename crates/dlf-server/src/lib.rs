@@ -21,6 +21,7 @@
 
 mod error;
 pub mod export;
+mod listen;
 pub mod practice;
 
 use std::borrow::Cow;
@@ -37,6 +38,7 @@ use dlf_content::practice::Deck;
 use dlf_store::Store;
 
 pub use crate::error::AppError;
+pub use crate::listen::{serve_with, Limits};
 
 /// The widget WebAssembly module, built by this crate's build script. Empty when the wasm32 target was not
 /// installed at build time; the page then falls back to `/api/widgets/{id}`.
@@ -195,11 +197,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves the app on `addr` until Ctrl-C or SIGTERM. Prints nothing; the caller announces the URL.
+/// Serves the app on `listener` with the default [`Limits`] until Ctrl-C or SIGTERM, then finishes requests in
+/// flight (a few seconds at most) and returns. Prints nothing; the caller announces the URL.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    serve_with(listener, state, Limits::default(), shutdown_signal()).await
 }
 
 /// Binds `addr`, with an error message that says what to do when the port is taken.
@@ -212,7 +213,8 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> 
     })
 }
 
-async fn shutdown_signal() {
+/// Completes on the first Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

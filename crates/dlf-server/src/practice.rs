@@ -92,6 +92,15 @@ pub(crate) async fn guard(
 
 /// The rule [`guard`] applies, on its own so that it reads (and is tested) in one place.
 fn check_origin(headers: &HeaderMap, extra_hosts: &[String]) -> Result<(), AppError> {
+    // A request carrying two Hosts or two Origins is not one a browser sends; checking only the first would
+    // let the second disagree with it unseen, so both are refused.
+    for name in [header::HOST, header::ORIGIN] {
+        if headers.get_all(&name).iter().count() > 1 {
+            return Err(AppError::Forbidden(format!(
+                "refused: the request has more than one {name} header"
+            )));
+        }
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -462,15 +471,25 @@ struct ReviewBody {
     self_check: Option<String>,
     seconds: Option<f64>,
     seed: Option<u64>,
-    value: Option<NumberOrText>,
+    /// An estimate's answer: a JSON number, or the text the learner typed (`3e9`, `3,000,000`, `3 000 000`).
+    /// Kept as the raw JSON so that a number is read from its digits by the same reader as typed text:
+    /// serde_json would read `1e-99999` as 0 without a word.
+    value: Option<Box<serde_json::value::RawValue>>,
 }
 
-/// An estimate's answer: a JSON number, or the text the learner typed (`3e9`, `3,000,000`, `3 000 000`).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum NumberOrText {
-    Number(f64),
-    Text(String),
+/// Reads an estimate's `value`, a JSON number or string, with [`dlf_content::answer::parse_answer`].
+fn read_value(raw: &serde_json::value::RawValue, unit: &str) -> Result<f64, AppError> {
+    let text = raw.get().trim();
+    let typed: String = if text.starts_with('"') {
+        serde_json::from_str(text).map_err(|e| AppError::Unprocessable(e.to_string()))?
+    } else if text.starts_with(['-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) {
+        text.to_owned()
+    } else {
+        return Err(AppError::Unprocessable(
+            "value must be a number, or the text the learner typed".to_owned(),
+        ));
+    };
+    dlf_content::answer::parse_answer(&typed, unit).map_err(AppError::Unprocessable)
 }
 
 impl ReviewBody {
@@ -514,6 +533,14 @@ pub(crate) async fn review(
         .deck
         .card(&body.card)
         .ok_or_else(|| AppError::UnknownCard(body.card.clone()))?;
+    let lesson = card.lesson.clone();
+    let done = {
+        let store = store.clone();
+        blocking(move || store.lessons_done().map_err(store_error)).await?
+    };
+    if !done.iter().any(|d| d.lesson == lesson) {
+        return Err(AppError::LessonNotDone(lesson));
+    }
     let (rating, detail, feedback) = grade(card, body)?;
     let review = NewReview {
         card: card.id.clone(),
@@ -602,11 +629,7 @@ fn grade(card: &Card, body: ReviewBody) -> Result<(Rating, Value, Value), AppErr
             }
             let problem = dlf_engine::estimate::generate(e.generator, seed)
                 .map_err(|err| AppError::Store(err.to_string()))?;
-            let value = match required(body.value, "value", "estimate")? {
-                NumberOrText::Number(v) => v,
-                NumberOrText::Text(t) => dlf_content::answer::parse_answer(&t, &problem.unit)
-                    .map_err(AppError::Unprocessable)?,
-            };
+            let value = read_value(&required(body.value, "value", "estimate")?, &problem.unit)?;
             if !value.is_finite() {
                 return Err(AppError::Unprocessable(
                     "value must be a finite number".to_owned(),

@@ -49,6 +49,7 @@ pub use model::{
     validate_card, CardRef, LessonDone, LessonReadiness, NewReview, QueueEntry, Rating, Recorded,
     ReviewRecord, Schedule, SelfCheck,
 };
+pub use scheduling::{DIFFICULTY_MAX, DIFFICULTY_MIN, STABILITY_MAX, STABILITY_MIN};
 pub use store::Store;
 pub use transfer::{ImportSummary, ProgressExport, EXPORT_FORMAT, EXPORT_VERSION};
 

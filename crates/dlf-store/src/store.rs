@@ -113,9 +113,50 @@ impl Store {
                 Ok(()) => break,
             }
         }
-        Ok(Store {
+        let store = Store {
             path: path.to_owned(),
             conn: Mutex::new(conn),
+        };
+        store.repair_schedules()?;
+        Ok(store)
+    }
+
+    /// Recomputes, by replaying their reviews, the schedules of any card stored with a stability or difficulty
+    /// outside FSRS's valid ranges (files written before the FSRS step was guarded could hold a stability of
+    /// 0, on which the next review computed NaN and was refused). Runs at every open; costs one indexed-free
+    /// scan of the schedules and writes only when something is wrong. Returns how many cards were repaired.
+    pub fn repair_schedules(&self) -> Result<usize, StoreError> {
+        let op = "repair schedules";
+        let find = |tx: &Transaction<'_>| -> Result<Vec<String>, StoreError> {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT card FROM schedules
+                     WHERE NOT (stability BETWEEN ?1 AND ?2) OR NOT (difficulty BETWEEN ?3 AND ?4)
+                     ORDER BY card",
+                )
+                .map_err(self.sql(op))?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        scheduling::STABILITY_MIN,
+                        scheduling::STABILITY_MAX,
+                        scheduling::DIFFICULTY_MIN,
+                        scheduling::DIFFICULTY_MAX
+                    ],
+                    |r| r.get::<_, String>(0),
+                )
+                .map_err(self.sql(op))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(self.sql(op))
+        };
+        if self.read(op, find)?.is_empty() {
+            return Ok(0);
+        }
+        self.write(op, |tx| {
+            let cards = find(tx)?;
+            for card in &cards {
+                self.reschedule(tx, card)?;
+            }
+            Ok(cards.len())
         })
     }
 

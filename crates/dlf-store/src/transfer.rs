@@ -95,6 +95,7 @@ pub(crate) fn validate(data: &ProgressExport) -> Result<ProgressExport, StoreErr
             ));
         }
         done.at = done.at.trunc_subsecs(6);
+        storable(format!("lessons_done[{i}].at"), done.at)?;
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, review) in out.reviews.iter_mut().enumerate() {
@@ -117,6 +118,7 @@ pub(crate) fn validate(data: &ProgressExport) -> Result<ProgressExport, StoreErr
             return Err(invalid(format!("reviews[{i}].card"), e.to_string()));
         }
         review.at = review.at.trunc_subsecs(6);
+        storable(format!("reviews[{i}].at"), review.at)?;
         if let Some(first) = seen.insert(review.id.clone(), i) {
             return Err(invalid(
                 format!("reviews[{i}].id"),
@@ -134,6 +136,20 @@ pub(crate) fn validate(data: &ProgressExport) -> Result<ProgressExport, StoreErr
         }
     }
     Ok(out)
+}
+
+/// Times are stored as RFC 3339 text, which has four-digit years; FSRS then adds up to a hundred years to
+/// a review time for its due date. A time outside 1970..=9800 would be stored but could not be read back.
+fn storable(at: String, time: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+    use chrono::Datelike;
+    if (1970..=9800).contains(&time.year()) {
+        Ok(())
+    } else {
+        Err(invalid(
+            at,
+            format!("{time} is outside the years 1970 to 9800"),
+        ))
+    }
 }
 
 /// Review ids are generated as UUID-like hex with dashes; imported ones need only be short and plain.

@@ -4,5 +4,6 @@
 mod api;
 mod browser;
 mod every_widget;
+mod limits;
 mod practice_api;
 mod practice_browser;

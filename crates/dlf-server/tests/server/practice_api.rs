@@ -404,6 +404,23 @@ async fn a_derive_drill_is_graded_from_the_self_check_and_the_time() {
     let dlf_content::practice::CardKind::Derive(derive) = &card.kind else {
         unreachable!("first_card_of_kind returned a derive card")
     };
+    // Practice follows the lessons: before its lesson is marked done, a card's review is refused (409) and
+    // nothing is recorded.
+    let early = write(
+        &f.state,
+        "POST",
+        "/api/practice/reviews",
+        json!({"card": card.id, "self_check": "got", "seconds": 10}),
+    )
+    .await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.json);
+    assert!(
+        error_text(&early).contains("not marked done"),
+        "{}",
+        early.json
+    );
+    assert!(f.store.reviews(&card.id).expect("reviews").is_empty());
+    mark_done(&f.state, "01-backprop").await;
     let allowed = f64::from(derive.seconds);
     for (said, check, seconds) in [
         ("got", SelfCheck::Got, 0.25 * allowed),
@@ -535,6 +552,120 @@ async fn an_estimate_reads_whiteboard_notation_and_refuses_a_suffix_on_a_prefixe
     );
 }
 
+/// Issue 14: one sitting of quick answers to one derive card (misses, then "got it") once drove its FSRS
+/// stability to 0 and every later review to a 500. All 88 are accepted now.
+#[tokio::test]
+async fn eighty_eight_quick_reviews_of_one_card_are_all_accepted() {
+    let f = fixture("quick");
+    mark_done(&f.state, "01-backprop").await;
+    let card = first_card_of_kind(f.state.deck(), "derive");
+    let mut said = vec!["missed"; 60];
+    said.extend(["got", "missed", "got", "got"]);
+    said.extend((0..24).map(|i| ["missed", "partly", "got"][i % 3]));
+    for (i, self_check) in said.iter().enumerate() {
+        let reply = write(
+            &f.state,
+            "POST",
+            "/api/practice/reviews",
+            json!({"card": card.id, "self_check": self_check, "seconds": 5}),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "review {i}: {}",
+            reply.json
+        );
+    }
+    let schedule = f
+        .store
+        .schedule(&card.id)
+        .expect("read")
+        .expect("a schedule");
+    assert_eq!(schedule.reps, 88);
+    assert!(
+        schedule.stability >= dlf_store::STABILITY_MIN,
+        "{schedule:?}"
+    );
+}
+
+/// A number too small or too large to represent is refused with a reason, whether sent as a JSON number or
+/// as the text typed; nothing is recorded.
+#[tokio::test]
+async fn estimates_out_of_range_are_refused_with_a_reason() {
+    let f = fixture("estimate-range");
+    mark_done(&f.state, "01-backprop").await;
+    let card = first_card_of_kind(f.state.deck(), "estimate");
+    let before = snapshot(&f.store);
+    for (value, word) in [
+        ("1e-99999", "too small"),
+        ("-1e-400", "too small"),
+        ("\"1e-99999\"", "too small"),
+        ("\"10^-400\"", "too small"),
+        ("\"3 × 10^-320\"", "too small"),
+        ("1e400", "too large"),
+        ("\"10^400\"", "too large"),
+        ("\"1e400\"", "too large"),
+        ("true", "must be a number"),
+        ("[1]", "must be a number"),
+    ] {
+        let body = format!(r#"{{"card": "{}", "seed": 7, "value": {value}}}"#, card.id);
+        let reply = raw(&f.state, &body, "application/json").await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{value}: {}",
+            reply.json
+        );
+        assert!(error_text(&reply).contains(word), "{value}: {}", reply.json);
+    }
+    assert_eq!(snapshot(&f.store), before);
+    // The ordinary forms still work, as a JSON number and as text.
+    for value in ["12.5", "\"12.5\"", "0"] {
+        let body = format!(r#"{{"card": "{}", "seed": 7, "value": {value}}}"#, card.id);
+        let reply = raw(&f.state, &body, "application/json").await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{value}: {}", reply.json);
+    }
+}
+
+/// When the store fails, the page gets a generic 500 with a reference and never the progress file's path;
+/// the detail goes to the server's log.
+#[tokio::test]
+async fn an_internal_error_does_not_show_the_progress_file() {
+    let f = fixture("internal");
+    mark_done(&f.state, "01-backprop").await;
+    // Break the file behind the store's back: the next review cannot be written.
+    break_schedules(&f.path);
+    let card = first_card_of_kind(f.state.deck(), "derive");
+    let reply = write(
+        &f.state,
+        "POST",
+        "/api/practice/reviews",
+        json!({"card": card.id, "self_check": "got", "seconds": 5}),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        reply.json
+    );
+    let message = error_text(&reply);
+    assert!(message.contains("internal error"), "{message}");
+    let path = f.path.display().to_string();
+    assert!(!message.contains(&path), "{message}");
+    assert!(!message.contains("sqlite"), "{message}");
+    assert!(!message.contains("/tmp"), "{message}");
+}
+
+/// Makes the store's next review fail: another connection drops the table of schedules, so the review's
+/// transaction cannot write the card's schedule (and rolls back).
+fn break_schedules(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).expect("open the file");
+    conn.execute_batch("DROP TABLE schedules")
+        .expect("drop a table");
+}
+
 #[tokio::test]
 async fn foreign_origins_and_foreign_hosts_are_refused_and_change_nothing() {
     let f = fixture("origin");
@@ -571,6 +702,26 @@ async fn foreign_origins_and_foreign_hosts_are_refused_and_change_nothing() {
         ],
         // No Host at all.
         vec![("content-type", "application/json")],
+        // Two Origins, the first this server's own: only checking the first would let the second through.
+        vec![
+            ("host", HOST),
+            ("origin", ORIGIN),
+            ("origin", "https://evil.example"),
+            ("content-type", "application/json"),
+        ],
+        // Two Origins, both this server's own: still not a request a browser sends.
+        vec![
+            ("host", HOST),
+            ("origin", ORIGIN),
+            ("origin", ORIGIN),
+            ("content-type", "application/json"),
+        ],
+        // Two Hosts.
+        vec![
+            ("host", HOST),
+            ("host", "evil.example:8000"),
+            ("content-type", "application/json"),
+        ],
     ];
     for headers in &refused {
         let reply = send(
