@@ -63,6 +63,8 @@ pub mod backprop;
 pub mod datasets;
 mod dense;
 pub mod error;
+pub mod gradcheck;
+pub mod kernel;
 pub mod mlp;
 pub mod norm;
 pub mod optim;

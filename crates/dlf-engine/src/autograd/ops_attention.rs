@@ -1,0 +1,232 @@
+//! The attention-specific operations: the masked softmax over the last axis and the embedding lookup.
+//!
+//! Scaled dot-product attention (Vaswani et al., "Attention Is All You Need", NeurIPS 2017, eq. 1) is
+//! `softmax(Q Kᵀ / √d_k + M) V` with `M` 0 where a query may look and `−∞` where it may not. Adding `−∞`
+//! and exponentiating gives exactly 0, which is what [`Graph::masked_softmax`] computes directly: masked
+//! entries are skipped when the row maximum and the sum are taken and get weight exactly 0, without any
+//! infinity on the tape.
+//!
+//! **A fully masked row** (a padded query whose keys are all padding, or a key length of 0) has no
+//! position to put weight on; `softmax` of a row of `−∞` is `0/0 = NaN` in IEEE arithmetic, and PyTorch's
+//! `scaled_dot_product_attention` indeed returns NaN there. Here such a row is **all zeros with zero
+//! gradient**: the attention output for that query is the zero vector, and nothing flows back through it,
+//! so one padded sequence cannot poison a batch with NaN.
+
+use super::{Graph, Op, Var};
+use crate::error::ShapeError;
+use crate::tensor::Tensor;
+
+/// Which key positions each query of a masked softmax may attend to.
+///
+/// The scores have shape `[.., T, S]` (`T` queries, `S` keys); query `i` and key `j` are kept when both
+/// rules allow it:
+/// - `causal`: `j ≤ i + (S − T)`, i.e. no query looks at a later position (with `S = T`, `j ≤ i`; with a
+///   longer key sequence, the queries are taken to be its last `T` positions);
+/// - `key_lengths`: for batch entry `b` (axis 0 of the scores) only keys `j < key_lengths[b]` are real,
+///   the rest is padding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttentionMask {
+    /// Hide later positions from each query.
+    pub causal: bool,
+    /// The number of real (non-padding) keys of each batch entry, if the batch is padded.
+    pub key_lengths: Option<Vec<usize>>,
+}
+
+impl AttentionMask {
+    /// No masking: an ordinary softmax over the last axis.
+    pub fn none() -> AttentionMask {
+        AttentionMask::default()
+    }
+
+    /// The causal (autoregressive, "look-ahead") mask.
+    pub fn causal() -> AttentionMask {
+        AttentionMask {
+            causal: true,
+            key_lengths: None,
+        }
+    }
+
+    /// This mask with key padding: batch entry `b` has `lengths[b]` real keys.
+    pub fn with_key_lengths(self, lengths: Vec<usize>) -> AttentionMask {
+        AttentionMask {
+            key_lengths: Some(lengths),
+            ..self
+        }
+    }
+
+    /// Whether key `j` is visible to query `i` of batch entry `b`, for `t` queries and `s` keys.
+    pub fn keeps(&self, b: usize, i: usize, j: usize, t: usize, s: usize) -> bool {
+        let causal_ok = !self.causal || j + t <= i + s;
+        let padding_ok = self.key_lengths.as_ref().is_none_or(|l| j < l[b]);
+        causal_ok && padding_ok
+    }
+}
+
+/// Softmax over the last axis of `x` with `keep(row, j)` deciding which entries take part: masked entries
+/// and fully masked rows are exactly 0. Returns the result and the number of kept entries. With every entry
+/// kept this is the ordinary max-subtracted softmax (the same operations in the same order).
+pub(super) fn softmax_last_axis(
+    x: &Tensor,
+    keep: impl Fn(usize, usize) -> bool,
+) -> (Tensor, usize) {
+    let c = x.shape().last().copied().unwrap_or(1).max(1);
+    let mut out = x.clone();
+    let mut kept = 0;
+    for (r, row) in out.data_mut().chunks_exact_mut(c).enumerate() {
+        let m = (0..c)
+            .filter(|&j| keep(r, j))
+            .map(|j| row[j])
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (mut s, mut row_kept) = (0.0, 0);
+        for (j, v) in row.iter_mut().enumerate() {
+            if keep(r, j) {
+                *v = (*v - m).exp();
+                s += *v;
+                row_kept += 1;
+            } else {
+                *v = 0.0;
+            }
+        }
+        kept += row_kept;
+        if row_kept > 0 {
+            for v in row.iter_mut() {
+                *v /= s;
+            }
+        }
+    }
+    (out, kept)
+}
+
+/// The backward pass of a (masked) softmax over the last axis: `dx = y ⊙ (g − Σ_j g_j y_j)` per row.
+/// Masked entries and fully masked rows have `y = 0` and so get exactly 0.
+pub(super) fn softmax_backward(y: &Tensor, g: &Tensor) -> Tensor {
+    let c = y.shape().last().copied().unwrap_or(1).max(1);
+    let mut dx = y.clone();
+    for ((d, yr), gr) in dx
+        .data_mut()
+        .chunks_exact_mut(c)
+        .zip(y.data().chunks_exact(c))
+        .zip(g.data().chunks_exact(c))
+    {
+        let dot: f64 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
+        for ((dv, &yv), &gv) in d.iter_mut().zip(yr).zip(gr) {
+            *dv = yv * (gv - dot);
+        }
+    }
+    dx
+}
+
+fn invalid(op: &'static str, message: String) -> ShapeError {
+    ShapeError::Invalid { op, message }
+}
+
+impl Graph {
+    /// Softmax over the last axis of scores `[.., T, S]` with the positions `mask` hides at exactly 0 (see
+    /// the module documentation; a fully masked row is all zeros with zero gradient).
+    ///
+    /// FLOPs: as [`Graph::softmax`], counted over the kept entries only (`5` per kept entry forward, `4`
+    /// backward): a masked position is skipped, not computed.
+    ///
+    /// # Errors
+    /// [`ShapeError::Invalid`] if `mask.key_lengths` is given for scores of rank 2, does not have one entry
+    /// per batch entry (axis 0), or a length exceeds `S`.
+    pub fn masked_softmax(&mut self, a: Var, mask: &AttentionMask) -> Result<Var, ShapeError> {
+        let x = self.value(a);
+        let shape = x.shape();
+        let rank = shape.len();
+        let (t, s) = (shape[rank - 2], shape[rank - 1]);
+        if let Some(lengths) = &mask.key_lengths {
+            if rank < 3 || lengths.len() != shape[0] {
+                return Err(invalid(
+                    "masked_softmax",
+                    format!(
+                        "{} key lengths for scores of shape {shape:?} (one per entry of axis 0 is needed)",
+                        lengths.len()
+                    ),
+                ));
+            }
+            if let Some(&l) = lengths.iter().find(|&&l| l > s) {
+                return Err(invalid(
+                    "masked_softmax",
+                    format!("key length {l} exceeds the {s} keys of the scores"),
+                ));
+            }
+        }
+        // Rows per batch entry: a row's batch entry is `row / rows_per_batch`, its query `row % T`.
+        let rows_per_batch = if rank >= 3 {
+            shape[1..rank - 1].iter().product::<usize>().max(1)
+        } else {
+            usize::MAX
+        };
+        let (value, kept) = softmax_last_axis(x, |r, j| {
+            mask.keeps(r / rows_per_batch, r % t.max(1), j, t, s)
+        });
+        let rg = self.rg(a);
+        let op = Op::MaskedSoftmax {
+            input: a,
+            mask: mask.clone(),
+            kept,
+        };
+        Ok(self.push(op, value, rg, 5 * kept as u64))
+    }
+
+    /// Embedding lookup: row `ids[i]` of the `V × D` `table` for each index, giving shape
+    /// `index_shape + [D]` (e.g. token ids `[B, T]` give `[B, T, D]`). The backward pass scatter-adds each
+    /// output row's gradient into the row of the table it came from (an id used twice collects both), at
+    /// `D` FLOPs per index; the forward pass is a copy and costs none.
+    ///
+    /// # Errors
+    /// [`ShapeError::Invalid`] if `index_shape` does not hold `ids.len()` entries or an id is `≥ V`.
+    pub fn embedding(
+        &mut self,
+        table: Var,
+        ids: &[usize],
+        index_shape: &[usize],
+    ) -> Result<Var, ShapeError> {
+        let t = self.value(table);
+        let (v, d) = (t.rows(), t.cols());
+        if index_shape.iter().product::<usize>() != ids.len() {
+            return Err(invalid(
+                "embedding",
+                format!(
+                    "index shape {index_shape:?} does not hold {} ids",
+                    ids.len()
+                ),
+            ));
+        }
+        if let Some(&bad) = ids.iter().find(|&&i| i >= v) {
+            return Err(invalid(
+                "embedding",
+                format!("id {bad} out of range for a table of {v} rows"),
+            ));
+        }
+        let mut data = Vec::with_capacity(ids.len() * d);
+        for &i in ids {
+            data.extend_from_slice(t.row_slice(i));
+        }
+        let mut shape = index_shape.to_vec();
+        shape.push(d);
+        if shape.len() < 2 {
+            shape.insert(0, 1);
+        }
+        let value = Tensor::new(&shape, data).expect("one row per id");
+        let rg = self.rg(table);
+        let op = Op::Embedding {
+            table,
+            ids: ids.to_vec(),
+        };
+        Ok(self.push(op, value, rg, 0))
+    }
+}
+
+/// The embedding's backward: `dTable[ids[i]] += G[i]` in index order.
+pub(super) fn embedding_backward(table_shape: &[usize], ids: &[usize], g: &Tensor) -> Tensor {
+    let d = table_shape.last().copied().unwrap_or(1).max(1);
+    let mut out = Tensor::zeros(table_shape);
+    for (&id, gr) in ids.iter().zip(g.data().chunks_exact(d)) {
+        for (o, &gv) in out.data_mut()[id * d..(id + 1) * d].iter_mut().zip(gr) {
+            *o += gv;
+        }
+    }
+    out
+}
