@@ -48,6 +48,72 @@ pub(crate) fn matmul_into(
     k: usize,
     n: usize,
 ) {
+    // Natively, pulp compiles the blocks once per instruction-set level (baseline SSE2 and AVX2) and
+    // picks the widest the CPU has at run time, without `unsafe` here. The arithmetic is the same
+    // separate multiply and add per term in the same order, so the bits do not depend on the choice.
+    #[cfg(not(target_arch = "wasm32"))]
+    pulp::Arch::new().dispatch(Product {
+        left,
+        a,
+        b,
+        init,
+        c,
+        m,
+        k,
+        n,
+    });
+    #[cfg(target_arch = "wasm32")]
+    matmul_blocks(left, a, b, init, c, m, k, n);
+}
+
+/// The arguments of [`matmul_into`], as the operation pulp dispatches.
+#[cfg(not(target_arch = "wasm32"))]
+struct Product<'s> {
+    left: Left,
+    a: &'s [f64],
+    b: &'s [f64],
+    init: Option<&'s [f64]>,
+    c: &'s mut [f64],
+    m: usize,
+    k: usize,
+    n: usize,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl pulp::WithSimd for Product<'_> {
+    type Output = ();
+
+    // `inline(always)` all the way down, so that the whole product is compiled inside pulp's
+    // per-instruction-set function, with its target features.
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        let Product {
+            left,
+            a,
+            b,
+            init,
+            c,
+            m,
+            k,
+            n,
+        } = self;
+        matmul_blocks(left, a, b, init, c, m, k, n);
+    }
+}
+
+/// The body of [`matmul_into`], inlined into each instruction-set variant.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn matmul_blocks(
+    left: Left,
+    a: &[f64],
+    b: &[f64],
+    init: Option<&[f64]>,
+    c: &mut [f64],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
     if let Some(init) = init {
         assert!(init.len() >= n);
@@ -57,7 +123,14 @@ pub(crate) fn matmul_into(
         let rows = (m - i0).min(ROWS);
         let mut j0 = 0;
         while j0 < n {
-            let cols = (n - j0).min(COLS);
+            // Natively, a full block row takes eight columns at a time where it can: two AVX registers
+            // per accumulator row. The entries and their sums are the same; only more of them are in
+            // flight at once.
+            let cols = if cfg!(not(target_arch = "wasm32")) && rows == ROWS && n - j0 >= 2 * COLS {
+                2 * COLS
+            } else {
+                (n - j0).min(COLS)
+            };
             let at = Block {
                 left,
                 a,
@@ -72,6 +145,7 @@ pub(crate) fn matmul_into(
             // One monomorphised kernel per block shape keeps the accumulators in registers; the edge
             // shapes only occur on the last block row or column.
             match (rows, cols) {
+                (4, 8) => at.run::<4, 8>(c),
                 (4, 4) => at.run_wide::<4>(c),
                 (4, 3) => at.run::<4, 3>(c),
                 (4, 2) => at.run::<4, 2>(c),

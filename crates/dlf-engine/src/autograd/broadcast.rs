@@ -70,6 +70,11 @@ fn source_offsets(shape: &[usize], out_shape: &[usize]) -> Vec<usize> {
     offsets
 }
 
+/// Whether `t` is a single row of `d` entries (`[1, d]`, `[1, 1, d]`, …).
+fn is_row(t: &Tensor, d: usize) -> bool {
+    t.len() == d && t.shape().last() == Some(&d)
+}
+
 /// `f(a[·], b[·])` over the broadcast shape `out_shape`.
 pub(super) fn broadcast_zip(
     a: &Tensor,
@@ -81,6 +86,15 @@ pub(super) fn broadcast_zip(
         return a.zip_map(b, f).expect("same shapes");
     }
     let (ad, bd) = (a.data(), b.data());
+    let d = out_shape.last().copied().unwrap_or(1);
+    // The common case of a bias: one row of the last axis's length against a full tensor.
+    if is_row(b, d) && a.shape() == out_shape {
+        let data = ad
+            .chunks_exact(d.max(1))
+            .flat_map(|row| row.iter().zip(bd).map(|(&x, &y)| f(x, y)))
+            .collect();
+        return Tensor::new(out_shape, data).expect("one value per output element");
+    }
     let data = source_offsets(a.shape(), out_shape)
         .into_iter()
         .zip(source_offsets(b.shape(), out_shape))
@@ -97,8 +111,16 @@ pub(super) fn reduce_to(g: Tensor, shape: &[usize]) -> (Tensor, u64) {
         return (g, 0);
     }
     let mut out = vec![0.0; shape.iter().product()];
-    for (&gv, o) in g.data().iter().zip(source_offsets(shape, g.shape())) {
-        out[o] += gv;
+    let d = g.shape().last().copied().unwrap_or(1);
+    if shape.last() == Some(&d) && out.len() == d {
+        // A bias's gradient: the column sums, row after row (the order of the general path below).
+        for row in g.data().chunks_exact(d.max(1)) {
+            out.iter_mut().zip(row).for_each(|(o, &gv)| *o += gv);
+        }
+    } else {
+        for (&gv, o) in g.data().iter().zip(source_offsets(shape, g.shape())) {
+            out[o] += gv;
+        }
     }
     let flops = g.len() as u64;
     (Tensor::new(shape, out).expect("sized by shape"), flops)
