@@ -9,7 +9,7 @@
 //! cases whose name contains it are timed (for profiling one case).
 
 use dlf_engine::activation::Activation;
-use dlf_engine::autograd::{AttentionMask, Graph, Kernel, Var};
+use dlf_engine::autograd::{AttentionMask, AttentionWeights, Graph, Kernel, Var};
 use dlf_engine::backprop::{forward_backward, Loss, TwoLayerProblem};
 use dlf_engine::datasets::{make_dataset, DatasetKind};
 use dlf_engine::error::ShapeError;
@@ -91,20 +91,13 @@ fn two_layer_tape(p: &TwoLayerProblem, kernel: Kernel) -> Result<f64, ShapeError
 fn attention(inputs: &[Tensor], heads: usize, kernel: Kernel) -> Result<f64, ShapeError> {
     let mut g = Graph::with_kernel(kernel);
     let v: Vec<Var> = inputs.iter().map(|t| g.param(t.clone())).collect();
-    let d = inputs[0].shape()[2];
-    let q = g.matmul(v[0], v[1])?;
-    let k = g.matmul(v[0], v[2])?;
-    let val = g.matmul(v[0], v[3])?;
-    let q = g.split_heads(q, heads)?;
-    let k = g.split_heads(k, heads)?;
-    let val = g.split_heads(val, heads)?;
-    let kt = g.transpose(k);
-    let s = g.matmul(q, kt)?;
-    let s = g.scale(s, 1.0 / ((d / heads) as f64).sqrt());
-    let p = g.masked_softmax(s, &AttentionMask::causal())?;
-    let o = g.matmul(p, val)?;
-    let o = g.merge_heads(o)?;
-    let out = g.matmul(o, v[4])?;
+    let w = AttentionWeights {
+        wq: v[1],
+        wk: v[2],
+        wv: v[3],
+        wo: v[4],
+    };
+    let out = g.self_attention(v[0], &w, heads, &AttentionMask::causal())?;
     let sq = g.square(out);
     let loss = g.mean(sq);
     g.backward(loss)?;

@@ -70,7 +70,7 @@ mod ops_attention;
 mod ops_norm;
 mod ops_shape;
 
-pub use ops_attention::AttentionMask;
+pub use ops_attention::{AttentionMask, AttentionWeights};
 
 use batched::Batched;
 use broadcast::{broadcast_shape, broadcast_zip, reduce_to};

@@ -219,6 +219,52 @@ impl Graph {
     }
 }
 
+/// The four `d × d` projections of multi-head self-attention: queries, keys, values and output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttentionWeights {
+    /// `W_q`.
+    pub wq: Var,
+    /// `W_k`.
+    pub wk: Var,
+    /// `W_v`.
+    pub wv: Var,
+    /// `W_o`.
+    pub wo: Var,
+}
+
+impl Graph {
+    /// Multi-head self-attention of tokens `x` (`[B, T, d]`) as a composition of tape operations
+    /// (Vaswani et al. 2017, §3.2.2): `Q = X W_q`, `K = X W_k`, `V = X W_v`, each split into `heads`
+    /// heads of `d_h = d / heads`; per head `softmax(Q Kᵀ/√d_h)` with `mask` applied, times `V`; heads
+    /// merged and projected by `W_o`. Returns the `[B, T, d]` output.
+    ///
+    /// # Errors
+    /// [`ShapeError`] if `x` is not `[B, T, d]` with `d` a multiple of `heads`, the weights are not `d × d`,
+    /// or the mask does not fit.
+    pub fn self_attention(
+        &mut self,
+        x: Var,
+        w: &AttentionWeights,
+        heads: usize,
+        mask: &AttentionMask,
+    ) -> Result<Var, ShapeError> {
+        let d = self.value(x).shape().last().copied().unwrap_or(1);
+        let mut qkv = [w.wq, w.wk, w.wv];
+        for p in &mut qkv {
+            let projected = self.matmul(x, *p)?;
+            *p = self.split_heads(projected, heads)?;
+        }
+        let [q, k, v] = qkv;
+        let kt = self.transpose(k);
+        let scores = self.matmul(q, kt)?;
+        let scores = self.scale(scores, 1.0 / ((d / heads) as f64).sqrt());
+        let weights = self.masked_softmax(scores, mask)?;
+        let out = self.matmul(weights, v)?;
+        let merged = self.merge_heads(out)?;
+        self.matmul(merged, w.wo)
+    }
+}
+
 /// The embedding's backward: `dTable[ids[i]] += G[i]` in index order.
 pub(super) fn embedding_backward(table_shape: &[usize], ids: &[usize], g: &Tensor) -> Tensor {
     let d = table_shape.last().copied().unwrap_or(1).max(1);

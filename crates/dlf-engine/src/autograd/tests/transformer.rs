@@ -280,26 +280,15 @@ fn grad_softmax_family_on_three_dimensional_logits() {
     assert!(e < TOL, "{e}");
 }
 
-/// Causal multi-head self-attention (Vaswani et al. 2017, §3.2): `Q = X W_q`, `K = X W_k`, `V = X W_v`,
-/// split into heads, `softmax(Q Kᵀ/√d_h + causal mask) V` per head, heads merged, `· W_o`.
+/// Causal multi-head self-attention through [`Graph::self_attention`], inputs `[X, W_q, W_k, W_v, W_o]`.
 fn self_attention(g: &mut Graph, v: &[Var], heads: usize) -> Result<Var, ShapeError> {
-    let (x, wq, wk, wv, wo) = (v[0], v[1], v[2], v[3], v[4]);
-    let d = g.value(x).shape()[2];
-    let q = g.matmul(x, wq)?;
-    let k = g.matmul(x, wk)?;
-    let vv = g.matmul(x, wv)?;
-    let (q, k, vv) = (
-        g.split_heads(q, heads)?,
-        g.split_heads(k, heads)?,
-        g.split_heads(vv, heads)?,
-    );
-    let kt = g.transpose(k);
-    let scores = g.matmul(q, kt)?;
-    let scores = g.scale(scores, 1.0 / ((d / heads) as f64).sqrt());
-    let p = g.masked_softmax(scores, &AttentionMask::causal())?;
-    let o = g.matmul(p, vv)?;
-    let o = g.merge_heads(o)?;
-    g.matmul(o, wo)
+    let w = AttentionWeights {
+        wq: v[1],
+        wk: v[2],
+        wv: v[3],
+        wo: v[4],
+    };
+    g.self_attention(v[0], &w, heads, &AttentionMask::causal())
 }
 
 fn attention_inputs(b: usize, t: usize, d: usize, seed: u64) -> Vec<Tensor> {
