@@ -3,7 +3,7 @@
 //! - `mlp_train_step/*`: one full-batch step of the trainer widget's network on 200 moons points, at the
 //!   widget's default size (1 hidden layer of 16) and its worst case (3 hidden layers of 32, GELU and ReLU).
 //! - `two_layer/*`: lesson 01's 64×784×256×10 problem through the closed-form backward and through the tape
-//!   (the tape on the exact kernel, and on the opt-in fast kernel).
+//!   (the same problem on the fast kernel is timed by `examples/jax_compare.rs`, beside JAX).
 //! - `attention/*`: causal multi-head self-attention forward and backward on the tape (B = 2, T = 32,
 //!   d = 64, 4 heads), on the exact and the fast kernel.
 //! - `optimizer_step/*`: one step of each lesson-02 optimizer on 2^20 parameters (LAMB in 16 groups).
@@ -66,23 +66,6 @@ fn two_layer(c: &mut Criterion) {
     group.bench_function("autograd", |b| {
         b.iter(|| black_box(autograd_tape(&p, true).unwrap()))
     });
-    group.bench_function("autograd_fast_kernel", |b| {
-        b.iter(|| {
-            let mut g = Graph::with_kernel(Kernel::Fast);
-            let x = g.param(p.x.clone());
-            let (w1, w2) = (g.param(p.w1.clone()), g.param(p.w2.clone()));
-            let (b1, b2) = (g.param(Tensor::row(&p.b1)), g.param(Tensor::row(&p.b2)));
-            let z1 = g.matmul(x, w1).unwrap();
-            let z1 = g.add(z1, b1).unwrap();
-            let h1 = g.relu(z1);
-            let z2 = g.matmul(h1, w2).unwrap();
-            let z2 = g.add(z2, b2).unwrap();
-            let y: Vec<usize> = (0..64).map(|i| i % 10).collect();
-            let loss = g.cross_entropy(z2, &y).unwrap();
-            g.backward(loss).unwrap();
-            black_box(g)
-        })
-    });
     group.finish();
 }
 
@@ -90,12 +73,7 @@ fn two_layer(c: &mut Criterion) {
 fn attention_step(inputs: &[Tensor], heads: usize, kernel: Kernel) -> Graph {
     let mut g = Graph::with_kernel(kernel);
     let v: Vec<Var> = inputs.iter().map(|t| g.param(t.clone())).collect();
-    let w = AttentionWeights {
-        wq: v[1],
-        wk: v[2],
-        wv: v[3],
-        wo: v[4],
-    };
+    let w = AttentionWeights::from([v[1], v[2], v[3], v[4]]);
     let out = g
         .self_attention(v[0], &w, heads, &AttentionMask::causal())
         .unwrap();

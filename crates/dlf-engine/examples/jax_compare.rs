@@ -91,12 +91,7 @@ fn two_layer_tape(p: &TwoLayerProblem, kernel: Kernel) -> Result<f64, ShapeError
 fn attention(inputs: &[Tensor], heads: usize, kernel: Kernel) -> Result<f64, ShapeError> {
     let mut g = Graph::with_kernel(kernel);
     let v: Vec<Var> = inputs.iter().map(|t| g.param(t.clone())).collect();
-    let w = AttentionWeights {
-        wq: v[1],
-        wk: v[2],
-        wv: v[3],
-        wo: v[4],
-    };
+    let w = AttentionWeights::from([v[1], v[2], v[3], v[4]]);
     let out = g.self_attention(v[0], &w, heads, &AttentionMask::causal())?;
     let sq = g.square(out);
     let loss = g.mean(sq);

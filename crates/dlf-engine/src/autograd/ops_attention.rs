@@ -232,6 +232,13 @@ pub struct AttentionWeights {
     pub wo: Var,
 }
 
+impl From<[Var; 4]> for AttentionWeights {
+    /// `[W_q, W_k, W_v, W_o]`.
+    fn from([wq, wk, wv, wo]: [Var; 4]) -> AttentionWeights {
+        AttentionWeights { wq, wk, wv, wo }
+    }
+}
+
 impl Graph {
     /// Multi-head self-attention of tokens `x` (`[B, T, d]`) as a composition of tape operations
     /// (Vaswani et al. 2017, §3.2.2): `Q = X W_q`, `K = X W_k`, `V = X W_v`, each split into `heads`

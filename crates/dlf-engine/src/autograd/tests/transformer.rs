@@ -282,12 +282,7 @@ fn grad_softmax_family_on_three_dimensional_logits() {
 
 /// Causal multi-head self-attention through [`Graph::self_attention`], inputs `[X, W_q, W_k, W_v, W_o]`.
 fn self_attention(g: &mut Graph, v: &[Var], heads: usize) -> Result<Var, ShapeError> {
-    let w = AttentionWeights {
-        wq: v[1],
-        wk: v[2],
-        wv: v[3],
-        wo: v[4],
-    };
+    let w = AttentionWeights::from([v[1], v[2], v[3], v[4]]);
     g.self_attention(v[0], &w, heads, &AttentionMask::causal())
 }
 
