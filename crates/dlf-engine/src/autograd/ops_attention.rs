@@ -7,8 +7,8 @@
 //! infinity on the tape.
 //!
 //! **A fully masked row** (a padded query whose keys are all padding, or a key length of 0) has no
-//! position to put weight on; `softmax` of a row of `−∞` is `0/0 = NaN` in IEEE arithmetic, and PyTorch's
-//! `scaled_dot_product_attention` indeed returns NaN there. Here such a row is **all zeros with zero
+//! position to put weight on; `softmax` of a row of `−∞` is `0/0 = NaN` in IEEE arithmetic (a plain `torch.softmax` or
+//! `jax.nn.softmax` of such a row returns NaN). Here such a row is **all zeros with zero
 //! gradient**: the attention output for that query is the zero vector, and nothing flows back through it,
 //! so one padded sequence cannot poison a batch with NaN.
 
