@@ -54,44 +54,43 @@ impl AttentionMask {
         }
     }
 
-    /// Whether key `j` is visible to query `i` of batch entry `b`, for `t` queries and `s` keys.
-    pub fn keeps(&self, b: usize, i: usize, j: usize, t: usize, s: usize) -> bool {
-        let causal_ok = !self.causal || j + t <= i + s;
-        let padding_ok = self.key_lengths.as_ref().is_none_or(|l| j < l[b]);
-        causal_ok && padding_ok
+    /// How many keys query `i` of batch entry `b` sees, for `t` queries and `s` keys: both rules keep a
+    /// prefix of the keys, so the visible ones are exactly `0 .. visible_keys(..)`.
+    pub fn visible_keys(&self, b: usize, i: usize, t: usize, s: usize) -> usize {
+        // Causal: j ≤ i + (s − t), i.e. j < i + s + 1 − t (none when that is ≤ 0).
+        let causal = if self.causal {
+            (i + s + 1).saturating_sub(t).min(s)
+        } else {
+            s
+        };
+        let padding = self.key_lengths.as_ref().map_or(s, |l| l[b]);
+        causal.min(padding)
     }
 }
 
-/// Softmax over the last axis of `x` with `keep(row, j)` deciding which entries take part: masked entries
-/// and fully masked rows are exactly 0. Returns the result and the number of kept entries. With every entry
-/// kept this is the ordinary max-subtracted softmax (the same operations in the same order).
-pub(super) fn softmax_last_axis(
-    x: &Tensor,
-    keep: impl Fn(usize, usize) -> bool,
-) -> (Tensor, usize) {
+/// Softmax over the last axis of `x` where row `r` keeps only its first `visible(r)` entries: the rest,
+/// and every entry of a row that keeps none, are exactly 0. Returns the result and the number of kept
+/// entries. With every entry kept this is the ordinary max-subtracted softmax (the same operations in
+/// the same order).
+pub(super) fn softmax_last_axis(x: &Tensor, visible: impl Fn(usize) -> usize) -> (Tensor, usize) {
     let c = x.shape().last().copied().unwrap_or(1).max(1);
     let mut out = x.clone();
     let mut kept = 0;
     for (r, row) in out.data_mut().chunks_exact_mut(c).enumerate() {
-        let m = (0..c)
-            .filter(|&j| keep(r, j))
-            .map(|j| row[j])
-            .fold(f64::NEG_INFINITY, f64::max);
-        let (mut s, mut row_kept) = (0.0, 0);
-        for (j, v) in row.iter_mut().enumerate() {
-            if keep(r, j) {
-                *v = (*v - m).exp();
-                s += *v;
-                row_kept += 1;
-            } else {
-                *v = 0.0;
-            }
+        let (seen, hidden) = row.split_at_mut(visible(r).min(c));
+        hidden.fill(0.0);
+        kept += seen.len();
+        if seen.is_empty() {
+            continue;
         }
-        kept += row_kept;
-        if row_kept > 0 {
-            for v in row.iter_mut() {
-                *v /= s;
-            }
+        let m = seen.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut s = 0.0;
+        for v in seen.iter_mut() {
+            *v = (*v - m).exp();
+            s += *v;
+        }
+        for v in seen.iter_mut() {
+            *v /= s;
         }
     }
     (out, kept)
@@ -158,8 +157,8 @@ impl Graph {
         } else {
             usize::MAX
         };
-        let (value, kept) = softmax_last_axis(x, |r, j| {
-            mask.keeps(r / rows_per_batch, r % t.max(1), j, t, s)
+        let (value, kept) = softmax_last_axis(x, |r| {
+            mask.visible_keys(r / rows_per_batch, r % t.max(1), t, s)
         });
         let rg = self.rg(a);
         let op = Op::MaskedSoftmax {

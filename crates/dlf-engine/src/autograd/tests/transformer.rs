@@ -179,6 +179,11 @@ fn masked_positions_get_exactly_zero_and_a_fully_masked_row_is_zero_with_zero_gr
     assert!(dx.data()[9..].iter().all(|&v| v == 0.0));
     // Kept entries: rows 0, 1, 2 of batch 0 keep 1, 2, 2 keys; batch 1 keeps none: 5 kept entries.
     assert_eq!(g.flops().forward, 5 * 5 + 18 + 18);
+    // With more keys than queries the queries are the last positions: query 0 of 2 over 4 keys is
+    // position 2 and sees keys 0..=2; padding to 2 keys cuts that to 2.
+    assert_eq!(AttentionMask::causal().visible_keys(0, 0, 2, 4), 3);
+    assert_eq!(mask.visible_keys(0, 0, 2, 4), 2);
+    assert_eq!(AttentionMask::none().visible_keys(0, 5, 2, 4), 4);
     let bad = AttentionMask::none().with_key_lengths(vec![1]);
     assert!(matches!(
         g.masked_softmax(x, &bad),
