@@ -118,54 +118,66 @@ fn matmul_blocks(
     if let Some(init) = init {
         assert!(init.len() >= n);
     }
-    let mut i0 = 0;
-    while i0 < m {
-        let rows = (m - i0).min(ROWS);
-        let mut j0 = 0;
-        while j0 < n {
-            // Natively, a full block row takes eight columns at a time where it can: two AVX registers
-            // per accumulator row. The entries and their sums are the same; only more of them are in
-            // flight at once.
-            let cols = if cfg!(not(target_arch = "wasm32")) && rows == ROWS && n - j0 >= 2 * COLS {
-                2 * COLS
-            } else {
-                (n - j0).min(COLS)
-            };
-            let at = Block {
-                left,
-                a,
-                b,
-                init,
-                i0,
-                j0,
-                m,
-                k,
-                n,
-            };
-            // One monomorphised kernel per block shape keeps the accumulators in registers; the edge
-            // shapes only occur on the last block row or column.
-            match (rows, cols) {
-                (4, 8) => at.run::<4, 8>(c),
-                (4, 4) => at.run_wide::<4>(c),
-                (4, 3) => at.run::<4, 3>(c),
-                (4, 2) => at.run::<4, 2>(c),
-                (4, _) => at.run::<4, 1>(c),
-                (3, 4) => at.run_wide::<3>(c),
-                (3, 3) => at.run::<3, 3>(c),
-                (3, 2) => at.run::<3, 2>(c),
-                (3, _) => at.run::<3, 1>(c),
-                (2, 4) => at.run_wide::<2>(c),
-                (2, 3) => at.run::<2, 3>(c),
-                (2, 2) => at.run::<2, 2>(c),
-                (2, _) => at.run::<2, 1>(c),
-                (_, 4) => at.run_wide::<1>(c),
-                (_, 3) => at.run::<1, 3>(c),
-                (_, 2) => at.run::<1, 2>(c),
-                _ => at.run::<1, 1>(c),
+    // Column panels outermost: one panel of `b` (natively eight columns, two AVX registers per
+    // accumulator row) serves every block row of `a` while it is still in the cache, instead of being
+    // fetched again for each block row. The order in which blocks are visited does not touch any entry's
+    // summation order.
+    let wide = if cfg!(target_arch = "wasm32") {
+        COLS
+    } else {
+        2 * COLS
+    };
+    let mut j0 = 0;
+    while j0 < n {
+        let panel = (n - j0).min(wide);
+        let mut i0 = 0;
+        while i0 < m {
+            let rows = (m - i0).min(ROWS);
+            let mut jj = j0;
+            while jj < j0 + panel {
+                let left_cols = j0 + panel - jj;
+                let cols = if rows == ROWS && left_cols >= 2 * COLS {
+                    2 * COLS
+                } else {
+                    left_cols.min(COLS)
+                };
+                let at = Block {
+                    left,
+                    a,
+                    b,
+                    init,
+                    i0,
+                    j0: jj,
+                    m,
+                    k,
+                    n,
+                };
+                // One monomorphised kernel per block shape keeps the accumulators in registers; the
+                // edge shapes only occur on the last block row or column.
+                match (rows, cols) {
+                    (4, 8) => at.run::<4, 8>(c),
+                    (4, 4) => at.run_wide::<4>(c),
+                    (4, 3) => at.run::<4, 3>(c),
+                    (4, 2) => at.run::<4, 2>(c),
+                    (4, _) => at.run::<4, 1>(c),
+                    (3, 4) => at.run_wide::<3>(c),
+                    (3, 3) => at.run::<3, 3>(c),
+                    (3, 2) => at.run::<3, 2>(c),
+                    (3, _) => at.run::<3, 1>(c),
+                    (2, 4) => at.run_wide::<2>(c),
+                    (2, 3) => at.run::<2, 3>(c),
+                    (2, 2) => at.run::<2, 2>(c),
+                    (2, _) => at.run::<2, 1>(c),
+                    (_, 4) => at.run_wide::<1>(c),
+                    (_, 3) => at.run::<1, 3>(c),
+                    (_, 2) => at.run::<1, 2>(c),
+                    _ => at.run::<1, 1>(c),
+                }
+                jj += cols;
             }
-            j0 += cols;
+            i0 += rows;
         }
-        i0 += rows;
+        j0 += panel;
     }
 }
 
