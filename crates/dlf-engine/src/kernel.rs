@@ -29,8 +29,10 @@ pub enum Kernel {
     Fast,
 }
 
-/// Below this many multiply-adds (`m·k·n`) [`Kernel::Fast`] uses the exact kernel: measured on the
-/// benchmark machine, matrixmultiply's packing only pays for itself from about a `32 × 32 × 32` product on.
+/// Below this many multiply-adds (`m·k·n`) [`Kernel::Fast`] uses the exact kernel, where matrixmultiply's
+/// packing of both operands costs about as much as the product itself. The value is a round guess, not a
+/// tuned threshold: it keeps the per-head products of small attention (`32 × 16 × 32`) on the exact kernel
+/// and sends the projections (`64 × 64 × 64` and up) to matrixmultiply.
 pub const FAST_MIN_WORK: usize = 32 * 32 * 32;
 
 /// How an operand of [`gemm`] is stored.
