@@ -2,13 +2,17 @@
 //!
 //! - `mlp_train_step/*`: one full-batch step of the trainer widget's network on 200 moons points, at the
 //!   widget's default size (1 hidden layer of 16) and its worst case (3 hidden layers of 32, GELU and ReLU).
-//! - `two_layer/*`: lesson 01's 64×784×256×10 problem through the closed-form backward and through the tape.
+//! - `two_layer/*`: lesson 01's 64×784×256×10 problem through the closed-form backward and through the tape
+//!   (the same problem on the fast kernel is timed by `examples/jax_compare.rs`, beside JAX).
+//! - `attention/*`: causal multi-head self-attention forward and backward on the tape (B = 2, T = 32,
+//!   d = 64, 4 heads), on the exact and the fast kernel.
 //! - `optimizer_step/*`: one step of each lesson-02 optimizer on 2^20 parameters (LAMB in 16 groups).
 //! - `norm/*`: lesson 03's layers forward and backward on a 256×1024 matrix, and one pass of the depth
 //!   experiment at the size of the lesson's quantities (32 blocks of width 32, batch 32).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use dlf_engine::activation::Activation;
+use dlf_engine::autograd::{AttentionMask, AttentionWeights, Graph, Kernel, Var};
 use dlf_engine::lessons::backprop::datasets::{make_dataset, DatasetKind};
 use dlf_engine::lessons::backprop::mlp::{Mlp, MlpConfig};
 use dlf_engine::lessons::backprop::{autograd_tape, forward_backward, Loss, TwoLayerProblem};
@@ -62,6 +66,35 @@ fn two_layer(c: &mut Criterion) {
     group.bench_function("autograd", |b| {
         b.iter(|| black_box(autograd_tape(&p, true).unwrap()))
     });
+    group.finish();
+}
+
+/// Causal multi-head self-attention on the tape, `L = mean(out²)`, backward to `X` and all projections.
+fn attention_step(inputs: &[Tensor], heads: usize, kernel: Kernel) -> Graph {
+    let mut g = Graph::with_kernel(kernel);
+    let v: Vec<Var> = inputs.iter().map(|t| g.param(t.clone())).collect();
+    let w = AttentionWeights::from([v[1], v[2], v[3], v[4]]);
+    let out = g
+        .self_attention(v[0], &w, heads, &AttentionMask::causal())
+        .unwrap();
+    let sq = g.square(out);
+    let loss = g.mean(sq);
+    g.backward(loss).unwrap();
+    g
+}
+
+fn attention(c: &mut Criterion) {
+    let mut rng = Rng::new(7);
+    let mut inputs = vec![Tensor::randn(&[2, 32, 64], 1.0, &mut rng)];
+    for _ in 0..4 {
+        inputs.push(Tensor::randn(&[64, 64], 0.125, &mut rng));
+    }
+    let mut group = c.benchmark_group("attention_b2_t32_d64_h4");
+    for (name, kernel) in [("exact", Kernel::Exact), ("fast", Kernel::Fast)] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(attention_step(&inputs, 4, kernel)))
+        });
+    }
     group.finish();
 }
 
@@ -128,5 +161,12 @@ fn norm_layers(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mlp_steps, two_layer, optimizer_steps, norm_layers);
+criterion_group!(
+    benches,
+    mlp_steps,
+    two_layer,
+    attention,
+    optimizer_steps,
+    norm_layers
+);
 criterion_main!(benches);

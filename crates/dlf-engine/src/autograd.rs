@@ -8,7 +8,24 @@
 //! popularised for neural networks by Rumelhart, Hinton & Williams, "Learning representations by
 //! back-propagating errors", Nature 1986.
 //!
-//! Every value is a matrix: a 1-D input becomes a `1 × n` row and scalars (losses) are `1 × 1`.
+//! # Shapes
+//! Every value has rank 2 or more: a 1-D input becomes a `1 × n` row, scalars (losses) are `1 × 1`, and
+//! higher ranks are kept as given. Tensors stay plain row-major N-d arrays rather than a separate "batch
+//! of matrices" type, because attention needs two leading axes (`[B, H, T, Dh]`) and moves between
+//! layouts (`[B, T, H·Dh] ↔ [B, H, T, Dh]`) that a fixed batched-2-D type would have to special-case; the
+//! operations say which axes they use:
+//! - [`Graph::matmul`] multiplies the last two axes and treats the leading ones as a batch, broadcasting
+//!   a plain matrix over it (`[B, T, d] × [d, e]`, the `X W` of a layer applied to every token);
+//! - the elementwise binary operations broadcast by numpy's rule (a `1 × D` bias over `[B, T, D]`);
+//! - softmax, log-softmax, cross-entropy, the masked softmax and the norms work on the last axis, every
+//!   other axis being rows;
+//! - [`Graph::transpose`], [`Graph::reshape`], [`Graph::split_heads`] and [`Graph::merge_heads`] move
+//!   elements.
+//!
+//! # Matrix-product kernel
+//! Products use the exact, fixed-order kernel unless the graph was made with
+//! [`Graph::with_kernel`]`(`[`Kernel::Fast`]`)`, which is for native benchmarks and experiments whose
+//! results no figure or lesson number depends on (see [`crate::kernel`]).
 //!
 //! # Which nodes get gradients
 //! [`Graph::param`] creates a leaf that requires a gradient, [`Graph::constant`] one that does not; an
@@ -23,7 +40,7 @@
 //!
 //! | op | forward | backward, per input that requires a gradient |
 //! | --- | --- | --- |
-//! | `matmul` `(m×k)(k×n)` | `2mkn` | `2mkn` for `dA = G Bᵀ`, `2mkn` for `dB = Aᵀ G` |
+//! | `matmul` `(m×k)(k×n)`, per batch entry | `2mkn` | `2mkn` for `dA = G Bᵀ`, `2mkn` for `dB = Aᵀ G`, plus the size of the operand per extra batch entry when a shared left operand's gradient is summed over the batch |
 //! | `add`, `sub`, `mul` | `n` | `0` (add), `n` (negate for `sub`'s right side, product for `mul`), plus `n` to sum a broadcast input's gradient back to its shape |
 //! | `scale` | `n` | `n` |
 //! | `relu`, `tanh`, `sigmoid`, `gelu`, `exp`, `log`, `square` | `n` (one per element, whatever the function costs) | `2n` (local derivative, then the product with the upstream gradient) |
@@ -32,6 +49,10 @@
 //! | `cross_entropy` | `5rc + 2r + 1` (log-softmax, pick and sum, divide by the batch) | `2rc` (`(P - Y)·g/B`) |
 //! | `mse` | `3n + 1` (subtract, square, sum, divide) | `2n` once for `2(a - b)/n`, plus `n` to negate it for the target |
 //! | `sum`, `mean` | `n`, `n + 1` | `0`, `1` (filling a tensor is a copy, not a FLOP) |
+//! | `masked_softmax` | `5` per kept entry | `4` per kept entry |
+//! | `layer_norm`, `rms_norm` (`r` rows of `D`) | `7rD`, `4rD` | `x`: `8rD`, `6rD` (`7rD` with ε outside); `γ`: `2rD`; `β`: `rD` |
+//! | `embedding` (`N` ids, `D` wide) | `0` (a copy) | `ND` (scatter-add) |
+//! | `transpose`, `reshape`, `split_heads`, `merge_heads` | `0` | `0` (copies) |
 //!
 //! Adding a second gradient contribution into a node that already has one costs `n` more. Copies, index
 //! arithmetic and comparisons for the max are memory traffic rather than arithmetic; the max is still
@@ -39,7 +60,22 @@
 
 use crate::activation::{gelu_erf, gelu_erf_derivative, gelu_tanh, gelu_tanh_derivative, sigmoid};
 use crate::error::ShapeError;
+pub use crate::kernel::Kernel;
+use crate::lessons::norm::NormForward;
 use crate::tensor::{mismatch, Tensor};
+
+mod batched;
+mod broadcast;
+mod ops_attention;
+mod ops_norm;
+mod ops_shape;
+
+pub use ops_attention::{AttentionMask, AttentionWeights};
+
+use batched::Batched;
+use broadcast::{broadcast_shape, broadcast_zip, reduce_to};
+use ops_attention::{embedding_backward, softmax_backward, softmax_last_axis};
+use ops_shape::{permute_heads, transpose_last};
 
 /// A handle to a node of a [`Graph`] (its index on the tape).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -68,13 +104,13 @@ pub enum Op {
     Param,
     /// A leaf that does not (data, targets, fixed masks).
     Constant,
-    /// Matrix product `A B`.
+    /// Matrix product `A B` over the last two axes, batched over the leading ones.
     MatMul(Var, Var),
-    /// `A + B` with 2-D broadcasting.
+    /// `A + B` with broadcasting.
     Add(Var, Var),
-    /// `A - B` with 2-D broadcasting.
+    /// `A - B` with broadcasting.
     Sub(Var, Var),
-    /// `A ⊙ B` (elementwise) with 2-D broadcasting.
+    /// `A ⊙ B` (elementwise) with broadcasting.
     Mul(Var, Var),
     /// `s · A` for a fixed scalar `s`.
     Scale(Var, f64),
@@ -111,6 +147,41 @@ pub enum Op {
     Exp(Var),
     /// `ln A`.
     Log(Var),
+    /// `A` with its last two axes swapped.
+    Transpose(Var),
+    /// The elements of `A` in another shape.
+    Reshape(Var),
+    /// `[B, T, H·Dh] → [B, H, T, Dh]` for the given number of heads.
+    SplitHeads(Var, usize),
+    /// `[B, H, T, Dh] → [B, T, H·Dh]`.
+    MergeHeads(Var),
+    /// Softmax over the last axis with the positions a mask hides at exactly 0.
+    MaskedSoftmax {
+        /// The scores.
+        input: Var,
+        /// Which positions were visible.
+        mask: AttentionMask,
+        /// How many entries were kept (for the FLOP count).
+        kept: usize,
+    },
+    /// LayerNorm or RMSNorm over the last axis.
+    Norm {
+        /// The input.
+        x: Var,
+        /// The gain `γ`.
+        gamma: Var,
+        /// The shift `β` (LayerNorm only).
+        beta: Option<Var>,
+        /// The forward pass on the `[rows, D]` view, with the statistics the backward pass reuses.
+        fwd: Box<NormForward>,
+    },
+    /// Rows of a table gathered by index.
+    Embedding {
+        /// The `V × D` table.
+        table: Var,
+        /// One row index per output row.
+        ids: Vec<usize>,
+    },
 }
 
 /// Floating-point operations counted by the tape (see the module documentation for what is counted).
@@ -142,96 +213,28 @@ pub struct Graph {
     nodes: Vec<Node>,
     grads: Vec<Option<Tensor>>,
     flops: FlopCount,
+    kernel: Kernel,
 }
 
-/// Shape of the result of broadcasting an `(ar × ac)` and a `(br × bc)` matrix: along each axis the sizes
-/// must be equal or one of them 1 (numpy's rule, restricted to two dimensions).
-fn broadcast_shape(op: &'static str, a: &Tensor, b: &Tensor) -> Result<(usize, usize), ShapeError> {
-    let axis = |x: usize, y: usize| {
-        if x == y || y == 1 {
-            Some(x)
-        } else if x == 1 {
-            Some(y)
-        } else {
-            None
-        }
-    };
-    match (axis(a.rows(), b.rows()), axis(a.cols(), b.cols())) {
-        (Some(r), Some(c)) => Ok((r, c)),
-        _ => Err(mismatch(op, a, b)),
-    }
-}
-
-/// `f(a[i, j], b[i, j])` over the broadcast shape `r × c`.
-fn broadcast_zip(
-    a: &Tensor,
-    b: &Tensor,
-    r: usize,
-    c: usize,
-    f: impl Fn(f64, f64) -> f64,
-) -> Tensor {
-    if a.shape() == b.shape() {
-        return a.zip_map(b, f).expect("same shapes");
-    }
-    let (ar, ac, br, bc) = (a.rows(), a.cols(), b.rows(), b.cols());
-    let (ad, bd) = (a.data(), b.data());
-    Tensor::from_fn(r, c, |i, j| {
-        let x = ad[(if ar == 1 { 0 } else { i }) * ac + if ac == 1 { 0 } else { j }];
-        let y = bd[(if br == 1 { 0 } else { i }) * bc + if bc == 1 { 0 } else { j }];
-        f(x, y)
-    })
-}
-
-/// Sums a gradient of the broadcast shape back to an input of shape `rows × cols` (the adjoint of
-/// broadcasting). Returns the reduced gradient and the FLOPs spent (0 when no reduction was needed).
-fn reduce_to(g: Tensor, rows: usize, cols: usize) -> (Tensor, u64) {
-    if g.rows() == rows && g.cols() == cols {
-        return (g, 0);
-    }
-    let (gr, gc) = (g.rows(), g.cols());
-    let mut out = vec![0.0; rows * cols];
-    for i in 0..gr {
-        for j in 0..gc {
-            let oi = if rows == 1 { 0 } else { i };
-            let oj = if cols == 1 { 0 } else { j };
-            out[oi * cols + oj] += g.data()[i * gc + j];
-        }
-    }
-    let t = Tensor::new(&[rows, cols], out).expect("sized above");
-    (t, (gr * gc) as u64)
-}
-
-/// As a matrix: a copy of `t` with shape `[rows, cols]`.
+/// A tape value: a tensor of rank 0 or 1 becomes its `1 × n` matrix view, higher ranks stay as they are.
 fn as_matrix(t: Tensor) -> Tensor {
+    if t.shape().len() >= 2 {
+        return t;
+    }
     let (r, c) = (t.rows(), t.cols());
     t.reshape(&[r, c]).expect("same number of elements")
 }
 
-/// Row-wise softmax, max-subtracted so that no exponential overflows (the largest argument is 0).
-fn softmax_rows(x: &Tensor) -> Tensor {
-    let (r, c) = (x.rows(), x.cols());
-    let mut out = x.clone();
-    for i in 0..r {
-        let row = &mut out.data_mut()[i * c..(i + 1) * c];
-        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let mut s = 0.0;
-        for v in row.iter_mut() {
-            *v = crate::math::exp(*v - m);
-            s += *v;
-        }
-        for v in row.iter_mut() {
-            *v /= s;
-        }
-    }
-    out
+/// Length of the last axis (the "columns" of the row-wise operations).
+fn last_axis(t: &Tensor) -> usize {
+    t.shape().last().copied().unwrap_or(1).max(1)
 }
 
 /// Row-wise log-softmax `x - m - ln Σ e^{x - m}` with `m` the row maximum (the log-sum-exp trick).
 fn log_softmax_rows(x: &Tensor) -> Tensor {
-    let (r, c) = (x.rows(), x.cols());
+    let c = last_axis(x);
     let mut out = x.clone();
-    for i in 0..r {
-        let row = &mut out.data_mut()[i * c..(i + 1) * c];
+    for row in out.data_mut().chunks_exact_mut(c) {
         let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let lse = m + crate::math::ln(row.iter().map(|v| crate::math::exp(v - m)).sum::<f64>());
         for v in row.iter_mut() {
@@ -245,6 +248,20 @@ impl Graph {
     /// An empty tape.
     pub fn new() -> Graph {
         Graph::default()
+    }
+
+    /// An empty tape whose matrix products use `kernel` ([`Kernel::Exact`] is what [`Graph::new`] uses;
+    /// [`Kernel::Fast`] must not feed anything a lesson or figure shows, see [`crate::kernel`]).
+    pub fn with_kernel(kernel: Kernel) -> Graph {
+        Graph {
+            kernel,
+            ..Graph::default()
+        }
+    }
+
+    /// The matrix-product kernel of this tape.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
     }
 
     fn push(&mut self, op: Op, value: Tensor, requires_grad: bool, flops: u64) -> Var {
@@ -323,17 +340,19 @@ impl Graph {
         })
     }
 
-    /// Matrix product `a · b`.
+    /// Matrix product `a · b` over the last two axes: `[.., m, k] × [.., k, n] → [.., m, n]`, where the
+    /// leading (batch) axes of `a` and `b` are equal, or one operand is a plain matrix shared by every
+    /// batch entry (`[B, T, d] × [d, e]`).
     ///
     /// # Errors
-    /// [`ShapeError::Mismatch`] if the inner dimensions differ.
+    /// [`ShapeError::Mismatch`] if the inner dimensions or the batch axes differ.
     pub fn matmul(&mut self, a: Var, b: Var) -> Result<Var, ShapeError> {
-        let va = self.value(a);
-        let vb = self.value(b);
-        let value = va.matmul(vb)?;
-        let flops = 2 * (va.rows() * va.cols() * vb.cols()) as u64;
+        let (va, vb) = (self.value(a), self.value(b));
+        let plan = Batched::of(va, vb)?;
+        let data = plan.forward(self.kernel, va.data(), vb.data());
+        let value = Tensor::new(&plan.out_shape, data).expect("sized by the plan");
         let rg = self.rg(a) || self.rg(b);
-        Ok(self.push(Op::MatMul(a, b), value, rg, flops))
+        Ok(self.push(Op::MatMul(a, b), value, rg, 2 * plan.multiply_adds()))
     }
 
     fn binary(
@@ -344,13 +363,15 @@ impl Graph {
         name: &'static str,
         f: impl Fn(f64, f64) -> f64,
     ) -> Result<Var, ShapeError> {
-        let (r, c) = broadcast_shape(name, self.value(a), self.value(b))?;
-        let value = broadcast_zip(self.value(a), self.value(b), r, c, f);
+        let shape = broadcast_shape(name, self.value(a), self.value(b))?;
+        let value = broadcast_zip(self.value(a), self.value(b), &shape, f);
+        let n = value.len() as u64;
         let rg = self.rg(a) || self.rg(b);
-        Ok(self.push(op, value, rg, (r * c) as u64))
+        Ok(self.push(op, value, rg, n))
     }
 
-    /// `a + b`, broadcasting either operand along an axis of size 1 (e.g. a `1 × H` bias over `B × H`).
+    /// `a + b`, broadcasting either operand along an axis of size 1 or a missing leading axis (numpy's
+    /// rule; e.g. a `1 × H` bias over `B × H` or over `[B, T, H]`).
     ///
     /// # Errors
     /// [`ShapeError::Mismatch`] if the shapes do not broadcast.
@@ -424,32 +445,34 @@ impl Graph {
         self.unary(Op::Log(a), a, crate::math::ln)
     }
 
-    /// Softmax of each row, `e^{x_j - m} / Σ_k e^{x_k - m}` with `m` the row maximum.
+    /// Softmax of each row (over the last axis), `e^{x_j - m} / Σ_k e^{x_k - m}` with `m` the row maximum.
     pub fn softmax(&mut self, a: Var) -> Var {
         let v = self.value(a);
-        let value = softmax_rows(v);
+        let (value, _) = softmax_last_axis(v, |_| usize::MAX);
         let flops = 5 * v.len() as u64;
         let rg = self.rg(a);
         self.push(Op::Softmax(a), value, rg, flops)
     }
 
-    /// Log-softmax of each row, `x_j - m - ln Σ_k e^{x_k - m}`.
+    /// Log-softmax of each row (over the last axis), `x_j - m - ln Σ_k e^{x_k - m}`.
     pub fn log_softmax(&mut self, a: Var) -> Var {
         let v = self.value(a);
         let value = log_softmax_rows(v);
-        let flops = (5 * v.len() + v.rows()) as u64;
+        let flops = (5 * v.len() + v.len() / last_axis(v)) as u64;
         let rg = self.rg(a);
         self.push(Op::LogSoftmax(a), value, rg, flops)
     }
 
-    /// Cross-entropy of `B × C` logits against class targets, averaged over rows:
+    /// Cross-entropy of `B × C` logits (or `[.., C]`, every other axis being rows) against class targets,
+    /// averaged over rows:
     /// `L = -(1/B) Σ_b log softmax(z_b)[y_b]` (PyTorch's `cross_entropy`, `reduction="mean"`).
     ///
     /// # Errors
     /// [`ShapeError::Invalid`] if there is not one target per row or a target is `≥ C`.
     pub fn cross_entropy(&mut self, logits: Var, targets: &[usize]) -> Result<Var, ShapeError> {
         let z = self.value(logits);
-        let (b, c) = (z.rows(), z.cols());
+        let c = last_axis(z);
+        let b = z.len() / c;
         if targets.len() != b {
             return Err(ShapeError::Invalid {
                 op: "cross_entropy",
@@ -466,7 +489,7 @@ impl Graph {
         let loss = -targets
             .iter()
             .enumerate()
-            .map(|(i, &t)| logp.get2(i, t))
+            .map(|(i, &t)| logp.data()[i * c + t])
             .sum::<f64>()
             / b as f64;
         let probs = logp.map(crate::math::exp);
@@ -603,15 +626,23 @@ impl Graph {
             Op::Param | Op::Constant => {}
             Op::MatMul(a, b) => {
                 let (va, vb) = (&self.nodes[a.0].value, &self.nodes[b.0].value);
-                let mkn = 2 * (va.rows() * va.cols() * vb.cols()) as u64;
-                // C = A B  =>  dA = G Bᵀ and dB = Aᵀ G.
-                if self.rg(*a) {
-                    *flops += mkn;
-                    out.push((*a, g.matmul_nt(vb).expect("shapes checked in forward")));
-                }
-                if self.rg(*b) {
-                    *flops += mkn;
-                    out.push((*b, va.matmul_tn(g).expect("shapes checked in forward")));
+                let plan = Batched::of(va, vb).expect("shapes checked in forward");
+                let mkn = 2 * plan.multiply_adds();
+                // C = A B  =>  dA = G Bᵀ and dB = Aᵀ G, per batch entry (summed where shared).
+                for (this, value) in [(*a, va), (*b, vb)] {
+                    if !self.rg(this) {
+                        continue;
+                    }
+                    let (grad, sum_flops) = if this == *a {
+                        plan.grad_a(self.kernel, g.data(), vb.data())
+                    } else {
+                        plan.grad_b(self.kernel, va.data(), g.data())
+                    };
+                    *flops += mkn + sum_flops;
+                    out.push((
+                        this,
+                        Tensor::new(value.shape(), grad).expect("operand's shape"),
+                    ));
                 }
             }
             Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) => {
@@ -631,11 +662,11 @@ impl Graph {
                         // d(a ⊙ b)/da = b (broadcast to the output shape), and symmetrically.
                         _ => {
                             *flops += n;
-                            broadcast_zip(g, other_value, g.rows(), g.cols(), |gi, o| gi * o)
+                            broadcast_zip(g, other_value, g.shape(), |gi, o| gi * o)
                         }
                     };
                     let target = &self.nodes[this.0].value;
-                    let (reduced, f) = reduce_to(full, target.rows(), target.cols());
+                    let (reduced, f) = reduce_to(full, target.shape());
                     *flops += f;
                     out.push((this, reduced));
                 }
@@ -666,27 +697,27 @@ impl Graph {
             Op::Log(a) => elementwise(*a, &mut out, flops, &|x, _| 1.0 / x),
             Op::Softmax(a) => {
                 // y = softmax(x) per row  =>  dx = y ⊙ (g - Σ_j g_j y_j).
-                let c = y.cols();
-                let mut dx = y.clone();
-                for r in 0..y.rows() {
-                    let (yr, gr) = (y.row_slice(r), g.row_slice(r));
-                    let dot: f64 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
-                    for (j, d) in dx.data_mut()[r * c..(r + 1) * c].iter_mut().enumerate() {
-                        *d = yr[j] * (gr[j] - dot);
-                    }
-                }
                 *flops += 4 * n;
-                out.push((*a, dx));
+                out.push((*a, softmax_backward(y, g)));
+            }
+            Op::MaskedSoftmax { input, kept, .. } => {
+                // The same formula; masked entries have y = 0 and so get 0.
+                *flops += 4 * *kept as u64;
+                out.push((*input, softmax_backward(y, g)));
             }
             Op::LogSoftmax(a) => {
                 // y = log softmax(x) per row  =>  dx = g - softmax(x) Σ_j g_j, with softmax(x) = e^y.
-                let c = y.cols();
+                let c = last_axis(y);
                 let mut dx = g.clone();
-                for r in 0..y.rows() {
-                    let total: f64 = g.row_slice(r).iter().sum();
-                    let yr = y.row_slice(r);
-                    for (j, d) in dx.data_mut()[r * c..(r + 1) * c].iter_mut().enumerate() {
-                        *d -= crate::math::exp(yr[j]) * total;
+                for ((d, gr), yr) in dx
+                    .data_mut()
+                    .chunks_exact_mut(c)
+                    .zip(g.data().chunks_exact(c))
+                    .zip(y.data().chunks_exact(c))
+                {
+                    let total: f64 = gr.iter().sum();
+                    for (dv, &yv) in d.iter_mut().zip(yr) {
+                        *dv -= crate::math::exp(yv) * total;
                     }
                 }
                 *flops += 4 * n;
@@ -698,11 +729,12 @@ impl Graph {
                 probs,
             } => {
                 // L = -(1/B) Σ_b log p_b[y_b]  =>  dL/dz = (P - Y)/B with Y the one-hot targets.
-                let b = probs.rows();
+                let b = targets.len();
+                let c = last_axis(probs);
                 let scale = g.data()[0] / b as f64;
                 let mut dz = probs.clone();
                 for (r, &t) in targets.iter().enumerate() {
-                    let idx = r * probs.cols() + t;
+                    let idx = r * c + t;
                     dz.data_mut()[idx] -= 1.0;
                 }
                 dz.data_mut().iter_mut().for_each(|d| *d *= scale);
@@ -737,6 +769,43 @@ impl Graph {
                 let m = self.nodes[a.0].value.len() as f64;
                 *flops += 1;
                 out.push((*a, Tensor::full(shape, g.data()[0] / m)));
+            }
+            // Movements: the gradient moves back the inverse way.
+            Op::Transpose(a) => out.push((*a, transpose_last(g))),
+            Op::Reshape(a) => {
+                let shape = self.nodes[a.0].value.shape();
+                out.push((
+                    *a,
+                    g.clone().reshape(shape).expect("same number of elements"),
+                ));
+            }
+            Op::SplitHeads(a, _) | Op::MergeHeads(a) => {
+                let input_shape = self.nodes[a.0].value.shape();
+                // Both are described by the `[B, H, T, Dh]` side's sizes.
+                let (b, h, t, dh) = match &node.op {
+                    Op::SplitHeads(..) => (y.shape()[0], y.shape()[1], y.shape()[2], y.shape()[3]),
+                    _ => (
+                        input_shape[0],
+                        input_shape[1],
+                        input_shape[2],
+                        input_shape[3],
+                    ),
+                };
+                // Splitting moved tokens-major data to heads-major; its adjoint moves it back.
+                let split_back = matches!(node.op, Op::MergeHeads(..));
+                let data = permute_heads(g.data(), (b, t, h, dh), split_back);
+                out.push((*a, Tensor::new(input_shape, data).expect("input's shape")));
+            }
+            Op::Norm {
+                x,
+                gamma,
+                beta,
+                fwd,
+            } => out = self.norm_backward((*x, *gamma, *beta), fwd, g, flops),
+            Op::Embedding { table, ids } => {
+                let shape = self.nodes[table.0].value.shape();
+                *flops += (ids.len() * last_axis(y)) as u64;
+                out.push((*table, embedding_backward(shape, ids, g)));
             }
         }
         out

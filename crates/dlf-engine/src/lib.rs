@@ -2,20 +2,26 @@
 //! optimizers, normalization layers, estimation-problem generators, and the named quantities that lessons
 //! quote and check.
 //!
-//! The crate has no dependencies and does no I/O, spawns no threads, keeps no global state and never reads
-//! a clock, so every result is a deterministic function of its arguments and seeds, and the same code runs
-//! natively and in `wasm32-unknown-unknown`.
+//! The crate does no I/O, spawns no threads, keeps no global state and never reads a clock, so every
+//! result is a deterministic function of its arguments and seeds, and the same code runs natively and in
+//! `wasm32-unknown-unknown`. On wasm32 it has no dependencies; natively it uses two for speed only (pulp
+//! to run the exact matrix kernel with the CPU's widest vectors, matrixmultiply through ndarray for the
+//! opt-in fast kernel), neither of which changes a result that a figure or lesson shows (see [`kernel`]).
 //!
 //! # The pipeline, step by step
 //!
 //! 1. **Randomness** — [`rng::Rng`] (xoshiro256** seeded by SplitMix64) gives uniform, normal and integer
 //!    deviates that are identical on every platform.
 //! 2. **Arrays** — [`tensor::Tensor`] is a row-major `f64` array with the matrix products (`A B`, `Aᵀ B`,
-//!    `A Bᵀ`) that forward and backward passes need.
+//!    `A Bᵀ`) that forward and backward passes need; [`kernel`] decides how products are summed (the
+//!    exact, same-bits-everywhere kernel by default).
 //! 3. **Nonlinearities** — [`activation`] holds ReLU, tanh, sigmoid and GELU (exact, with an own `erf`, and
 //!    the tanh approximation) with their derivatives.
 //! 4. **Autograd** — [`autograd::Graph`] records operations on a tape and runs the chain rule backwards, one
-//!    `match` arm per [`autograd::Op`], skipping gradients nobody needs and counting FLOPs.
+//!    `match` arm per [`autograd::Op`], skipping gradients nobody needs and counting FLOPs. Values may
+//!    have batch and head axes: batched products, masked softmax, LayerNorm/RMSNorm, embeddings and the
+//!    head split/merge make a transformer block ([`autograd::Graph::self_attention`]); [`gradcheck`]
+//!    checks any gradient against central differences.
 //! 5. **Lesson 01's network** — [`backprop`] spells out every intermediate tensor of a two-layer MLP with the
 //!    closed-form gradients, checks them against the tape and against finite differences.
 //! 6. **Fast training** — [`mlp::Mlp`] is an allocation-free MLP with a hand-written backward pass for the
@@ -62,6 +68,8 @@ pub mod autograd;
 mod dense;
 pub mod error;
 pub mod estimate;
+pub mod gradcheck;
+pub mod kernel;
 pub mod lessons;
 pub mod math;
 pub mod quantities;

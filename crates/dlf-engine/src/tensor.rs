@@ -4,10 +4,15 @@
 //! tensor as a matrix: a 2-D tensor `[r, c]` is itself, a 1-D tensor `[n]` is a row `1 × n`, a 0-D tensor
 //! is `1 × 1`, and a tensor of higher rank is `shape[0] × (product of the rest)`.
 //!
-//! The matrix products are written in the `i-k-j` loop order, so the innermost loop runs over contiguous
-//! memory in both the output and the right operand; LLVM vectorises it without any `unsafe`.
+//! Tensors of any rank are plain row-major arrays; the autograd tape ([`crate::autograd`]) gives the last
+//! two axes of a rank-3 or rank-4 tensor their matrix meaning (`[batch, rows, cols]`,
+//! `[batch, heads, tokens, features]`) in its batched products and row-wise operations.
+//!
+//! The matrix products run through the exact kernel of [`crate::kernel`]: every entry is summed in the
+//! order of the textbook loop, so they give the same bits as they always have, on every target.
 
 use crate::error::ShapeError;
+use crate::kernel::{gemm, Kernel, Layout};
 use crate::rng::Rng;
 
 /// Row-major `f64` array with an explicit shape.
@@ -187,20 +192,7 @@ impl Tensor {
         if k != k2 {
             return Err(mismatch("matmul", self, other));
         }
-        let mut out = vec![0.0; m * n];
-        for i in 0..m {
-            let out_row = &mut out[i * n..(i + 1) * n];
-            for (p, &a) in self.data[i * k..(i + 1) * k].iter().enumerate() {
-                let b_row = &other.data[p * n..(p + 1) * n];
-                for (o, &b) in out_row.iter_mut().zip(b_row) {
-                    *o += a * b;
-                }
-            }
-        }
-        Ok(Tensor {
-            shape: vec![m, n],
-            data: out,
-        })
+        Ok(self.product(other, Layout::Plain, Layout::Plain, (m, k, n)))
     }
 
     /// `selfᵀ · other` for a `k × m` and a `k × n` matrix, without forming the transpose
@@ -214,20 +206,7 @@ impl Tensor {
         if k != k2 {
             return Err(mismatch("matmul_tn", self, other));
         }
-        let mut out = vec![0.0; m * n];
-        for p in 0..k {
-            let b_row = &other.data[p * n..(p + 1) * n];
-            for (i, &a) in self.data[p * m..(p + 1) * m].iter().enumerate() {
-                let out_row = &mut out[i * n..(i + 1) * n];
-                for (o, &b) in out_row.iter_mut().zip(b_row) {
-                    *o += a * b;
-                }
-            }
-        }
-        Ok(Tensor {
-            shape: vec![m, n],
-            data: out,
-        })
+        Ok(self.product(other, Layout::Transposed, Layout::Plain, (m, k, n)))
     }
 
     /// `self · otherᵀ` for an `m × k` and an `n × k` matrix, without forming the transpose
@@ -241,18 +220,33 @@ impl Tensor {
         if k != k2 {
             return Err(mismatch("matmul_nt", self, other));
         }
+        Ok(self.product(other, Layout::Plain, Layout::Transposed, (m, k, n)))
+    }
+
+    /// The `m × n` product `op(self) · op(other)` on the exact kernel (shapes already checked).
+    fn product(
+        &self,
+        other: &Tensor,
+        la: Layout,
+        lb: Layout,
+        (m, k, n): (usize, usize, usize),
+    ) -> Tensor {
         let mut out = vec![0.0; m * n];
-        for i in 0..m {
-            let a_row = &self.data[i * k..(i + 1) * k];
-            for j in 0..n {
-                let b_row = &other.data[j * k..(j + 1) * k];
-                out[i * n + j] = a_row.iter().zip(b_row).map(|(a, b)| a * b).sum();
-            }
-        }
-        Ok(Tensor {
+        gemm(
+            Kernel::Exact,
+            la,
+            lb,
+            &self.data,
+            &other.data,
+            &mut out,
+            m,
+            k,
+            n,
+        );
+        Tensor {
             shape: vec![m, n],
             data: out,
-        })
+        }
     }
 
     /// The transpose of the matrix view.

@@ -10,10 +10,12 @@
 use super::*;
 use crate::rng::Rng;
 
-type Build = dyn Fn(&mut Graph, &[Var]) -> Result<Var, ShapeError>;
+mod transformer;
+
+pub(super) type Build<'a> = dyn Fn(&mut Graph, &[Var]) -> Result<Var, ShapeError> + 'a;
 
 /// Evaluates the scalar loss of `build` at `inputs`, with the projection described in the module doc.
-fn loss_of(inputs: &[Tensor], build: &Build) -> (Graph, Vec<Var>, Var) {
+fn loss_of(inputs: &[Tensor], build: &Build<'_>) -> (Graph, Vec<Var>, Var) {
     let mut g = Graph::new();
     let vars: Vec<Var> = inputs.iter().map(|t| g.param(t.clone())).collect();
     let out = build(&mut g, &vars).expect("build succeeds");
@@ -29,29 +31,30 @@ fn loss_of(inputs: &[Tensor], build: &Build) -> (Graph, Vec<Var>, Var) {
     (g, vars, loss)
 }
 
-/// The relative error between the tape's gradients and central differences, over all inputs.
-fn gradcheck(inputs: &[Tensor], build: &Build) -> f64 {
+/// The relative error between the tape's gradients and central differences, over all inputs (flattened
+/// into one vector for [`crate::gradcheck::check`]).
+pub(super) fn gradcheck(inputs: &[Tensor], build: &Build<'_>) -> f64 {
     let (mut g, vars, loss) = loss_of(inputs, build);
     g.backward(loss).expect("scalar loss");
-    let h = 1e-6;
-    let (mut diff2, mut a2, mut n2) = (0.0, 0.0, 0.0);
-    for (k, var) in vars.iter().enumerate() {
-        let analytic = g.grad(*var).clone();
-        for j in 0..inputs[k].len() {
-            let mut plus = inputs.to_vec();
-            plus[k].data_mut()[j] += h;
-            let mut minus = inputs.to_vec();
-            minus[k].data_mut()[j] -= h;
-            let (gp, _, lp) = loss_of(&plus, build);
-            let (gm, _, lm) = loss_of(&minus, build);
-            let numeric = (gp.value(lp).data()[0] - gm.value(lm).data()[0]) / (2.0 * h);
-            let a = analytic.data()[j];
-            diff2 += (a - numeric) * (a - numeric);
-            a2 += a * a;
-            n2 += numeric * numeric;
-        }
-    }
-    diff2.sqrt() / (a2.sqrt() + n2.sqrt()).max(1e-300)
+    let flat: Vec<f64> = inputs.iter().flat_map(|t| t.data().to_vec()).collect();
+    let analytic: Vec<f64> = vars
+        .iter()
+        .flat_map(|&v| g.grad(v).data().to_vec())
+        .collect();
+    let loss_at = |x: &[f64]| {
+        let mut rest = x;
+        let moved: Vec<Tensor> = inputs
+            .iter()
+            .map(|t| {
+                let (head, tail) = rest.split_at(t.len());
+                rest = tail;
+                Tensor::new(t.shape(), head.to_vec()).expect("same shape")
+            })
+            .collect();
+        let (g, _, l) = loss_of(&moved, build);
+        g.value(l).data()[0]
+    };
+    crate::gradcheck::check(loss_at, &flat, &analytic, 1e-6).relative_error
 }
 
 fn randn(rows: usize, cols: usize, seed: u64) -> Tensor {
@@ -63,7 +66,7 @@ fn away_from_zero(rows: usize, cols: usize, seed: u64) -> Tensor {
     randn(rows, cols, seed).map(|x| if x >= 0.0 { x + 0.1 } else { x - 0.1 })
 }
 
-const TOL: f64 = 1e-6;
+pub(super) const TOL: f64 = 1e-6;
 
 #[test]
 fn grad_matmul() {
