@@ -21,6 +21,30 @@ const MNIST_SHAPE: &[(&str, &str)] = &[
     ("classes", "10"),
 ];
 
+/// A random softmax-CE problem shaped by the arguments `batch`, `d_in`, `hidden`, `classes` (each a whole
+/// number in `1..=max`).
+fn shaped_problem(
+    a: &Args,
+    max: usize,
+    activation: Activation,
+    seed: u64,
+) -> Result<TwoLayerProblem, QuantityError> {
+    Ok(TwoLayerProblem::random(
+        a.usize_in("batch", 1, max)?,
+        a.usize_in("d_in", 1, max)?,
+        a.usize_in("hidden", 1, max)?,
+        a.usize_in("classes", 1, max)?,
+        activation,
+        Loss::SoftmaxCrossEntropy,
+        seed,
+    ))
+}
+
+/// The lesson's small gradient-check problem: 4 examples, 3 inputs, 5 hidden units, 3 classes, softmax CE.
+fn small_problem(activation: Activation, seed: u64) -> TwoLayerProblem {
+    TwoLayerProblem::random(4, 3, 5, 3, activation, Loss::SoftmaxCrossEntropy, seed)
+}
+
 pub(crate) const SPECS: &[QuantitySpec] = &[
     QuantitySpec {
         name: "backprop.softmax_ce_grad_gap",
@@ -33,15 +57,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "backward FLOPs / forward FLOPs of a 2-layer ReLU MLP with softmax CE, counted by the autograd tape (input_grad=1 also computes dX)",
         args: &[("batch", "64"), ("d_in", "784"), ("hidden", "256"), ("classes", "10"), ("input_grad", "1")],
         eval: |a| {
-            let p = TwoLayerProblem::random(
-                a.usize_in("batch", 1, MAX_WIDTH)?,
-                a.usize_in("d_in", 1, MAX_WIDTH)?,
-                a.usize_in("hidden", 1, MAX_WIDTH)?,
-                a.usize_in("classes", 1, MAX_WIDTH)?,
-                Activation::Relu,
-                Loss::SoftmaxCrossEntropy,
-                0,
-            );
+            let p = shaped_problem(a, MAX_WIDTH, Activation::Relu, 0)?;
             let g = autograd_tape(&p, a.flag("input_grad")?).map_err(|e| a.failed(e))?;
             Ok(g.flops().ratio())
         },
@@ -66,15 +82,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             ("seed", "7"),
         ],
         eval: |a| {
-            let p = TwoLayerProblem::random(
-                a.usize_in("batch", 1, MAX_CHECK_DIM)?,
-                a.usize_in("d_in", 1, MAX_CHECK_DIM)?,
-                a.usize_in("hidden", 1, MAX_CHECK_DIM)?,
-                a.usize_in("classes", 1, MAX_CHECK_DIM)?,
-                a.activation("activation")?,
-                Loss::SoftmaxCrossEntropy,
-                a.seed("seed")?,
-            );
+            let p = shaped_problem(a, MAX_CHECK_DIM, a.activation("activation")?, a.seed("seed")?)?;
             let eps = a.f64_in("eps", 1e-300, 1.0)?;
             let c =
                 try_grad_check(&p, eps, a.difference("difference")?).map_err(|e| a.failed(e))?;
@@ -86,15 +94,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         description: "the step eps = 10^-k, k = 1, 1.5, ..., 12, with the smallest grad_check relative error (4×3×5×3 problem)",
         args: &[("difference", "central"), ("activation", "tanh"), ("seed", "7")],
         eval: |a| {
-            let p = TwoLayerProblem::random(
-                4,
-                3,
-                5,
-                3,
-                a.activation("activation")?,
-                Loss::SoftmaxCrossEntropy,
-                a.seed("seed")?,
-            );
+            let p = small_problem(a.activation("activation")?, a.seed("seed")?);
             let diff = a.difference("difference")?;
             let mut best = (f64::INFINITY, f64::NAN);
             // k = 1, 1.5, 2, ..., 12: 23 steps half a decade apart.
@@ -388,15 +388,7 @@ fn deep_flop_ratio(a: &Args) -> Result<f64, QuantityError> {
 /// The two-layer ReLU problem of the kink quantities, with pre-activation `Z1[0, 0]` placed at `target`
 /// by shifting `b1[0]` (which moves column 0 of `Z1` for every row).
 pub(crate) fn kink_problem(seed: u64, target: f64) -> TwoLayerProblem {
-    let mut p = TwoLayerProblem::random(
-        4,
-        3,
-        5,
-        3,
-        Activation::Relu,
-        Loss::SoftmaxCrossEntropy,
-        seed,
-    );
+    let mut p = small_problem(Activation::Relu, seed);
     let z00: f64 = (0..3)
         .map(|k| p.x.get2(0, k) * p.w1.get2(k, 0))
         .sum::<f64>()
