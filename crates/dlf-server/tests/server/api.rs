@@ -21,10 +21,16 @@ fn state() -> Arc<dlf_server::AppState> {
 
 /// `GET uri` on the real router over the real course: status, content type and body.
 pub(crate) async fn get(uri: &str) -> (StatusCode, String, Vec<u8>) {
-    let response = dlf_server::app(state())
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("the router answers");
+    let request = Request::get(uri).body(Body::empty()).expect("request");
+    answer(dlf_server::app(state()), request).await
+}
+
+/// Sends `request` through `app` (no socket) and returns the status, the content type and the body.
+pub(crate) async fn answer(
+    app: axum::Router,
+    request: Request<Body>,
+) -> (StatusCode, String, Vec<u8>) {
+    let response = app.oneshot(request).await.expect("the router answers");
     let status = response.status();
     let content_type = response
         .headers()

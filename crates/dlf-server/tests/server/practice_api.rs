@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use dlf_store::{SelfCheck, Store};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -72,22 +72,8 @@ async fn send(
     let request = request
         .body(body.map_or_else(Body::empty, Body::from))
         .expect("request");
-    let response = dlf_server::app(state.clone())
-        .oneshot(request)
-        .await
-        .expect("the router answers");
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or_default().to_owned())
-        .unwrap_or_default();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let (status, content_type, bytes) =
+        crate::api::answer(dlf_server::app(state.clone()), request).await;
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Reply {
         status,
