@@ -168,13 +168,13 @@ impl<'a> Args<'a> {
     /// An activation name.
     pub(crate) fn activation(&self, arg: &str) -> Result<Activation, QuantityError> {
         Activation::parse(self.raw(arg))
-            .ok_or_else(|| self.invalid(arg, "one of relu, tanh, gelu, sigmoid".into()))
+            .ok_or_else(|| self.invalid(arg, one_of(Activation::ALL.map(Activation::name))))
     }
 
     /// A dataset name.
     pub(crate) fn dataset(&self, arg: &str) -> Result<DatasetKind, QuantityError> {
         DatasetKind::parse(self.raw(arg))
-            .ok_or_else(|| self.invalid(arg, "one of moons, circles, xor, spirals".into()))
+            .ok_or_else(|| self.invalid(arg, one_of(DatasetKind::ALL.map(DatasetKind::name))))
     }
 
     /// A finite-difference formula name.
@@ -200,6 +200,11 @@ impl<'a> Args<'a> {
             message: message.to_string(),
         }
     }
+}
+
+/// `"one of a, b, c"`: the expected values of an argument, from the enum's list of names.
+pub(crate) fn one_of<const N: usize>(names: [&str; N]) -> String {
+    format!("one of {}", names.join(", "))
 }
 
 #[cfg(test)]

@@ -561,7 +561,7 @@ fn layer_stat(a: &Args, pick: fn(&optim::LayerRatios, usize) -> f64) -> Result<f
 
 fn kind(a: &Args, arg: &str) -> Result<Kind, QuantityError> {
     Kind::parse(a.raw(arg))
-        .ok_or_else(|| a.invalid(arg, "one of sgd, rmsprop, adam, adamw, lion, lamb".into()))
+        .ok_or_else(|| a.invalid(arg, crate::quantities::one_of(Kind::ALL.map(Kind::name))))
 }
 
 fn random_layer(n: usize, std: f64, seed: u64) -> (Vec<f64>, Vec<f64>) {
