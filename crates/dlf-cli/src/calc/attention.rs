@@ -516,8 +516,7 @@ impl Topic for Attention {
                     dwo: None,
                     dbo: None,
                 };
-                if let Some(w) = &wo {
-                    let _ = w;
+                if wo.is_some() {
                     b.dwo = Some(Matrix(output.matmul_tn(&d).map_err(|e| anyhow!("{e}"))?));
                     if bo.is_some() {
                         b.dbo = Some(column_sums(&d));
