@@ -203,3 +203,15 @@ fn mha_parameters_do_not_depend_on_heads() {
 }
 
 
+
+#[test]
+fn chi_square_draws_have_the_right_mean_and_variance() {
+    // χ²_k has mean k and variance 2k.
+    let mut rng = Rng::new(4);
+    for k in [4usize, 64, 1024] {
+        let x: Vec<f64> = (0..20_000).map(|_| saturation::chi_square(&mut rng, k)).collect();
+        let (m, v) = (crate::stats::mean(&x), crate::stats::sample_variance(&x));
+        assert!((m / k as f64 - 1.0).abs() < 0.01, "k={k}: mean {m}");
+        assert!((v / (2 * k) as f64 - 1.0).abs() < 0.05, "k={k}: variance {v}");
+    }
+}

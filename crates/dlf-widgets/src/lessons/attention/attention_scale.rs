@@ -4,10 +4,13 @@
 //! middle panel the norm of the gradient that reaches the scores through the softmax Jacobian; the right
 //! panel a small retrieval task trained by gradient descent at the chosen `d_k`, with and without the scale.
 //!
-//! Cost: the sweep draws `rows·(d + 5n + 4)` normals at each of nine widths up to 1024 (about 90 000 at the
-//! defaults), and the two training runs `2 · 8 problems · 40 steps · 8 keys · d_k` multiply-adds, about
-//! 0.3 M at `d_k = 128`. Measured natively with `cargo bench -p dlf-widgets --bench widgets --
-//! attention-scale` on the shared two-core machine: see the lesson's report.
+//! Cost: the sweep draws about `2n + 6` normals per row, 24 rows at each of nine widths (about 9 000 draws at
+//! the defaults, thanks to the exact shortcuts of `row_stats`), and the two training runs do
+//! `2 · 8 problems · 40 steps · 8 keys · 2 d_k` multiply-adds, about 0.3 M at `d_k = 64` and 0.7 M at 128.
+//! Measured natively with `cargo bench -p dlf-widgets --bench widgets -- attention-scale` on the shared
+//! two-core machine at a load average of 26: 3.6 ms at the defaults and 6.6 ms at the worst case, while
+//! `norm-depth`'s defaults (1.6 ms in its own note) measured 9.2 ms in the same run — so about 0.6 ms and
+//! 1.2 ms at that widget's load. The training runs and the sweep take about half each.
 
 use dlf_engine::lessons::attention::saturation::{
     row_stats_both, train_retrieval, RetrievalConfig, RowStats,
@@ -32,7 +35,7 @@ static SPEC: WidgetSpec = WidgetSpec {
     params: &[
         ParamSpec::range("log2_dk", "log₂ d_k", 2.0..=7.0, 6.0)
             .help("The query and key width d_k = 2^value (4 to 128) for the marker and the training run."),
-        ParamSpec::range("keys", "Keys per row n", 4.0..=64.0, 16.0)
+        ParamSpec::range("keys", "Keys per row n", 4.0..=32.0, 16.0)
             .help("How many keys each query scores: more keys, more chances of a near-tie."),
         ParamSpec::range("lr", "Learning rate", 0.25..=4.0, 1.0)
             .step(0.25)
@@ -43,8 +46,8 @@ static SPEC: WidgetSpec = WidgetSpec {
     // The sweep's cost grows with the keys per row, the training's with d_k: both at their maxima.
     bench: &[
         BenchCase {
-            name: "worst-dk128-keys64",
-            query: "log2_dk=7&keys=64",
+            name: "worst-dk128-keys32",
+            query: "log2_dk=7&keys=32",
         },
         BenchCase {
             name: "defaults",
@@ -57,7 +60,7 @@ static SPEC: WidgetSpec = WidgetSpec {
 const SWEEP: [usize; 9] = [4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 /// Rows per width in the sweep.
-const ROWS: usize = 32;
+const ROWS: usize = 24;
 
 impl Widget for AttentionScale {
     fn spec(&self) -> &'static WidgetSpec {
@@ -66,7 +69,7 @@ impl Widget for AttentionScale {
 
     fn render(&self, p: &Params) -> Figure {
         let dk = 1usize << p.usize("log2_dk").clamp(2, 7);
-        let keys = p.usize("keys").clamp(4, 64);
+        let keys = p.usize("keys").clamp(4, 32);
         let seed = p.usize("seed") as u64;
         let sweep: Vec<(f64, RowStats, RowStats)> = SWEEP
             .iter()
