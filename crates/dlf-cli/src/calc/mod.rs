@@ -30,6 +30,7 @@ use dlf_engine::activation::Activation;
 use dlf_engine::lessons::backprop::Loss;
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
+use dlf_engine::lessons::transformer::count::{MlpKind, Preset, Recompute};
 use dlf_engine::tensor::Tensor;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -207,6 +208,9 @@ named! {
     MomentumConvention, "momentum convention", [MomentumConvention::PyTorch, MomentumConvention::Keras];
     RunningVariance, "running variance", [RunningVariance::Unbiased, RunningVariance::Biased];
     NormEps, "eps placement", [NormEps::Inside, NormEps::Outside];
+    Preset, "preset", [Preset::Gpt2Small, Preset::Gpt2Medium, Preset::Gpt2Large, Preset::Gpt2Xl, Preset::Llama2_7b, Preset::Llama2_13b, Preset::Llama2_70b, Preset::Llama3_8b];
+    MlpKind, "mlp", [MlpKind::Gelu, MlpKind::SwiGlu];
+    Recompute, "recomputation", [Recompute::None, Recompute::Selective, Recompute::Full];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -908,6 +912,7 @@ topics! {
     backprop::Backprop,
     optim::Optim,
     norm::Norm,
+    transformer::Transformer,
 }
 
 #[cfg(test)]

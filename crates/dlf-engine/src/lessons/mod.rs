@@ -40,6 +40,7 @@ lessons! {
     backprop,
     optim,
     norm,
+    transformer,
 }
 
 /// The lesson whose topic is `topic`.
