@@ -36,20 +36,20 @@ problem! {
         required {}
         optional {
             preset: Name<Preset>,
-            d_model: u64,
-            n_layers: u64,
-            n_heads: u64,
-            n_kv_heads: u64,
-            d_head: u64,
-            d_ff: u64,
-            vocab: u64,
-            n_ctx: u64,
+            d_model: f64,
+            n_layers: f64,
+            n_heads: f64,
+            n_kv_heads: f64,
+            d_head: f64,
+            d_ff: f64,
+            vocab: f64,
+            n_ctx: f64,
             mlp: Name<MlpKind>,
             bias: bool,
             tied: bool,
             norm: Name<NormKind>,
             learned_positions: bool,
-            batch: u64,
+            batch: f64,
         }
     }
 }
@@ -208,6 +208,16 @@ fn by_convention(f: impl Fn(FlopConvention) -> f64) -> ByConvention {
     }
 }
 
+/// A size field as a whole number, or an error naming the field (JSON numbers are read as doubles so a
+/// negative, fractional or huge value gets a message that names it rather than a type error).
+fn whole(name: &str, v: Option<f64>) -> Result<Option<u64>> {
+    match v {
+        None => Ok(None),
+        Some(x) if x.fract() == 0.0 && (1.0..=16_777_216.0).contains(&x) => Ok(Some(x as u64)),
+        Some(x) => bail!("{name} must be a whole number from 1 to 16,777,216, got {x}"),
+    }
+}
+
 /// The configuration: the preset's, with every given field replacing its value; without a preset, every
 /// field but `n_kv_heads` and `d_head` must be given.
 fn configuration(raw: &Problem) -> Result<(Config, String)> {
@@ -248,15 +258,25 @@ fn configuration(raw: &Problem) -> Result<(Config, String)> {
             );
         }
     }
+    let [d_model_in, n_layers_in, n_heads_in, n_kv_in, d_head_in, d_ff_in, vocab_in, n_ctx_in] = [
+        ("d_model", raw.d_model),
+        ("n_layers", raw.n_layers),
+        ("n_heads", raw.n_heads),
+        ("n_kv_heads", raw.n_kv_heads),
+        ("d_head", raw.d_head),
+        ("d_ff", raw.d_ff),
+        ("vocab", raw.vocab),
+        ("n_ctx", raw.n_ctx),
+    ]
+    .map(|(name, v)| whole(name, v));
+    let (d_model_in, n_layers_in, n_heads_in, n_kv_in) = (d_model_in?, n_layers_in?, n_heads_in?, n_kv_in?);
+    let (d_head_in, d_ff_in, vocab_in, n_ctx_in) = (d_head_in?, d_ff_in?, vocab_in?, n_ctx_in?);
     let pick = |v: Option<u64>, b: Option<u64>| v.or(b).unwrap_or(0);
-    let d_model = pick(raw.d_model, base.map(|c| c.d_model));
-    let n_heads = pick(raw.n_heads, base.map(|c| c.n_heads));
-    if n_heads == 0 {
-        bail!("n_heads must be at least 1");
-    }
+    let d_model = pick(d_model_in, base.map(|c| c.d_model));
+    let n_heads = pick(n_heads_in, base.map(|c| c.n_heads));
     // A preset's d_head and n_kv_heads follow a changed width or head count unless given.
-    let heads_changed = raw.d_model.is_some() || raw.n_heads.is_some();
-    let d_head = match raw.d_head {
+    let heads_changed = d_model_in.is_some() || n_heads_in.is_some();
+    let d_head = match d_head_in {
         Some(v) => v,
         None => match base {
             Some(c) if !heads_changed => c.d_head,
@@ -270,22 +290,22 @@ fn configuration(raw: &Problem) -> Result<(Config, String)> {
             }
         },
     };
-    let n_kv_heads = match raw.n_kv_heads {
+    let n_kv_heads = match n_kv_in {
         Some(v) => v,
         None => match base {
-            Some(c) if raw.n_heads.is_none() => c.n_kv_heads,
+            Some(c) if n_heads_in.is_none() => c.n_kv_heads,
             _ => n_heads,
         },
     };
     let c = Config {
         d_model,
-        n_layers: pick(raw.n_layers, base.map(|c| c.n_layers)),
+        n_layers: pick(n_layers_in, base.map(|c| c.n_layers)),
         n_heads,
         n_kv_heads,
         d_head,
-        d_ff: pick(raw.d_ff, base.map(|c| c.d_ff)),
-        vocab: pick(raw.vocab, base.map(|c| c.vocab)),
-        n_ctx: pick(raw.n_ctx, base.map(|c| c.n_ctx)),
+        d_ff: pick(d_ff_in, base.map(|c| c.d_ff)),
+        vocab: pick(vocab_in, base.map(|c| c.vocab)),
+        n_ctx: pick(n_ctx_in, base.map(|c| c.n_ctx)),
         mlp: raw
             .mlp
             .as_ref()
@@ -333,10 +353,7 @@ impl Topic for Transformer {
 
     fn solve(raw: Problem, options: &Options) -> Result<Answer> {
         let (c, source) = configuration(&raw)?;
-        let batch = raw.batch.unwrap_or(1);
-        if batch == 0 || batch > 1 << 24 {
-            bail!("batch must be 1 to 16,777,216 sequences, got {batch}");
-        }
+        let batch = whole("batch", raw.batch)?.unwrap_or(1);
         let recompute = options.recompute.unwrap_or(Recompute::None);
         let n = c.params();
         let total = n.total() as f64;

@@ -40,12 +40,18 @@
 
 use serde_json::Value;
 
-use super::{answer as run_answer, fails, help};
+use super::{answer as run_answer, fails as run_fails, help};
 
 fn answer(args: &[&str], stdin: &str) -> Value {
     let mut all = vec!["transformer"];
     all.extend_from_slice(args);
     run_answer(&all, stdin)
+}
+
+fn fails(args: &[&str], stdin: &str, needle: &str) {
+    let mut all = vec!["transformer"];
+    all.extend_from_slice(args);
+    run_fails(&all, stdin, needle);
 }
 
 fn u(v: &Value) -> u64 {
@@ -146,7 +152,8 @@ fn bad_input_is_refused_with_a_message() {
     fails(&[], r#"{"preset":"gpt2-small","norm":"batchnorm"}"#, "norm must be");
     fails(&[], r#"{"preset":"gpt2-small","d_model":-5}"#, "d_model");
     fails(&[], r#"{"preset":"gpt2-small","heads":12}"#, "heads");
-    fails(&[], r#"{"preset":"gpt2-small","n_layers":0}"#, "n_layers must be at least 1");
+    fails(&[], r#"{"preset":"gpt2-small","n_layers":0}"#, "n_layers must be a whole number");
+    fails(&[], r#"{"preset":"gpt2-small","d_ff":1.5}"#, "d_ff must be a whole number");
     fails(&[], r#"{"preset":"gpt2-small","batch":0}"#, "batch");
     fails(&["--recompute", "some"], r#"{"preset":"gpt2-small"}"#, "none");
     fails(&[], r#"{"preset":"gpt2-small","d_model":1000}"#, "multiple of n_heads");
