@@ -14,7 +14,7 @@ use crate::figure::Figure;
 use crate::number_format::{int, percent, sig};
 use crate::registry::Widget;
 use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
-use crate::svg::{Axis, Plot, Rect, Svg};
+use crate::svg::{Anchor, Axis, Plot, Rect, Svg};
 
 /// The "Parameters, FLOPs and memory of a decoder" widget.
 #[derive(Debug, Clone, Copy)]
@@ -161,10 +161,32 @@ impl Widget for TransformerBudget {
         );
         right.draw_axes(&mut svg, "Memory (GB, log)");
         right.bars(&mut svg, &mem, &["bf16 W", "W+G+Adam", "activ.", "KV"]);
+        let kv_label = match p.str("kv") {
+            "mha" => "one per query head",
+            "gqa8" => "grouped, 8 or fewer",
+            "mqa" => "one (multi-query)",
+            _ => "as released",
+        };
+        svg.text(
+            56.0,
+            318.0,
+            Anchor::Start,
+            "dlf-ts",
+            &format!(
+                "{} · context {} · batch {} · {} KV heads ({}) · recomputation: {}",
+                p.str("model"),
+                c.n_ctx,
+                batch,
+                c.n_kv_heads,
+                kv_label,
+                recompute.name()
+            ),
+        );
         let svg = svg.finish();
 
         let kaplan = flops[0];
         let numbers = vec![
+            ("key/value heads".to_string(), format!("{} ({kv_label})", c.n_kv_heads)),
             ("parameters".to_string(), int(n.total() as i64)),
             ("non-embedding parameters (Kaplan's N)".to_string(), int(n.non_embedding() as i64)),
             ("parameters per block".to_string(), int(n.per_layer() as i64)),
