@@ -59,22 +59,107 @@ fn u(v: &Value) -> u64 {
 }
 
 fn close(v: &Value, want: f64, what: &str) {
-    let got = v.as_f64().unwrap_or_else(|| panic!("{what}: a number: {v}"));
-    assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "{what}: {got} vs {want}");
+    let got = v
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: a number: {v}"));
+    assert!(
+        (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+        "{what}: {got} vs {want}"
+    );
 }
 
 /// (preset, total, non-embedding, Kaplan, matmul, Chinchilla, activations none/selective/full per token,
 /// KV bytes per token, training state GB) from the script above.
 #[allow(clippy::type_complexity)]
 const PRESETS: &[(&str, u64, u64, f64, f64, f64, [f64; 3], f64, f64)] = &[
-    ("gpt2-small", 124_439_808, 85_056_000, 188_986_368.0, 284_812_800.0, 362_449_920.0, [1_050_624.0, 313_344.0, 18_432.0], 36_864.0, 1.991_036_928),
-    ("gpt2-medium", 354_823_168, 302_311_424, 654_954_496.0, 807_569_408.0, 911_675_392.0, [2_801_664.0, 835_584.0, 49_152.0], 98_304.0, 5.677_170_688),
-    ("gpt2-large", 774_030_080, 708_390_400, 1_511_152_640.0, 1_732_979_200.0, 1_863_848_960.0, [5_253_120.0, 1_566_720.0, 92_160.0], 184_320.0, 12.384_481_28),
-    ("gpt2-xl", 1_557_611_200, 1_475_561_600, 3_108_409_600.0, 3_424_515_200.0, 3_589_024_000.0, [8_755_200.0, 2_611_200.0, 153_600.0], 307_200.0, 24.921_779_2),
-    ("llama-2-7b", 6_738_415_616, 6_476_271_616, 14_026_285_056.0, 15_361_638_400.0, 15_636_365_312.0, [25_427_968.0, 4_456_448.0, 262_144.0], 524_288.0, 107.814_649_856),
-    ("llama-2-13b", 13_015_864_320, 12_688_184_320, 27_054_090_240.0, 29_058_662_400.0, 29_406_003_200.0, [39_731_200.0, 6_963_200.0, 409_600.0], 819_200.0, 208.253_829_12),
-    ("llama-2-70b", 68_976_648_192, 68_452_360_192, 142_273_429_504.0, 148_163_788_800.0, 148_750_991_360.0, [127_139_840.0, 22_282_240.0, 1_310_720.0], 327_680.0, 1_103.626_371_072),
-    ("llama-3-8b", 8_030_261_248, 6_979_588_096, 16_106_659_840.0, 19_304_284_160.0, 20_380_123_136.0, [46_399_488.0, 4_456_448.0, 262_144.0], 131_072.0, 128.484_179_968),
+    (
+        "gpt2-small",
+        124_439_808,
+        85_056_000,
+        188_986_368.0,
+        284_812_800.0,
+        362_449_920.0,
+        [1_050_624.0, 313_344.0, 18_432.0],
+        36_864.0,
+        1.991_036_928,
+    ),
+    (
+        "gpt2-medium",
+        354_823_168,
+        302_311_424,
+        654_954_496.0,
+        807_569_408.0,
+        911_675_392.0,
+        [2_801_664.0, 835_584.0, 49_152.0],
+        98_304.0,
+        5.677_170_688,
+    ),
+    (
+        "gpt2-large",
+        774_030_080,
+        708_390_400,
+        1_511_152_640.0,
+        1_732_979_200.0,
+        1_863_848_960.0,
+        [5_253_120.0, 1_566_720.0, 92_160.0],
+        184_320.0,
+        12.384_481_28,
+    ),
+    (
+        "gpt2-xl",
+        1_557_611_200,
+        1_475_561_600,
+        3_108_409_600.0,
+        3_424_515_200.0,
+        3_589_024_000.0,
+        [8_755_200.0, 2_611_200.0, 153_600.0],
+        307_200.0,
+        24.921_779_2,
+    ),
+    (
+        "llama-2-7b",
+        6_738_415_616,
+        6_476_271_616,
+        14_026_285_056.0,
+        15_361_638_400.0,
+        15_636_365_312.0,
+        [25_427_968.0, 4_456_448.0, 262_144.0],
+        524_288.0,
+        107.814_649_856,
+    ),
+    (
+        "llama-2-13b",
+        13_015_864_320,
+        12_688_184_320,
+        27_054_090_240.0,
+        29_058_662_400.0,
+        29_406_003_200.0,
+        [39_731_200.0, 6_963_200.0, 409_600.0],
+        819_200.0,
+        208.253_829_12,
+    ),
+    (
+        "llama-2-70b",
+        68_976_648_192,
+        68_452_360_192,
+        142_273_429_504.0,
+        148_163_788_800.0,
+        148_750_991_360.0,
+        [127_139_840.0, 22_282_240.0, 1_310_720.0],
+        327_680.0,
+        1_103.626_371_072,
+    ),
+    (
+        "llama-3-8b",
+        8_030_261_248,
+        6_979_588_096,
+        16_106_659_840.0,
+        19_304_284_160.0,
+        20_380_123_136.0,
+        [46_399_488.0, 4_456_448.0, 262_144.0],
+        131_072.0,
+        128.484_179_968,
+    ),
 ];
 
 #[test]
@@ -120,13 +205,32 @@ fn overrides_and_options() {
     );
     assert_eq!(u(&a["params"]["total"]), 5_933_109_248);
     assert_eq!(u(&a["params"]["non_embedding"]), 5_670_965_248);
-    close(&a["flops_per_token"]["forward"]["kaplan"], 12_415_672_320.0, "kaplan");
-    close(&a["flops_per_token"]["forward"]["matmul"], 13_751_025_664.0, "matmul");
-    close(&a["flops_per_token"]["forward"]["chinchilla"], 14_025_752_576.0, "chinchilla");
-    close(&a["memory"]["batch_activations_gb"], 73.014_444_032, "activations");
+    close(
+        &a["flops_per_token"]["forward"]["kaplan"],
+        12_415_672_320.0,
+        "kaplan",
+    );
+    close(
+        &a["flops_per_token"]["forward"]["matmul"],
+        13_751_025_664.0,
+        "matmul",
+    );
+    close(
+        &a["flops_per_token"]["forward"]["chinchilla"],
+        14_025_752_576.0,
+        "chinchilla",
+    );
+    close(
+        &a["memory"]["batch_activations_gb"],
+        73.014_444_032,
+        "activations",
+    );
     close(&a["memory"]["batch_kv_cache_gb"], 2.147_483_648, "kv");
     assert_eq!(a["memory"]["recompute"], "selective");
-    assert!(a["config"]["source"].as_str().unwrap().contains("n_kv_heads"));
+    assert!(a["config"]["source"]
+        .as_str()
+        .unwrap()
+        .contains("n_kv_heads"));
 }
 
 #[test]
@@ -139,30 +243,73 @@ fn a_custom_configuration() {
     assert_eq!(u(&a["params"]["total"]), 25_328_640);
     assert_eq!(u(&a["params"]["non_embedding"]), 24_173_568);
     assert_eq!(u(&a["config"]["d_head"]), 64);
-    close(&a["flops_per_token"]["forward"]["kaplan"], 50_444_288.0, "kaplan");
-    close(&a["flops_per_token"]["forward"]["matmul"], 53_452_800.0, "matmul");
-    close(&a["flops_per_token"]["forward"]["chinchilla"], 54_525_952.0, "chinchilla");
+    close(
+        &a["flops_per_token"]["forward"]["kaplan"],
+        50_444_288.0,
+        "kaplan",
+    );
+    close(
+        &a["flops_per_token"]["forward"]["matmul"],
+        53_452_800.0,
+        "matmul",
+    );
+    close(
+        &a["flops_per_token"]["forward"]["chinchilla"],
+        54_525_952.0,
+        "chinchilla",
+    );
 }
 
 #[test]
 fn bad_input_is_refused_with_a_message() {
     fails(&[], r#"{"d_model":512}"#, "missing: n_layers");
     fails(&[], r#"{"preset":"gpt3"}"#, "gpt2-small");
-    fails(&[], r#"{"preset":"llama-2-70b","n_kv_heads":7}"#, "n_kv_heads");
-    fails(&[], r#"{"preset":"gpt2-small","norm":"batchnorm"}"#, "norm must be");
+    fails(
+        &[],
+        r#"{"preset":"llama-2-70b","n_kv_heads":7}"#,
+        "n_kv_heads",
+    );
+    fails(
+        &[],
+        r#"{"preset":"gpt2-small","norm":"batchnorm"}"#,
+        "norm must be",
+    );
     fails(&[], r#"{"preset":"gpt2-small","d_model":-5}"#, "d_model");
     fails(&[], r#"{"preset":"gpt2-small","heads":12}"#, "heads");
-    fails(&[], r#"{"preset":"gpt2-small","n_layers":0}"#, "n_layers must be a whole number");
-    fails(&[], r#"{"preset":"gpt2-small","d_ff":1.5}"#, "d_ff must be a whole number");
+    fails(
+        &[],
+        r#"{"preset":"gpt2-small","n_layers":0}"#,
+        "n_layers must be a whole number",
+    );
+    fails(
+        &[],
+        r#"{"preset":"gpt2-small","d_ff":1.5}"#,
+        "d_ff must be a whole number",
+    );
     fails(&[], r#"{"preset":"gpt2-small","batch":0}"#, "batch");
-    fails(&["--recompute", "some"], r#"{"preset":"gpt2-small"}"#, "none");
-    fails(&[], r#"{"preset":"gpt2-small","d_model":1000}"#, "multiple of n_heads");
+    fails(
+        &["--recompute", "some"],
+        r#"{"preset":"gpt2-small"}"#,
+        "none",
+    );
+    fails(
+        &[],
+        r#"{"preset":"gpt2-small","d_model":1000}"#,
+        "multiple of n_heads",
+    );
 }
 
 #[test]
 fn help_names_every_convention_and_its_source() {
     let h = help("transformer");
-    for needle in ["kaplan", "matmul", "chinchilla", "Kaplan et al. 2020", "Hoffmann et al. 2022", "Korthikanti"] {
+    for needle in [
+        "kaplan",
+        "matmul",
+        "chinchilla",
+        "Kaplan et al. 2020",
+        "Hoffmann et al. 2022",
+        "Korthikanti",
+    ] {
         assert!(h.contains(needle), "{needle}");
     }
 }

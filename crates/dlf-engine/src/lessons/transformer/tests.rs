@@ -159,7 +159,7 @@ fn ablations_change_what_the_model_learns() {
     // The first block of the trained full model has a head that looks at the copy source.
     assert!(full.stats[0].copy_attention > 0.5, "{:?}", full.stats);
     // Chance level at the start: ln 8 ≈ 2.08 nats, give or take the random initial logits.
-    assert!((full.losses[0] - 8f64.ln()).abs() < 0.6, "{}", full.losses[0]);
+    assert!((full.losses[0] - crate::math::ln(8.0)).abs() < 0.6, "{}", full.losses[0]);
 }
 
 #[test]
@@ -179,3 +179,4 @@ fn without_the_scale_attention_starts_sharper() {
     let (with, without) = (stat(true), stat(false));
     assert!(without < with - 0.1, "with {with}, without {without}");
 }
+

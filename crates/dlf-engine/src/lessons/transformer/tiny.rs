@@ -15,8 +15,8 @@
 //! attention is written out on the tape so the `1/√d_h` scale can be switched off. Adam (lesson 02) at a
 //! fixed learning rate; a fresh batch every step, so the training loss is also a held-out loss.
 //!
-//! **Work.** At the widest settings (3 blocks, d = 16, batch 16, 10 tokens) one step is roughly
-//! `3 × 160 × 3 × 12·16²` ≈ 1.1 M multiply-adds plus the tape's bookkeeping; [`Trainer::step`] does one
+//! **Work.** With 2 blocks of width 12 on 6 sequences of 8 tokens, one step is roughly
+//! `3 × 48 × 2 × 12·12²` ≈ 0.5 M multiply-adds plus the tape's bookkeeping; [`Trainer::step`] does one
 //! step, so a caller can spread the run over frames.
 
 use crate::autograd::{AttentionMask, GeluForm, Graph, Var};
@@ -135,7 +135,7 @@ pub const VOCAB: usize = 8;
 /// Length of the pattern that is copied; the sequence is twice as long.
 pub const PATTERN: usize = 4;
 /// Sequences per batch.
-pub const BATCH: usize = 8;
+pub const BATCH: usize = 6;
 /// Largest number of blocks the trainer accepts.
 pub const MAX_LAYERS: usize = 3;
 

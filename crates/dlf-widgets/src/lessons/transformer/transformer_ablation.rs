@@ -7,7 +7,7 @@
 //! must copy (the best head's mean weight) and the attention entropy.
 //!
 //! Progressive: each slice takes one training step of one of the two models (alternating), so the curves
-//! grow together. Cost per step: 2 blocks of width 12 on 8 sequences of 8 tokens, about 0.3 M multiply-adds
+//! grow together. Cost per step: 2 blocks of width 12 on 6 sequences of 8 tokens, about 0.5 M multiply-adds
 //! forward and backward plus the tape's bookkeeping; measured natively on the loaded two-core build machine
 //! at about 1.5–2 ms per slice, 120 steps of each model (≈ 0.4 s in all) at the worst case.
 
