@@ -8,8 +8,10 @@
 //!
 //! Progressive: each slice takes one training step of one of the two models (alternating), so the curves
 //! grow together. Cost per step: 2 blocks of width 12 on 6 sequences of 8 tokens, about 0.5 M multiply-adds
-//! forward and backward plus the tape's bookkeeping; measured natively on the loaded two-core build machine
-//! at about 1.5–2 ms per slice, 120 steps of each model (≈ 0.4 s in all) at the worst case.
+//! forward and backward plus the tape's bookkeeping. Measured natively (`cargo bench -p dlf-widgets --bench
+//! widgets -- transformer`, the whole render, on the loaded two-core build machine): 240 ms for the default
+//! (one model, 120 slices) and 491 ms for `worst-post-4-heads` (two models, 240 slices), about 2.0 ms per
+//! slice; not yet timed in WebAssembly, where one step may be close to the 4 ms frame budget.
 
 use dlf_engine::lessons::transformer::tiny::{
     NormPlacement, Positions, TinyConfig, Trainer, VOCAB,
