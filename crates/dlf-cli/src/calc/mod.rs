@@ -31,6 +31,7 @@ use dlf_engine::lessons::attention::{CausalAlign, MaskFill, QkvLayout};
 use dlf_engine::lessons::backprop::Loss;
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
+use dlf_engine::lessons::transformer::count::{MlpKind, Preset, Recompute};
 use dlf_engine::tensor::Tensor;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -211,6 +212,9 @@ named! {
     CausalAlign, "causal alignment", [CausalAlign::TopLeft, CausalAlign::BottomRight];
     MaskFill, "mask fill", [MaskFill::NegInf, MaskFill::MaskedFill, MaskFill::Additive];
     QkvLayout, "qkv layout", [QkvLayout::Blocks, QkvLayout::PerHead];
+    Preset, "preset", [Preset::Gpt2Small, Preset::Gpt2Medium, Preset::Gpt2Large, Preset::Gpt2Xl, Preset::Llama2_7b, Preset::Llama2_13b, Preset::Llama2_70b, Preset::Llama3_8b];
+    MlpKind, "mlp", [MlpKind::Gelu, MlpKind::SwiGlu];
+    Recompute, "recomputation", [Recompute::None, Recompute::Selective, Recompute::Full];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -913,6 +917,7 @@ topics! {
     optim::Optim,
     norm::Norm,
     attention::Attention,
+    transformer::Transformer,
 }
 
 #[cfg(test)]

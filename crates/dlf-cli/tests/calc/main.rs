@@ -8,6 +8,7 @@ mod framework;
 mod fuzz;
 mod norm;
 mod optim;
+mod transformer;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

@@ -41,6 +41,7 @@ lessons! {
     optim,
     norm,
     attention,
+    transformer,
 }
 
 /// The lesson whose topic is `topic`.

@@ -24,4 +24,5 @@ lessons! {
     optim,
     norm,
     attention,
+    transformer,
 }
