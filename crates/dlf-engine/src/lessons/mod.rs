@@ -40,6 +40,7 @@ lessons! {
     backprop,
     optim,
     norm,
+    posenc,
 }
 
 /// The lesson whose topic is `topic`.
