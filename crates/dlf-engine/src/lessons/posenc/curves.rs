@@ -2,7 +2,6 @@
 //! wavelength of every pair against the context, and ALiBi's attention pattern past the training length.
 
 use crate::error::ShapeError;
-use crate::lessons::posenc::equivariance::softmax_rows;
 use crate::lessons::posenc::{alibi_slopes, Rope};
 use crate::math;
 use crate::rng::Rng;
@@ -40,8 +39,8 @@ pub fn pairs_longer_than(rope: &Rope, context: f64) -> Result<usize, ShapeError>
 
 /// ALiBi's attention past the training length: for `queries` query positions spread evenly over
 /// `0..len`, each row holds the weights over all `len` keys (zero above the diagonal) of head `head`
-/// (0-based) of `heads`, when the logits are `content_std·z + bias` with `z ~ N(0, 1)` per entry standing in
-/// for the content score.
+/// (0-based) of `heads`, when the logits are the bias plus a content score drawn uniformly with standard
+/// deviation `content_std` per entry.
 #[derive(Debug, Clone)]
 pub struct AlibiPattern {
     /// The slope of the head.
@@ -83,12 +82,25 @@ pub fn alibi_pattern(
         .map(|r| ((r + 1) * (len - 1)) / queries)
         .collect();
     let mut rng = Rng::new(seed);
-    let logits = Tensor::from_fn(queries, len, |r, j| {
-        let i = query_positions[r];
-        let z = rng.normal();
-        content_std * z - slope * (i as f64 - j as f64)
-    });
-    let weights = softmax_rows(&logits, |r, j| j > query_positions[r]);
+    // Uniform noise with the chosen standard deviation, √3·σ·(2u − 1): a stand-in for the content score that
+    // costs one draw and no logarithm, so a 2048-token map stays inside a widget's frame budget. Only the
+    // causal entries j ≤ i are drawn.
+    let half_width = 3f64.sqrt() * content_std;
+    let mut weights = Tensor::zeros(&[queries, len]);
+    let mut row = Vec::with_capacity(len);
+    for (r, &i) in query_positions.iter().enumerate() {
+        row.clear();
+        row.extend((0..=i).map(|j| half_width * (2.0 * rng.uniform() - 1.0) - slope * (i - j) as f64));
+        let max = row.iter().fold(f64::NEG_INFINITY, |m, v| m.max(*v));
+        let mut sum = 0.0;
+        for v in &mut row {
+            *v = math::exp(*v - max);
+            sum += *v;
+        }
+        for (j, v) in row.iter().enumerate() {
+            weights.set2(r, j, v / sum);
+        }
+    }
     let last = queries - 1;
     let i = query_positions[last];
     let mass_beyond_train = (0..=i)
@@ -101,4 +113,23 @@ pub fn alibi_pattern(
         weights,
         mass_beyond_train,
     })
+}
+
+/// The number of pairs that, at the extended context `s·L`, turn past every angle they reached in training:
+/// a pair with wavelength `λ_i ≤ L` saw every angle during training; one with `λ_i > L` saw only
+/// `[0, L·θ_i)`, and is pushed past it when `s·L·θ'_i > L·θ_i` (with a relative margin of 10⁻⁹ so that
+/// position interpolation's exact equality counts as seen).
+///
+/// # Errors
+/// An invalid configuration.
+pub fn unseen_angle_pairs(rope: &Rope) -> Result<usize, ShapeError> {
+    let trained = rope.base_frequencies()?;
+    let scaled = rope.frequencies()?;
+    let l = rope.original_context;
+    let s = rope.factor;
+    Ok(trained
+        .iter()
+        .zip(&scaled)
+        .filter(|(&t, &t2)| 2.0 * std::f64::consts::PI / t > l && s * l * t2 > l * t * (1.0 + 1e-9))
+        .count())
 }

@@ -557,12 +557,11 @@ pub fn alibi_bias(slope: f64, len: usize) -> Tensor {
 
 /// The number of most recent keys that receive a fraction `fraction` of a query's attention when the logits
 /// are ALiBi's bias alone: weights `∝ e^(−m k)` over the distances `k = 0, …, n − 1`. For a long context the
-/// answer tends to `ln(1/(1 − fraction))/m`; this is the exact count for a query with `n` keys.
+/// answer tends to `ln(1/(1 − fraction))/m`; this is the exact count for a query with `n` keys:
+/// the smallest `w` with `(1 − e^(−m w))/(1 − e^(−m n)) ≥ fraction`, i.e. `w = ⌈−ln(1 − fraction·(1 − e^(−m n)))/m⌉`.
 pub fn alibi_span(slope: f64, keys: usize, fraction: f64) -> usize {
-    let q = math::exp(-slope);
-    // Σ_{k<w} q^k / Σ_{k<n} q^k = (1 − q^w)/(1 − q^n)
-    let total = 1.0 - math::powf(q, keys as f64);
-    (1..=keys)
-        .find(|&w| (1.0 - math::powf(q, w as f64)) / total >= fraction)
-        .unwrap_or(keys)
+    // The first w keys hold (1 − q^w)/(1 − q^n) of the mass, q = e^(−m); solve for the smallest whole w.
+    let total = 1.0 - math::exp(-slope * keys as f64);
+    let w = (math::ln_1p(-fraction * total) / -slope).ceil();
+    (w.max(1.0) as usize).min(keys)
 }

@@ -2,7 +2,9 @@
 
 use crate::error::QuantityError;
 use crate::gradcheck;
-use crate::lessons::posenc::curves::{alibi_pattern, matched_score, pairs_longer_than};
+use crate::lessons::posenc::curves::{
+    alibi_pattern, matched_score, pairs_longer_than, unseen_angle_pairs,
+};
 use crate::lessons::posenc::equivariance::{permutation_error, Positions};
 use crate::lessons::posenc::{
     alibi_slopes, alibi_span, apply_rope, frequencies_for_base, interleaved_to_half,
@@ -222,6 +224,12 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
             let r = rope(a)?;
             Ok(pairs_longer_than(&r, a.f64_in("context", 1.0, 1e9)?).map_err(|e| a.failed(e))? as f64)
         },
+    },
+    QuantitySpec {
+        name: "posenc.unseen_angle_pairs",
+        description: "number of RoPE pairs that, at the extended context s·L, turn past every angle they reached over the original context L (after the scaling rule)",
+        args: &[("dim", "128"), ("base", "10000"), ("scaling", "none"), ("factor", "4"), ("original", "2048")],
+        eval: |a| Ok(unseen_angle_pairs(&rope(a)?).map_err(|e| a.failed(e))? as f64),
     },
     QuantitySpec {
         name: "posenc.rope_matched_score",

@@ -181,3 +181,58 @@ fn alibi_attention_concentrates_on_recent_keys() {
     assert_eq!(alibi_span(0.5, 100_000, 0.9), 5);
     assert!(alibi_pattern(8, 8, 1024, 4, 256, 0.0, 1).is_err());
 }
+
+#[test]
+fn zz_print_quantities() {
+    let qs: &[(&str, &[(&str, &str)])] = &[
+        ("posenc.permutation_error", &[]),
+        ("posenc.permutation_error", &[("positions", "sinusoidal")]),
+        ("posenc.permutation_error", &[("positions", "rope")]),
+        ("posenc.permutation_error", &[("positions", "alibi")]),
+        ("posenc.permutation_error", &[("causal", "1")]),
+        ("posenc.sinusoid_shift_error", &[]),
+        ("posenc.rope_relative_error", &[]),
+        ("posenc.rope_relative_error", &[("pairing", "rotate-half")]),
+        ("posenc.absolute_relative_error", &[]),
+        ("posenc.rope_norm_change", &[]),
+        ("posenc.pairing_gap", &[]),
+        ("posenc.pairing_gap", &[("permute", "0")]),
+        ("posenc.rope_gradcheck", &[]),
+        ("posenc.rope_wavelength", &[]),
+        ("posenc.rope_wavelength", &[("pair", "0")]),
+        ("posenc.rope_angle", &[]),
+        ("posenc.rope_angle", &[("position", "8192")]),
+        ("posenc.rope_angle", &[("position", "8192"), ("scaling", "linear"), ("factor", "4")]),
+        ("posenc.rope_pairs_longer", &[]),
+        ("posenc.rope_pairs_longer", &[("base", "500000"), ("context", "8192")]),
+        ("posenc.rope_pairs_longer", &[("base", "500000")]),
+        ("posenc.rope_matched_score", &[("offset", "10")]),
+        ("posenc.rope_matched_score", &[("offset", "100")]),
+        ("posenc.rope_matched_score", &[("offset", "1000")]),
+        ("posenc.rope_mean_score", &[("lo", "0"), ("hi", "100")]),
+        ("posenc.rope_mean_score", &[("lo", "1000"), ("hi", "2000")]),
+        ("posenc.rope_mean_score", &[("lo", "2000"), ("hi", "8000")]),
+        ("posenc.rope_mean_score", &[("lo", "2000"), ("hi", "8000"), ("scaling","linear"), ("factor","4")]),
+        ("posenc.frequency_ratio", &[("pair", "30")]),
+        ("posenc.frequency_ratio", &[("pair", "63")]),
+        ("posenc.ntk_base", &[]),
+        ("posenc.yarn_logit_scale", &[]),
+        ("posenc.yarn_bound", &[]),
+        ("posenc.yarn_bound", &[("which", "high")]),
+        ("posenc.alibi_slope", &[("heads", "12"), ("head", "9")]),
+        ("posenc.alibi_span", &[]),
+        ("posenc.alibi_span", &[("head", "1")]),
+        ("posenc.alibi_mass_beyond", &[]),
+        ("posenc.alibi_mass_beyond", &[("head", "1")]),
+        ("posenc.learned_params", &[]),
+        ("posenc.unseen_angle_pairs", &[]),
+        ("posenc.unseen_angle_pairs", &[("scaling","linear")]),
+        ("posenc.unseen_angle_pairs", &[("scaling","ntk")]),
+        ("posenc.unseen_angle_pairs", &[("scaling","yarn")]),
+        ("posenc.frequency_ratio", &[("scaling","ntk"),("factor","4"),("pair","32")]),
+        ("posenc.rope_flop_share", &[]),
+    ];
+    for (q, a) in qs {
+        println!("{q} {a:?} = {:?}", crate::quantities::evaluate(q, a));
+    }
+}
