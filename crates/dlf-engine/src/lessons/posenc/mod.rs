@@ -552,7 +552,8 @@ pub fn alibi_slopes(heads: usize) -> Result<Vec<f64>, ShapeError> {
 /// ALiBi's bias for one head over `len` positions: entry `(i, j)` is `−m·|i − j|`. A causal model uses the
 /// entries with `j ≤ i`, `−m·(i − j)`; the entries above the diagonal are masked anyway.
 pub fn alibi_bias(slope: f64, len: usize) -> Tensor {
-    Tensor::from_fn(len, len, |i, j| -slope * (i as f64 - j as f64).abs())
+    // `0 − x` rather than `−x`, so the diagonal prints as 0 rather than −0.
+    Tensor::from_fn(len, len, |i, j| 0.0 - slope * (i as f64 - j as f64).abs())
 }
 
 /// The number of most recent keys that receive a fraction `fraction` of a query's attention when the logits
