@@ -324,7 +324,7 @@ fn alibi_slopes_follow_the_reference_rule_for_any_head_count() {
             0.015625,
             0.0078125,
             0.00390625,
-            0.7071067811865476,
+            std::f64::consts::FRAC_1_SQRT_2,
             0.35355339059327384,
             0.17677669529663692,
             0.08838834764831849,

@@ -30,6 +30,7 @@ use super::curves::{alibi_pattern, matched_score, pairs_longer_than};
 use super::equivariance::{permutation_error, Positions};
 use super::*;
 use crate::gradcheck;
+use std::f64::consts::FRAC_1_SQRT_2;
 use crate::rng::Rng;
 
 fn close(a: f64, b: f64, tol: f64) {
@@ -42,7 +43,7 @@ fn alibi_slopes_match_the_reference_code_for_every_head_count() {
     close_all(
         &alibi_slopes(12).unwrap(),
         &[
-            0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125, 0.00390625, 0.7071067811865476,
+            0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125, 0.00390625, FRAC_1_SQRT_2,
             0.35355339059327384, 0.17677669529663692, 0.08838834764831849,
         ],
     );
@@ -50,7 +51,7 @@ fn alibi_slopes_match_the_reference_code_for_every_head_count() {
     close_all(&alibi_slopes(3).unwrap(), &[0.0625, 0.00390625, 0.25]);
     close_all(&alibi_slopes(1).unwrap(), &[0.00390625]);
     let twenty = alibi_slopes(20).unwrap();
-    close(twenty[0], 0.7071067811865476, 1e-14);
+    close(twenty[0], FRAC_1_SQRT_2, 1e-14);
     close(twenty[16], 0.8408964152537145, 1e-14);
     close(twenty[19], 0.2973017787506802, 1e-14);
     assert!(alibi_slopes(0).is_err());

@@ -185,7 +185,7 @@ mod tests {
         // The figure prints four significant figures.
         assert!((f.expect_number("slope m") - 0.00390625).abs() < 1e-6);
         let f = render(&[("heads", "12"), ("head", "9")]);
-        assert!((f.expect_number("slope m") - 0.7071).abs() < 1e-4);
+        assert!((f.expect_number("slope m") - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-4);
         assert!(f.expect_number("keys holding 90% (bias alone)") <= 4.0);
         // A steep head keeps nothing beyond L; the flattest keeps a good share.
         let steep = render(&[("heads", "8"), ("head", "1"), ("content", "0")]);
