@@ -32,6 +32,7 @@ use dlf_engine::lessons::backprop::Loss;
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
 use dlf_engine::lessons::transformer::count::{MlpKind, Preset, Recompute};
+use dlf_engine::lessons::posenc::{Pairing, Scaling, SinusoidLayout};
 use dlf_engine::tensor::Tensor;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -215,6 +216,9 @@ named! {
     Preset, "preset", [Preset::Gpt2Small, Preset::Gpt2Medium, Preset::Gpt2Large, Preset::Gpt2Xl, Preset::Llama2_7b, Preset::Llama2_13b, Preset::Llama2_70b, Preset::Llama3_8b];
     MlpKind, "mlp", [MlpKind::Gelu, MlpKind::SwiGlu];
     Recompute, "recomputation", [Recompute::None, Recompute::Selective, Recompute::Full];
+    SinusoidLayout, "sinusoid layout", [SinusoidLayout::Interleaved, SinusoidLayout::Tensor2Tensor];
+    Pairing, "pairing", [Pairing::Interleaved, Pairing::RotateHalf];
+    Scaling, "scaling", [Scaling::None, Scaling::Linear, Scaling::Ntk, Scaling::Yarn];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -917,6 +921,7 @@ topics! {
     optim::Optim,
     norm::Norm,
     attention::Attention,
+    posenc::Posenc,
     transformer::Transformer,
 }
 

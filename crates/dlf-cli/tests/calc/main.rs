@@ -9,6 +9,7 @@ mod fuzz;
 mod norm;
 mod optim;
 mod transformer;
+mod posenc;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

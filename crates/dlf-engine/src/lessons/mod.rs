@@ -41,6 +41,7 @@ lessons! {
     optim,
     norm,
     attention,
+    posenc,
     transformer,
 }
 

@@ -24,5 +24,6 @@ lessons! {
     optim,
     norm,
     attention,
+    posenc,
     transformer,
 }
