@@ -28,6 +28,8 @@ use std::marker::PhantomData;
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
 use dlf_engine::lessons::backprop::Loss;
+use dlf_engine::lessons::moe::params::Preset;
+use dlf_engine::lessons::moe::{CapacityRounding, Score};
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
 use dlf_engine::tensor::Tensor;
@@ -207,6 +209,9 @@ named! {
     MomentumConvention, "momentum convention", [MomentumConvention::PyTorch, MomentumConvention::Keras];
     RunningVariance, "running variance", [RunningVariance::Unbiased, RunningVariance::Biased];
     NormEps, "eps placement", [NormEps::Inside, NormEps::Outside];
+    Score, "score function", [Score::Softmax, Score::Sigmoid];
+    CapacityRounding, "capacity rounding", [CapacityRounding::Floor, CapacityRounding::Round, CapacityRounding::Ceil];
+    Preset, "preset", [Preset::Mixtral, Preset::DeepSeekV3, Preset::SwitchBase, Preset::Brief50b];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -908,6 +913,7 @@ topics! {
     backprop::Backprop,
     optim::Optim,
     norm::Norm,
+    moe::Moe,
 }
 
 #[cfg(test)]

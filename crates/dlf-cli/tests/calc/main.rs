@@ -5,6 +5,7 @@
 mod backprop;
 mod framework;
 mod fuzz;
+mod moe;
 mod norm;
 mod optim;
 

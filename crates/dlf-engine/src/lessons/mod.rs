@@ -40,6 +40,7 @@ lessons! {
     backprop,
     optim,
     norm,
+    moe,
 }
 
 /// The lesson whose topic is `topic`.
