@@ -453,7 +453,7 @@ fn solve_routing(
         bail!("route_scale must be a finite number > 0, got {scale}");
     }
     if let Some(cf) = capacity_factor {
-        if !cf.is_finite() || cf < 0.0 || cf > 1e6 {
+        if !(0.0..=1e6).contains(&cf) {
             bail!("capacity_factor must be a number from 0 to 1e6, got {cf}");
         }
     }

@@ -74,7 +74,9 @@
 
 use serde_json::Value;
 
-use super::{answer as run_answer, assert_within, error as run_error, flat, help};
+use super::{
+    answer as run_answer, assert_within, error as run_error, flat, has_null, help, list, run, Rng,
+};
 
 fn answer(args: &[&str], stdin: &str) -> Value {
     let mut all = vec!["moe"];
@@ -510,5 +512,66 @@ fn help_names_the_conventions_and_who_uses_them() {
         "z_loss",
     ] {
         assert!(h.contains(word), "{word}");
+    }
+}
+
+/// Seeded random problems, valid and broken (extreme numbers, wrong sizes, stray fields and options): whatever
+/// the input, `dlf calc moe` exits 0 with complete JSON and no `null`, or 2 with a message and no output.
+#[test]
+fn random_problems_never_panic_nor_print_null() {
+    const EXTREMES: &[&str] = &[
+        "1e308", "-1e308", "5e-324", "0", "-0.0", "1e400", "1e154", "-1e200",
+    ];
+    let mut rng = Rng::new(12);
+    for case in 0..150 {
+        let (t, e) = (1 + rng.below(5), 1 + rng.below(5));
+        let k = 1 + rng.below(e + 1);
+        let mut rows: Vec<String> = (0..t)
+            .map(|_| list(&(0..e).map(|_| rng.uniform(-3.0, 3.0)).collect::<Vec<_>>()))
+            .collect();
+        if case % 3 == 1 {
+            let r = rng.below(t);
+            rows[r] = format!("[{}]", vec![*rng.pick(EXTREMES); e].join(","));
+        }
+        let mut problem = format!(r#"{{"logits":[{}],"k":{k}"#, rows.join(","));
+        match rng.below(6) {
+            0 => problem.push_str(&format!(r#","capacity_factor":{}"#, rng.uniform(0.0, 3.0))),
+            1 => problem.push_str(&format!(
+                r#","bias":{}"#,
+                list(&vec![0.1; 1 + rng.below(5)])
+            )),
+            2 => problem.push_str(&format!(
+                r#","route_scale":{}"#,
+                rng.pick(&["2.5", "0", "-1", "1e308"])
+            )),
+            3 => problem.push_str(r#","preset":"mixtral-8x7b""#),
+            4 => problem.push_str(&format!(r#","capacity_factor":{}"#, rng.pick(EXTREMES))),
+            _ => {}
+        }
+        problem.push('}');
+        let mut args = vec!["moe"];
+        if rng.below(2) == 0 {
+            args.extend(["--score", *rng.pick(&["softmax", "sigmoid"])]);
+        }
+        if rng.below(3) == 0 {
+            args.extend([
+                "--capacity-rounding",
+                *rng.pick(&["floor", "round", "ceil"]),
+            ]);
+        }
+        let out = run(&args, &problem);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => {
+                let v: Value = serde_json::from_slice(&out.stdout)
+                    .unwrap_or_else(|e| panic!("{problem}: not JSON: {e}"));
+                assert!(!has_null(&v), "{args:?} {problem}: null in the answer");
+            }
+            Some(2) => {
+                assert!(out.stdout.is_empty(), "{problem}: output on failure");
+                assert!(!stderr.trim().is_empty(), "{problem}: no message");
+            }
+            other => panic!("{args:?} {problem}: exit {other:?}: {stderr}"),
+        }
     }
 }

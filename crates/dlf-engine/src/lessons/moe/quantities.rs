@@ -102,7 +102,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         args: &[("preset", "mixtral-8x7b"), ("which", "total"), ("bytes", "2")],
         eval: |a| {
             let c = Preset::parse(a.raw("preset")).ok_or_else(|| preset_error(a))?.config().count();
-            let bytes = a.f64_in("bytes", 0.25, 8.0)?;
+            let bytes = a.f64_in("bytes", 0.25, 32.0)?;
             let n = match a.raw("which") {
                 "total" => c.total(),
                 "active" => c.active(),
