@@ -105,7 +105,7 @@ Routing (Shazeer et al. 2017; Fedus et al. 2021; Lepikhin et al. 2020):
   scores   s = softmax(x) per row (--score softmax) or s = sigmoid(x) elementwise (--score sigmoid)
   probs    p = s for softmax; s / Σ_j s_j for sigmoid (DeepSeek-V3's normalised scores for P)
   chosen   the k largest s + bias per row, best first; ties go to the lower expert index
-  gates    \"none\": g = scale·s_e (Switch, DeepSeek-V2, Qwen2-MoE default)
+  gates    \"none\": g = scale·s_e (Switch, DeepSeek-V2, OLMoE)
            \"renormalize\": g = scale·s_e / Σ_{top-k} s (GShard top-2, Mixtral, DeepSeek-V3)
   load     counts of first choices and of all choices per expert; P_i = mean_t p_ti
            f \"first-choice\"       = first-choice count / T      (Mesh-TF top-2, GShard, DeepSpeed top2gating)

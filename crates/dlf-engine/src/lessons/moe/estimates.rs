@@ -167,9 +167,9 @@ fn capacity_problem(rng: &mut Rng) -> Problem {
 
 fn decode_bytes(rng: &mut Rng) -> Problem {
     let (name, experts, k, layers, d, ff) = rng.pick(&[
-        ("an 8-expert top-2 model", 8usize, 2usize, 32usize, 4096usize, 14336usize),
-        ("a 64-expert top-6 model", 64, 6, 28, 2048, 1408),
-        ("a 16-expert top-2 model", 16, 2, 40, 5120, 8192),
+        ("An 8-expert top-2 model", 8usize, 2usize, 32usize, 4096usize, 14336usize),
+        ("A 64-expert top-6 model", 64, 6, 28, 2048, 1408),
+        ("A 16-expert top-2 model", 16, 2, 40, 5120, 8192),
     ]);
     let batch = rng.pick(&[1usize, 4, 16, 64]);
     let bytes = rng.pick(&[(2.0f64, "bf16"), (1.0, "fp8")]);

@@ -8,7 +8,7 @@
 //! largest `s_t + b` (`b` is the selection-only bias of auxiliary-loss-free balancing, Wang et al. 2024; zero
 //! otherwise), and expert `e`'s output is weighted by a gate built from the *unbiased* score `s_te`:
 //!
-//! - [`TopKNorm::None`]: `g = s_te` (Switch top-1; DeepSeek-V2; Qwen2-MoE's default `norm_topk_prob = false`),
+//! - [`TopKNorm::None`]: `g = s_te` (Switch top-1; DeepSeek-V2; OLMoE's `norm_topk_prob = false`),
 //! - [`TopKNorm::Renormalize`]: `g = s_te / Σ_{j ∈ top-k} s_tj` (GShard top-2, Mixtral — where it equals a
 //!   softmax over the top-k logits —, DeepSeek-V3 with its sigmoid scores),
 //!
@@ -70,7 +70,7 @@ impl Score {
 /// How the `k` selected scores become gates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TopKNorm {
-    /// The selected scores as they are (Switch, DeepSeek-V2, Qwen2-MoE default).
+    /// The selected scores as they are (Switch, DeepSeek-V2, OLMoE).
     None,
     /// The selected scores divided by their sum (GShard top-2, Mixtral, DeepSeek-V3).
     Renormalize,
@@ -105,7 +105,7 @@ pub enum AuxConvention {
     /// (Mesh-TensorFlow's `_top_2_gating`, GShard; DeepSpeed's `top2gating`).
     FirstChoice,
     /// Every choice, per token: `f_i = #{t: i ∈ top-k(t)}/T`, `Σf = k`, value `k` at balance (Hugging Face
-    /// transformers' `load_balancing_loss_func`, used by Mixtral, Qwen-MoE and others).
+    /// transformers' `load_balancing_loss_func`, used by Mixtral and the models built on that file).
     AllChoices,
     /// Every choice, per assignment: `f_i = #{t: i ∈ top-k(t)}/(kT)`, `Σf = 1`, value 1 at balance (DeepSpeed's
     /// `topkgating`, Megatron-Core, DeepSeekMoE's expert-level loss with its `N/(K T)` factor).

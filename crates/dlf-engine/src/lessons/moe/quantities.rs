@@ -51,6 +51,21 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         eval: |a| Ok(preset(a)?.count().active() / 1e9),
     },
     QuantitySpec {
+        name: "moe.active_fraction",
+        description: "active over total parameters",
+        args: PRESET_ARGS,
+        eval: |a| {
+            let c = preset(a)?.count();
+            Ok(c.active() / c.total())
+        },
+    },
+    QuantitySpec {
+        name: "moe.embedding_params",
+        description: "parameters (billions) of the input embedding, the output head if untied, and the final norm",
+        args: PRESET_ARGS,
+        eval: |a| Ok(preset(a)?.count().embeddings / 1e9),
+    },
+    QuantitySpec {
         name: "moe.shared_params",
         description: "parameters (billions) outside the routed experts (embeddings, attention, norms, routers, dense and shared-expert FFNs)",
         args: PRESET_ARGS,

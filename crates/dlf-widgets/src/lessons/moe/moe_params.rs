@@ -99,8 +99,8 @@ impl Widget for MoeParams {
         let mut svg = Svg::new(724.0, 372.0, SPEC.title);
         let left = Plot::new(
             Rect::new(64.0, 44.0, 260.0, 270.0),
-            Axis::linear(0.0, 2.0, ""),
-            Axis::fit_linear([billions(c.total())], true, "parameters (billions)"),
+            Axis::linear(0.0, 2.0, "left bar: all parameters; right bar: one token's"),
+            Axis::fit_linear([billions(c.total()) * 1.08], true, "parameters (billions)"),
         );
         left.draw_axes(&mut svg, "Total and active parameters");
         for (i, (parts, label)) in [(total_parts, "total"), (active_parts, "active per token")]
@@ -115,9 +115,10 @@ impl Widget for MoeParams {
                 }
                 acc += v;
             }
-            svg.text(x + 40.0, 330.0, Anchor::Middle, "dlf-ts", label);
             if let Some(y) = left.py(acc) {
-                let mut text = sig(acc, 3);
+                let mut text = String::from(*label);
+                text.push_str(": ");
+                text.push_str(&sig(acc, 3));
                 text.push('B');
                 svg.text(x + 40.0, y - 4.0, Anchor::Middle, "dlf-ts", &text);
             }
