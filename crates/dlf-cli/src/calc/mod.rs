@@ -29,10 +29,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
 use dlf_engine::lessons::attention::{CausalAlign, MaskFill, QkvLayout};
 use dlf_engine::lessons::backprop::Loss;
+use dlf_engine::lessons::moe::params::Preset as MoePreset;
+use dlf_engine::lessons::moe::{CapacityRounding, Score};
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
-use dlf_engine::lessons::transformer::count::{MlpKind, Preset, Recompute};
 use dlf_engine::lessons::posenc::{Pairing, Scaling, SinusoidLayout};
+use dlf_engine::lessons::transformer::count::{MlpKind, Preset, Recompute};
 use dlf_engine::tensor::Tensor;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -219,6 +221,9 @@ named! {
     SinusoidLayout, "sinusoid layout", [SinusoidLayout::Interleaved, SinusoidLayout::Tensor2Tensor];
     Pairing, "pairing", [Pairing::Interleaved, Pairing::RotateHalf];
     Scaling, "scaling", [Scaling::None, Scaling::Linear, Scaling::Ntk, Scaling::Yarn];
+    Score, "score function", [Score::Softmax, Score::Sigmoid];
+    CapacityRounding, "capacity rounding", [CapacityRounding::Floor, CapacityRounding::Round, CapacityRounding::Ceil];
+    MoePreset, "preset", [MoePreset::Mixtral, MoePreset::DeepSeekV3, MoePreset::SwitchBase, MoePreset::Brief50b];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -923,6 +928,7 @@ topics! {
     attention::Attention,
     posenc::Posenc,
     transformer::Transformer,
+    moe::Moe,
 }
 
 #[cfg(test)]

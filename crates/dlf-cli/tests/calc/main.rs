@@ -6,10 +6,11 @@ mod attention;
 mod backprop;
 mod framework;
 mod fuzz;
+mod moe;
 mod norm;
 mod optim;
-mod transformer;
 mod posenc;
+mod transformer;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

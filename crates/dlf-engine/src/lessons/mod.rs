@@ -43,6 +43,7 @@ lessons! {
     attention,
     posenc,
     transformer,
+    moe,
 }
 
 /// The lesson whose topic is `topic`.

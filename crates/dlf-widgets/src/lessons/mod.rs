@@ -26,4 +26,5 @@ lessons! {
     attention,
     posenc,
     transformer,
+    moe,
 }
