@@ -28,6 +28,7 @@ use std::marker::PhantomData;
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
 use dlf_engine::lessons::backprop::Loss;
+use dlf_engine::lessons::calibration::{Binning, Reduction};
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
 use dlf_engine::tensor::Tensor;
@@ -207,6 +208,8 @@ named! {
     MomentumConvention, "momentum convention", [MomentumConvention::PyTorch, MomentumConvention::Keras];
     RunningVariance, "running variance", [RunningVariance::Unbiased, RunningVariance::Biased];
     NormEps, "eps placement", [NormEps::Inside, NormEps::Outside];
+    Binning, "binning", [Binning::RightClosed, Binning::LeftClosed, Binning::LeftClosedOwnOne, Binning::EqualMass];
+    Reduction, "reliability", [Reduction::TopLabel, Reduction::ClassWise];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -908,6 +911,7 @@ topics! {
     backprop::Backprop,
     optim::Optim,
     norm::Norm,
+    calibration::Calibration,
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ lessons! {
     backprop,
     optim,
     norm,
+    calibration,
 }
 
 /// The lesson whose topic is `topic`.
