@@ -96,7 +96,7 @@ pub fn equal_width_edges(bins: usize) -> Vec<f64> {
 /// `t ≥ 1/2`) so that an edge falling on a data point equals it exactly.
 pub fn equal_mass_edges(scores: &[f64], bins: usize) -> Vec<f64> {
     let mut sorted = scores.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     let n = sorted.len();
     let step = 1.0 / bins as f64;
     (0..=bins)
@@ -422,24 +422,24 @@ pub fn fit_temperature(
     let mut beta = 1.0;
     for _ in 0..100 {
         let (_, d1, d2) = nll_in_beta(logits, classes, labels, beta);
+        // A Newton step below 1e-11·β is rounding noise (the sums behind f′ carry about 1e-15 per term):
+        // converged. Checking this before the bracket matters: at the optimum f′ is ±1e-17, and a step that
+        // lands a hair outside the bracket must not trigger a bisection back to the bracket's middle.
+        if d2 > 0.0 && (d1 / d2).abs() <= 1e-11 * beta {
+            beta -= d1 / d2;
+            break;
+        }
         if d1 > 0.0 {
             hi = beta;
         } else {
             lo = beta;
         }
         let newton = beta - d1 / d2;
-        let next = if d2 > 0.0 && newton > lo && newton < hi {
+        beta = if d2 > 0.0 && newton > lo && newton < hi {
             newton
         } else {
             0.5 * (lo + hi)
         };
-        // 1e-11: the sums behind f′ carry rounding of about 1e-15 per term, so Newton steps below ~1e-13·β are
-        // noise and a tighter stop would never trigger.
-        if (next - beta).abs() <= 1e-11 * beta {
-            beta = next;
-            break;
-        }
-        beta = next;
     }
     Ok(1.0 / beta)
 }
