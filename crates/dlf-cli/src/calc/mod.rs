@@ -31,6 +31,7 @@ use dlf_engine::lessons::attention::{CausalAlign, MaskFill, QkvLayout};
 use dlf_engine::lessons::backprop::Loss;
 use dlf_engine::lessons::moe::params::Preset as MoePreset;
 use dlf_engine::lessons::moe::{CapacityRounding, Score};
+use dlf_engine::lessons::calibration::{Binning, Reduction};
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
 use dlf_engine::lessons::posenc::{Pairing, Scaling, SinusoidLayout};
@@ -224,6 +225,8 @@ named! {
     Score, "score function", [Score::Softmax, Score::Sigmoid];
     CapacityRounding, "capacity rounding", [CapacityRounding::Floor, CapacityRounding::Round, CapacityRounding::Ceil];
     MoePreset, "preset", [MoePreset::Mixtral, MoePreset::DeepSeekV3, MoePreset::SwitchBase, MoePreset::Brief50b];
+    Binning, "binning", [Binning::RightClosed, Binning::LeftClosed, Binning::LeftClosedOwnOne, Binning::EqualMass];
+    Reduction, "reliability", [Reduction::TopLabel, Reduction::ClassWise];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -928,6 +931,7 @@ topics! {
     attention::Attention,
     posenc::Posenc,
     transformer::Transformer,
+    calibration::Calibration,
     moe::Moe,
 }
 

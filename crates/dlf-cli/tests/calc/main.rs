@@ -4,6 +4,7 @@
 
 mod attention;
 mod backprop;
+mod calibration;
 mod framework;
 mod fuzz;
 mod moe;

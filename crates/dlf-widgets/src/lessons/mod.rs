@@ -26,5 +26,6 @@ lessons! {
     attention,
     posenc,
     transformer,
+    calibration,
     moe,
 }
