@@ -240,7 +240,11 @@ mod tests {
     #[test]
     fn quantile_matches_scipy_from_1e_300_to_the_upper_tail() {
         for &(p, z) in PPF {
-            assert!(rel(quantile(p), z) < 2e-15, "Φ⁻¹({p}) = {} vs {z}", quantile(p));
+            assert!(
+                rel(quantile(p), z) < 2e-15,
+                "Φ⁻¹({p}) = {} vs {z}",
+                quantile(p)
+            );
         }
         assert!(rel(upper_quantile(0.025), 1.959963984540054) < 2e-15);
         assert_eq!(quantile(0.0), f64::NEG_INFINITY);

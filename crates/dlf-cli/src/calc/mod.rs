@@ -27,6 +27,10 @@ use std::marker::PhantomData;
 
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
+use dlf_engine::lessons::ab::power::SampleSizeFormula;
+use dlf_engine::lessons::ab::sequential::Boundary;
+use dlf_engine::lessons::ab::significance::TTestVariance;
+use dlf_engine::lessons::ab::{Alternative, StdError};
 use dlf_engine::lessons::backprop::Loss;
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
@@ -207,6 +211,11 @@ named! {
     MomentumConvention, "momentum convention", [MomentumConvention::PyTorch, MomentumConvention::Keras];
     RunningVariance, "running variance", [RunningVariance::Unbiased, RunningVariance::Biased];
     NormEps, "eps placement", [NormEps::Inside, NormEps::Outside];
+    StdError, "standard error", [StdError::Pooled, StdError::Unpooled];
+    Alternative, "alternative", [Alternative::TwoSided, Alternative::Larger, Alternative::Smaller];
+    TTestVariance, "t-test variance", [TTestVariance::Welch, TTestVariance::Student];
+    SampleSizeFormula, "sample-size formula", [SampleSizeFormula::Pooled, SampleSizeFormula::Unpooled, SampleSizeFormula::CohenH, SampleSizeFormula::Statsmodels, SampleSizeFormula::Lehr];
+    Boundary, "boundary", [Boundary::Fixed, Boundary::Pocock, Boundary::OBrienFleming];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -908,6 +917,7 @@ topics! {
     backprop::Backprop,
     optim::Optim,
     norm::Norm,
+    ab::Ab,
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ lessons! {
     backprop,
     optim,
     norm,
+    ab,
 }
 
 /// The lesson whose topic is `topic`.
