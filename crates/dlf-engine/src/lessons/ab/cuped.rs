@@ -60,7 +60,7 @@ pub fn cuped(a: ArmData, b: ArmData) -> Result<CupedResult, AbError> {
         syy += (y - my) * (y - my);
         sxy += (x - mx) * (y - my);
     }
-    if !(sxx > 0.0) {
+    if sxx.is_nan() || sxx <= 0.0 {
         return fail("the covariate x is constant, so θ = Cov(X, Y)/Var X is undefined");
     }
     let theta = sxy / sxx;

@@ -199,7 +199,7 @@ pub fn sample_size(formula: SampleSizeFormula, d: &Design) -> Result<f64, AbErro
 /// As [`sample_size`] (the `power` field of `d` is ignored).
 pub fn power_for(formula: SampleSizeFormula, d: &Design, n: f64) -> Result<f64, AbError> {
     d.check()?;
-    if !(n > 0.0) {
+    if n.is_nan() || n <= 0.0 {
         return fail(format!("n must be positive, got {n}"));
     }
     let (p1, p2) = (d.baseline, d.treatment);
@@ -231,7 +231,7 @@ pub fn power_for(formula: SampleSizeFormula, d: &Design, n: f64) -> Result<f64, 
 /// # Errors
 /// As [`sample_size`]; `n` too small to detect any lift below `1 − p₁`.
 pub fn mde(formula: SampleSizeFormula, d: &Design, n: f64) -> Result<f64, AbError> {
-    if !(n > 0.0) {
+    if n.is_nan() || n <= 0.0 {
         return fail(format!("n must be positive, got {n}"));
     }
     let p1 = d.baseline;

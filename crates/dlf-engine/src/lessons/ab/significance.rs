@@ -188,7 +188,7 @@ pub fn welch_or_student(
     alpha: f64,
 ) -> Result<TTest, AbError> {
     for (s, which) in [(a, "control (A)"), (b, "treatment (B)")] {
-        if !(s.n >= 2.0) || !(s.sd >= 0.0) {
+        if s.n.is_nan() || s.n < 2.0 || s.sd.is_nan() || s.sd < 0.0 {
             return fail(format!(
                 "{which} needs n ≥ 2 and sd ≥ 0, got n = {}, sd = {}",
                 s.n, s.sd
@@ -211,7 +211,7 @@ pub fn welch_or_student(
             ((sp2 * (1.0 / a.n + 1.0 / b.n)).sqrt(), df)
         }
     };
-    if !(se > 0.0) {
+    if se.is_nan() || se <= 0.0 {
         return fail("both arms have zero variance, so t is undefined");
     }
     let diff = b.mean - a.mean;
@@ -264,14 +264,14 @@ pub fn srm_test(observed: &[f64], weights: &[f64]) -> Result<Srm, AbError> {
             weights.len()
         ));
     }
-    if let Some(i) = observed.iter().position(|&o| !(o >= 0.0)) {
+    if let Some(i) = observed.iter().position(|&o| o.is_nan() || o < 0.0) {
         return fail(format!("observed[{i}] must be a count ≥ 0"));
     }
     if let Some(i) = weights.iter().position(|&w| !(w > 0.0 && w.is_finite())) {
         return fail(format!("weights[{i}] must be positive"));
     }
     let total: f64 = observed.iter().sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return fail("no users observed");
     }
     let wsum: f64 = weights.iter().sum();
@@ -349,7 +349,7 @@ pub fn delta_ratio(x: &[f64], y: &[f64]) -> Result<RatioEstimate, AbError> {
     }
     let n = x.len() as f64;
     let (mx, my) = (crate::stats::mean(x), crate::stats::mean(y));
-    if !(mx > 0.0) {
+    if mx.is_nan() || mx <= 0.0 {
         return fail("the mean of x (the denominator) must be positive");
     }
     let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
