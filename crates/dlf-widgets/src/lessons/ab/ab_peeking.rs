@@ -6,7 +6,7 @@
 //! and simulated (dots), against the one-look level. Right: the z paths of 40 simulated A/A experiments
 //! over the chosen number of looks, with the chosen boundary.
 //!
-//! Cost: one recursion over 20 looks, two simulations of up to 4 000 experiments × 20 looks, and for a
+//! Cost: one recursion over 20 looks, two simulations of up to 2 000 experiments × 20 looks, and for a
 //! Pocock or O'Brien–Fleming boundary a regula-falsi search for its constant (about 6 recursions over K
 //! looks on a coarser grid).
 
@@ -46,19 +46,19 @@ static SPEC: WidgetSpec = WidgetSpec {
             "fixed",
         )
         .help("The boundary applied at each look in the right panel and in the numbers."),
-        ParamSpec::range("trials", "Simulated A/A tests", 500.0..=4000.0, 2000.0)
-            .step(500.0)
+        ParamSpec::range("trials", "Simulated A/A tests", 500.0..=2000.0, 1000.0)
+            .step(250.0)
             .help("Experiments simulated for the dots; the Monte-Carlo error is about √(r(1−r)/trials)."),
         ParamSpec::range("seed", "Seed", 1.0..=20.0, 1.0).help("Draws every simulated experiment."),
     ],
     bench: &[
         BenchCase {
             name: "worst-pocock-20-looks",
-            query: "looks=20&boundary=pocock&trials=4000",
+            query: "looks=20&boundary=pocock&trials=2000",
         },
         BenchCase {
             name: "worst-obf-20-looks",
-            query: "looks=20&boundary=obrien-fleming&trials=4000&alpha=0.01",
+            query: "looks=20&boundary=obrien-fleming&trials=2000&alpha=0.01",
         },
     ],
 };
