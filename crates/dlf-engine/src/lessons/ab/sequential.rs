@@ -90,13 +90,26 @@ pub const POINTS_PER_SD: usize = 8;
 /// (equally spaced looks), by the Armitage–McPherson–Rowe recursion with `points_per_sd` grid points per
 /// unit (see the module's documentation).
 pub fn crossing_probabilities(z_bounds: &[f64], points_per_sd: usize) -> Vec<f64> {
+    crossing_probabilities_sized(z_bounds, z_bounds, points_per_sd)
+}
+
+/// [`crossing_probabilities`] with each look's number of grid intervals set from `size_bounds` instead of
+/// `z_bounds` (elementwise at least as large). A root search over the boundary's constant sizes every grid
+/// from the top of its bracket, so the number of grid points does not jump as the constant moves, and the
+/// crossing probability is a smooth function of it (a jump of Simpson's error, about 1e-6, would stall a
+/// fast root finder at the jump).
+fn crossing_probabilities_sized(
+    z_bounds: &[f64],
+    size_bounds: &[f64],
+    points_per_sd: usize,
+) -> Vec<f64> {
     let mut out = Vec::with_capacity(z_bounds.len());
     let Some(&c1) = z_bounds.first() else {
         return out;
     };
     out.push(2.0 * sf(c1));
     // The grid of the current look: points u_j, Simpson weights w_j (with h/3), sub-density f_j.
-    let (mut u, mut w) = grid(c1, points_per_sd);
+    let (mut u, mut w) = grid(c1, intervals(size_bounds[0], points_per_sd));
     let mut f: Vec<f64> = u.iter().map(|&x| crate::normal::pdf(x)).collect();
     for (k, &c) in z_bounds.iter().enumerate().skip(1) {
         let b = c * ((k + 1) as f64).sqrt();
@@ -110,7 +123,8 @@ pub fn crossing_probabilities(z_bounds: &[f64], points_per_sd: usize) -> Vec<f64
         if k + 1 == z_bounds.len() {
             break;
         }
-        let (nu, nw) = grid(b, points_per_sd);
+        let size = size_bounds[k] * ((k + 1) as f64).sqrt();
+        let (nu, nw) = grid(b, intervals(size, points_per_sd));
         let h = u.get(1).map_or(1.0, |v| v - u[0]);
         let mut nf = Vec::with_capacity(nu.len());
         for &s in &nu {
@@ -146,11 +160,14 @@ fn convolve(s: f64, u: &[f64], mass: &[f64], h: f64) -> f64 {
     sum
 }
 
-/// A uniform grid on `[−b, b]` with an even number of intervals, at least `points_per_sd` per unit, and its
-/// composite Simpson weights.
-fn grid(b: f64, points_per_sd: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut m = ((2.0 * b * points_per_sd as f64).ceil() as usize).max(2);
-    m += m % 2;
+/// An even number of Simpson intervals with at least `points_per_sd` per unit over `[−b, b]`.
+fn intervals(b: f64, points_per_sd: usize) -> usize {
+    let m = ((2.0 * b * points_per_sd as f64).ceil() as usize).max(2);
+    m + m % 2
+}
+
+/// A uniform grid on `[−b, b]` with `m` (even) intervals, and its composite Simpson weights.
+fn grid(b: f64, m: usize) -> (Vec<f64>, Vec<f64>) {
     let h = 2.0 * b / m as f64;
     let u = (0..=m).map(|i| -b + i as f64 * h).collect();
     let w = (0..=m)
@@ -211,23 +228,25 @@ pub fn boundary_constant_on(
     if boundary == Boundary::Fixed || looks == 1 {
         return Ok(z);
     }
-    let target = crate::math::ln(alpha);
-    let g = |c: f64| -> f64 {
-        let total: f64 = crossing_probabilities(&boundary.z_bounds(c, looks), points_per_sd)
-            .iter()
-            .sum();
-        crate::math::ln(total) - target
-    };
     // The constant lies between the one-look z (too low: more looks cross more) and the Bonferroni bound
     // z_{α/(2K)} (too high for correlated looks; O'Brien–Fleming's final bar is below it as well).
     let (mut a, mut b) = (
         z,
         crate::normal::upper_quantile(alpha / (2.0 * looks as f64)) + 0.25,
     );
+    let target = crate::math::ln(alpha);
+    let size = boundary.z_bounds(b, looks);
+    let g = |c: f64| -> f64 {
+        let total: f64 =
+            crossing_probabilities_sized(&boundary.z_bounds(c, looks), &size, points_per_sd)
+                .iter()
+                .sum();
+        crate::math::ln(total) - target
+    };
     let (mut fa, mut fb) = (g(a), g(b));
     let mut kept = 0i8;
     let mut c = 0.5 * (a + b);
-    for _ in 0..100 {
+    for _ in 0..60 {
         c = (a * fb - b * fa) / (fb - fa);
         let fc = g(c);
         if fc.abs() < 1e-13 || (b - a).abs() < 1e-12 {
