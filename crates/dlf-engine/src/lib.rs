@@ -72,6 +72,7 @@ pub mod gradcheck;
 pub mod kernel;
 pub mod lessons;
 pub mod math;
+pub mod normal;
 pub mod quantities;
 pub mod rng;
 pub mod stats;

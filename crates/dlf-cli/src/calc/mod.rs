@@ -28,6 +28,10 @@ use std::marker::PhantomData;
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
 use dlf_engine::lessons::attention::{CausalAlign, MaskFill, QkvLayout};
+use dlf_engine::lessons::ab::power::SampleSizeFormula;
+use dlf_engine::lessons::ab::sequential::Boundary;
+use dlf_engine::lessons::ab::significance::TTestVariance;
+use dlf_engine::lessons::ab::{Alternative, StdError};
 use dlf_engine::lessons::backprop::Loss;
 use dlf_engine::lessons::moe::params::Preset as MoePreset;
 use dlf_engine::lessons::moe::{CapacityRounding, Score};
@@ -227,6 +231,11 @@ named! {
     MoePreset, "preset", [MoePreset::Mixtral, MoePreset::DeepSeekV3, MoePreset::SwitchBase, MoePreset::Brief50b];
     Binning, "binning", [Binning::RightClosed, Binning::LeftClosed, Binning::LeftClosedOwnOne, Binning::EqualMass];
     Reduction, "reliability", [Reduction::TopLabel, Reduction::ClassWise];
+    StdError, "standard error", [StdError::Pooled, StdError::Unpooled];
+    Alternative, "alternative", [Alternative::TwoSided, Alternative::Larger, Alternative::Smaller];
+    TTestVariance, "t-test variance", [TTestVariance::Welch, TTestVariance::Student];
+    SampleSizeFormula, "sample-size formula", [SampleSizeFormula::Pooled, SampleSizeFormula::Unpooled, SampleSizeFormula::CohenH, SampleSizeFormula::Statsmodels, SampleSizeFormula::Lehr];
+    Boundary, "boundary", [Boundary::Fixed, Boundary::Pocock, Boundary::OBrienFleming];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -932,6 +941,7 @@ topics! {
     posenc::Posenc,
     transformer::Transformer,
     calibration::Calibration,
+    ab::Ab,
     moe::Moe,
 }
 

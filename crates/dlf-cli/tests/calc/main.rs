@@ -3,6 +3,7 @@
 //! the binary, reading its answer or its error, comparing numbers.
 
 mod attention;
+mod ab;
 mod backprop;
 mod calibration;
 mod framework;

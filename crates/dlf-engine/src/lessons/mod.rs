@@ -44,6 +44,7 @@ lessons! {
     posenc,
     transformer,
     calibration,
+    ab,
     moe,
 }
 

@@ -27,5 +27,6 @@ lessons! {
     posenc,
     transformer,
     calibration,
+    ab,
     moe,
 }
