@@ -16,7 +16,8 @@
   async function loadWasm() {
     if (!("WebAssembly" in window)) return null;
     try {
-      const response = await fetch(root + "assets/dlf_widgets.wasm");
+      // The module's name carries its content hash (data-wasm, written by the server), so it is cached for good.
+      const response = await fetch(root + (document.documentElement.dataset.wasm || "assets/dlf_widgets.wasm"));
       if (!response.ok) return null;
       const bytes = await response.arrayBuffer();
       if (bytes.byteLength === 0) return null;

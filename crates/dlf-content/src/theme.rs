@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 /// One file served under `assets/`.
 #[derive(Debug, Clone)]
 pub struct Asset {
-    /// Path below `assets/`, e.g. `style.css` or `fonts/latinmodern-math.woff2`.
+    /// Path below `assets/`, e.g. `style.css` or `fonts/latinmodern-math.otf`.
     pub path: &'static str,
     /// The `Content-Type` to serve it with.
     pub mime: &'static str,
@@ -21,7 +21,7 @@ pub struct Asset {
 const STYLE_CSS: &str = include_str!("../front-end/style.css");
 const SCRIPT_JS: &[u8] = include_bytes!("../front-end/dlf.js");
 const PRACTICE_JS: &[u8] = include_bytes!("../front-end/practice.js");
-const MATH_FONT: &[u8] = include_bytes!("../front-end/fonts/latinmodern-math.woff2");
+const MATH_FONT: &[u8] = include_bytes!("../front-end/fonts/latinmodern-math.otf");
 const FAVICON: &[u8] = include_bytes!("../front-end/favicon.svg");
 
 /// The stylesheet: the theme plus the MathML rules of the maths renderer (`math_css`). The maths font is
@@ -55,8 +55,8 @@ pub fn assets(math_css: &str) -> Vec<Asset> {
             bytes: Cow::Borrowed(FAVICON),
         },
         Asset {
-            path: "fonts/latinmodern-math.woff2",
-            mime: "font/woff2",
+            path: "fonts/latinmodern-math.otf",
+            mime: "font/otf",
             bytes: Cow::Borrowed(MATH_FONT),
         },
     ]
@@ -101,7 +101,7 @@ pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
 <meta name="description" content="{description}">
 <link rel="icon" href="{root}assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{root}assets/style.css">
-<link rel="preload" href="{root}assets/fonts/latinmodern-math.woff2" as="font" type="font/woff2" crossorigin>
+<link rel="preload" href="{root}assets/fonts/latinmodern-math.otf" as="font" type="font/otf" crossorigin>
 <script src="{root}assets/dlf.js" defer></script>
 <script src="{root}assets/practice.js" defer></script>
 </head>

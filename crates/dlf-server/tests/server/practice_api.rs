@@ -989,7 +989,9 @@ fn the_static_export_has_no_practice_pages_and_no_live_controls() {
         "the mark-done control is hidden in the export"
     );
     let css =
-        std::fs::read_to_string(dir.join("assets/style.css")).expect("the stylesheet is exported");
+        std::fs::read_to_string(dir.join("assets").join(
+        dlf_server::bundle::asset_path("style.css").expect("the stylesheet is an asset"),
+    )).expect("the stylesheet is exported");
     assert!(css.contains("html:not([data-live]) .live-only { display: none !important; }"));
     let _ = std::fs::remove_dir_all(&dir);
 }
