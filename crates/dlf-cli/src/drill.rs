@@ -742,7 +742,10 @@ mod tests {
         let lines = wrap(text, 20);
         assert!(lines.iter().all(|l| columns(l) <= 20), "{lines:?}");
         assert_eq!(lines.join(" "), text, "no word is cut");
-        assert_eq!(wrap("a_very_long_formula_without_spaces x", 10)[0], "a_very_long_formula_without_spaces");
+        assert_eq!(
+            wrap("a_very_long_formula_without_spaces x", 10)[0],
+            "a_very_long_formula_without_spaces"
+        );
     }
 
     #[test]

@@ -116,7 +116,9 @@ fn build_writes_a_static_site() {
             assets.iter().any(|name| {
                 name.strip_prefix(stem)
                     .and_then(|rest| rest.strip_suffix(&format!("{ext}{suffix}")))
-                    .is_some_and(|hash| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .is_some_and(|hash| {
+                        hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                    })
             })
         };
         assert!(hashed(""), "{stem}HASH{ext} is exported: {assets:?}");

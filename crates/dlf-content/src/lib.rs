@@ -40,6 +40,7 @@ pub mod pages;
 pub mod plain_maths;
 pub mod practice;
 pub mod report;
+pub mod search;
 pub mod site;
 pub mod theme;
 pub mod track;

@@ -26,7 +26,9 @@ pub fn maths_characters<'a>(html: impl IntoIterator<Item = &'a str>) -> BTreeSet
         let mut rest = page;
         while let Some(start) = rest.find("<math") {
             let after = &rest[start..];
-            let end = after.find("</math>").map_or(after.len(), |e| e + "</math>".len());
+            let end = after
+                .find("</math>")
+                .map_or(after.len(), |e| e + "</math>".len());
             collect_text(&after[..end], &mut chars);
             rest = &after[end..];
         }

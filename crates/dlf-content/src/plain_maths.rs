@@ -19,10 +19,68 @@ pub fn to_unicode(latex: &str) -> String {
 
 /// Relations and binary operators: the space written after them is kept.
 const SPACED: &[&str] = &[
-    "le", "leq", "ge", "geq", "ne", "neq", "approx", "sim", "simeq", "equiv", "propto", "to", "rightarrow",
-    "leftarrow", "gets", "Rightarrow", "implies", "Leftrightarrow", "iff", "mapsto", "in", "notin", "subset",
-    "subseteq", "cup", "cap", "cdot", "times", "div", "pm", "mp", "odot", "otimes", "oplus", "ll", "gg",
-    "triangleq", "coloneqq", "land", "lor", "wedge", "vee", "quad", "qquad", "mid",
+    "le",
+    "leq",
+    "ge",
+    "geq",
+    "ne",
+    "neq",
+    "approx",
+    "sim",
+    "simeq",
+    "equiv",
+    "propto",
+    "to",
+    "rightarrow",
+    "leftarrow",
+    "gets",
+    "Rightarrow",
+    "implies",
+    "Leftrightarrow",
+    "iff",
+    "mapsto",
+    "in",
+    "notin",
+    "subset",
+    "subseteq",
+    "cup",
+    "cap",
+    "cdot",
+    "times",
+    "div",
+    "pm",
+    "mp",
+    "odot",
+    "otimes",
+    "oplus",
+    "ll",
+    "gg",
+    "triangleq",
+    "coloneqq",
+    "land",
+    "lor",
+    "wedge",
+    "vee",
+    "quad",
+    "qquad",
+    "mid",
+    "log",
+    "ln",
+    "exp",
+    "max",
+    "min",
+    "sup",
+    "inf",
+    "arg",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "det",
+    "lim",
+    "Pr",
+    "argmax",
+    "argmin",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -220,8 +278,8 @@ impl Parser {
                 String::new()
             }
             "left" | "right" | "big" | "Big" | "bigg" | "Bigg" | "bigl" | "bigr" | "Bigl"
-            | "Bigr" | "biggl" | "biggr" | "middle" | "displaystyle" | "textstyle"
-            | "limits" | "nolimits" | "mathstrut" | "strut" => {
+            | "Bigr" | "biggl" | "biggr" | "middle" | "displaystyle" | "textstyle" | "limits"
+            | "nolimits" | "mathstrut" | "strut" => {
                 // A `\left.` draws nothing.
                 if matches!(self.peek(), Some(Token::Char('.'))) {
                     self.pos += 1;
@@ -246,8 +304,18 @@ impl Parser {
                 Token::Command(c) => {
                     return !matches!(
                         c.as_str(),
-                        "le" | "leq" | "ge" | "geq" | "ne" | "neq" | "approx" | "quad"
-                            | "qquad" | "to" | "right" | "end" | "\\"
+                        "le" | "leq"
+                            | "ge"
+                            | "geq"
+                            | "ne"
+                            | "neq"
+                            | "approx"
+                            | "quad"
+                            | "qquad"
+                            | "to"
+                            | "right"
+                            | "end"
+                            | "\\"
                     )
                 }
                 Token::Open => return true,
@@ -261,8 +329,8 @@ impl Parser {
 /// `a` as it stands, or `(a)` when it is compound (an operator or a space inside it).
 fn group(text: &str) -> String {
     let text = text.trim();
-    let simple = text.chars().count() <= 1
-        || !text.contains([' ', '+', '−', '-', '=', '/', '·', '×', ',']);
+    let simple =
+        text.chars().count() <= 1 || !text.contains([' ', '+', '−', '-', '=', '/', '·', '×', ',']);
     let bracketed = text.starts_with('(') && text.ends_with(')') && balanced_inside(text);
     if simple || bracketed {
         text.to_owned()
@@ -528,7 +596,8 @@ fn tidy(text: &str) -> String {
         if c == '\u{2009}' {
             let prev = out.chars().last();
             let next = chars[i + 1..].iter().find(|c| **c != ' ').copied();
-            let factor = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || "()ᵀ²".contains(c));
+            let factor =
+                |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || "()ᵀ²".contains(c));
             if factor(prev) && factor(next) && prev != Some(' ') {
                 out.push('·');
             } else if prev != Some(' ') {
@@ -570,7 +639,10 @@ mod tests {
         assert_eq!(to_unicode(r"\theta_{t+1}"), "θₜ₊₁");
         assert_eq!(to_unicode(r"\beta^{(k)}_{ij}"), "β⁽ᵏ⁾ᵢⱼ");
         assert_eq!(to_unicode(r"\operatorname{softmax}(z)_i"), "softmax(z)ᵢ");
-        assert_eq!(to_unicode(r"\left( \frac{\partial L}{\partial z} \right)"), "( ∂L/∂z )");
+        assert_eq!(
+            to_unicode(r"\left( \frac{\partial L}{\partial z} \right)"),
+            "( ∂L/∂z )"
+        );
         assert!(!to_unicode(r"\unknowncommand{x}").contains('\\'));
     }
 }

@@ -23,6 +23,12 @@ const SCRIPT_JS: &[u8] = include_bytes!("../front-end/dlf.js");
 const PRACTICE_JS: &[u8] = include_bytes!("../front-end/practice.js");
 const MATH_FONT: &[u8] = include_bytes!("../front-end/fonts/latinmodern-math.otf");
 const FAVICON: &[u8] = include_bytes!("../front-end/favicon.svg");
+const SEARCH_JS: &[u8] = include_bytes!("../front-end/search.js");
+const MINISEARCH_JS: &[u8] = include_bytes!("../front-end/vendor/minisearch.js");
+
+/// The search index's name below `assets/` as the theme writes it; the server and the export serve the index of
+/// the course they render under a content-hashed name (see `dlf_server::bundle`).
+pub const SEARCH_INDEX: &str = "search-index.json";
 
 /// The stylesheet: the theme plus the MathML rules of the maths renderer (`math_css`). The maths font is
 /// referenced relative to the stylesheet, which lives in `assets/`.
@@ -48,6 +54,16 @@ pub fn assets(math_css: &str) -> Vec<Asset> {
             path: "practice.js",
             mime: "text/javascript; charset=utf-8",
             bytes: Cow::Borrowed(PRACTICE_JS),
+        },
+        Asset {
+            path: "search.js",
+            mime: "text/javascript; charset=utf-8",
+            bytes: Cow::Borrowed(SEARCH_JS),
+        },
+        Asset {
+            path: "vendor/minisearch.js",
+            mime: "text/javascript; charset=utf-8",
+            bytes: Cow::Borrowed(MINISEARCH_JS),
         },
         Asset {
             path: "favicon.svg",
@@ -104,6 +120,7 @@ pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
 <link rel="preload" href="{root}assets/fonts/latinmodern-math.otf" as="font" type="font/otf" crossorigin>
 <script src="{root}assets/dlf.js" defer></script>
 <script src="{root}assets/practice.js" defer></script>
+<script src="{root}assets/search.js" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
@@ -112,6 +129,7 @@ pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
 <a href="{root}#lessons">Lessons</a>
 <a class="live-only" href="{root}practice/">Practice</a>
 <a class="live-only" href="{root}progress/">Progress</a>
+<div class="search" role="search"><input type="search" id="search" placeholder="Search lessons ( / )" aria-label="Search every lesson" aria-controls="search-results" autocomplete="off" data-index="{root}assets/search-index.json" data-engine="{root}assets/vendor/minisearch.js"><ol id="search-results" class="search-results" hidden></ol></div>
 </nav></header>
 <main id="main">
 {main}

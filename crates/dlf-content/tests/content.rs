@@ -588,6 +588,13 @@ fn every_rendered_maths_character_is_in_the_subset_font() {
         "the maths font lacks {missing:?}: run `cargo run --release --manifest-path tools/font-subset/Cargo.toml` to subset it again"
     );
     // The subset keeps the MATH table (stretchy fences, radicals and large operators are drawn from it).
-    assert!(face.tables().math.is_some(), "the subset keeps the MATH table");
-    assert!(font.len() < 200_000, "subset, not the whole font: {} bytes", font.len());
+    assert!(
+        face.tables().math.is_some(),
+        "the subset keeps the MATH table"
+    );
+    assert!(
+        font.len() < 200_000,
+        "subset, not the whole font: {} bytes",
+        font.len()
+    );
 }

@@ -45,7 +45,8 @@ impl Body {
     /// Compresses `bytes` both ways (once).
     pub fn new(bytes: Vec<u8>) -> Body {
         let hash = content_hash(&bytes);
-        let smaller = |compressed: Vec<u8>| (compressed.len() < bytes.len()).then(|| Bytes::from(compressed));
+        let smaller =
+            |compressed: Vec<u8>| (compressed.len() < bytes.len()).then(|| Bytes::from(compressed));
         let brotli = smaller(brotli(&bytes));
         let gzip = smaller(gzip(&bytes));
         Body {
@@ -151,7 +152,11 @@ fn compressed(bytes: Vec<u8>) -> Arc<Body> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<Body>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     let hash = content_hash(&bytes);
-    if let Some(found) = cache.lock().expect("no panic while holding the cache").get(&hash) {
+    if let Some(found) = cache
+        .lock()
+        .expect("no panic while holding the cache")
+        .get(&hash)
+    {
         return found.clone();
     }
     let body = Arc::new(Body::new(bytes));
@@ -217,7 +222,8 @@ fn build_assets() -> Vec<HashedAsset> {
         .collect();
     for (path, _, bytes) in &mut sources {
         if path.ends_with(".css") {
-            let mut text = String::from_utf8(std::mem::take(bytes)).expect("the stylesheet is UTF-8");
+            let mut text =
+                String::from_utf8(std::mem::take(bytes)).expect("the stylesheet is UTF-8");
             for (from, to) in &names {
                 text = text.replace(&format!("\"{from}\""), &format!("\"{to}\""));
             }
@@ -225,7 +231,8 @@ fn build_assets() -> Vec<HashedAsset> {
         }
     }
     let paths: Vec<String> = sources.iter().map(|(p, _, b)| hashed_name(p, b)).collect();
-    let mimes: Vec<(&'static str, String)> = sources.iter().map(|(p, m, _)| (*m, p.clone())).collect();
+    let mimes: Vec<(&'static str, String)> =
+        sources.iter().map(|(p, m, _)| (*m, p.clone())).collect();
     let bodies = compress_all(sources.into_iter().map(|(_, _, b)| b).collect());
     mimes
         .into_iter()
@@ -266,19 +273,32 @@ fn hashed_name(path: &str, bytes: &[u8]) -> String {
     }
 }
 
-/// Points a rendered page at the hashed assets: every `assets/NAME` it links becomes `assets/NAME.HASH.EXT`,
-/// and the root element names the widget module (`data-wasm`), which the script loads.
-pub fn link_page(html: &str) -> String {
+/// The search index of the course in `pages` ([`dlf_content::search`]), under its hashed name.
+pub fn search_index(pages: &[dlf_content::pages::Page]) -> HashedAsset {
+    let json = dlf_content::search::index_json(pages).into_bytes();
+    let source = dlf_content::theme::SEARCH_INDEX.to_owned();
+    HashedAsset {
+        path: hashed_name(&source, &json),
+        source,
+        mime: "application/json",
+        body: compressed(json),
+    }
+}
+
+/// Points a rendered page at the hashed assets (the binary's, and `site`'s: the search index): every
+/// `assets/NAME` it links becomes `assets/NAME.HASH.EXT`, and the root element names the widget module
+/// (`data-wasm`), which the script loads.
+pub fn link_page(html: &str, site: &[&HashedAsset]) -> String {
     let mut html = html.to_owned();
-    for asset in assets() {
+    for asset in assets().iter().chain(site.iter().copied()) {
         html = html.replace(
             &format!("assets/{}\"", asset.source),
             &format!("assets/{}\"", asset.path),
         );
         if asset.source == WASM_SOURCE {
             html = html.replacen(
-                "<html lang=\"en\" ",
-                &format!("<html lang=\"en\" data-wasm=\"assets/{}\" ", asset.path),
+                "data-root=\"",
+                &format!("data-wasm=\"assets/{}\" data-root=\"", asset.path),
                 1,
             );
         }
@@ -303,7 +323,9 @@ mod tests {
 
     #[test]
     fn bodies_round_trip_through_both_codings() {
-        let text = "the same sentence again and again. ".repeat(200).into_bytes();
+        let text = "the same sentence again and again. "
+            .repeat(200)
+            .into_bytes();
         let body = Body::new(text.clone());
         let br = body.brotli.as_ref().expect("repetitive text compresses");
         let mut unbrotli = Vec::new();
@@ -327,6 +349,9 @@ mod tests {
         let name = hashed_name("fonts/latinmodern-math.woff2", b"x");
         assert!(name.starts_with("fonts/latinmodern-math."));
         assert!(name.ends_with(".woff2"));
-        assert_eq!(name.len(), "fonts/latinmodern-math.".len() + 16 + ".woff2".len());
+        assert_eq!(
+            name.len(),
+            "fonts/latinmodern-math.".len() + 16 + ".woff2".len()
+        );
     }
 }

@@ -23,16 +23,18 @@ pub struct ExportError {
 pub fn write(site: &dlf_content::Site, dir: &Path) -> Result<usize, ExportError> {
     let mut written = 0;
     let pages = dlf_content::pages::render_all(site);
+    let search = crate::bundle::search_index(&pages);
     let bodies = crate::bundle::compress_all(
         pages
             .iter()
-            .map(|page| crate::bundle::link_page(&page.html).into_bytes())
+            .map(|page| crate::bundle::link_page(&page.html, &[&search]).into_bytes())
             .collect(),
     );
     for (page, body) in pages.iter().zip(&bodies) {
         let relative = page.url.trim_start_matches('/');
         written += put_encoded(&dir.join(relative).join("index.html"), body)?;
     }
+    written += put_encoded(&dir.join("assets").join(&search.path), &search.body)?;
     for asset in crate::bundle::assets() {
         // No widget module was built (the wasm32 target was missing): pages fall back to the server route.
         if asset.source == crate::bundle::WASM_SOURCE && asset.body.identity.is_empty() {

@@ -102,7 +102,9 @@ impl AppState {
     }
 
     fn build(site: &dlf_content::Site, store: Option<Arc<Store>>) -> AppState {
-        let mut pages: Vec<(String, String)> = dlf_content::pages::render_all(site)
+        let rendered = dlf_content::pages::render_all(site);
+        let search = bundle::search_index(&rendered);
+        let mut pages: Vec<(String, String)> = rendered
             .into_iter()
             .map(|page| (page.url, page.html))
             .collect();
@@ -120,23 +122,31 @@ impl AppState {
         let bodies = bundle::compress_all(
             htmls
                 .iter()
-                .map(|html| bundle::link_page(html).into_bytes())
+                .map(|html| bundle::link_page(html, &[&search]).into_bytes())
                 .collect(),
+        );
+        let mut assets: HashMap<String, ServedAsset> = bundle::assets()
+            .iter()
+            .map(|asset| {
+                (
+                    asset.path.clone(),
+                    ServedAsset {
+                        mime: asset.mime,
+                        body: asset.body.clone(),
+                    },
+                )
+            })
+            .collect();
+        assets.insert(
+            search.path.clone(),
+            ServedAsset {
+                mime: search.mime,
+                body: search.body.clone(),
+            },
         );
         AppState {
             pages: urls.into_iter().zip(bodies).collect(),
-            assets: bundle::assets()
-                .iter()
-                .map(|asset| {
-                    (
-                        asset.path.clone(),
-                        ServedAsset {
-                            mime: asset.mime,
-                            body: asset.body.clone(),
-                        },
-                    )
-                })
-                .collect(),
+            assets,
             deck: Deck::from_site(site),
             lessons: site
                 .entries()
@@ -265,7 +275,10 @@ fn send(
         bytes.clone().into_response()
     };
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     headers.insert(
         header::ETAG,

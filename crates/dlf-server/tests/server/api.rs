@@ -139,11 +139,18 @@ async fn assets_are_served_with_their_types() {
     assert_eq!(content_type, "application/wasm");
     assert_eq!(&body[..4], b"\0asm", "a WebAssembly module");
     let (status, _, _) = get("/assets/style.css").await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "only hashed names are served");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "only hashed names are served"
+    );
 }
 
 /// Sends GET `uri` with `headers` and returns the response's status, headers and body.
-async fn get_with(uri: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+async fn get_with(
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let mut request = Request::get(uri);
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -178,14 +185,24 @@ async fn bodies_are_sent_pre_compressed_with_validators() {
     assert_eq!(header(&plain, "accept-ranges"), "none");
     assert!(header(&plain, "content-security-policy").contains("default-src 'self'"));
 
-    let (_, br, compressed) =
-        get_with("/lessons/01-backprop/", &[("accept-encoding", "gzip, deflate, br")]).await;
+    let (_, br, compressed) = get_with(
+        "/lessons/01-backprop/",
+        &[("accept-encoding", "gzip, deflate, br")],
+    )
+    .await;
     assert_eq!(header(&br, "content-encoding"), "br");
     let mut unpacked = Vec::new();
     brotli::BrotliDecompress(&mut &compressed[..], &mut unpacked).expect("valid brotli");
     assert_eq!(unpacked, identity, "brotli carries the same page");
-    assert!(compressed.len() * 4 < identity.len(), "the page compresses well");
-    assert_ne!(header(&br, "etag"), header(&plain, "etag"), "each representation has its own tag");
+    assert!(
+        compressed.len() * 4 < identity.len(),
+        "the page compresses well"
+    );
+    assert_ne!(
+        header(&br, "etag"),
+        header(&plain, "etag"),
+        "each representation has its own tag"
+    );
 
     let (_, gz, _) = get_with("/lessons/01-backprop/", &[("accept-encoding", "gzip")]).await;
     assert_eq!(header(&gz, "content-encoding"), "gzip");
@@ -200,14 +217,20 @@ async fn bodies_are_sent_pre_compressed_with_validators() {
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
     assert_eq!(header(&again, "etag"), etag);
-    let (status, _, _) =
-        get_with("/lessons/01-backprop/", &[("if-none-match", "\"0000000000000000\"")]).await;
+    let (status, _, _) = get_with(
+        "/lessons/01-backprop/",
+        &[("if-none-match", "\"0000000000000000\"")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "a stale tag gets the page");
 
     // Hashed assets are cached for good.
     let (status, css, _) = get_with(&asset("style.css"), &[("accept-encoding", "br")]).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(header(&css, "cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        header(&css, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(header(&css, "content-encoding"), "br");
     assert_eq!(header(&css, "vary"), "Accept-Encoding");
 }
