@@ -47,6 +47,21 @@
     return JSON.parse(renderWasmText(query));
   }
 
+  // One progressive redraw through dlf_step: a widget that fits a frame is rendered ("done": true); a widget
+  // whose work spans frames does one slice of it per call with the same query (see dlf_widgets::Stepped).
+  function stepWasm(slot, query) {
+    const input = encoder.encode(query);
+    const ptr = wasm.dlf_alloc(input.length);
+    new Uint8Array(wasm.memory.buffer, ptr, input.length).set(input);
+    const packed = wasm.dlf_step(slot, ptr, input.length);
+    wasm.dlf_free(ptr, input.length);
+    const outPtr = Number(BigInt.asUintN(64, packed) >> 32n);
+    const outLen = Number(BigInt.asUintN(64, packed) & 0xffffffffn);
+    const text = decoder.decode(new Uint8Array(wasm.memory.buffer, outPtr, outLen).slice());
+    wasm.dlf_free(outPtr, outLen);
+    return JSON.parse(text);
+  }
+
   async function renderServer(widgetId, params) {
     const response = await fetch(root + "api/widgets/" + encodeURIComponent(widgetId) + "?" + params.toString());
     const type = response.headers.get("content-type") || "";
@@ -127,7 +142,10 @@
     return changed;
   }
 
+  let nextSlot = 0;
+
   function setupWidget(figure) {
+    const slot = nextSlot++;
     const form = figure.querySelector(".widget-controls");
     const widgetId = figure.dataset.widget;
     const instance = figure.dataset.instance;
@@ -150,7 +168,7 @@
         if (wasm) {
           const query = new URLSearchParams({ widget: widgetId });
           for (const [k, v] of params) query.set(k, v);
-          result = renderWasm(query.toString());
+          result = stepWasm(slot, query.toString());
         } else {
           result = await renderServer(widgetId, params);
         }
@@ -163,6 +181,10 @@
       figure.dataset.renderCount = String(Number(figure.dataset.renderCount || "0") + 1);
       figure.dataset.renderer = wasm ? "wasm" : "server";
       writeUrlState(instance, params, defaults);
+      // A computation that spans frames continues on the next one; an input meanwhile changes the query, and
+      // the module then abandons the stale computation and starts the new one.
+      figure.dataset.progress = result.done === false ? "running" : "done";
+      if (result.done === false) schedule();
     }
 
     // Coalesces a burst of input events (a dragged slider) into one render per animation frame.
@@ -274,6 +296,9 @@
     window.dlfRender = (query) => (wasm ? renderWasm(query) : null);
     // The module's JSON exactly as it wrote it, for the test that compares wasm, native and server bytes.
     window.dlfRenderText = (query) => (wasm ? renderWasmText(query) : null);
+    // One progressive redraw in a slot of its own (slots from 1000 up are free of the page's widgets), for the
+    // benchmark that times every slice of a computation that spans frames.
+    window.dlfStep = (slot, query) => (wasm ? stepWasm(1000 + slot, query) : null);
     document.documentElement.dataset.widgetRenderer = wasm ? "wasm" : "server";
     for (const figure of figures) setupWidget(figure);
   }

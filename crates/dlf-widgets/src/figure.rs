@@ -56,6 +56,21 @@ impl Figure {
     }
 }
 
+impl Figure {
+    /// [`Figure::to_json`] with a `"done"` member saying whether a progressive computation is finished (see
+    /// [`crate::Stepped`]): the page keeps advancing it, one slice per frame, until `"done":true`.
+    pub fn to_json_progress(&self, done: bool) -> String {
+        let mut out = self.to_json();
+        out.pop();
+        out.push_str(if done {
+            ",\"done\":true}"
+        } else {
+            ",\"done\":false}"
+        });
+        out
+    }
+}
+
 /// The JSON object `{"error":"message"}` that the wasm entry point returns when a query is rejected.
 pub fn error_json(message: &str) -> String {
     let mut out = String::from("{\"error\":");

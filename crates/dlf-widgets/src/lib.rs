@@ -40,8 +40,8 @@ pub mod svg;
 pub mod wasm_abi;
 
 pub use figure::Figure;
-pub use query::{render_query, WidgetError};
-pub use registry::{bench_cases, find, registry, topic_of, Widget};
+pub use query::{render_query, start_query, Redraw, WidgetError};
+pub use registry::{bench_cases, find, registry, topic_of, Session, Stepped, Widget};
 pub use spec::{
     parse_params, BenchCase, ParamError, ParamKind, ParamSpec, Params, Value, WidgetSpec,
 };

@@ -9,7 +9,7 @@
 use thiserror::Error;
 
 use crate::figure::Figure;
-use crate::registry::find;
+use crate::registry::{find, Session};
 use crate::spec::{parse_params, ParamError};
 
 /// Why a query could not be rendered.
@@ -153,6 +153,40 @@ pub fn render_query(query: &str) -> Result<Figure, WidgetError> {
     })?;
     let params = parse_params(widget.spec(), &q.pair_refs())?;
     Ok(widget.render(&params))
+}
+
+/// What a progressive redraw starts from a query (see [`crate::Stepped`]).
+pub enum Redraw {
+    /// The finished figure, for a widget whose render fits one frame.
+    Done(Figure),
+    /// The computation of a widget that works across frames, not yet advanced.
+    Session(Box<dyn Session>),
+}
+
+impl std::fmt::Debug for Redraw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Redraw::Done(figure) => f.debug_tuple("Done").field(figure).finish(),
+            Redraw::Session(_) => f.write_str("Session(..)"),
+        }
+    }
+}
+
+/// Like [`render_query`], but for a [`crate::Stepped`] widget returns its computation instead of running it to
+/// the end, so the caller (the page, through the wasm export `dlf_step`) can advance it one slice per frame.
+///
+/// # Errors
+/// As [`render_query`].
+pub fn start_query(query: &str) -> Result<Redraw, WidgetError> {
+    let q = parse_query(query)?;
+    let widget = find(&q.widget).ok_or_else(|| WidgetError::UnknownWidget {
+        id: q.widget.clone(),
+    })?;
+    let params = parse_params(widget.spec(), &q.pair_refs())?;
+    Ok(match widget.session(&params) {
+        Some(session) => Redraw::Session(session),
+        None => Redraw::Done(widget.render(&params)),
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,78 @@ pub trait Widget: Sync {
     fn spec(&self) -> &'static WidgetSpec;
     /// The figure for one set of validated parameters.
     fn render(&self, p: &Params) -> Figure;
+    /// For a widget whose work does not fit one frame, the computation as a [`Session`] that the page advances
+    /// one slice per animation frame, drawing as it goes; `None` (the default) for a widget whose `render`
+    /// fits one frame.
+    fn session<'a>(&'a self, _p: &Params) -> Option<Box<dyn Session + 'a>> {
+        None
+    }
+}
+
+/// A computation in progress, advanced one slice at a time (see [`Stepped`]).
+pub trait Session {
+    /// Does one slice of the work; returns `true` once the computation is finished.
+    fn advance(&mut self) -> bool;
+    /// The figure for the work done so far.
+    fn draw(&self) -> Figure;
+}
+
+/// A widget whose computation is too long for one 4 ms redraw (one that trains a model, say), written as a
+/// resumable state: [`Stepped::start`] is cheap, each [`Stepped::advance`] does one bounded slice of the work,
+/// and [`Stepped::draw`] draws whatever has been computed so far.
+///
+/// Every `Stepped` type is a [`Widget`]: its `render` starts, advances until finished and draws, so the
+/// figure built into the page, the server route and the tests all see the final figure, and the page (through
+/// the wasm export `dlf_step`) calls `advance` + `draw` once per animation frame, so no redraw blocks a frame.
+/// The final figure must not depend on how the work was sliced.
+pub trait Stepped: Sync {
+    /// Everything the computation carries from one slice to the next.
+    type State;
+    /// The widget's id, title, summary and parameters.
+    fn spec(&self) -> &'static WidgetSpec;
+    /// Starts the computation for validated parameters.
+    fn start(&self, p: &Params) -> Self::State;
+    /// One slice of the work (its worst case within the 4 ms budget in wasm); `true` once finished.
+    fn advance(&self, p: &Params, state: &mut Self::State) -> bool;
+    /// The figure for the work done so far, intermediate or final.
+    fn draw(&self, p: &Params, state: &Self::State) -> Figure;
+}
+
+impl<T: Stepped> Widget for T {
+    fn spec(&self) -> &'static WidgetSpec {
+        Stepped::spec(self)
+    }
+
+    fn render(&self, p: &Params) -> Figure {
+        let mut state = self.start(p);
+        while !self.advance(p, &mut state) {}
+        self.draw(p, &state)
+    }
+
+    fn session<'a>(&'a self, p: &Params) -> Option<Box<dyn Session + 'a>> {
+        Some(Box::new(StepSession {
+            widget: self,
+            state: self.start(p),
+            params: p.clone(),
+        }))
+    }
+}
+
+/// A [`Stepped`] widget's computation with its parameters.
+struct StepSession<'a, T: Stepped> {
+    widget: &'a T,
+    params: Params,
+    state: T::State,
+}
+
+impl<T: Stepped> Session for StepSession<'_, T> {
+    fn advance(&mut self) -> bool {
+        self.widget.advance(&self.params, &mut self.state)
+    }
+
+    fn draw(&self) -> Figure {
+        self.widget.draw(&self.params, &self.state)
+    }
 }
 
 const COUNT: usize = {

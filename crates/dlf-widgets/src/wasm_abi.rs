@@ -10,6 +10,10 @@
 //!    when the query is rejected.
 //! 3. Copy the output bytes out, then call `dlf_free(out_ptr, out_len)` and `dlf_free(ptr, len)`.
 //!
+//! `dlf_step(slot, ptr, len)` is the same with a slot number per widget on the page, for widgets whose work is
+//! spread over several frames ([`crate::Stepped`]): its JSON carries `"done"`, and the page calls it again with
+//! the same query on the next frame until `"done":true`.
+//!
 //! `dlf_bench_cases()` returns, packed the same way, the JSON list of benchmark queries the benches time.
 //!
 //! Every buffer, input or output, is allocated by the global allocator with the layout of a `[u8]` of
@@ -21,6 +25,9 @@
 #![allow(unsafe_code)]
 
 use std::alloc::{alloc, dealloc, Layout};
+use std::cell::RefCell;
+
+use crate::Session;
 
 /// Allocates `len` bytes for the caller to fill; release them with [`dlf_free`].
 /// Returns a null pointer if the allocation fails.
@@ -71,6 +78,63 @@ pub unsafe extern "C" fn dlf_render(ptr: *const u8, len: usize) -> u64 {
             Err(e) => crate::figure::error_json(&e.to_string()),
         },
         Err(_) => crate::figure::error_json("the query is not valid UTF-8"),
+    };
+    hand_out(json)
+}
+
+thread_local! {
+    /// The computations in progress, one per slot (the page gives each widget on it a slot), with the query
+    /// that started each. The module is single-threaded, so this is one table.
+    static SESSIONS: RefCell<Vec<Option<(String, Box<dyn Session>)>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Slots a page may use: one per widget on it (far fewer than 1000), and from 1000 up the benchmark's.
+const MAX_SLOTS: usize = 2048;
+
+/// One progressive redraw of the widget in `slot` for the query in `ptr[..len]`, returning the figure's JSON
+/// with `"done"` ([`crate::Figure::to_json_progress`]) packed like [`dlf_render`]'s result.
+///
+/// A widget that renders within a frame is rendered and is `"done":true`. For a [`crate::Stepped`] widget the
+/// first call with a new query starts its computation and does one slice; each later call with the same query
+/// does the next slice, until the figure is final and `"done":true`. A different query in the slot abandons
+/// the computation in progress and starts the new one, so a dragged slider never waits for a stale run.
+///
+/// # Safety
+/// `ptr[..len]` must be a readable buffer (normally one from [`dlf_alloc`] that the caller filled).
+#[no_mangle]
+pub unsafe extern "C" fn dlf_step(slot: u32, ptr: *const u8, len: usize) -> u64 {
+    let input: &[u8] = if len == 0 {
+        &[]
+    } else {
+        // SAFETY: by the caller's contract `ptr` points to `len` initialised bytes that stay valid
+        // and unmodified for the duration of this call.
+        unsafe { core::slice::from_raw_parts(ptr, len) }
+    };
+    let slot = slot as usize;
+    let json = match core::str::from_utf8(input) {
+        Err(_) => crate::figure::error_json("the query is not valid UTF-8"),
+        Ok(_) if slot >= MAX_SLOTS => crate::figure::error_json("widget slot out of range"),
+        Ok(query) => SESSIONS.with(|cell| {
+            let mut sessions = cell.borrow_mut();
+            if sessions.len() <= slot {
+                sessions.resize_with(slot + 1, || None);
+            }
+            let entry = &mut sessions[slot];
+            let mut session = match entry.take() {
+                Some((running, session)) if running == query => session,
+                _ => match crate::start_query(query) {
+                    Err(e) => return crate::figure::error_json(&e.to_string()),
+                    Ok(crate::Redraw::Done(figure)) => return figure.to_json_progress(true),
+                    Ok(crate::Redraw::Session(session)) => session,
+                },
+            };
+            let done = session.advance();
+            let json = session.draw().to_json_progress(done);
+            if !done {
+                *entry = Some((query.to_owned(), session));
+            }
+            json
+        }),
     };
     hand_out(json)
 }

@@ -535,3 +535,57 @@ fn range_values_at_the_bounds_are_accepted() {
         }
     }
 }
+
+/// A widget that works across frames ([`dlf_widgets::Stepped`]) must end on the figure its `render` gives,
+/// however the page slices the work, and every intermediate figure must be sound: checked at the defaults
+/// and at every bench case (the costliest settings, which take the most slices).
+#[test]
+fn progressive_widgets_end_on_the_rendered_figure_and_draw_soundly_on_the_way() {
+    let mut progressive = 0;
+    for (name, query) in dlf_widgets::bench_cases() {
+        let widget = dlf_widgets::find(
+            query
+                .split('&')
+                .next()
+                .unwrap()
+                .trim_start_matches("widget="),
+        )
+        .expect("bench cases name registered widgets");
+        let pairs: Vec<(String, String)> = query
+            .split('&')
+            .skip(1)
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').expect("bench queries are key=value");
+                (k.to_string(), v.to_string())
+            })
+            .collect();
+        let (params, rendered) = render_pairs(widget, &pairs);
+        let Some(mut session) = widget.session(&params) else {
+            continue;
+        };
+        progressive += 1;
+        let mut slices = 0;
+        loop {
+            slices += 1;
+            assert!(slices < 10_000, "{name}: the computation never finishes");
+            let done = session.advance();
+            let figure = session.draw();
+            assert_sound(widget, &params, &figure);
+            if done {
+                assert_eq!(
+                    figure, rendered,
+                    "{name}: the sliced computation ends elsewhere"
+                );
+                break;
+            }
+        }
+        assert!(
+            matches!(
+                dlf_widgets::start_query(&query),
+                Ok(dlf_widgets::Redraw::Session(_))
+            ),
+            "{name}: start_query hands out the computation"
+        );
+    }
+    assert!(progressive > 0, "the trainer widget is progressive");
+}

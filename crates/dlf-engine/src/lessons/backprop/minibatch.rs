@@ -81,70 +81,138 @@ pub fn points_tensor(points: impl ExactSizeIterator<Item = [f64; 2]>) -> Tensor 
     Tensor::new(&[n, 2], data).expect("2·n values form an n×2 tensor")
 }
 
+/// A training run that can be advanced a few steps at a time (the widget spreads a long run over several
+/// animation frames) and gives the same [`Run`] as [`train_minibatch`] however it is sliced: every step's
+/// randomness comes from the batch-order stream, which the slicing never touches.
+#[derive(Debug, Clone)]
+pub struct MinibatchTraining {
+    data: Dataset2D,
+    mlp: Mlp,
+    all_x: Tensor,
+    initial: StepStats,
+    lr: f64,
+    steps: usize,
+    order_rng: Rng,
+    order: Vec<usize>,
+    cursor: usize,
+    losses: Vec<f64>,
+    norms: Vec<f64>,
+    layers: usize,
+    diverged_at: Option<usize>,
+    // One batch tensor and label vector, refilled every step: the loop allocates nothing.
+    xb: Tensor,
+    yb: Vec<usize>,
+}
+
+impl MinibatchTraining {
+    /// Builds the data set and the network and measures the full training set before the first step.
+    pub fn new(cfg: &MinibatchConfig) -> Self {
+        let seed = cfg.seed;
+        let data = make_dataset(cfg.dataset, cfg.points, cfg.noise, seed);
+        let net = MlpConfig {
+            input: 2,
+            hidden: vec![cfg.width.max(1); cfg.depth.max(1)],
+            output: data.classes,
+            activation: cfg.activation,
+            seed,
+        };
+        let mut mlp = Mlp::new(&net);
+        let layers = mlp.layers();
+        let all_x = points_tensor(data.x.iter().copied());
+        // Full-set statistics come from the gradient computation without an update.
+        let initial = mlp
+            .compute_gradients(&all_x, &data.y)
+            .expect("the data set's points and labels fit the network built for it");
+        // The batch order has its own stream so that changing the step count never changes the data or the
+        // initial weights; the constant only separates this stream from the other uses of `seed`.
+        let order_rng = Rng::new(seed ^ 0x6d6c_702d_6261_7463);
+        let order: Vec<usize> = (0..data.x.len()).collect();
+        let cursor = order.len();
+        let batch = cfg.batch.min(order.len());
+        MinibatchTraining {
+            mlp,
+            all_x,
+            initial,
+            lr: cfg.lr,
+            steps: cfg.steps,
+            order_rng,
+            cursor,
+            losses: Vec::with_capacity(cfg.steps),
+            norms: Vec::with_capacity(cfg.steps * layers),
+            layers,
+            diverged_at: None,
+            xb: Tensor::zeros(&[batch, 2]),
+            yb: vec![0; batch],
+            order,
+            data,
+        }
+    }
+
+    /// Steps taken so far.
+    pub fn steps_done(&self) -> usize {
+        self.losses.len()
+    }
+
+    /// Whether the run is over: every step taken, or stopped at a divergence.
+    pub fn finished(&self) -> bool {
+        self.diverged_at.is_some() || self.losses.len() >= self.steps
+    }
+
+    /// Takes up to `n` more steps (fewer at the end of the run or at a divergence); returns
+    /// [`MinibatchTraining::finished`].
+    pub fn advance(&mut self, n: usize) -> bool {
+        let batch = self.yb.len();
+        for _ in 0..n {
+            if self.finished() {
+                break;
+            }
+            let step = self.losses.len();
+            if self.cursor + batch > self.order.len() {
+                self.order_rng.shuffle(&mut self.order);
+                self.cursor = 0;
+            }
+            let idx = &self.order[self.cursor..self.cursor + batch];
+            self.cursor += batch;
+            for ((row, y), &i) in self.xb.data_mut().chunks_exact_mut(2).zip(&mut self.yb).zip(idx) {
+                row.copy_from_slice(&self.data.x[i]);
+                *y = self.data.y[i];
+            }
+            let (loss, _) = self
+                .mlp
+                .train_step_recording(&self.xb, &self.yb, self.lr, &mut self.norms)
+                .expect("the batch's points and labels fit the network built for it");
+            self.losses.push(loss);
+            let ok = loss.is_finite() && self.norms[step * self.layers..].iter().all(|g| g.is_finite());
+            if !ok {
+                self.diverged_at = Some(step + 1);
+            }
+        }
+        self.finished()
+    }
+
+    /// The run so far as a [`Run`]: `last` measures the full training set with the current weights (after the
+    /// last step when the run is finished).
+    pub fn run(&self) -> Run {
+        let mut mlp = self.mlp.clone();
+        let last = mlp
+            .compute_gradients(&self.all_x, &self.data.y)
+            .expect("the data set's points and labels fit the network built for it");
+        Run {
+            data: self.data.clone(),
+            mlp,
+            initial: self.initial.clone(),
+            last,
+            losses: self.losses.clone(),
+            norms: self.norms.clone(),
+            layers: self.layers,
+            diverged_at: self.diverged_at,
+        }
+    }
+}
+
 /// Trains a fresh network as `cfg` says.
 pub fn train_minibatch(cfg: &MinibatchConfig) -> Run {
-    let seed = cfg.seed;
-    let data = make_dataset(cfg.dataset, cfg.points, cfg.noise, seed);
-    let net = MlpConfig {
-        input: 2,
-        hidden: vec![cfg.width.max(1); cfg.depth.max(1)],
-        output: data.classes,
-        activation: cfg.activation,
-        seed,
-    };
-    let mut mlp = Mlp::new(&net);
-    let layers = mlp.layers();
-    let all_x = points_tensor(data.x.iter().copied());
-    // Full-set statistics come from the gradient computation without an update.
-    let initial = mlp
-        .compute_gradients(&all_x, &data.y)
-        .expect("the data set's points and labels fit the network built for it");
-
-    let (lr, steps) = (cfg.lr, cfg.steps);
-    // The batch order has its own stream so that changing the step count never changes the data or the
-    // initial weights; the constant only separates this stream from the other uses of `seed`.
-    let mut order_rng = Rng::new(seed ^ 0x6d6c_702d_6261_7463);
-    let mut order: Vec<usize> = (0..data.x.len()).collect();
-    let mut cursor = order.len();
-    let mut losses = Vec::with_capacity(steps);
-    let mut norms = Vec::with_capacity(steps * layers);
-    let mut diverged_at = None;
-    let batch = cfg.batch.min(order.len());
-    // One batch tensor and label vector, refilled every step: the loop allocates nothing.
-    let mut xb = Tensor::zeros(&[batch, 2]);
-    let mut yb = vec![0; batch];
-    for step in 0..steps {
-        if cursor + batch > order.len() {
-            order_rng.shuffle(&mut order);
-            cursor = 0;
-        }
-        let idx = &order[cursor..cursor + batch];
-        cursor += batch;
-        for ((row, y), &i) in xb.data_mut().chunks_exact_mut(2).zip(&mut yb).zip(idx) {
-            row.copy_from_slice(&data.x[i]);
-            *y = data.y[i];
-        }
-        let (loss, _) = mlp
-            .train_step_recording(&xb, &yb, lr, &mut norms)
-            .expect("the batch's points and labels fit the network built for it");
-        losses.push(loss);
-        let ok = loss.is_finite() && norms[step * layers..].iter().all(|g| g.is_finite());
-        if !ok {
-            diverged_at = Some(step + 1);
-            break;
-        }
-    }
-    let last = mlp
-        .compute_gradients(&all_x, &data.y)
-        .expect("the data set's points and labels fit the network built for it");
-    Run {
-        data,
-        mlp,
-        initial,
-        last,
-        losses,
-        norms,
-        layers,
-        diverged_at,
-    }
+    let mut training = MinibatchTraining::new(cfg);
+    training.advance(cfg.steps);
+    training.run()
 }

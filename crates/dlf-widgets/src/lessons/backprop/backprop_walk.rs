@@ -27,14 +27,15 @@
 //! pass (so every finite difference, round-off included, is what re-running the whole pass would give).
 //! Measured with `cargo bench -p dlf-widgets --bench widgets` (native) and
 //! `crates/dlf-widgets/bench-wasm/bench.mjs` (WebAssembly in Node 20): 0.25 ms natively at the defaults;
-//! at the largest shapes 1.6 ms natively and 3.3 ms in WebAssembly with GELU, 1.6 and 3.5 ms with tanh.
+//! at the largest shapes 1.6 ms natively and 3.3 ms in WebAssembly with GELU, 1.6 and 3.5 ms with tanh —
+//! close to the 4 ms redraw budget, so the widget is [`Stepped`]: one scheme's sweep per animation frame.
 
 use dlf_engine::activation::Activation;
 use dlf_engine::lessons::backprop::{Difference, GradCheck, GradChecker, Loss, TwoLayerProblem};
 
 use crate::figure::Figure;
 use crate::number_format::{int, sci, sig};
-use crate::registry::Widget;
+use crate::registry::Stepped;
 use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
@@ -212,33 +213,51 @@ fn best_point(curve: &[(f64, f64)]) -> Option<(f64, f64)> {
         })
 }
 
-impl Widget for BackpropWalk {
+/// The walk's computation: the checker, the check at the chosen ε, and the two sweeps, the chosen scheme's
+/// first. At the largest shapes each sweep costs about half the whole render (0.8 ms natively), so the widget
+/// is [`Stepped`]: the chosen scheme's sweep in the first animation frame, the other scheme's in the second.
+#[derive(Debug)]
+pub(crate) struct Walk {
+    checker: Option<GradChecker>,
+    current: GradCheck,
+    chosen_curve: Curve,
+    other_curve: Option<Curve>,
+}
+
+/// The chosen scheme (from the `difference` parameter) and the other one.
+fn schemes(p: &Params) -> (Difference, Difference) {
+    if p.str("difference") == "central" {
+        (Difference::Central, Difference::Forward)
+    } else {
+        (Difference::Forward, Difference::Central)
+    }
+}
+
+/// The problem's shapes as the parameters give them.
+fn dims(p: &Params) -> Dims {
+    Dims {
+        b: p.usize("batch").max(1),
+        d: p.usize("d_in").max(1),
+        h: p.usize("hidden").max(1),
+        c: p.usize("classes").max(1),
+    }
+}
+
+impl Stepped for BackpropWalk {
+    type State = Walk;
+
     fn spec(&self) -> &'static WidgetSpec {
         &SPEC
     }
 
-    fn render(&self, p: &Params) -> Figure {
-        let dims = Dims {
-            b: p.usize("batch").max(1),
-            d: p.usize("d_in").max(1),
-            h: p.usize("hidden").max(1),
-            c: p.usize("classes").max(1),
-        };
+    fn start(&self, p: &Params) -> Walk {
+        let dims = dims(p);
         let activation = Activation::parse(p.str("activation")).unwrap_or(Activation::Tanh);
-        let cross_entropy = p.str("loss") == "ce";
-        let loss_kind = if cross_entropy {
+        let loss_kind = if p.str("loss") == "ce" {
             Loss::SoftmaxCrossEntropy
         } else {
             Loss::MeanSquaredError
         };
-        let central = p.str("difference") == "central";
-        let (chosen, other) = if central {
-            (Difference::Central, Difference::Forward)
-        } else {
-            (Difference::Forward, Difference::Central)
-        };
-        let log10_eps = p.f64("log10_eps");
-        let eps = dlf_engine::math::powf(10f64, log10_eps);
         let problem = TwoLayerProblem::random(
             dims.b,
             dims.d,
@@ -250,30 +269,58 @@ impl Widget for BackpropWalk {
         );
         // One checker serves every gradient check of the render: the backward pass and the forward
         // intermediates are computed once (see `GradChecker`).
-        let mut checker = GradChecker::new(&problem).ok();
-        let current = match checker.as_mut() {
-            Some(c) => c.check(eps, chosen),
-            None => GradCheck {
+        Walk {
+            checker: GradChecker::new(&problem).ok(),
+            current: GradCheck {
                 rel_error: f64::NAN,
                 max_abs_error: f64::NAN,
                 worst: String::new(),
             },
+            chosen_curve: Vec::new(),
+            other_curve: None,
+        }
+    }
+
+    fn advance(&self, p: &Params, walk: &mut Walk) -> bool {
+        let (chosen, other) = schemes(p);
+        let log10_eps = p.f64("log10_eps");
+        let Some(checker) = walk.checker.as_mut() else {
+            walk.other_curve = Some(Vec::new());
+            return true;
         };
-        let (chosen_curve, other_curve) = match checker.as_mut() {
-            Some(c) => (
-                sweep(c, chosen, &[(log10_eps, current.rel_error)]),
-                sweep(c, other, &[]),
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
-        let best = best_point(&chosen_curve).map(|(e, r)| (dlf_engine::math::powf(10f64, e), r));
-        let other_best = best_point(&other_curve).map(|(e, r)| (dlf_engine::math::powf(10f64, e), r));
-        let (central_curve, forward_curve) = if central {
-            (&chosen_curve, &other_curve)
+        if walk.other_curve.is_some() {
+            return true;
+        }
+        if walk.chosen_curve.is_empty() {
+            walk.current = checker.check(dlf_engine::math::powf(10f64, log10_eps), chosen);
+            walk.chosen_curve = sweep(checker, chosen, &[(log10_eps, walk.current.rel_error)]);
+            false
         } else {
-            (&other_curve, &chosen_curve)
+            walk.other_curve = Some(sweep(checker, other, &[]));
+            true
+        }
+    }
+
+    fn draw(&self, p: &Params, walk: &Walk) -> Figure {
+        let dims = dims(p);
+        let activation = Activation::parse(p.str("activation")).unwrap_or(Activation::Tanh);
+        let cross_entropy = p.str("loss") == "ce";
+        let central = p.str("difference") == "central";
+        let log10_eps = p.f64("log10_eps");
+        let eps = dlf_engine::math::powf(10f64, log10_eps);
+        let current = &walk.current;
+        let chosen_curve: &[(f64, f64)] = &walk.chosen_curve;
+        // Before the second frame the other scheme's curve is not drawn yet.
+        let other_curve: &[(f64, f64)] = walk.other_curve.as_deref().unwrap_or_default();
+        let best = best_point(chosen_curve).map(|(e, r)| (dlf_engine::math::powf(10f64, e), r));
+        let other_best = best_point(other_curve).map(|(e, r)| (dlf_engine::math::powf(10f64, e), r));
+        let (central_curve, forward_curve) = if central {
+            (chosen_curve, other_curve)
+        } else {
+            (other_curve, chosen_curve)
         };
-        let loss = checker.as_ref().map_or(f64::NAN, |c| c.trace().loss);
+        let checker = walk.checker.as_ref();
+        let loss = checker.map_or(f64::NAN, |c| c.trace().loss);
 
         let mut svg = Svg::new(724.0, 470.0, SPEC.title);
         draw_graph(&mut svg, dims, activation, cross_entropy, loss);
@@ -282,7 +329,7 @@ impl Widget for BackpropWalk {
             central_curve,
             forward_curve,
             eps,
-            &current,
+            current,
             central,
         );
         let svg = svg.finish();
@@ -322,7 +369,7 @@ impl Widget for BackpropWalk {
             loss,
             eps,
             scheme,
-            &current,
+            current,
             best,
             other_best,
         );

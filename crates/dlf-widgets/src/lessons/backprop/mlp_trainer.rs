@@ -39,13 +39,14 @@
 use dlf_engine::activation::Activation;
 use dlf_engine::lessons::backprop::datasets::{Dataset2D, DatasetKind};
 use dlf_engine::lessons::backprop::minibatch::{
-    points_tensor, train_minibatch, MinibatchConfig, Run,
+    points_tensor, MinibatchConfig, MinibatchTraining, Run,
 };
 use dlf_engine::lessons::backprop::mlp::StepStats;
+use dlf_engine::tensor::Tensor;
 
 use crate::figure::Figure;
 use crate::number_format::{int, percent, sig};
-use crate::registry::Widget;
+use crate::registry::Stepped;
 use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Anchor, Axis, Plot, Rect, Svg};
 
@@ -154,8 +155,29 @@ fn finite(s: &StepStats) -> bool {
     s.loss.is_finite() && s.weight_grad_norms.iter().all(|g| g.is_finite())
 }
 
-/// Trains the network the parameters describe, with the engine's mini-batch trainer.
-fn train(p: &Params) -> Run {
+/// Mini-batch steps per slice of a progressive redraw: at the worst case (three hidden layers of 32 with tanh or
+/// the exact GELU) a step costs about 20–25 µs natively and somewhat more in WebAssembly, and drawing the run so
+/// far about 1 ms, so a slice of 40 steps plus its drawing stays within the 4 ms budget; 500 steps take 13 frames.
+pub const SLICE_STEPS: usize = 40;
+
+/// A run in progress: the training, then the final decision-region grid, evaluated a slice at a time.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    training: MinibatchTraining,
+    /// Class probabilities of the first `cells_done` cells of the final [`GRID`]² raster.
+    regions: Vec<f64>,
+    cells_done: usize,
+}
+
+impl Progress {
+    /// Whether training is over and the final grid is evaluated.
+    fn complete(&self) -> bool {
+        self.training.finished() && self.cells_done == GRID * GRID
+    }
+}
+
+/// The training run the parameters describe, for the engine's mini-batch trainer.
+fn training(p: &Params) -> MinibatchTraining {
     let cfg = MinibatchConfig {
         dataset: DatasetKind::parse(p.str("dataset")).expect("spec options are engine data sets"),
         points: POINTS,
@@ -168,7 +190,7 @@ fn train(p: &Params) -> Run {
         batch: BATCH,
         seed: p.usize("seed") as u64,
     };
-    train_minibatch(&cfg)
+    MinibatchTraining::new(&cfg)
 }
 
 /// The square data window shown in the decision-region panel: the data's bounding box, made square
@@ -192,16 +214,36 @@ fn data_window(data: &Dataset2D) -> (Axis, Axis) {
     )
 }
 
-fn draw_regions(svg: &mut Svg, run: &Run) {
+/// Points per side of the decision-region grid while training is in progress: a quarter of the final grid's
+/// cost, so a frame that trains a slice and draws stays within budget; the final figure uses [`GRID`].
+pub const PREVIEW_GRID: usize = 16;
+
+/// Rows of the final [`GRID`]² region grid evaluated per slice once training is over (a multiple of the
+/// network's 64-row inference chunk, so the slicing changes no bit of the result).
+pub const REGION_ROWS_PER_SLICE: usize = 256;
+
+/// The decision-region panel's plot: the data window in the panel's frame.
+fn region_plot(run: &Run) -> Plot {
     let (xa, ya) = data_window(&run.data);
-    let plot = Plot::new(Rect::new(44.0, 26.0, 262.0, 262.0), xa, ya);
-    let centres =
-        points_tensor((0..GRID * GRID).map(|c| plot.cell_centre(c % GRID, c / GRID, GRID, GRID)));
-    let probs = run.mlp.forward_probs(&centres);
+    Plot::new(Rect::new(44.0, 26.0, 262.0, 262.0), xa, ya)
+}
+
+/// The network's class probabilities at the centres of cells `cells` of a `grid`×`grid` raster over the
+/// panel, row-major from the top left.
+fn region_probs(run: &Run, grid: usize, cells: std::ops::Range<usize>) -> Tensor {
+    let plot = region_plot(run);
+    run.mlp
+        .forward_probs(&points_tensor(cells.map(|c| plot.cell_centre(c % grid, c / grid, grid, grid))))
+}
+
+/// Draws the regions from `probs`, the class probabilities at every cell of a `grid`×`grid` raster.
+fn draw_regions(svg: &mut Svg, run: &Run, grid: usize, probs: &[f64]) {
+    let plot = region_plot(run);
     let classes = run.data.classes.max(2);
     let chance = 1.0 / classes as f64;
-    plot.smooth_raster(svg, GRID, GRID, classes, |i, j| {
-        let row = probs.row_slice(j * GRID + i);
+    plot.smooth_raster(svg, grid, grid, classes, |i, j| {
+        let at = (j * grid + i) * run.data.classes;
+        let row = &probs[at..at + run.data.classes];
         let (best, p) =
             row.iter()
                 .copied()
@@ -349,18 +391,52 @@ fn format_layer(l: usize) -> String {
     s
 }
 
-impl Widget for MlpTrainer {
+/// Training takes up to 500 steps, over a frame at the worst case, so the widget trains [`SLICE_STEPS`] steps per
+/// frame and draws the run so far after each slice; the final figure is the same however the run was sliced.
+///
+/// While training, each frame draws the regions on a coarse [`PREVIEW_GRID`]; once training is over, the
+/// final [`GRID`]² regions are evaluated [`REGION_ROWS_PER_SLICE`] cells per frame, since at full width they
+/// cost as much as a slice of training.
+impl Stepped for MlpTrainer {
+    type State = Progress;
+
     fn spec(&self) -> &'static WidgetSpec {
         &SPEC
     }
 
-    fn render(&self, p: &Params) -> Figure {
-        let run = train(p);
+    fn start(&self, p: &Params) -> Progress {
+        Progress {
+            training: training(p),
+            regions: Vec::new(),
+            cells_done: 0,
+        }
+    }
+
+    fn advance(&self, _p: &Params, state: &mut Progress) -> bool {
+        if !state.training.finished() {
+            state.training.advance(SLICE_STEPS);
+        } else {
+            let run = state.training.run();
+            let end = (state.cells_done + REGION_ROWS_PER_SLICE).min(GRID * GRID);
+            let probs = region_probs(&run, GRID, state.cells_done..end);
+            state.regions.extend_from_slice(probs.data());
+            state.cells_done = end;
+        }
+        state.complete()
+    }
+
+    fn draw(&self, p: &Params, state: &Progress) -> Figure {
+        let run = state.training.run();
         let steps = p.usize("steps");
         let lr = dlf_engine::math::powf(10f64, p.f64("log10_lr"));
 
         let mut svg = Svg::new(640.0, 360.0, SPEC.title);
-        draw_regions(&mut svg, &run);
+        if state.complete() {
+            draw_regions(&mut svg, &run, GRID, &state.regions);
+        } else {
+            let probs = region_probs(&run, PREVIEW_GRID, 0..PREVIEW_GRID * PREVIEW_GRID);
+            draw_regions(&mut svg, &run, PREVIEW_GRID, probs.data());
+        }
         draw_loss(&mut svg, &run, steps);
         draw_grad_norms(&mut svg, &run, steps);
         let svg = svg.finish();
@@ -400,7 +476,15 @@ impl Widget for MlpTrainer {
             numbers.push((label, sig(*g, 2)));
         }
 
-        let description = describe(p, &run, steps, lr);
+        let mut description = describe(p, &run, steps, lr);
+        if !state.complete() {
+            let mut progress = String::from("step ");
+            progress.push_str(&int(state.training.steps_done() as i64));
+            progress.push_str(" of ");
+            progress.push_str(&int(steps as i64));
+            numbers.insert(0, ("training".to_string(), progress));
+            description.insert_str(0, "Training in progress; the figure so far. ");
+        }
         Figure {
             svg,
             numbers,

@@ -18,7 +18,7 @@ use dlf_engine::lessons::norm::NormKind;
 
 use crate::figure::Figure;
 use crate::number_format::sig;
-use crate::registry::Widget;
+use crate::registry::Stepped;
 use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
@@ -100,52 +100,70 @@ fn placement_label(p: Placement) -> &'static str {
 }
 
 /// One curve: its legend label, colour, whether it is the chosen network, and its profile.
-struct Series {
+#[derive(Debug)]
+pub(crate) struct Series {
     label: String,
     colour: usize,
     main: bool,
     profile: DepthProfile,
 }
 
-impl Widget for NormDepth {
+/// The configuration the parameters describe, and the label of its curve.
+fn config(p: &Params) -> (DepthConfig, String) {
+    let norm = norm_of(p.str("norm"));
+    let placement = Placement::parse(p.str("placement")).unwrap_or(Placement::Pre);
+    let cfg = DepthConfig {
+        depth: p.usize("depth").clamp(2, 48),
+        width: WIDTH,
+        batch: p.usize("batch").clamp(2, 16),
+        norm,
+        placement,
+        gain: p.f64("gain"),
+        seed: p.usize("seed") as u64,
+    };
+    let main_label = match norm {
+        None => "no norm".to_string(),
+        Some(_) => {
+            let mut s = String::from(norm_label(norm));
+            s.push_str(", ");
+            s.push_str(placement_label(placement));
+            s
+        }
+    };
+    (cfg, main_label)
+}
+
+/// Each network's forward and backward pass costs up to about 1 ms natively at depth 48, three of them over the
+/// 4 ms redraw budget in WebAssembly, so the widget is [`Stepped`]: the chosen network in the first animation
+/// frame, the two comparison curves in the second.
+impl Stepped for NormDepth {
+    type State = Vec<Series>;
+
     fn spec(&self) -> &'static WidgetSpec {
         &SPEC
     }
 
-    fn render(&self, p: &Params) -> Figure {
-        let norm = norm_of(p.str("norm"));
-        let placement = Placement::parse(p.str("placement")).unwrap_or(Placement::Pre);
-        let depth = p.usize("depth").clamp(2, 48);
-        let cfg = DepthConfig {
-            depth,
-            width: WIDTH,
-            batch: p.usize("batch").clamp(2, 16),
-            norm,
-            placement,
-            gain: p.f64("gain"),
-            seed: p.usize("seed") as u64,
-        };
-        let main_label = match norm {
-            None => "no norm".to_string(),
-            Some(_) => {
-                let mut s = String::from(norm_label(norm));
-                s.push_str(", ");
-                s.push_str(placement_label(placement));
-                s
-            }
-        };
-        let mut series = vec![Series {
-            label: main_label.clone(),
-            colour: 0,
-            main: true,
-            profile: depth_profile(&cfg),
-        }];
-        if norm.is_some() {
-            let other = match placement {
+    fn start(&self, _p: &Params) -> Vec<Series> {
+        Vec::new()
+    }
+
+    fn advance(&self, p: &Params, series: &mut Vec<Series>) -> bool {
+        let (cfg, main_label) = config(p);
+        if series.is_empty() {
+            series.push(Series {
+                label: main_label,
+                colour: 0,
+                main: true,
+                profile: depth_profile(&cfg),
+            });
+            return cfg.norm.is_none();
+        }
+        if cfg.norm.is_some() && series.len() == 1 {
+            let other = match cfg.placement {
                 Placement::Pre => Placement::Post,
                 Placement::Post => Placement::Pre,
             };
-            let mut label = String::from(norm_label(norm));
+            let mut label = String::from(norm_label(cfg.norm));
             label.push_str(", ");
             label.push_str(placement_label(other));
             series.push(Series {
@@ -164,7 +182,13 @@ impl Widget for NormDepth {
                 profile: depth_profile(&DepthConfig { norm: None, ..cfg }),
             });
         }
+        true
+    }
 
+    fn draw(&self, p: &Params, series: &Vec<Series>) -> Figure {
+        let series = series.as_slice();
+        let (cfg, main_label) = config(p);
+        let depth = cfg.depth;
         let mut svg = Svg::new(724.0, 352.0, SPEC.title);
         let top = (1.0 + depth as f64 * cfg.gain * cfg.gain).sqrt();
         let stds = series
@@ -290,6 +314,7 @@ impl Widget for NormDepth {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Widget;
     use crate::spec::parse_params;
 
 

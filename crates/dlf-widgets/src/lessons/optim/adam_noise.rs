@@ -7,7 +7,8 @@
 //! Cost: nine SNR values of at most 200 + 3000 Adam steps on one coordinate each, plus the trace: about
 //! 30 000 scalar updates. Measured natively (`cargo bench -p dlf-widgets --bench widgets -- adam-noise`):
 //! 0.88 ms at the defaults, 1.6 ms at 3000 steps; in WebAssembly (Node 20) 2.2 ms and 6.2 ms (median on
-//! a loaded two-core machine).
+//! a loaded two-core machine). Over the 4 ms redraw budget in WebAssembly at the worst case, so the widget is
+//! [`Stepped`]: four runs per animation frame, the chosen SNR's first so its numbers appear at once.
 
 use dlf_engine::lessons::optim::{
     adam_noisy_step, adam_noisy_step_theory, adam_noisy_trace, step_mean_and_std,
@@ -15,7 +16,7 @@ use dlf_engine::lessons::optim::{
 
 use crate::figure::Figure;
 use crate::number_format::sig;
-use crate::registry::Widget;
+use crate::registry::Stepped;
 use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
@@ -59,28 +60,57 @@ const BURN_IN: usize = 200;
 /// Simulated SNR values: 10^-2 … 10^2 in steps of half a decade.
 const SIM_POINTS: usize = 9;
 
-impl Widget for AdamNoise {
+/// Runs per slice of a progressive redraw: a run is at most 200 + 3000 scalar Adam steps (about 0.35 ms
+/// natively), so four of them stay well within the 4 ms budget in WebAssembly, and the ten runs (the trace at the
+/// chosen SNR first, then the nine simulated SNR values) take three frames.
+const RUNS_PER_SLICE: usize = 4;
+
+/// The runs done so far: the trace at the chosen SNR, then the simulated points in SNR order.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    trace: Option<Vec<f64>>,
+    sims: Vec<(f64, f64, f64)>,
+}
+
+impl Stepped for AdamNoise {
+    type State = Progress;
+
     fn spec(&self) -> &'static WidgetSpec {
         &SPEC
     }
 
-    fn render(&self, p: &Params) -> Figure {
+    fn start(&self, _p: &Params) -> Progress {
+        Progress::default()
+    }
+
+    fn advance(&self, p: &Params, state: &mut Progress) -> bool {
         let snr = dlf_engine::math::powf(10f64, p.f64("log10_snr"));
-        let beta1 = p.f64("beta1");
-        let beta2 = p.f64("beta2");
+        let (beta1, beta2) = (p.f64("beta1"), p.f64("beta2"));
         let steps = p.usize("steps");
         let seed = p.usize("seed") as u64;
-
-        let sims: Vec<(f64, f64, f64)> = (0..SIM_POINTS)
-            .map(|k| {
+        for _ in 0..RUNS_PER_SLICE {
+            if state.trace.is_none() {
+                // The run at the chosen SNR: its steps per unit lr are the trace, their mean and spread the marker.
+                state.trace = Some(
+                    adam_noisy_trace(snr, beta1, beta2, BURN_IN, steps, seed + 1000).unwrap_or_default(),
+                );
+            } else if state.sims.len() < SIM_POINTS {
+                let k = state.sims.len();
                 let s = dlf_engine::math::powf(10f64, -2.0 + 0.5 * k as f64);
                 let (mean, std) = adam_noisy_step(s, beta1, beta2, BURN_IN, steps, seed + k as u64);
-                (s, mean, std)
-            })
-            .collect();
-        // The run at the chosen SNR: its steps per unit lr are the trace, their mean and spread the marker.
-        let steps_here = adam_noisy_trace(snr, beta1, beta2, BURN_IN, steps, seed + 1000).unwrap_or_default();
-        let (here_mean, here_std) = step_mean_and_std(&steps_here);
+                state.sims.push((s, mean, std));
+            }
+        }
+        state.sims.len() == SIM_POINTS
+    }
+
+    fn draw(&self, p: &Params, state: &Progress) -> Figure {
+        let snr = dlf_engine::math::powf(10f64, p.f64("log10_snr"));
+        let beta1 = p.f64("beta1");
+        let steps = p.usize("steps");
+        let sims = &state.sims;
+        let steps_here: &[f64] = state.trace.as_deref().unwrap_or_default();
+        let (here_mean, here_std) = step_mean_and_std(steps_here);
         let theory_here = adam_noisy_step_theory(snr);
         let trace: Vec<(f64, f64)> = steps_here
             .iter()
@@ -102,7 +132,7 @@ impl Widget for AdamNoise {
             })
             .collect();
         left.line(&mut svg, &theory, line_class(0));
-        for &(s, mean, std) in &sims {
+        for &(s, mean, std) in sims {
             left.line(
                 &mut svg,
                 &[(s, mean - std), (s, mean + std)],
@@ -175,12 +205,16 @@ impl Widget for AdamNoise {
         description.push_str(&sig(theory_here, 3));
         description.push_str("), with a step-to-step standard deviation of ");
         description.push_str(&sig(here_std, 3));
-        description
-            .push_str(" learning rates; across the simulated range the mean step runs from ");
-        description.push_str(&sig(sims[0].1, 2));
-        description.push_str(" at SNR 0.01 to ");
-        description.push_str(&sig(sims[SIM_POINTS - 1].1, 3));
-        description.push_str(" at SNR 100.");
+        if sims.len() == SIM_POINTS {
+            description
+                .push_str(" learning rates; across the simulated range the mean step runs from ");
+            description.push_str(&sig(sims[0].1, 2));
+            description.push_str(" at SNR 0.01 to ");
+            description.push_str(&sig(sims[SIM_POINTS - 1].1, 3));
+            description.push_str(" at SNR 100.");
+        } else {
+            description.push_str(" learning rates; the other SNR values are still being simulated.");
+        }
         Figure {
             svg,
             numbers,
@@ -192,6 +226,7 @@ impl Widget for AdamNoise {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Widget;
     use crate::spec::parse_params;
 
 
