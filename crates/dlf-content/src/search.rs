@@ -30,7 +30,9 @@ pub fn index_json(pages: &[crate::pages::Page]) -> String {
         let lesson = between(&page.html, "<h1>", "</h1>")
             .map(text_of)
             .unwrap_or_default();
-        let article = between(&page.html, "<article", "</article>").unwrap_or(&page.html);
+        let article = between(&page.html, "<article", "</article>")
+            .and_then(|inside| inside.split_once('>').map(|(_, content)| content))
+            .unwrap_or(&page.html);
         let url = page.url.trim_start_matches('/');
         // The part before the first heading: the lesson's lede.
         let mut sections = split_sections(article);
