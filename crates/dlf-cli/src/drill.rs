@@ -191,8 +191,8 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
         let indent = " ".repeat(prefix.chars().count());
         let room = self.width.saturating_sub(indent.len()).max(20);
         let mut first = true;
-        for paragraph in terminal_text(markdown).lines() {
-            for line in wrap(paragraph, room) {
+        for paragraph in reflow(&terminal_text(markdown)) {
+            for line in wrap(&paragraph, room) {
                 let lead = if first { prefix } else { &indent };
                 first = false;
                 writeln!(self.out, "{lead}{line}")?;
@@ -614,6 +614,33 @@ fn when(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
             due.format("%Y-%m-%d")
         )
     }
+}
+
+/// Joins the source lines of each Markdown paragraph into one line (a line break inside a paragraph is only
+/// where the author's editor wrapped), keeping blank lines, list items and indented lines as line starts.
+fn reflow(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut joining = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let starts_item = trimmed.starts_with("* ")
+            || trimmed.starts_with("- ")
+            || trimmed
+                .split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if line.trim().is_empty() {
+            out.push(String::new());
+            joining = false;
+        } else if joining && !starts_item && !line.starts_with(' ') {
+            let last = out.last_mut().expect("joining follows a line");
+            last.push(' ');
+            last.push_str(trimmed);
+        } else {
+            out.push(line.to_owned());
+            joining = true;
+        }
+    }
+    out
 }
 
 /// Columns a string takes in a terminal: one per character, none for combining marks (the hat of `ŷ`).

@@ -183,7 +183,11 @@ async fn main() {
         .expect("chromedriver (apt-get install chromium chromium-driver)");
 
     let mut urls = vec!["/".to_owned()];
-    urls.extend(site.lessons().map(|l| format!("/lessons/{}/", l.id())));
+    urls.extend(
+        site.lessons()
+            .iter()
+            .map(|l| format!("/lessons/{}/", l.id())),
+    );
     if export.is_none() {
         urls.push("/practice/".to_owned());
         urls.push("/progress/".to_owned());
