@@ -94,57 +94,80 @@ fn kb(bytes: f64) -> String {
 }
 
 /// A file server for a static export that sends `FILE.br` with `Content-Encoding: br` when it exists, as nginx's
-/// `brotli_static on` does, and the cache headers the README's nginx example sets.
+/// `brotli_static on` does, the cache headers the README's nginx example sets, and an `ETag` with `304` answers
+/// as nginx gives every static file.
 fn export_app(dir: std::path::PathBuf) -> axum::Router {
     use axum::http::{header, StatusCode};
     use axum::response::IntoResponse;
-    axum::Router::new().fallback(move |uri: axum::http::Uri| {
-        let dir = dir.clone();
-        async move {
-            let relative = uri.path().trim_start_matches('/');
-            if relative.split('/').any(|p| p == "..") {
-                return StatusCode::BAD_REQUEST.into_response();
-            }
-            let mut path = dir.join(relative);
-            if relative.is_empty() || relative.ends_with('/') {
-                path = path.join("index.html");
-            }
-            let mime = match path.extension().and_then(|e| e.to_str()) {
-                Some("html") => "text/html; charset=utf-8",
-                Some("css") => "text/css",
-                Some("js") => "text/javascript",
-                Some("wasm") => "application/wasm",
-                Some("otf") => "font/otf",
-                Some("svg") => "image/svg+xml",
-                _ => "application/octet-stream",
-            };
-            let cache = if relative.starts_with("assets/") {
-                "public, max-age=31536000, immutable"
-            } else {
-                "no-cache"
-            };
-            let mut br = path.clone().into_os_string();
-            br.push(".br");
-            let (bytes, encoded) = match std::fs::read(&br) {
-                Ok(b) => (b, true),
-                Err(_) => match std::fs::read(&path) {
-                    Ok(b) => (b, false),
-                    Err(_) => return StatusCode::NOT_FOUND.into_response(),
-                },
-            };
-            let mut response = (
-                [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, cache)],
-                bytes,
-            )
-                .into_response();
-            if encoded {
+    axum::Router::new().fallback(
+        move |uri: axum::http::Uri, request: axum::http::HeaderMap| {
+            let dir = dir.clone();
+            async move {
+                let relative = uri.path().trim_start_matches('/');
+                if relative.split('/').any(|p| p == "..") {
+                    return StatusCode::BAD_REQUEST.into_response();
+                }
+                let mut path = dir.join(relative);
+                if relative.is_empty() || relative.ends_with('/') {
+                    path = path.join("index.html");
+                }
+                let mime = match path.extension().and_then(|e| e.to_str()) {
+                    Some("html") => "text/html; charset=utf-8",
+                    Some("css") => "text/css",
+                    Some("js") => "text/javascript",
+                    Some("wasm") => "application/wasm",
+                    Some("otf") => "font/otf",
+                    Some("svg") => "image/svg+xml",
+                    _ => "application/octet-stream",
+                };
+                let cache = if relative.starts_with("assets/") {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                };
+                let mut br = path.clone().into_os_string();
+                br.push(".br");
+                let (bytes, encoded) = match std::fs::read(&br) {
+                    Ok(b) => (b, true),
+                    Err(_) => match std::fs::read(&path) {
+                        Ok(b) => (b, false),
+                        Err(_) => return StatusCode::NOT_FOUND.into_response(),
+                    },
+                };
+                let etag = format!("\"{}\"", dlf_server::bundle::content_hash(&bytes));
+                let fresh = request
+                    .get(header::IF_NONE_MATCH)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains(&etag));
+                let mut response = if fresh {
+                    (
+                        StatusCode::NOT_MODIFIED,
+                        [
+                            (header::CACHE_CONTROL, cache),
+                            (header::ETAG, etag.as_str()),
+                        ],
+                    )
+                        .into_response()
+                } else {
+                    (
+                        [
+                            (header::CONTENT_TYPE, mime),
+                            (header::CACHE_CONTROL, cache),
+                            (header::ETAG, etag.as_str()),
+                        ],
+                        bytes,
+                    )
+                        .into_response()
+                };
+                if encoded && !fresh {
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_ENCODING, "br".parse().expect("header"));
+                }
                 response
-                    .headers_mut()
-                    .insert(header::CONTENT_ENCODING, "br".parse().expect("header"));
             }
-            response
-        }
-    })
+        },
+    )
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
