@@ -27,6 +27,7 @@ use std::marker::PhantomData;
 
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
+use dlf_engine::lessons::attention::{CausalAlign, MaskFill, QkvLayout};
 use dlf_engine::lessons::backprop::Loss;
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
@@ -207,6 +208,9 @@ named! {
     MomentumConvention, "momentum convention", [MomentumConvention::PyTorch, MomentumConvention::Keras];
     RunningVariance, "running variance", [RunningVariance::Unbiased, RunningVariance::Biased];
     NormEps, "eps placement", [NormEps::Inside, NormEps::Outside];
+    CausalAlign, "causal alignment", [CausalAlign::TopLeft, CausalAlign::BottomRight];
+    MaskFill, "mask fill", [MaskFill::NegInf, MaskFill::MaskedFill, MaskFill::Additive];
+    QkvLayout, "qkv layout", [QkvLayout::Blocks, QkvLayout::PerHead];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -908,6 +912,7 @@ topics! {
     backprop::Backprop,
     optim::Optim,
     norm::Norm,
+    attention::Attention,
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ lessons! {
     backprop,
     optim,
     norm,
+    attention,
 }
 
 /// The lesson whose topic is `topic`.
