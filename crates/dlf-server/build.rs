@@ -3,8 +3,11 @@
 //!
 //! The nested build has its own target directory inside OUT_DIR and runs with the outer build's compiler
 //! wrappers and flags removed (clippy's driver, RUSTFLAGS, the jobserver), which would otherwise leak into a
-//! build for another target. Where the wasm32 target is not installed, the build prints a warning and embeds an
-//! empty module: pages then render widgets through the server route `/api/widgets/{id}` instead.
+//! build for another target. Where the wasm32 target is not installed, the build installs it with
+//! `rustup target add wasm32-unknown-unknown` (a toolchain's `rust-toolchain.toml` `targets` are only added when
+//! rustup installs the toolchain itself, not to one already installed), so the README's run command serves live
+//! widgets on a fresh machine. Where that is impossible (no rustup), it prints a warning naming the command to run
+//! and embeds an empty module: pages then render widgets through the server route `/api/widgets/{id}` instead.
 
 use std::env;
 use std::fs;
@@ -37,6 +40,11 @@ fn main() {
         write_empty(&dest);
         return;
     }
+    if let Err(reason) = ensure_wasm_target() {
+        println!("cargo:warning={reason}; pages will render widgets through the server route");
+        write_empty(&dest);
+        return;
+    }
     match build_wasm(&widgets_manifest, &out_dir.join("wasm-target")) {
         Ok(built) => {
             fs::copy(&built, &dest).expect("copy the widget wasm into OUT_DIR");
@@ -45,6 +53,34 @@ fn main() {
             println!("cargo:warning=the widget wasm was not built ({reason}); pages will render widgets through the server route. Install the target with `rustup target add wasm32-unknown-unknown`.");
             write_empty(&dest);
         }
+    }
+}
+
+/// Installs the wasm32 standard library through rustup when the active toolchain lacks it.
+fn ensure_wasm_target() -> Result<(), String> {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .map_err(|e| format!("could not ask rustc for its sysroot: {e}"))?;
+    let target_lib = Path::new(&sysroot).join("lib/rustlib/wasm32-unknown-unknown/lib");
+    if target_lib.is_dir() {
+        return Ok(());
+    }
+    let added = Command::new("rustup")
+        .args(["target", "add", "wasm32-unknown-unknown"])
+        .output();
+    match added {
+        Ok(out) if out.status.success() && target_lib.is_dir() => {
+            println!("cargo:warning=installed the wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown) to build the widget module");
+            Ok(())
+        }
+        Ok(out) => Err(format!(
+            "`rustup target add wasm32-unknown-unknown` failed ({}): run it yourself and rebuild",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(_) => Err("the wasm32-unknown-unknown target is missing and rustup is not on PATH: install Rust with rustup and run `rustup target add wasm32-unknown-unknown` (or install your distribution's wasm32 Rust standard library), then rebuild".to_owned()),
     }
 }
 

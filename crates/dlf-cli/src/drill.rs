@@ -86,6 +86,24 @@ struct Session<'a, R, W> {
     /// Whether to show a live countdown during a derivation (on standard error, when it and standard input
     /// are terminals).
     countdown: bool,
+    /// Columns to wrap text at: [`terminal_width`].
+    width: usize,
+}
+
+/// The width to wrap at: `COLUMNS` when set (as `ls` and `man` honour it), else the terminal's own width when
+/// standard output is one, else 80.
+pub fn terminal_width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+    {
+        return columns;
+    }
+    terminal_size::terminal_size()
+        .map(|(w, _)| usize::from(w.0))
+        .filter(|w| *w > 0)
+        .unwrap_or(80)
 }
 
 /// A live "N s left" line on standard error, redrawn every second until dropped. Standard error is used
@@ -167,13 +185,18 @@ impl<R: BufRead, W: Write> Session<'_, R, W> {
         Ok(())
     }
 
-    /// Prints Markdown source as terminal text after `prefix`; later lines are indented to line up with the
-    /// first.
+    /// Prints Markdown source as terminal text after `prefix`, wrapped at word boundaries to the terminal's
+    /// width; later lines are indented to line up with the first.
     fn text(&mut self, markdown: &str, prefix: &str) -> Result<()> {
         let indent = " ".repeat(prefix.chars().count());
-        for (i, line) in terminal_text(markdown).lines().enumerate() {
-            let lead = if i == 0 { prefix } else { &indent };
-            writeln!(self.out, "{lead}{line}")?;
+        let room = self.width.saturating_sub(indent.len()).max(20);
+        let mut first = true;
+        for paragraph in reflow(&terminal_text(markdown)) {
+            for line in wrap(&paragraph, room) {
+                let lead = if first { prefix } else { &indent };
+                first = false;
+                writeln!(self.out, "{lead}{line}")?;
+            }
         }
         Ok(())
     }
@@ -200,6 +223,7 @@ pub fn run(
         out,
         color,
         countdown,
+        width: terminal_width(),
     };
     let done = store.lessons_done()?;
     if done.is_empty() {
@@ -286,7 +310,12 @@ pub fn run(
                 card.lesson_title,
                 prompt.level.name()
             )?,
-            _ => writeln!(session.out, "{}: {}", card.lesson_title, card.title)?,
+            _ => writeln!(
+                session.out,
+                "{}: {}",
+                card.lesson_title,
+                terminal_text(&card.title)
+            )?,
         }
         let answer = match &card.kind {
             CardKind::Prompt(prompt) => prompt_card(&mut session, prompt)?,
@@ -587,12 +616,76 @@ fn when(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// Joins the source lines of each Markdown paragraph into one line (a line break inside a paragraph is only
+/// where the author's editor wrapped), keeping blank lines, list items and indented lines as line starts.
+fn reflow(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut joining = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let starts_item = trimmed.starts_with("* ")
+            || trimmed.starts_with("- ")
+            || trimmed
+                .split_once(". ")
+                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if line.trim().is_empty() {
+            out.push(String::new());
+            joining = false;
+        } else if joining && !starts_item && !line.starts_with(' ') {
+            let last = out.last_mut().expect("joining follows a line");
+            last.push(' ');
+            last.push_str(trimmed);
+        } else {
+            out.push(line.to_owned());
+            joining = true;
+        }
+    }
+    out
+}
+
+/// Columns a string takes in a terminal: one per character, none for combining marks (the hat of `ŷ`).
+fn columns(text: &str) -> usize {
+    text.chars()
+        .filter(|c| !matches!(*c as u32, 0x300..=0x36f | 0x20d0..=0x20ff))
+        .count()
+}
+
+/// Splits one line into lines of at most `width` columns, breaking only at spaces; a word longer than the
+/// width (a long formula without spaces) gets a line of its own rather than being cut.
+pub fn wrap(line: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    // Keep the line's own indentation (list items, nested text).
+    let lead: String = line.chars().take_while(|c| *c == ' ').collect();
+    for word in line.split(' ').filter(|w| !w.is_empty()) {
+        let needed = if current.is_empty() {
+            columns(&lead) + columns(word)
+        } else {
+            columns(&current) + 1 + columns(word)
+        };
+        if !current.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if current.is_empty() {
+            current.push_str(&lead);
+        } else {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
 /// Markdown source as terminal text: Markdown emphasis (`*`, `_` around words) is removed; maths (`$...$`,
-/// `$$...$$`) and code spans are kept exactly, so LaTeX such as `$x_i^*$` survives.
+/// `$$...$$`) becomes readable Unicode ([`dlf_content::plain_maths`]: `∂ℓ/∂p = −(1/p_y)·e_y`, never LaTeX
+/// source); code spans are kept exactly.
 pub fn terminal_text(markdown: &str) -> String {
     let chars: Vec<char> = markdown.chars().collect();
     let mut out = String::with_capacity(markdown.len());
-    let mut in_math = false;
+    let mut math: Option<String> = None;
     let mut in_code = false;
     let mut i = 0;
     while i < chars.len() {
@@ -600,24 +693,36 @@ pub fn terminal_text(markdown: &str) -> String {
         let prev = i.checked_sub(1).map(|j| chars[j]);
         let next = chars.get(i + 1).copied();
         i += 1;
-        match c {
-            '$' if !in_code && prev != Some('\\') => {
-                // `$$` opens or closes display maths as one delimiter, `$` inline maths.
-                in_math = !in_math;
+        if let Some(formula) = &mut math {
+            if c == '$' && prev != Some('\\') {
+                // `$$` closes display maths as one delimiter, `$` inline maths.
                 if next == Some('$') {
-                    out.push('$');
                     i += 1;
                 }
+                out.push_str(&dlf_content::plain_maths::to_unicode(formula));
+                math = None;
+            } else {
+                formula.push(c);
             }
-            '`' if !in_math => in_code = !in_code,
-            '*' if !in_math && !in_code => {
+            continue;
+        }
+        match c {
+            '$' if !in_code && prev != Some('\\') => {
+                if next == Some('$') {
+                    i += 1;
+                }
+                math = Some(String::new());
+                continue;
+            }
+            '`' => in_code = !in_code,
+            '*' if !in_code => {
                 // A list bullet "* " at the start of a line stays; emphasis markers go.
                 let line_start = prev.is_none_or(|p| p == '\n');
                 if !(line_start && next == Some(' ')) {
                     continue;
                 }
             }
-            '_' if !in_math && !in_code => {
+            '_' if !in_code => {
                 // Intra-word underscores (snake_case names) stay; emphasis underscores touch a non-word side.
                 let word = |ch: Option<char>| ch.is_some_and(|ch| ch.is_alphanumeric());
                 if !(word(prev) && word(next)) {
@@ -628,6 +733,10 @@ pub fn terminal_text(markdown: &str) -> String {
         }
         out.push(c);
     }
+    // An unclosed `$`: the rest is maths all the same.
+    if let Some(formula) = math {
+        out.push_str(&dlf_content::plain_maths::to_unicode(&formula));
+    }
     out
 }
 
@@ -636,21 +745,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn emphasis_goes_maths_stays() {
+    fn emphasis_goes_maths_reads_as_unicode() {
         assert_eq!(
             terminal_text(
                 "The **fused** form keeps _every_ term: $x_i^* = a_{ij} * b$, see `snake_case`."
             ),
-            "The fused form keeps every term: $x_i^* = a_{ij} * b$, see `snake_case`."
+            "The fused form keeps every term: xᵢ* = aᵢⱼ ∗ b, see `snake_case`."
         );
         assert_eq!(
             terminal_text("* item with $p_y$\n* next"),
-            "* item with $p_y$\n* next"
+            "* item with p_y\n* next"
         );
         assert_eq!(terminal_text("max_norm stays"), "max_norm stays");
         assert_eq!(
             terminal_text("$$\\frac{\\partial L}{\\partial z_i} = p_i - y_i$$ *done*"),
-            "$$\\frac{\\partial L}{\\partial z_i} = p_i - y_i$$ done"
+            "∂L/∂zᵢ = pᵢ − yᵢ done"
+        );
+    }
+
+    #[test]
+    fn wraps_at_word_boundaries() {
+        let text = "the derivative of the loss with respect to the logits is p minus y";
+        let lines = wrap(text, 20);
+        assert!(lines.iter().all(|l| columns(l) <= 20), "{lines:?}");
+        assert_eq!(lines.join(" "), text, "no word is cut");
+        assert_eq!(
+            wrap("a_very_long_formula_without_spaces x", 10)[0],
+            "a_very_long_formula_without_spaces"
         );
     }
 

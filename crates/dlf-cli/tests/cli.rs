@@ -93,18 +93,41 @@ fn build_writes_a_static_site() {
     );
     for file in [
         "index.html",
+        "index.html.br",
+        "index.html.gz",
         "lessons/01-backprop/index.html",
-        "assets/style.css",
-        "assets/dlf.js",
-        "assets/fonts/latinmodern-math.woff2",
-        "assets/dlf_widgets.wasm",
+        "lessons/01-backprop/index.html.br",
     ] {
         assert!(dir.join(file).is_file(), "{file} is exported");
+    }
+    // Assets carry their content hash in their names (style.0123456789abcdef.css), each with .br and .gz.
+    let assets: Vec<String> = std::fs::read_dir(dir.join("assets"))
+        .expect("assets/")
+        .chain(std::fs::read_dir(dir.join("assets/fonts")).expect("assets/fonts/"))
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    for (stem, ext) in [
+        ("style.", ".css"),
+        ("dlf.", ".js"),
+        ("latinmodern-math.", ".otf"),
+        ("dlf_widgets.", ".wasm"),
+    ] {
+        let hashed = |suffix: &str| {
+            assets.iter().any(|name| {
+                name.strip_prefix(stem)
+                    .and_then(|rest| rest.strip_suffix(&format!("{ext}{suffix}")))
+                    .is_some_and(|hash| {
+                        hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                    })
+            })
+        };
+        assert!(hashed(""), "{stem}HASH{ext} is exported: {assets:?}");
+        assert!(hashed(".br"), "{stem}HASH{ext}.br is exported: {assets:?}");
     }
     let lesson =
         std::fs::read_to_string(dir.join("lessons/01-backprop/index.html")).expect("lesson");
     assert!(
-        lesson.contains(r#"href="../../assets/style.css""#),
+        lesson.contains(r#"href="../../assets/style."#),
         "links are relative"
     );
 }

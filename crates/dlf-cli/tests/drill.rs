@@ -289,3 +289,59 @@ fn kind_filter_and_piped_input() {
     assert_eq!(reviews[0].rating, Rating::Easy);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn maths_reads_as_unicode_and_lines_wrap_at_words() {
+    // A derivation card of lesson 01 through the pseudo-terminal, 60 columns wide (COLUMNS, which the drill
+    // honours before asking the terminal): every formula is Unicode text, never LaTeX source, and no line is
+    // wider than the terminal or ends inside a word that the next line continues.
+    let dir = scratch("unicode");
+    let data = dir.join("p.sqlite3");
+    let store = Store::open(&data).unwrap();
+    store
+        .set_lesson_done("01-backprop", true, dlf_store::chrono::Utc::now())
+        .unwrap();
+    drop(store);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dlf"));
+    cmd.args(["drill", "--kind", "derive", "--limit", "1", "--data"])
+        .arg(&data)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "60");
+    let mut session =
+        rexpect::session::spawn_command(cmd, Some(TIMEOUT_MS)).expect("start dlf drill in a pty");
+    let shown = session
+        .exp_string("The clock stops when you press Enter")
+        .expect("the derivation card");
+    session.send_line("q").unwrap();
+    let shown = shown + &finish(session);
+    // rexpect reads the terminal byte by byte as Latin-1: put the bytes back together as the UTF-8 they are.
+    let bytes: Vec<u8> = shown.chars().map(|c| c as u32 as u8).collect();
+    let shown = String::from_utf8_lossy(&bytes).into_owned();
+    for forbidden in ["\\frac", "\\partial", "\\mathrm", "$"] {
+        assert!(
+            !shown.contains(forbidden),
+            "LaTeX source `{forbidden}` in the terminal:\n{shown}"
+        );
+    }
+    assert!(
+        shown.contains('∂') || shown.contains('ℓ') || shown.contains('·'),
+        "the card's maths is Unicode:\n{shown}"
+    );
+    // The card's text (indented under its header) is what wraps; the session's own status lines are not checked.
+    let lines: Vec<&str> = shown
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| l.starts_with("  "))
+        .collect();
+    for line in &lines {
+        let columns = line
+            .chars()
+            .filter(|c| !matches!(*c as u32, 0x300..=0x36f | 0x20d0..=0x20ff))
+            .count();
+        assert!(columns <= 60, "a line of {columns} columns:\n{line}");
+    }
+    assert!(
+        lines.iter().filter(|l| !l.is_empty()).count() >= 3,
+        "the card wraps onto several lines:\n{shown}"
+    );
+}

@@ -16,7 +16,8 @@
   async function loadWasm() {
     if (!("WebAssembly" in window)) return null;
     try {
-      const response = await fetch(root + "assets/dlf_widgets.wasm");
+      // The module's name carries its content hash (data-wasm, written by the server), so it is cached for good.
+      const response = await fetch(root + (document.documentElement.dataset.wasm || "assets/dlf_widgets.wasm"));
       if (!response.ok) return null;
       const bytes = await response.arrayBuffer();
       if (bytes.byteLength === 0) return null;
@@ -263,7 +264,29 @@
     }
   }
 
+  // Printing shows everything folded on screen: every prompt's rubric (<details>) and every derivation step the
+  // reveal buttons hide. What was folded is folded again afterwards. (The stylesheet's print rules hide controls.)
+  function setupPrint() {
+    let unfolded = [];
+    window.addEventListener("beforeprint", () => {
+      unfolded = [];
+      for (const details of document.querySelectorAll("details:not([open])")) {
+        details.open = true;
+        unfolded.push(() => { details.open = false; });
+      }
+      for (const hidden of document.querySelectorAll(".derive-step[hidden], .derive-answer[hidden]")) {
+        hidden.hidden = false;
+        unfolded.push(() => { hidden.hidden = true; });
+      }
+    });
+    window.addEventListener("afterprint", () => {
+      for (const fold of unfolded) fold();
+      unfolded = [];
+    });
+  }
+
   async function main() {
+    setupPrint();
     for (const box of document.querySelectorAll(".derive")) setupDerive(box);
     const figures = document.querySelectorAll("figure.widget");
     if (figures.length === 0) return;

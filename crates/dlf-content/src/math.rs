@@ -256,13 +256,13 @@ fn escape_stray_text(markup: &str) -> String {
 /// The style sheet for our MathML: the maths font and the layout of `pulldown-latex`'s table environments.
 ///
 /// The font is Latin Modern Math (GUST Font License), served by the binary at
-/// `/assets/fonts/latinmodern-math.woff2`. The class names are those `pulldown-latex` 0.8 writes on `<mtable>`:
+/// `/assets/fonts/latinmodern-math.otf`, subset to the characters the course uses (see [`crate::maths_font`]). The class names are those `pulldown-latex` 0.8 writes on `<mtable>`:
 /// `menv-alignlike` (columns alternate right/left around the `&`), `menv-align` (extra space between
 /// equation pairs), `menv-cells-left`/`menv-cells-right`, `menv-cases`, `menv-arraylike`, `menv-multline`,
 /// `menv-with-eqn`, and `menv-hline`/`menv-hdashline` on rows.
 pub const MATH_CSS: &str = r#"@font-face {
   font-family: "Latin Modern Math";
-  src: url("/assets/fonts/latinmodern-math.woff2") format("woff2");
+  src: url("/assets/fonts/latinmodern-math.otf") format("opentype");
   font-display: swap;
 }
 

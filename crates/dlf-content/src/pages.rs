@@ -65,10 +65,44 @@ pub fn render_all(site: &Site) -> Vec<Page> {
         };
         pages.push(Page {
             url: format!("/lessons/{id}/"),
-            html: theme::lesson_page(&view),
+            html: scrollable_inline_maths(&theme::lesson_page(&view)),
         });
     }
     pages
+}
+
+/// An inline formula whose TeX source is at least this long may be wider than a 360 px phone screen.
+const LONG_INLINE_FORMULA: usize = 28;
+
+/// Wraps each long inline formula in `<span class="math-scroll">`: on a narrow screen the stylesheet lets that
+/// box scroll sideways, since MathML does not break a formula across lines and a long one would otherwise push
+/// the whole page past the screen's edge. Short formulas stay bare, keeping their baseline in the sentence.
+pub fn scrollable_inline_maths(html: &str) -> String {
+    const OPEN: &str = "<math display=\"inline\">";
+    const CLOSE: &str = "</math>";
+    let mut out = String::with_capacity(html.len() + html.len() / 50);
+    let mut rest = html;
+    while let Some(start) = rest.find(OPEN) {
+        let Some(len) = rest[start..].find(CLOSE) else {
+            break;
+        };
+        let element = &rest[start..start + len + CLOSE.len()];
+        let source_len = element
+            .split_once("<annotation encoding=\"application/x-tex\">")
+            .and_then(|(_, after)| after.split_once("</annotation>"))
+            .map_or(0, |(tex, _)| tex.chars().count());
+        out.push_str(&rest[..start]);
+        if source_len >= LONG_INLINE_FORMULA {
+            out.push_str("<span class=\"math-scroll\">");
+            out.push_str(element);
+            out.push_str("</span>");
+        } else {
+            out.push_str(element);
+        }
+        rest = &rest[start + element.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn track_page(site: &Site) -> String {

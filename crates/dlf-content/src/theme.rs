@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 /// One file served under `assets/`.
 #[derive(Debug, Clone)]
 pub struct Asset {
-    /// Path below `assets/`, e.g. `style.css` or `fonts/latinmodern-math.woff2`.
+    /// Path below `assets/`, e.g. `style.css` or `fonts/latinmodern-math.otf`.
     pub path: &'static str,
     /// The `Content-Type` to serve it with.
     pub mime: &'static str,
@@ -21,8 +21,14 @@ pub struct Asset {
 const STYLE_CSS: &str = include_str!("../front-end/style.css");
 const SCRIPT_JS: &[u8] = include_bytes!("../front-end/dlf.js");
 const PRACTICE_JS: &[u8] = include_bytes!("../front-end/practice.js");
-const MATH_FONT: &[u8] = include_bytes!("../front-end/fonts/latinmodern-math.woff2");
+const MATH_FONT: &[u8] = include_bytes!("../front-end/fonts/latinmodern-math.otf");
 const FAVICON: &[u8] = include_bytes!("../front-end/favicon.svg");
+const SEARCH_JS: &[u8] = include_bytes!("../front-end/search.js");
+const MINISEARCH_JS: &[u8] = include_bytes!("../front-end/vendor/minisearch.js");
+
+/// The search index's name below `assets/` as the theme writes it; the server and the export serve the index of
+/// the course they render under a content-hashed name (see `dlf_server::bundle`).
+pub const SEARCH_INDEX: &str = "search-index.json";
 
 /// The stylesheet: the theme plus the MathML rules of the maths renderer (`math_css`). The maths font is
 /// referenced relative to the stylesheet, which lives in `assets/`.
@@ -50,13 +56,23 @@ pub fn assets(math_css: &str) -> Vec<Asset> {
             bytes: Cow::Borrowed(PRACTICE_JS),
         },
         Asset {
+            path: "search.js",
+            mime: "text/javascript; charset=utf-8",
+            bytes: Cow::Borrowed(SEARCH_JS),
+        },
+        Asset {
+            path: "vendor/minisearch.js",
+            mime: "text/javascript; charset=utf-8",
+            bytes: Cow::Borrowed(MINISEARCH_JS),
+        },
+        Asset {
             path: "favicon.svg",
             mime: "image/svg+xml",
             bytes: Cow::Borrowed(FAVICON),
         },
         Asset {
-            path: "fonts/latinmodern-math.woff2",
-            mime: "font/woff2",
+            path: "fonts/latinmodern-math.otf",
+            mime: "font/otf",
             bytes: Cow::Borrowed(MATH_FONT),
         },
     ]
@@ -101,9 +117,10 @@ pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
 <meta name="description" content="{description}">
 <link rel="icon" href="{root}assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{root}assets/style.css">
-<link rel="preload" href="{root}assets/fonts/latinmodern-math.woff2" as="font" type="font/woff2" crossorigin>
+<link rel="preload" href="{root}assets/fonts/latinmodern-math.otf" as="font" type="font/otf" crossorigin>
 <script src="{root}assets/dlf.js" defer></script>
 <script src="{root}assets/practice.js" defer></script>
+<script src="{root}assets/search.js" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
@@ -112,6 +129,7 @@ pub fn layout(meta: &PageMeta<'_>, main: &str) -> String {
 <a href="{root}#lessons">Lessons</a>
 <a class="live-only" href="{root}practice/">Practice</a>
 <a class="live-only" href="{root}progress/">Progress</a>
+<div class="search" role="search"><input type="search" id="search" placeholder="Search lessons ( / )" aria-label="Search every lesson" aria-controls="search-results" autocomplete="off" data-index="{root}assets/search-index.json" data-engine="{root}assets/vendor/minisearch.js"><ol id="search-results" class="search-results" hidden></ol></div>
 </nav></header>
 <main id="main">
 {main}

@@ -567,3 +567,40 @@ fn mangled_lessons_never_panic_and_problems_point_into_the_file() {
         }
     }
 }
+
+/// The maths font is subset (`tools/font-subset`) to the characters the course's maths uses: every character of
+/// every rendered formula must have a glyph in it, or the browser would draw it in a fallback font.
+#[test]
+fn every_rendered_maths_character_is_in_the_subset_font() {
+    let site = Site::load_embedded().expect("the embedded course validates");
+    let pages = dlf_content::pages::render_all(&site);
+    let used = dlf_content::maths_font::maths_characters(pages.iter().map(|p| p.html.as_str()));
+    assert!(used.len() > 50, "the course's maths uses many characters");
+    let font = fs::read(manifest_dir().join("front-end/fonts/latinmodern-math.otf"))
+        .expect("the subset font");
+    let face = ttf_parser::Face::parse(&font, 0).expect("the subset font parses");
+    // The whole font, which the subset is cut from: a character Latin Modern Math itself lacks (U+203E, the
+    // overline pulldown-latex writes for `\bar`) was drawn by the browser's fallback maths font before subsetting
+    // too, so only characters the whole font has must be in the subset.
+    let whole = fs::read(manifest_dir().join("../../tools/font-subset/latinmodern-math.otf"))
+        .expect("the whole font");
+    let whole = ttf_parser::Face::parse(&whole, 0).expect("the whole font parses");
+    let missing: String = used
+        .iter()
+        .filter(|c| whole.glyph_index(**c).is_some() && face.glyph_index(**c).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the maths font lacks {missing:?}: run `cargo run --release --manifest-path tools/font-subset/Cargo.toml` to subset it again"
+    );
+    // The subset keeps the MATH table (stretchy fences, radicals and large operators are drawn from it).
+    assert!(
+        face.tables().math.is_some(),
+        "the subset keeps the MATH table"
+    );
+    assert!(
+        font.len() < 200_000,
+        "subset, not the whole font: {} bytes",
+        font.len()
+    );
+}

@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | `GET /` | the track page |
 //! | `GET /lessons/{id}/` | a lesson (`/lessons/{id}` redirects to it) |
-//! | `GET /assets/{path}` | the stylesheet, the script, the maths font and the widget WebAssembly module |
+//! | `GET /assets/{path}` | the stylesheet, the scripts, the maths font and the widget WebAssembly module, each under a name carrying its content hash, `immutable` |
 //! | `GET /api/widgets` | every widget's parameter spec, as JSON |
 //! | `GET /api/widgets/{id}?name=value&…` | one rendered figure, as JSON: the fallback where wasm is unavailable |
 //! | `GET /healthz` | `ok` |
@@ -18,19 +18,25 @@
 //! Practice needs a progress store: [`AppState::with_store`] gives it one. [`AppState::new`] serves the pages
 //! alone, and the practice API then answers 503 with a message that says so.
 //! Every error goes through [`AppError`], which picks the status and a message that never leaks internals.
+//!
+//! Pages and assets are sent pre-compressed ([`bundle`]): brotli or gzip as `Accept-Encoding` allows, with
+//! `Vary: Accept-Encoding`, a strong `ETag` per representation and `304 Not Modified` for `If-None-Match`. Range
+//! requests are not served (`Accept-Ranges: none`): the largest body is a few hundred kilobytes before
+//! compression, a range of a compressed representation is of no use to a browser, and the pages and the module
+//! are only useful whole.
 
+pub mod bundle;
 mod error;
 pub mod export;
 mod listen;
 pub mod practice;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -54,12 +60,12 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wa
 #[derive(Debug, Clone)]
 pub struct ServedAsset {
     mime: &'static str,
-    bytes: Cow<'static, [u8]>,
+    body: Arc<bundle::Body>,
 }
 
 /// Everything the server answers with, rendered once up front, and the progress store when there is one.
 pub struct AppState {
-    pages: HashMap<String, String>,
+    pages: HashMap<String, Arc<bundle::Body>>,
     assets: HashMap<String, ServedAsset>,
     /// Every practice card of the course.
     deck: Deck,
@@ -87,9 +93,60 @@ impl AppState {
     /// Renders every page of the course and gathers every asset, including the widget wasm when it was built.
     /// Without a store the practice API answers 503; see [`AppState::with_store`].
     pub fn new(site: &dlf_content::Site) -> AppState {
-        let mut state = AppState {
-            pages: HashMap::new(),
-            assets: HashMap::new(),
+        AppState::build(site, None)
+    }
+
+    /// Everything [`AppState::new`] serves, plus practice and progress kept in `store`.
+    pub fn with_store(site: &dlf_content::Site, store: Arc<Store>) -> AppState {
+        AppState::build(site, Some(store))
+    }
+
+    fn build(site: &dlf_content::Site, store: Option<Arc<Store>>) -> AppState {
+        let rendered = dlf_content::pages::render_all(site);
+        let search = bundle::search_index(&rendered);
+        let mut pages: Vec<(String, String)> = rendered
+            .into_iter()
+            .map(|page| (page.url, page.html))
+            .collect();
+        // Served pages only: the static export has no store to practise against.
+        pages.push(("/practice/".to_owned(), dlf_content::theme::practice_page()));
+        pages.push(("/progress/".to_owned(), dlf_content::theme::progress_page()));
+        // Only pages of a server with a store ask the progress API: without one (and in the static export) the
+        // pages make no request that could fail, and hide the controls that need it.
+        if store.is_some() {
+            for (_, html) in &mut pages {
+                *html = dlf_content::theme::mark_live(html);
+            }
+        }
+        let (urls, htmls): (Vec<String>, Vec<String>) = pages.into_iter().unzip();
+        let bodies = bundle::compress_all(
+            htmls
+                .iter()
+                .map(|html| bundle::link_page(html, &[&search]).into_bytes())
+                .collect(),
+        );
+        let mut assets: HashMap<String, ServedAsset> = bundle::assets()
+            .iter()
+            .map(|asset| {
+                (
+                    asset.path.clone(),
+                    ServedAsset {
+                        mime: asset.mime,
+                        body: asset.body.clone(),
+                    },
+                )
+            })
+            .collect();
+        assets.insert(
+            search.path.clone(),
+            ServedAsset {
+                mime: search.mime,
+                body: search.body.clone(),
+            },
+        );
+        AppState {
+            pages: urls.into_iter().zip(bodies).collect(),
+            assets,
             deck: Deck::from_site(site),
             lessons: site
                 .entries()
@@ -100,50 +157,9 @@ impl AppState {
                     written: lesson.is_some(),
                 })
                 .collect(),
-            store: None,
+            store,
             allowed_hosts: Vec::new(),
-        };
-        for page in dlf_content::pages::render_all(site) {
-            state.pages.insert(page.url, page.html);
         }
-        // Served pages only: the static export has no store to practise against.
-        state
-            .pages
-            .insert("/practice/".to_owned(), dlf_content::theme::practice_page());
-        state
-            .pages
-            .insert("/progress/".to_owned(), dlf_content::theme::progress_page());
-        for asset in dlf_content::theme::assets(dlf_content::math_css()) {
-            state.assets.insert(
-                asset.path.to_owned(),
-                ServedAsset {
-                    mime: asset.mime,
-                    bytes: asset.bytes,
-                },
-            );
-        }
-        // Served even when empty (the wasm32 target was missing at build time): the page reads an empty module
-        // as "no module" and renders through /api/widgets, with no failed request in the console.
-        state.assets.insert(
-            "dlf_widgets.wasm".to_owned(),
-            ServedAsset {
-                mime: "application/wasm",
-                bytes: Cow::Borrowed(WIDGETS_WASM),
-            },
-        );
-        state
-    }
-
-    /// Everything [`AppState::new`] serves, plus practice and progress kept in `store`.
-    pub fn with_store(site: &dlf_content::Site, store: Arc<Store>) -> AppState {
-        let mut state = AppState::new(site);
-        state.store = Some(store);
-        // Only pages of a server with a store ask the progress API: without one (and in the static export) the
-        // pages make no request that could fail, and hide the controls that need it.
-        for html in state.pages.values_mut() {
-            *html = dlf_content::theme::mark_live(html);
-        }
-        state
     }
 
     /// Also accepts state-changing requests whose `Host` is `authority` (`host:port`, as a browser writes it),
@@ -172,12 +188,12 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/lessons/{id}/", get(lesson))
         .route(
             "/practice",
-            get(|| async { Redirect::permanent("/practice/") }),
+            get(|| async { Redirect::permanent("practice/") }),
         )
         .route("/practice/", get(practice_page))
         .route(
             "/progress",
-            get(|| async { Redirect::permanent("/progress/") }),
+            get(|| async { Redirect::permanent("progress/") }),
         )
         .route("/progress/", get(progress_page))
         .route("/assets/{*path}", get(asset))
@@ -235,52 +251,109 @@ pub async fn shutdown_signal() {
     }
 }
 
-fn html(body: String) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-            ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+/// Sends one pre-compressed body: the coding the client accepts, its `ETag`, and `304 Not Modified` when the
+/// client's copy (any coding) is current. `extra` headers go on both answers.
+fn send(
+    request: &HeaderMap,
+    body: &bundle::Body,
+    mime: &'static str,
+    cache_control: &'static str,
+    extra: &[(header::HeaderName, &'static str)],
+) -> Response {
+    let text = |name: &header::HeaderName| {
+        request
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    let (coding, bytes) = body.negotiate(text(&header::ACCEPT_ENCODING));
+    let etag = body.etag(coding);
+    let fresh = body.matches(text(&header::IF_NONE_MATCH));
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        bytes.clone().into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("an ETag is hex digits and quotes"),
+    );
+    for (name, value) in extra {
+        headers.insert(name.clone(), HeaderValue::from_static(value));
+    }
+    if !fresh {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+        headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("none"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        match coding {
+            bundle::Coding::Brotli => {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+            }
+            bundle::Coding::Gzip => {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            bundle::Coding::Identity => {}
+        }
+    }
+    response
 }
 
-fn page(state: &AppState, url: &str) -> Result<Response, AppError> {
+/// A page: revalidated on every visit (`no-cache`, answered 304 while unchanged), since it names the hashed
+/// assets of the current build.
+fn html(request: &HeaderMap, body: &bundle::Body) -> Response {
+    send(
+        request,
+        body,
+        "text/html; charset=utf-8",
+        "no-cache",
+        &[(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY)],
+    )
+}
+
+fn page(state: &AppState, request: &HeaderMap, url: &str) -> Result<Response, AppError> {
     state
         .pages
         .get(url)
-        .map(|body| html(body.clone()))
+        .map(|body| html(request, body))
         .ok_or_else(|| AppError::PageNotFound(url.to_owned()))
 }
 
-async fn index(State(state): State<Arc<AppState>>) -> Result<Response, AppError> {
-    page(&state, "/")
+async fn index(
+    State(state): State<Arc<AppState>>,
+    request: HeaderMap,
+) -> Result<Response, AppError> {
+    page(&state, &request, "/")
 }
 
-async fn practice_page(State(state): State<Arc<AppState>>) -> Result<Response, AppError> {
-    page(&state, "/practice/")
+async fn practice_page(
+    State(state): State<Arc<AppState>>,
+    request: HeaderMap,
+) -> Result<Response, AppError> {
+    page(&state, &request, "/practice/")
 }
 
-async fn progress_page(State(state): State<Arc<AppState>>) -> Result<Response, AppError> {
-    page(&state, "/progress/")
+async fn progress_page(
+    State(state): State<Arc<AppState>>,
+    request: HeaderMap,
+) -> Result<Response, AppError> {
+    page(&state, &request, "/progress/")
 }
 
 async fn lesson(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
+    request: HeaderMap,
 ) -> Result<Response, AppError> {
-    page(&state, &format!("/lessons/{id}/"))
+    page(&state, &request, &format!("/lessons/{id}/"))
 }
 
 async fn lesson_without_slash(
@@ -289,7 +362,9 @@ async fn lesson_without_slash(
 ) -> Result<Response, AppError> {
     let url = format!("/lessons/{id}/");
     if state.pages.contains_key(&url) {
-        Ok(Redirect::permanent(&url).into_response())
+        // Relative, so that behind a reverse proxy that mounts the course under a path prefix the redirect stays
+        // under it (`/prefix/lessons/x` → `/prefix/lessons/x/`); every link the pages write is relative too.
+        Ok(Redirect::permanent(&format!("{id}/")).into_response())
     } else {
         Err(AppError::PageNotFound(format!("/lessons/{id}")))
     }
@@ -298,23 +373,20 @@ async fn lesson_without_slash(
 async fn asset(
     State(state): State<Arc<AppState>>,
     Path(path): Path<String>,
+    request: HeaderMap,
 ) -> Result<Response, AppError> {
     let asset = state
         .assets
         .get(&path)
         .ok_or_else(|| AppError::PageNotFound(format!("/assets/{path}")))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(asset.mime)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        asset.bytes.clone().into_owned(),
-    )
-        .into_response())
+    // The name carries the content hash: these bytes never change under it.
+    Ok(send(
+        &request,
+        &asset.body,
+        asset.mime,
+        "public, max-age=31536000, immutable",
+        &[],
+    ))
 }
 
 async fn widget_specs() -> Response {

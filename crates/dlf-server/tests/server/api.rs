@@ -120,19 +120,27 @@ async fn unknown_pages_are_404_with_a_page() {
     assert!(text(&body).contains("Not found"));
 }
 
+fn asset(source: &str) -> String {
+    format!(
+        "/assets/{}",
+        dlf_server::bundle::asset_path(source).expect("a theme asset")
+    )
+}
+
 #[tokio::test]
 async fn assets_are_served_with_their_types() {
-    let (status, content_type, body) = get("/assets/style.css").await;
+    let (status, content_type, body) = get(&asset("style.css")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/css"));
+    let font = asset("fonts/latinmodern-math.otf");
     assert!(
-        text(&body).contains("latinmodern-math.woff2"),
-        "the stylesheet declares the maths font"
+        text(&body).contains(font.trim_start_matches("/assets/")),
+        "the stylesheet declares the maths font under its hashed name"
     );
-    let (status, content_type, _) = get("/assets/fonts/latinmodern-math.woff2").await;
+    let (status, content_type, _) = get(&font).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(content_type, "font/woff2");
-    let (status, content_type, body) = get("/assets/dlf_widgets.wasm").await;
+    assert_eq!(content_type, "font/otf");
+    let (status, content_type, body) = get(&asset("dlf_widgets.wasm")).await;
     assert_eq!(
         status,
         StatusCode::OK,
@@ -140,6 +148,101 @@ async fn assets_are_served_with_their_types() {
     );
     assert_eq!(content_type, "application/wasm");
     assert_eq!(&body[..4], b"\0asm", "a WebAssembly module");
+    let (status, _, _) = get("/assets/style.css").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "only hashed names are served"
+    );
+}
+
+/// Sends GET `uri` with `headers` and returns the response's status, headers and body.
+async fn get_with(
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = dlf_server::app(state())
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn bodies_are_sent_pre_compressed_with_validators() {
+    let header = |headers: &axum::http::HeaderMap, name: &str| {
+        headers
+            .get(name)
+            .map(|v| v.to_str().expect("ASCII").to_owned())
+            .unwrap_or_default()
+    };
+    let (status, plain, identity) = get_with("/lessons/01-backprop/", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&plain, "content-encoding"), "");
+    assert_eq!(header(&plain, "vary"), "Accept-Encoding");
+    assert_eq!(header(&plain, "cache-control"), "no-cache");
+    assert_eq!(header(&plain, "accept-ranges"), "none");
+    assert!(header(&plain, "content-security-policy").contains("default-src 'self'"));
+
+    let (_, br, compressed) = get_with(
+        "/lessons/01-backprop/",
+        &[("accept-encoding", "gzip, deflate, br")],
+    )
+    .await;
+    assert_eq!(header(&br, "content-encoding"), "br");
+    let mut unpacked = Vec::new();
+    brotli::BrotliDecompress(&mut &compressed[..], &mut unpacked).expect("valid brotli");
+    assert_eq!(unpacked, identity, "brotli carries the same page");
+    assert!(
+        compressed.len() * 4 < identity.len(),
+        "the page compresses well"
+    );
+    assert_ne!(
+        header(&br, "etag"),
+        header(&plain, "etag"),
+        "each representation has its own tag"
+    );
+
+    let (_, gz, _) = get_with("/lessons/01-backprop/", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(header(&gz, "content-encoding"), "gzip");
+
+    // A repeat visit: the page is revalidated and answered 304 with no body.
+    let etag = header(&br, "etag");
+    let (status, again, body) = get_with(
+        "/lessons/01-backprop/",
+        &[("accept-encoding", "br"), ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    assert_eq!(header(&again, "etag"), etag);
+    let (status, _, _) = get_with(
+        "/lessons/01-backprop/",
+        &[("if-none-match", "\"0000000000000000\"")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "a stale tag gets the page");
+
+    // Hashed assets are cached for good.
+    let (status, css, _) = get_with(&asset("style.css"), &[("accept-encoding", "br")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        header(&css, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(header(&css, "content-encoding"), "br");
+    assert_eq!(header(&css, "vary"), "Accept-Encoding");
 }
 
 #[tokio::test]

@@ -479,7 +479,7 @@ async fn serve_directory_under_course(dir: std::path::PathBuf) -> SocketAddr {
                 Some("css") => "text/css",
                 Some("js") => "text/javascript",
                 Some("wasm") => "application/wasm",
-                Some("woff2") => "font/woff2",
+                Some("otf") => "font/otf",
                 Some("svg") => "image/svg+xml",
                 _ => "application/octet-stream",
             };
@@ -582,7 +582,10 @@ async fn without_the_widget_module_widgets_redraw_through_the_server_route() {
     // installed at build time: the page must notice and ask /api/widgets/{id} instead.
     let app = axum::Router::new()
         .route(
-            "/assets/dlf_widgets.wasm",
+            &format!(
+                "/assets/{}",
+                dlf_server::bundle::asset_path("dlf_widgets.wasm").expect("the module is an asset")
+            ),
             axum::routing::get(|| async {
                 (
                     [(axum::http::header::CONTENT_TYPE, "application/wasm")],
