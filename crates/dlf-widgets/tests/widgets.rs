@@ -543,21 +543,13 @@ fn range_values_at_the_bounds_are_accepted() {
 fn progressive_widgets_end_on_the_rendered_figure_and_draw_soundly_on_the_way() {
     let mut progressive = 0;
     for (name, query) in dlf_widgets::bench_cases() {
-        let widget = dlf_widgets::find(
-            query
-                .split('&')
-                .next()
-                .unwrap()
-                .trim_start_matches("widget="),
-        )
-        .expect("bench cases name registered widgets");
-        let pairs: Vec<(String, String)> = query
-            .split('&')
-            .skip(1)
-            .map(|kv| {
-                let (k, v) = kv.split_once('=').expect("bench queries are key=value");
-                (k.to_string(), v.to_string())
-            })
+        let parsed = dlf_widgets::query::parse_query(&query).expect("bench queries parse");
+        let widget =
+            dlf_widgets::find(&parsed.widget).expect("bench cases name registered widgets");
+        let pairs: Vec<(String, String)> = parsed
+            .pair_refs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let (params, rendered) = render_pairs(widget, &pairs);
         let Some(mut session) = widget.session(&params) else {

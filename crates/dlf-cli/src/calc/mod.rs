@@ -27,15 +27,15 @@ use std::marker::PhantomData;
 
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
-use dlf_engine::lessons::attention::{CausalAlign, MaskFill, QkvLayout};
 use dlf_engine::lessons::ab::power::SampleSizeFormula;
 use dlf_engine::lessons::ab::sequential::Boundary;
 use dlf_engine::lessons::ab::significance::TTestVariance;
 use dlf_engine::lessons::ab::{Alternative, StdError};
+use dlf_engine::lessons::attention::{CausalAlign, MaskFill, QkvLayout};
 use dlf_engine::lessons::backprop::Loss;
+use dlf_engine::lessons::calibration::{Binning, Reduction};
 use dlf_engine::lessons::moe::params::Preset as MoePreset;
 use dlf_engine::lessons::moe::{CapacityRounding, Score};
-use dlf_engine::lessons::calibration::{Binning, Reduction};
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
 use dlf_engine::lessons::posenc::{Pairing, Scaling, SinusoidLayout};

@@ -2,8 +2,8 @@
 //! for every topic (one module each, named by the lesson's topic), with the helpers they share here: running
 //! the binary, reading its answer or its error, comparing numbers.
 
-mod attention;
 mod ab;
+mod attention;
 mod backprop;
 mod calibration;
 mod framework;

@@ -224,51 +224,118 @@ pub fn boundary_constant_on(
     if !(alpha > 0.0 && alpha < 1.0) {
         return fail(format!("alpha must lie in (0, 1), got {alpha}"));
     }
-    let z = crate::normal::upper_quantile(alpha / 2.0);
-    if boundary == Boundary::Fixed || looks == 1 {
-        return Ok(z);
+    let mut search = BoundarySearch::new(boundary, looks, alpha, points_per_sd);
+    while !search.step() {}
+    Ok(search.constant())
+}
+
+/// [`boundary_constant_on`]'s search, one recursion at a time, so that a widget can spread it over several
+/// frames; run to the end it gives exactly the same constant. [`BoundarySearch::step`] evaluates the total
+/// crossing probability once (about 1 ms natively at 20 looks on the coarse grid).
+#[derive(Debug, Clone)]
+pub struct BoundarySearch {
+    boundary: Boundary,
+    looks: usize,
+    points_per_sd: usize,
+    target: f64,
+    size: Vec<f64>,
+    a: f64,
+    b: f64,
+    fa: Option<f64>,
+    fb: Option<f64>,
+    kept: i8,
+    c: f64,
+    iterations: usize,
+    done: bool,
+}
+
+impl BoundarySearch {
+    /// Starts the search; `looks` in 1..=200 and `alpha` in (0, 1) (see [`boundary_constant_on`], which checks
+    /// them). For the fixed boundary or one look the constant is `z_{α/2}` and the search is already done.
+    pub fn new(boundary: Boundary, looks: usize, alpha: f64, points_per_sd: usize) -> Self {
+        let z = crate::normal::upper_quantile(alpha / 2.0);
+        // The constant lies between the one-look z (too low: more looks cross more) and the Bonferroni bound
+        // z_{α/(2K)} (too high for correlated looks; O'Brien–Fleming's final bar is below it as well).
+        let b = crate::normal::upper_quantile(alpha / (2.0 * looks.max(1) as f64)) + 0.25;
+        let trivial = boundary == Boundary::Fixed || looks <= 1;
+        BoundarySearch {
+            boundary,
+            looks,
+            points_per_sd,
+            target: crate::math::ln(alpha),
+            size: boundary.z_bounds(b, looks),
+            a: z,
+            b,
+            fa: None,
+            fb: None,
+            kept: 0,
+            c: if trivial { z } else { 0.5 * (z + b) },
+            iterations: 0,
+            done: trivial,
+        }
     }
-    // The constant lies between the one-look z (too low: more looks cross more) and the Bonferroni bound
-    // z_{α/(2K)} (too high for correlated looks; O'Brien–Fleming's final bar is below it as well).
-    let (mut a, mut b) = (
-        z,
-        crate::normal::upper_quantile(alpha / (2.0 * looks as f64)) + 0.25,
-    );
-    let target = crate::math::ln(alpha);
-    let size = boundary.z_bounds(b, looks);
-    let g = |c: f64| -> f64 {
-        let total: f64 =
-            crossing_probabilities_sized(&boundary.z_bounds(c, looks), &size, points_per_sd)
-                .iter()
-                .sum();
-        crate::math::ln(total) - target
-    };
-    let (mut fa, mut fb) = (g(a), g(b));
-    let mut kept = 0i8;
-    let mut c = 0.5 * (a + b);
-    for _ in 0..60 {
-        c = (a * fb - b * fa) / (fb - fa);
-        let fc = g(c);
-        if fc.abs() < 1e-13 || (b - a).abs() < 1e-12 {
-            break;
+
+    fn g(&self, c: f64) -> f64 {
+        let total: f64 = crossing_probabilities_sized(
+            &self.boundary.z_bounds(c, self.looks),
+            &self.size,
+            self.points_per_sd,
+        )
+        .iter()
+        .sum();
+        crate::math::ln(total) - self.target
+    }
+
+    /// One evaluation of the crossing probability; `true` once the constant is found.
+    pub fn step(&mut self) -> bool {
+        if self.done {
+            return true;
+        }
+        let (Some(fa), Some(fb)) = (self.fa, self.fb) else {
+            if self.fa.is_none() {
+                self.fa = Some(self.g(self.a));
+            } else {
+                self.fb = Some(self.g(self.b));
+            }
+            return false;
+        };
+        let (mut fa, mut fb) = (fa, fb);
+        let c = (self.a * fb - self.b * fa) / (fb - fa);
+        self.c = c;
+        let fc = self.g(c);
+        self.iterations += 1;
+        if fc.abs() < 1e-13 || (self.b - self.a).abs() < 1e-12 || self.iterations >= 60 {
+            self.done = true;
+            return true;
         }
         if fc * fb > 0.0 {
-            b = c;
+            self.b = c;
             fb = fc;
-            if kept == -1 {
+            if self.kept == -1 {
                 fa *= 0.5;
             }
-            kept = -1;
+            self.kept = -1;
         } else {
-            a = c;
+            self.a = c;
             fa = fc;
-            if kept == 1 {
+            if self.kept == 1 {
                 fb *= 0.5;
             }
-            kept = 1;
+            self.kept = 1;
         }
+        (self.fa, self.fb) = (Some(fa), Some(fb));
+        false
     }
-    Ok(c)
+
+    /// The constant found (the latest iterate while the search runs).
+    pub fn constant(&self) -> f64 {
+        self.c
+    }
+
+    /// Whether the search has finished.
+    pub fn done(&self) -> bool {
+        self.done
+    }
 }
 
 /// Counts from an A/A simulation of peeking.

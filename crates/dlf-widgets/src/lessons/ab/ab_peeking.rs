@@ -11,12 +11,13 @@
 //! looks on a coarser grid).
 
 use dlf_engine::lessons::ab::sequential::{
-    aa_paths, boundary_constant_on, crossing_probabilities, simulate_normal, Boundary, POINTS_PER_SD,
+    aa_paths, crossing_probabilities, simulate_normal, Boundary, BoundarySearch, PeekingSimulation,
+    POINTS_PER_SD,
 };
 
 use crate::figure::Figure;
 use crate::number_format::{int, sig};
-use crate::registry::Widget;
+use crate::registry::Stepped;
 use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
@@ -69,39 +70,96 @@ const MAX_LOOKS: usize = 20;
 /// Grid points per unit for the boundary search.
 const COARSE: usize = 4;
 
-impl Widget for AbPeeking {
+/// The computation so far: the fixed-z curve and its simulation (first frame), the boundary's constant (one
+/// or two recursions per frame: at 20 looks each costs about 1 ms natively, and the search needs up to ten),
+/// then the chosen boundary's rate and simulation (last frame).
+#[derive(Debug)]
+pub(crate) struct Progress {
+    fixed: Option<(Vec<f64>, PeekingSimulation)>,
+    search: BoundarySearch,
+    chosen: Option<(f64, PeekingSimulation)>,
+}
+
+/// Recursions of the boundary search per frame.
+const SEARCH_STEPS_PER_SLICE: usize = 2;
+
+/// The looks, level and boundary shape the parameters choose.
+fn choice(p: &Params) -> (usize, f64, Boundary) {
+    (
+        p.usize("looks").clamp(1, MAX_LOOKS),
+        p.f64("alpha"),
+        Boundary::parse(p.str("boundary")).unwrap_or(Boundary::Fixed),
+    )
+}
+
+/// Peeking at 20 looks with a boundary searched for costs up to about 10 ms natively, so the widget is
+/// [`Stepped`]: the fixed-z panel first, then the search a couple of recursions per frame, then the boundary's
+/// own rate.
+impl Stepped for AbPeeking {
+    type State = Progress;
+
     fn spec(&self) -> &'static WidgetSpec {
         &SPEC
     }
 
-    fn render(&self, p: &Params) -> Figure {
-        let k = p.usize("looks").clamp(1, MAX_LOOKS);
-        let alpha = p.f64("alpha");
-        let boundary = Boundary::parse(p.str("boundary")).unwrap_or(Boundary::Fixed);
+    fn start(&self, p: &Params) -> Progress {
+        let (k, alpha, boundary) = choice(p);
+        // The boundary's constant on a grid of 4 points per unit: its total is within about 1e-5 of the
+        // 8-point grid's (Simpson's error falls like h⁴), and the search costs a quarter as much.
+        Progress {
+            fixed: None,
+            search: BoundarySearch::new(boundary, k, alpha, COARSE),
+            chosen: None,
+        }
+    }
+
+    fn advance(&self, p: &Params, state: &mut Progress) -> bool {
+        let (k, alpha, boundary) = choice(p);
         let trials = p.usize("trials");
         let seed = p.usize("seed") as u64;
-        let z = dlf_engine::normal::upper_quantile(alpha / 2.0);
+        if state.fixed.is_none() {
+            let z = dlf_engine::normal::upper_quantile(alpha / 2.0);
+            let first = crossing_probabilities(&[z; MAX_LOOKS], POINTS_PER_SD);
+            let sim = simulate_normal(&[z; MAX_LOOKS], trials, seed);
+            state.fixed = Some((first, sim));
+        } else if !state.search.done() {
+            for _ in 0..SEARCH_STEPS_PER_SLICE {
+                if state.search.step() {
+                    break;
+                }
+            }
+        } else if state.chosen.is_none() {
+            let bounds = boundary.z_bounds(state.search.constant(), k);
+            let rate: f64 = crossing_probabilities(&bounds, POINTS_PER_SD).iter().sum();
+            let sim = simulate_normal(&bounds, trials, seed.wrapping_add(1000));
+            state.chosen = Some((rate, sim));
+        }
+        state.chosen.is_some()
+    }
 
-        // Left: the fixed-z rate against K, integrated and simulated.
-        let first = crossing_probabilities(&[z; MAX_LOOKS], POINTS_PER_SD);
+    fn draw(&self, p: &Params, state: &Progress) -> Figure {
+        let (k, alpha, boundary) = choice(p);
+        let empty = (Vec::new(), PeekingSimulation { first: vec![0; MAX_LOOKS], trials: 1 });
+        let (first, sim) = state.fixed.as_ref().unwrap_or(&empty);
         let mut cumulative = Vec::with_capacity(MAX_LOOKS);
         let mut total = 0.0;
         for (i, f) in first.iter().enumerate() {
             total += f;
             cumulative.push(((i + 1) as f64, total));
         }
-        let sim = simulate_normal(&[z; MAX_LOOKS], trials, seed);
+        if cumulative.len() < MAX_LOOKS {
+            cumulative = (1..=MAX_LOOKS).map(|i| (i as f64, 0.0)).collect();
+        }
         let simulated: Vec<(f64, f64)> = (1..=MAX_LOOKS)
             .map(|j| (j as f64, sim.rate_by(j)))
             .collect();
-
-        // The chosen boundary at the chosen K.
-        // The boundary's constant on a grid of 4 points per unit: its total is within about 1e-5 of the
-        // 8-point grid's (Simpson's error falls like h⁴), and the search costs a quarter as much.
-        let c = boundary_constant_on(boundary, k, alpha, COARSE).unwrap_or(z);
+        // While the search runs, the boundary drawn is its latest iterate.
+        let c = state.search.constant();
         let bounds = boundary.z_bounds(c, k);
-        let chosen_rate: f64 = crossing_probabilities(&bounds, POINTS_PER_SD).iter().sum();
-        let chosen_sim = simulate_normal(&bounds, trials, seed.wrapping_add(1000));
+        let (chosen_rate, chosen_sim_rate) = match &state.chosen {
+            Some((rate, sim)) => (*rate, Some(sim.rate_by(k))),
+            None => (f64::NAN, None),
+        };
 
         let mut svg = Svg::new(724.0, 352.0, SPEC.title);
         let left = Plot::new(
@@ -121,7 +179,7 @@ impl Widget for AbPeeking {
         left.scatter(&mut svg, &simulated, 3.0, fill_class(2));
         left.vline(&mut svg, k as f64, "chosen K");
 
-        let paths = aa_paths(k, 40, seed.wrapping_add(2000));
+        let paths = aa_paths(k, 40, (p.usize("seed") as u64).wrapping_add(2000));
         let top = bounds.iter().copied().fold(3.5f64, f64::max);
         let right = Plot::new(
             Rect::new(432.0, 44.0, 272.0, 250.0),
@@ -164,8 +222,14 @@ impl Widget for AbPeeking {
             ("boundary constant".to_string(), sig(c, 4)),
             ("first-look z boundary".to_string(), sig(bounds[0], 4)),
             ("last-look z boundary".to_string(), sig(bounds[k - 1], 4)),
-            ("boundary's false-positive rate (integrated)".to_string(), sig(chosen_rate, 4)),
-            ("boundary's false-positive rate (simulated)".to_string(), sig(chosen_sim.rate_by(k), 3)),
+            (
+                "boundary's false-positive rate (integrated)".to_string(),
+                pending(chosen_rate.is_finite().then_some(chosen_rate), 4),
+            ),
+            (
+                "boundary's false-positive rate (simulated)".to_string(),
+                pending(chosen_sim_rate, 3),
+            ),
         ];
         let mut d = String::new();
         d.push_str("Checking a two-sided test at α = ");
@@ -186,9 +250,13 @@ impl Widget for AbPeeking {
         d.push_str(&sig(bounds[0], 3));
         d.push_str(" at the first look to z = ");
         d.push_str(&sig(bounds[k - 1], 3));
-        d.push_str(" at the last, for an overall rate of ");
-        d.push_str(&sig(chosen_rate, 3));
-        d.push('.');
+        if chosen_rate.is_finite() {
+            d.push_str(" at the last, for an overall rate of ");
+            d.push_str(&sig(chosen_rate, 3));
+            d.push('.');
+        } else {
+            d.push_str(" at the last (still searching for its constant).");
+        }
         Figure {
             svg,
             numbers,
@@ -197,9 +265,15 @@ impl Widget for AbPeeking {
     }
 }
 
+/// A number once computed, "computing…" before.
+fn pending(value: Option<f64>, digits: u32) -> String {
+    value.map_or_else(|| "computing…".to_string(), |v| sig(v, digits))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Widget;
     use crate::spec::parse_params;
 
     #[test]
