@@ -40,6 +40,7 @@ lessons! {
     backprop,
     optim,
     norm,
+    init,
 }
 
 /// The lesson whose topic is `topic`.
