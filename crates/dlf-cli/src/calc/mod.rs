@@ -28,6 +28,7 @@ use std::marker::PhantomData;
 use anyhow::{anyhow, bail, Context, Result};
 use dlf_engine::activation::Activation;
 use dlf_engine::lessons::backprop::Loss;
+use dlf_engine::lessons::init::{FanMode, Layout as InitLayout, Scheme};
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
 use dlf_engine::tensor::Tensor;
@@ -207,6 +208,9 @@ named! {
     MomentumConvention, "momentum convention", [MomentumConvention::PyTorch, MomentumConvention::Keras];
     RunningVariance, "running variance", [RunningVariance::Unbiased, RunningVariance::Biased];
     NormEps, "eps placement", [NormEps::Inside, NormEps::Outside];
+    InitLayout, "layout", [InitLayout::PyTorch, InitLayout::Keras];
+    FanMode, "fan mode", [FanMode::FanIn, FanMode::FanOut, FanMode::FanAvg];
+    Scheme, "scheme", [Scheme::XavierUniform, Scheme::XavierNormal, Scheme::KaimingUniform, Scheme::KaimingNormal, Scheme::LecunUniform, Scheme::LecunNormal];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -908,6 +912,7 @@ topics! {
     backprop::Backprop,
     optim::Optim,
     norm::Norm,
+    init::Init,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod backprop;
 mod framework;
 mod fuzz;
+mod init;
 mod norm;
 mod optim;
 

@@ -111,7 +111,7 @@ pub fn depth_profile(cfg: &DepthConfig) -> DepthProfile {
     }
     let last = grad[depth - 1];
     let grad_rms = grad.iter().map(|g| g / last).collect();
-    let mf = MeanField::new(cfg.phi, sigma_w2, 0.0);
+    let mf = MeanField::fast(cfg.phi, sigma_w2, 0.0);
     // The first layer sees the raw input x ~ N(0, 1), whose second moment is 1.
     let q = mf.trajectory(1.0, depth);
     let predicted_rms = q.iter().map(|v| v.sqrt()).collect();

@@ -15,7 +15,9 @@
 //! factor by which the mean squared gradient grows per layer going backwards: `χ₁ < 1` is the ordered phase
 //! (inputs collapse together, gradients vanish), `χ₁ > 1` the chaotic phase (nearby inputs decorrelate,
 //! gradients explode), `χ₁ = 1` the edge of chaos. Signals survive about `ξ = −1/ln χ₁` layers.
-//! Every expectation is a quadrature sum ([`GaussHermite`]; split at the kink for ReLU-like activations).
+//! Every expectation is a quadrature sum: graded Gauss–Legendre panels for one-dimensional expectations,
+//! Gauss–Hermite (or panels split at the kink, for ReLU-like activations) for the two-dimensional one
+//! ([`super::quadrature`]).
 
 use super::quadrature::{split_normal, GaussHermite};
 use super::Nonlin;
@@ -30,16 +32,30 @@ pub struct MeanField {
     /// `σ_b²`: the bias variance.
     pub sigma_b2: f64,
     rule: GaussHermite,
+    /// The rule of the two-dimensional correlation map (a product rule costs its square).
+    rule2: GaussHermite,
 }
 
 impl MeanField {
-    /// The maps for `phi`, `σ_w²` and `σ_b²`, with the default quadrature.
+    /// The maps for `phi`, `σ_w²` and `σ_b²`, with the accurate quadrature ([`Nonlin::rule`]).
     pub fn new(phi: Nonlin, sigma_w2: f64, sigma_b2: f64) -> MeanField {
         MeanField {
             phi,
             sigma_w2,
             sigma_b2,
             rule: phi.rule(),
+            rule2: phi.fast_rule(),
+        }
+    }
+
+    /// The same maps with the cheaper rule ([`Nonlin::fast_rule`]), for figures.
+    pub fn fast(phi: Nonlin, sigma_w2: f64, sigma_b2: f64) -> MeanField {
+        MeanField {
+            phi,
+            sigma_w2,
+            sigma_b2,
+            rule: phi.fast_rule(),
+            rule2: phi.fast_rule(),
         }
     }
 
@@ -110,10 +126,10 @@ impl MeanField {
         let f = |z1: f64, z2: f64| self.phi.apply(s * z1) * self.phi.apply(s * (c * z1 + r * z2));
         let e = if self.phi.kinked() && r > 0.0 {
             // The second factor's kink sits at z₂ = −c z₁/r, which moves with z₁: split the inner rule there.
-            self.rule
+            self.rule2
                 .expect(|z1| split_normal(-c * z1 / r).expect(|z2| f(z1, z2)))
         } else {
-            self.rule.expect2_product(f)
+            self.rule2.expect2_product(f)
         };
         (self.sigma_w2 * e + self.sigma_b2) / q_star
     }
