@@ -220,7 +220,7 @@ impl Run {
     }
 
     /// Runs to the end.
-    pub fn run(cfg: RunConfig) -> Run {
+    pub fn to_end(cfg: RunConfig) -> Run {
         let mut r = Run::new(cfg);
         while !r.finished() {
             r.step();

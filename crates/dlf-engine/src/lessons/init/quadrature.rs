@@ -11,9 +11,11 @@
 //! `relu'(x)² + relu'(−x)² = 1` are polynomials, so the ReLU length map and `χ₁` come out exact (with an even
 //! `n`, no node sits on the kink). It does not save SELU, whose even part has a jump in its third derivative at
 //! 0: there the Gauss–Hermite error falls only like `n⁻²` (measured: 9.5e-5 at 96 nodes for `E[selu(z)²] − 1`).
-//! For activations with a kink at 0 the lesson therefore uses [`split_normal`]: composite Gauss–Legendre
-//! panels on `[−12, 0]` and `[0, 12]` weighted by the normal density, which is exact to rounding for a
-//! function that is smooth on each side (the mass beyond ±12 is below 1e-32).
+//! Gauss–Hermite also converges slowly when the integrand has poles near the real axis, as `tanh'(√q z)²` does
+//! for larger `q`. So the lesson's one-dimensional expectations use [`graded_normal`] (Gauss–Legendre panels
+//! split at 0 and graded towards it); [`split_normal`] (uniform panels split at any point, exact to rounding
+//! for a function smooth on each side; the mass beyond ±12 is below 1e-32) serves the inner integral of the
+//! ReLU-like correlation map, and Gauss–Hermite the smooth correlation map and the widgets' curves.
 
 /// The number of nodes the lesson uses: enough for 1e-12 on the smooth activations at `q ≤ 100`.
 pub const DEFAULT_NODES: usize = 96;

@@ -123,7 +123,7 @@ fn profile(a: &Args) -> Result<DepthProfile, QuantityError> {
 }
 
 fn run(a: &Args) -> Result<Run, QuantityError> {
-    Ok(Run::run(RunConfig {
+    Ok(Run::to_end(RunConfig {
         phi: nonlin(a)?,
         preset: preset(a)?,
         depth: a.usize_in("depth", 1, 16)?,

@@ -176,7 +176,7 @@ fn slicing_the_run_does_not_change_it() {
         steps: 20,
         seed: 1,
     };
-    let whole = Run::run(cfg);
+    let whole = Run::to_end(cfg);
     let mut sliced = Run::new(cfg);
     while !sliced.advance(3) {}
     assert_eq!(whole.losses, sliced.losses);

@@ -288,7 +288,7 @@ mod tests {
         let hot = render(&[("log10_lr", "-0.5")]);
         assert!(hot.description.contains("learning rate is too large"), "{}", hot.description);
         // The figure's numbers are the engine's.
-        let run = Run::run(config(&parse_params(&SPEC, &[]).unwrap()));
+        let run = Run::to_end(config(&parse_params(&SPEC, &[]).unwrap()));
         let want = run.losses.last().copied().unwrap();
         assert!((relu.expect_number("latest loss") - want).abs() <= 0.005 * want);
     }
