@@ -4,7 +4,7 @@
 //! lr·‖∇W‖/‖W‖ per layer) and the numerics (largest pre-activation against the float16 range, dead units) —
 //! at initialisation and at the latest step, beside the loss curve.
 //!
-//! Progressive ([`Stepped`]): each slice takes [`SLICE_STEPS`] gradient steps of a network of at most 12
+//! Progressive ([`Stepped`]): each slice takes [`SLICE_STEPS`] gradient step of a network of at most 12
 //! hidden layers of width 32 on 32 examples (about 3 × 32 × 32² × 13 ≈ 1.3 M multiply-adds per step).
 
 use dlf_engine::lessons::init::divergence::{LayerStats, Run, RunConfig, FP16_MAX};
@@ -53,7 +53,7 @@ static SPEC: WidgetSpec = WidgetSpec {
 /// Training steps of every run.
 pub(crate) const STEPS: usize = 100;
 /// Gradient steps per slice (per animation frame in the page).
-pub(crate) const SLICE_STEPS: usize = 2;
+pub(crate) const SLICE_STEPS: usize = 1;
 
 fn config(p: &Params) -> RunConfig {
     RunConfig {
