@@ -50,12 +50,13 @@ impl MeanField {
 
     /// The same maps with the cheaper rule ([`Nonlin::fast_rule`]), for figures.
     pub fn fast(phi: Nonlin, sigma_w2: f64, sigma_b2: f64) -> MeanField {
+        let rule = phi.fast_rule();
         MeanField {
             phi,
             sigma_w2,
             sigma_b2,
-            rule: phi.fast_rule(),
-            rule2: phi.fast_rule(),
+            rule2: rule.clone(),
+            rule,
         }
     }
 
