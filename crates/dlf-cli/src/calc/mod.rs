@@ -36,6 +36,7 @@ use dlf_engine::lessons::backprop::Loss;
 use dlf_engine::lessons::calibration::{Binning, Reduction};
 use dlf_engine::lessons::moe::params::Preset as MoePreset;
 use dlf_engine::lessons::moe::{CapacityRounding, Score};
+use dlf_engine::lessons::init::{FanMode, Layout as InitLayout, Scheme};
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
 use dlf_engine::lessons::posenc::{Pairing, Scaling, SinusoidLayout};
@@ -236,6 +237,9 @@ named! {
     TTestVariance, "t-test variance", [TTestVariance::Welch, TTestVariance::Student];
     SampleSizeFormula, "sample-size formula", [SampleSizeFormula::Pooled, SampleSizeFormula::Unpooled, SampleSizeFormula::CohenH, SampleSizeFormula::Statsmodels, SampleSizeFormula::Lehr];
     Boundary, "boundary", [Boundary::Fixed, Boundary::Pocock, Boundary::OBrienFleming];
+    InitLayout, "layout", [InitLayout::PyTorch, InitLayout::Keras];
+    FanMode, "fan mode", [FanMode::FanIn, FanMode::FanOut, FanMode::FanAvg];
+    Scheme, "scheme", [Scheme::XavierUniform, Scheme::XavierNormal, Scheme::KaimingUniform, Scheme::KaimingNormal, Scheme::LecunUniform, Scheme::LecunNormal];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -942,6 +946,7 @@ topics! {
     transformer::Transformer,
     calibration::Calibration,
     ab::Ab,
+    init::Init,
     moe::Moe,
 }
 

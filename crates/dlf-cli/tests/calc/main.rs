@@ -9,6 +9,7 @@ mod calibration;
 mod framework;
 mod fuzz;
 mod moe;
+mod init;
 mod norm;
 mod optim;
 mod posenc;

@@ -45,6 +45,7 @@ lessons! {
     transformer,
     calibration,
     ab,
+    init,
     moe,
 }
 

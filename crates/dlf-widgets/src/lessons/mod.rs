@@ -28,5 +28,6 @@ lessons! {
     transformer,
     calibration,
     ab,
+    init,
     moe,
 }
