@@ -70,36 +70,89 @@ pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
 
 /// Runs the experiment.
 pub fn depth_profile(cfg: &DepthConfig) -> DepthProfile {
-    let (n, b, depth) = (cfg.width.max(1), cfg.batch.max(1), cfg.depth.max(1));
-    let mut rng = Rng::new(cfg.seed);
-    let sigma_w2 = cfg.preset.sigma_w2(n, cfg.phi);
-    let x = Tensor::randn(&[b, n], 1.0, &mut rng);
-    let weights: Vec<Tensor> = (0..depth)
-        .map(|_| cfg.preset.draw(n, n, cfg.phi, &mut rng))
-        .collect();
-    // Forward: keep every pre-activation for the backward pass and the statistics.
-    let mut pre = Vec::with_capacity(depth);
-    let mut input = x;
-    let mut dead_fraction = Vec::with_capacity(depth);
-    for w in &weights {
-        let h = input.matmul_nt(w).unwrap_or_else(|_| Tensor::zeros(&[b, n]));
-        input = h.map(|v| cfg.phi.apply(v));
-        let dead = (0..n)
-            .filter(|&j| (0..b).all(|i| input.get2(i, j) == 0.0))
-            .count();
-        dead_fraction.push(dead as f64 / n as f64);
-        pre.push(h);
+    let mut run = DepthRun::new(cfg);
+    while !run.advance(cfg.depth.max(1)) {}
+    run.profile()
+}
+
+/// [`depth_profile`] a few layers at a time, so that a widget can spread the weight draws (depth × width²
+/// normal deviates, the bulk of the cost) over several frames. The seeded stream is consumed in the same order
+/// however the run is sliced — the input, each layer's weights in turn, then the output gradient — so the
+/// profile is the same.
+#[derive(Debug, Clone)]
+pub struct DepthRun {
+    cfg: DepthConfig,
+    rng: Rng,
+    weights: Vec<Tensor>,
+    pre: Vec<Tensor>,
+    input: Tensor,
+    dead_fraction: Vec<f64>,
+}
+
+impl DepthRun {
+    /// Draws the input batch.
+    pub fn new(cfg: &DepthConfig) -> Self {
+        let (n, b) = (cfg.width.max(1), cfg.batch.max(1));
+        let mut rng = Rng::new(cfg.seed);
+        let input = Tensor::randn(&[b, n], 1.0, &mut rng);
+        DepthRun {
+            cfg: *cfg,
+            rng,
+            weights: Vec::new(),
+            pre: Vec::new(),
+            input,
+            dead_fraction: Vec::new(),
+        }
     }
+
+    /// Layers whose forward pass is done.
+    pub fn layers_done(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Draws the weights of up to `layers` more layers and runs them forward; `true` once every layer has.
+    pub fn advance(&mut self, layers: usize) -> bool {
+        let cfg = &self.cfg;
+        let (n, b, depth) = (cfg.width.max(1), cfg.batch.max(1), cfg.depth.max(1));
+        for _ in 0..layers {
+            if self.weights.len() >= depth {
+                break;
+            }
+            let w = cfg.preset.draw(n, n, cfg.phi, &mut self.rng);
+            // Forward: keep every pre-activation for the backward pass and the statistics.
+            let h = self.input.matmul_nt(&w).unwrap_or_else(|_| Tensor::zeros(&[b, n]));
+            self.input = h.map(|v| cfg.phi.apply(v));
+            let dead = (0..n)
+                .filter(|&j| (0..b).all(|i| self.input.get2(i, j) == 0.0))
+                .count();
+            self.dead_fraction.push(dead as f64 / n as f64);
+            self.pre.push(h);
+            self.weights.push(w);
+        }
+        self.weights.len() >= depth
+    }
+
+    /// The profile: statistics, the backward pass and the mean-field prediction. Call it once
+    /// [`DepthRun::advance`] has returned `true`.
+    pub fn profile(&self) -> DepthProfile {
+        let cfg = &self.cfg;
+        let (n, b) = (cfg.width.max(1), cfg.batch.max(1));
+        let depth = self.weights.len().max(1);
+        let sigma_w2 = cfg.preset.sigma_w2(n, cfg.phi);
+        let weights = &self.weights;
+        let pre = &self.pre;
+        let dead_fraction = self.dead_fraction.clone();
+        let mut rng = self.rng.clone();
     let mut quantiles = Vec::with_capacity(depth);
     let mut measured = Vec::with_capacity(depth);
-    for h in &pre {
+    for h in pre {
         let mut v: Vec<f64> = h.data().iter().map(|x| x.abs()).collect();
         v.sort_by(f64::total_cmp);
         quantiles.push(QUANTILES.map(|p| quantile_sorted(&v, p)));
         measured.push(rms(h.data()));
     }
     // Backward from δ^L ~ N(0, 1): δ^{l−1} = φ'(h^{l−1}) ⊙ (δ^l W^l).
-    let mut delta = Tensor::randn(&[b, n], 1.0, &mut rng);
+        let mut delta = Tensor::randn(&[b, n], 1.0, &mut rng);
     let mut grad = vec![0.0; depth];
     grad[depth - 1] = rms(delta.data());
     for l in (1..depth).rev() {
@@ -128,4 +181,5 @@ pub fn depth_profile(cfg: &DepthConfig) -> DepthProfile {
         predicted_grad_rms,
         dead_fraction,
     }
+}
 }

@@ -9,12 +9,12 @@
 //! width 128 and depth 32 about 2 × 256 × 128 × 32 ≈ 2.1 M multiply-adds (lesson 03's `norm-depth` measured
 //! about 1 ms per M natively), plus the quadrature of the mean field (two 96-node sums per layer).
 
-use dlf_engine::lessons::init::depth::{depth_profile, DepthConfig, DepthProfile};
+use dlf_engine::lessons::init::depth::{DepthConfig, DepthProfile, DepthRun};
 
 use super::{label, nonlin, preset, ACTIVATIONS, INITS};
 use crate::figure::Figure;
 use crate::number_format::{percent, sig};
-use crate::registry::Widget;
+use crate::registry::Stepped;
 use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
@@ -155,15 +155,54 @@ fn draw(cfg: &DepthConfig, m: &DepthProfile) -> String {
     svg.finish()
 }
 
-impl Widget for InitDepth {
+/// Layers drawn and run forward per frame: each layer draws width² normal deviates (16,384 at width 128,
+/// about 0.3 ms natively), the bulk of the cost, so four layers a frame (with the drawing of the layers so far)
+/// keep a frame near 2 ms natively; 32 layers take eight frames, the last also doing the final statistics.
+const LAYERS_PER_SLICE: usize = 4;
+
+/// The run so far, and its profile once every layer has run.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    run: DepthRun,
+    profile: Option<DepthProfile>,
+}
+
+/// Drawing depth × width² weights is over the 4 ms budget at the largest settings, so the widget is
+/// [`Stepped`]: a few layers per frame, the figure showing the layers drawn so far.
+impl Stepped for InitDepth {
+    type State = Progress;
+
     fn spec(&self) -> &'static WidgetSpec {
         &SPEC
     }
 
-    fn render(&self, p: &Params) -> Figure {
-        let cfg = config(p);
-        let m = depth_profile(&cfg);
-        let svg = draw(&cfg, &m);
+    fn start(&self, p: &Params) -> Progress {
+        Progress {
+            run: DepthRun::new(&config(p)),
+            profile: None,
+        }
+    }
+
+    fn advance(&self, _p: &Params, state: &mut Progress) -> bool {
+        if state.run.advance(LAYERS_PER_SLICE) && state.profile.is_none() {
+            state.profile = Some(state.run.profile());
+        }
+        state.profile.is_some()
+    }
+
+    fn draw(&self, p: &Params, state: &Progress) -> Figure {
+        let mut cfg = config(p);
+        // Before the last frame the figure shows the network of the layers drawn so far.
+        let partial;
+        let m = match &state.profile {
+            Some(m) => m,
+            None => {
+                cfg.depth = state.run.layers_done().max(1);
+                partial = state.run.profile();
+                &partial
+            }
+        };
+        let svg = draw(&cfg, m);
         let last = cfg.depth - 1;
         let per_layer = if last > 0 {
             dlf_engine::math::powf(positive(m.rms[last]) / positive(m.rms[0]), 1.0 / last as f64)
@@ -211,7 +250,9 @@ impl Widget for InitDepth {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Widget;
     use crate::spec::parse_params;
+    use dlf_engine::lessons::init::depth::depth_profile;
 
     fn render(pairs: &[(&str, &str)]) -> Figure {
         InitDepth.render(&parse_params(&SPEC, pairs).unwrap())
