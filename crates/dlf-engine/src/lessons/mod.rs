@@ -40,6 +40,7 @@ lessons! {
     backprop,
     optim,
     norm,
+    scaling,
 }
 
 /// The lesson whose topic is `topic`.
