@@ -30,6 +30,7 @@ use dlf_engine::activation::Activation;
 use dlf_engine::lessons::backprop::Loss;
 use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps, RunningVariance};
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
+use dlf_engine::lessons::scaling::ConstantSet;
 use dlf_engine::tensor::Tensor;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -207,6 +208,7 @@ named! {
     MomentumConvention, "momentum convention", [MomentumConvention::PyTorch, MomentumConvention::Keras];
     RunningVariance, "running variance", [RunningVariance::Unbiased, RunningVariance::Biased];
     NormEps, "eps placement", [NormEps::Inside, NormEps::Outside];
+    ConstantSet, "constant set", [ConstantSet::Chinchilla, ConstantSet::ChinchillaUnrounded, ConstantSet::Epoch];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -908,6 +910,7 @@ topics! {
     backprop::Backprop,
     optim::Optim,
     norm::Norm,
+    scaling::Scaling,
 }
 
 #[cfg(test)]

@@ -23,4 +23,5 @@ lessons! {
     backprop,
     optim,
     norm,
+    scaling,
 }
