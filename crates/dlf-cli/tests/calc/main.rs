@@ -7,6 +7,7 @@ mod framework;
 mod fuzz;
 mod norm;
 mod optim;
+mod scaling;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
