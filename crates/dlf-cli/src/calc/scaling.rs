@@ -394,7 +394,7 @@ impl Topic for Scaling {
                     bail!("runs[{i}]: N, D and loss must all be > 0 (the fit works on their logarithms)");
                 }
                 let delta = raw.huber_delta.unwrap_or(HUBER_DELTA);
-                if !(delta > 0.0) {
+                if delta.is_nan() || delta <= 0.0 {
                     bail!("huber_delta must be > 0, got {delta}");
                 }
                 let Some(f) = fit_with(&runs, delta) else {
