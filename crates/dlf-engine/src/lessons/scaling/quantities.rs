@@ -148,6 +148,22 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         },
     },
     QuantitySpec {
+        name: "scaling.run_tokens_per_param",
+        description: "tokens per parameter D/N of a given run (20 for Chinchilla's 70B on 1.4T tokens)",
+        args: &[("n", "70e9"), ("d", "1.4e12")],
+        eval: |a| Ok(a.f64_in("d", 1.0, 1e18)? / a.f64_in("n", 1.0, 1e16)?),
+    },
+    QuantitySpec {
+        name: "scaling.bits_per_byte",
+        description: "bits per byte of a per-token loss: (L / ln 2) / (bytes per token), the tokenizer-free unit",
+        args: &[("loss", "2"), ("bytes_per_token", "4")],
+        eval: |a| {
+            Ok(a.f64_in("loss", 0.0, 100.0)?
+                / core::f64::consts::LN_2
+                / a.f64_in("bytes_per_token", 0.1, 100.0)?)
+        },
+    },
+    QuantitySpec {
         name: "scaling.training_flops",
         description: "training FLOPs 6ND",
         args: &[("n", "70e9"), ("d", "1.4e12")],
