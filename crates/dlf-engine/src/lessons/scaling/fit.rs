@@ -42,17 +42,20 @@ pub struct Fit {
 /// The five unconstrained parameters `(a, b, e, α, β)`.
 type Theta = [f64; 5];
 
+/// A run's `(ln N, ln D, ln L)`, computed once per fit rather than at every evaluation of the objective (the
+/// fit evaluates it tens of thousands of times; the logarithms were most of its cost).
+type LogRun = [f64; 3];
+
 /// The Huber objective and its gradient at `t`.
-fn objective(t: &Theta, runs: &[Run], delta: f64) -> (f64, Theta) {
+fn objective(t: &Theta, runs: &[LogRun], delta: f64) -> (f64, Theta) {
     let (mut f, mut g) = (0.0, [0.0; 5]);
-    for r in runs {
-        let (ln_n, ln_d) = (math::ln(r.n), math::ln(r.d));
+    for &[ln_n, ln_d, ln_l] in runs {
         let terms = [t[0] - t[3] * ln_n, t[1] - t[4] * ln_d, t[2]];
         let m = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let w: Vec<f64> = terms.iter().map(|&x| math::exp(x - m)).collect();
-        let z: f64 = w.iter().sum();
+        let w = terms.map(|x| math::exp(x - m));
+        let z = w[0] + w[1] + w[2];
         let pred = m + math::ln(z);
-        let res = pred - math::ln(r.loss);
+        let res = pred - ln_l;
         // Huber: r²/2 inside ±δ, δ(|r| − δ/2) outside; its derivative is r clipped to ±δ.
         f += if res.abs() <= delta {
             0.5 * res * res
@@ -75,7 +78,7 @@ fn dot(a: &Theta, b: &Theta) -> f64 {
 }
 
 /// BFGS from `t0`: returns the minimiser and the objective there.
-fn bfgs(t0: Theta, runs: &[Run], delta: f64) -> (Theta, f64) {
+fn bfgs(t0: Theta, runs: &[LogRun], delta: f64) -> (Theta, f64) {
     let mut t = t0;
     let (mut f, mut g) = objective(&t, runs, delta);
     // The inverse-Hessian estimate, started at the identity.
@@ -173,10 +176,14 @@ pub fn fit_with(runs: &[Run], delta: f64) -> Option<Fit> {
     if runs.len() < 5 || runs.iter().any(|r| !(r.n > 0.0 && r.d > 0.0 && r.loss > 0.0)) {
         return None;
     }
+    let logs: Vec<LogRun> = runs
+        .iter()
+        .map(|r| [math::ln(r.n), math::ln(r.d), math::ln(r.loss)])
+        .collect();
     let grid = starts();
     let mut best: Option<(Theta, f64)> = None;
     for t0 in &grid {
-        let (t, f) = bfgs(*t0, runs, delta);
+        let (t, f) = bfgs(*t0, &logs, delta);
         if f.is_finite() && best.is_none_or(|(_, fb)| f < fb) {
             best = Some((t, f));
         }
