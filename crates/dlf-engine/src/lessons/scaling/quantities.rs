@@ -1,7 +1,9 @@
 //! Quantities of lesson 08 (scaling laws); names start with `scaling.`.
 
 use crate::error::QuantityError;
-use crate::lessons::scaling::fit::{chinchilla_like_grid, fit_with, synthetic_runs, HUBER_DELTA};
+use crate::lessons::scaling::fit::{
+    chinchilla_like_grid, fit_from, quick_starts, synthetic_runs, HUBER_DELTA,
+};
 use crate::lessons::scaling::{
     kaplan_loss, training_flops, training_seconds, ConstantSet, Parametric,
 };
@@ -24,42 +26,26 @@ fn set(a: &Args, arg: &str) -> Result<Parametric, QuantityError> {
         })
 }
 
-/// A synthetic sweep from the named law, refitted: the fitted law. The fit (BFGS from 288 starts) is the
-/// slowest computation of the lesson, and the lesson quotes several constants of the same fit, so each fitted
-/// law is kept by its arguments for the life of the process: every later quantity of that fit is a lookup.
+/// A synthetic sweep from the named law, refitted from the quick grid of starts ([`quick_starts`]): the fitted
+/// law.
 fn refit(a: &Args) -> Result<Parametric, QuantityError> {
-    type Key = (&'static str, u64, u64, bool);
-    static FITTED: std::sync::Mutex<Vec<(Key, Parametric)>> = std::sync::Mutex::new(Vec::new());
     let truth = set(a, "set")?;
-    let set_name = ConstantSet::ALL
-        .into_iter()
-        .find(|s| s.constants() == truth)
-        .map_or("", ConstantSet::name);
-    let sigma = a.f64_in("sigma", 0.0, 0.2)?;
-    let seed = a.seed("seed")?;
-    let least_squares = a.flag("least_squares")?;
-    let key = (set_name, sigma.to_bits(), seed, least_squares);
-    if let Some(law) = FITTED
-        .lock()
-        .ok()
-        .and_then(|cache| cache.iter().find(|(k, _)| *k == key).map(|(_, law)| *law))
-    {
-        return Ok(law);
-    }
     let (sizes, tokens) = chinchilla_like_grid();
-    let runs = synthetic_runs(&truth, &sizes, &tokens, sigma, seed);
-    let delta = if least_squares {
+    let runs = synthetic_runs(
+        &truth,
+        &sizes,
+        &tokens,
+        a.f64_in("sigma", 0.0, 0.2)?,
+        a.seed("seed")?,
+    );
+    let delta = if a.flag("least_squares")? {
         f64::INFINITY
     } else {
         HUBER_DELTA
     };
-    let law = fit_with(&runs, delta)
+    fit_from(&runs, delta, &quick_starts())
         .map(|f| f.law)
-        .ok_or_else(|| a.failed("the fit found no finite optimum"))?;
-    if let Ok(mut cache) = FITTED.lock() {
-        cache.push((key, law));
-    }
-    Ok(law)
+        .ok_or_else(|| a.failed("the fit found no finite optimum"))
 }
 
 const FIT_ARGS: &[(&str, &str)] = &[

@@ -109,3 +109,16 @@ fn overtraining_to_the_optimal_loss_costs_more_compute() {
     assert!(training_flops(n, d) > 1e24);
     assert!(close(law.loss(n, d), opt.loss, 1e-12));
 }
+
+#[test]
+fn the_quick_grid_reaches_the_full_grid_s_optimum_on_the_lesson_s_sweeps() {
+    use super::fit::{fit_from, fit_with, quick_starts, HUBER_DELTA};
+    let (sizes, tokens) = chinchilla_like_grid();
+    for (set, sigma, seed) in [(ConstantSet::Chinchilla, 0.0, 1), (ConstantSet::Chinchilla, 0.01, 1), (ConstantSet::Epoch, 0.01, 1)] {
+        let runs = synthetic_runs(&set.constants(), &sizes, &tokens, sigma, seed);
+        let full = fit_with(&runs, HUBER_DELTA).expect("a fit");
+        let quick = fit_from(&runs, HUBER_DELTA, &quick_starts()).expect("a fit");
+        assert!(quick.objective <= full.objective * (1.0 + 1e-6) + 1e-18, "{set:?} {sigma}: {} vs {}", quick.objective, full.objective);
+        assert!((quick.law.alpha - full.law.alpha).abs() < 1e-4 && (quick.law.beta - full.law.beta).abs() < 1e-4, "{set:?} {sigma}");
+    }
+}
