@@ -41,6 +41,7 @@ use dlf_engine::lessons::norm::{MomentumConvention, NormKind, RmsEps as NormEps,
 use dlf_engine::lessons::optim::{DecayScaling, EpsPlacement as OptimEps, Kind, MomentumStyle};
 use dlf_engine::lessons::posenc::{Pairing, Scaling, SinusoidLayout};
 use dlf_engine::lessons::transformer::count::{MlpKind, Preset, Recompute};
+use dlf_engine::lessons::scaling::ConstantSet;
 use dlf_engine::tensor::Tensor;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -240,6 +241,7 @@ named! {
     InitLayout, "layout", [InitLayout::PyTorch, InitLayout::Keras];
     FanMode, "fan mode", [FanMode::FanIn, FanMode::FanOut, FanMode::FanAvg];
     Scheme, "scheme", [Scheme::XavierUniform, Scheme::XavierNormal, Scheme::KaimingUniform, Scheme::KaimingNormal, Scheme::LecunUniform, Scheme::LecunNormal];
+    ConstantSet, "constant set", [ConstantSet::Chinchilla, ConstantSet::ChinchillaUnrounded, ConstantSet::Epoch];
 }
 
 /// The engine's [`Loss`] has no names; they are given here.
@@ -944,6 +946,7 @@ topics! {
     attention::Attention,
     posenc::Posenc,
     transformer::Transformer,
+    scaling::Scaling,
     calibration::Calibration,
     ab::Ab,
     init::Init,

@@ -13,6 +13,7 @@ mod moe;
 mod norm;
 mod optim;
 mod posenc;
+mod scaling;
 mod transformer;
 
 use std::io::Write;

@@ -43,6 +43,7 @@ lessons! {
     attention,
     posenc,
     transformer,
+    scaling,
     calibration,
     ab,
     init,

@@ -26,6 +26,7 @@ lessons! {
     attention,
     posenc,
     transformer,
+    scaling,
     calibration,
     ab,
     init,
