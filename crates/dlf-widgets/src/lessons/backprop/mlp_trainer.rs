@@ -157,8 +157,8 @@ fn finite(s: &StepStats) -> bool {
 
 /// Mini-batch steps per slice of a progressive redraw: at the worst case (three hidden layers of 32 with tanh or
 /// the exact GELU) a step costs about 20–25 µs natively and somewhat more in WebAssembly, and drawing the run so
-/// far about 1 ms, so a slice of 40 steps plus its drawing stays within the 4 ms budget; 500 steps take 13 frames.
-pub const SLICE_STEPS: usize = 40;
+/// far about 1 ms; in Chromium a 40-step GELU slice measured 6 ms, so a slice is 20 steps; 500 steps take 25 frames.
+pub const SLICE_STEPS: usize = 20;
 
 /// A run in progress: the training, then the final decision-region grid, evaluated a slice at a time.
 #[derive(Debug)]

@@ -12,7 +12,7 @@ use dlf_engine::lessons::calibration::ece_noise::{ece_mean_sd, ece_monte_carlo, 
 
 use crate::figure::Figure;
 use crate::number_format::{int, sig};
-use crate::registry::Widget;
+use crate::registry::Stepped;
 use crate::spec::{BenchCase, ParamSpec, Params, WidgetSpec};
 use crate::svg::{fill_class, line_class, Axis, Plot, Rect, Svg};
 
@@ -53,30 +53,56 @@ const REPS: usize = 5;
 /// Sample sizes simulated: 10^2, 10^2.5, …, 10^4.
 const SIZES: [usize; 5] = [100, 316, 1000, 3162, 10_000];
 
-impl Widget for EceEstimator {
+/// The Monte-Carlo points computed so far, by sample size (`None` until computed).
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    mc: [Option<(f64, f64, f64)>; SIZES.len()],
+}
+
+/// The parameters' sample-size index, bins, gap, scheme and seed.
+fn choice(p: &Params) -> (usize, usize, f64, Scheme, u64) {
+    let idx = ((p.f64("log10_n") - 2.0) * 2.0).round().clamp(0.0, 4.0) as usize;
+    let scheme = if p.str("scheme") == "equal-mass" {
+        Scheme::EqualMass
+    } else {
+        Scheme::EqualWidth
+    };
+    (idx, p.usize("bins").max(1), p.f64("gap"), scheme, p.usize("seed") as u64)
+}
+
+/// The Monte-Carlo estimate at the five sample sizes costs up to about 2 ms natively (more in WebAssembly), so
+/// the widget is [`Stepped`]: one sample size per frame, the chosen one first so that its numbers appear at
+/// once. Each size keeps its own seed, so the result does not depend on the order.
+impl Stepped for EceEstimator {
+    type State = Progress;
+
     fn spec(&self) -> &'static WidgetSpec {
         &SPEC
     }
 
-    fn render(&self, p: &Params) -> Figure {
-        let idx = ((p.f64("log10_n") - 2.0) * 2.0).round().clamp(0.0, 4.0) as usize;
-        let n = SIZES[idx];
-        let bins = p.usize("bins").max(1);
-        let gap = p.f64("gap");
-        let scheme = if p.str("scheme") == "equal-mass" {
-            Scheme::EqualMass
+    fn start(&self, _p: &Params) -> Progress {
+        Progress::default()
+    }
+
+    fn advance(&self, p: &Params, state: &mut Progress) -> bool {
+        let (idx, bins, gap, scheme, seed) = choice(p);
+        let next = if state.mc[idx].is_none() {
+            Some(idx)
         } else {
-            Scheme::EqualWidth
+            state.mc.iter().position(Option::is_none)
         };
-        let seed = p.usize("seed") as u64;
-        let mc: Vec<(f64, f64, f64)> = SIZES
-            .iter()
-            .enumerate()
-            .map(|(i, &ni)| {
-                let (m, sd) = ece_monte_carlo(ni, bins, scheme, gap, REPS, seed * 16 + i as u64);
-                (ni as f64, m, sd)
-            })
-            .collect();
+        if let Some(i) = next {
+            let ni = SIZES[i];
+            let (m, sd) = ece_monte_carlo(ni, bins, scheme, gap, REPS, seed * 16 + i as u64);
+            state.mc[i] = Some((ni as f64, m, sd));
+        }
+        state.mc.iter().all(Option::is_some)
+    }
+
+    fn draw(&self, p: &Params, state: &Progress) -> Figure {
+        let (idx, bins, gap, scheme, _) = choice(p);
+        let n = SIZES[idx];
+        let mc: Vec<(f64, f64, f64)> = state.mc.iter().flatten().copied().collect();
         let formula: Vec<(f64, f64)> = (0..=40)
             .map(|i| {
                 let ni = 80.0 * dlf_engine::math::powf(150.0, i as f64 / 40.0);
@@ -84,7 +110,7 @@ impl Widget for EceEstimator {
             })
             .collect();
         let (f_mean, f_sd) = ece_mean_sd(n, bins, scheme, gap);
-        let (mc_mean, mc_sd) = (mc[idx].1, mc[idx].2);
+        let (_, mc_mean, mc_sd) = state.mc[idx].unwrap_or((n as f64, f64::NAN, f64::NAN));
 
         let mut svg = Svg::new(724.0, 352.0, SPEC.title);
         let values = mc
@@ -183,6 +209,7 @@ impl Widget for EceEstimator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::Widget;
     use crate::spec::parse_params;
 
     #[test]
