@@ -1,5 +1,13 @@
-//! Builds the widget WebAssembly module (`dlf-widgets` for `wasm32-unknown-unknown`) with a nested cargo
-//! invocation, so the server binary can embed it and the page can render every widget in the browser.
+//! Builds the widget WebAssembly modules, one per lesson topic, with a nested cargo invocation, so the server
+//! binary can embed them and each page loads only the code of its own lesson's widgets.
+//!
+//! The topics are read from the `lessons!` list of `dlf-widgets/src/lessons/mod.rs` (the list that registers
+//! each lesson's widgets), so adding a lesson there adds its module with no other change. For them this script
+//! writes a small crate into OUT_DIR, `dlf-widget-modules`, whose examples are `cdylib`s of one line each,
+//! `dlf_widgets::wasm_module!("topic");` (the exports over that lesson's widgets alone), and builds them all in one
+//! `cargo build --release --examples --target wasm32-unknown-unknown`: the engine and the widgets library are
+//! compiled once, and each module's link (fat LTO, then wasm-ld's `--gc-sections`) keeps only what its widgets
+//! reach. ARCHITECTURE.md ("Per-lesson widget modules") has the measurements behind this and the profile.
 //!
 //! The nested build has its own target directory inside OUT_DIR and runs with the outer build's compiler
 //! wrappers and flags removed (clippy's driver, RUSTFLAGS, the jobserver), which would otherwise leak into a
@@ -7,7 +15,10 @@
 //! `rustup target add wasm32-unknown-unknown` (a toolchain's `rust-toolchain.toml` `targets` are only added when
 //! rustup installs the toolchain itself, not to one already installed), so the README's run command serves live
 //! widgets on a fresh machine. Where that is impossible (no rustup), it prints a warning naming the command to run
-//! and embeds an empty module: pages then render widgets through the server route `/api/widgets/{id}` instead.
+//! and embeds empty modules: pages then render widgets through the server route `/api/widgets/{id}` instead.
+//!
+//! Output: `OUT_DIR/widget_modules.rs`, the table `[(topic, module bytes)]` that `dlf_server::WIDGET_MODULES`
+//! includes.
 
 use std::env;
 use std::fs;
@@ -21,7 +32,6 @@ fn main() {
     let crates = manifest_dir
         .parent()
         .expect("the server crate lives in crates/");
-    let widgets_manifest = crates.join("dlf-widgets/Cargo.toml");
     for watched in [
         "dlf-widgets/src",
         "dlf-widgets/Cargo.toml",
@@ -32,27 +42,77 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=DLF_SKIP_WASM");
 
-    let dest = out_dir.join("dlf_widgets.wasm");
-    if env::var_os("DLF_SKIP_WASM").is_some() {
-        println!(
-            "cargo:warning=DLF_SKIP_WASM is set: widgets will render through the server route only"
-        );
-        write_empty(&dest);
-        return;
-    }
-    if let Err(reason) = ensure_wasm_target() {
+    let list = crates.join("dlf-widgets/src/lessons/mod.rs");
+    let topics = fs::read_to_string(&list)
+        .map_err(|e| e.to_string())
+        .and_then(|text| lesson_topics(&text))
+        .unwrap_or_else(|e| panic!("reading the `lessons!` list of {}: {e}", list.display()));
+
+    let skipped = if env::var_os("DLF_SKIP_WASM").is_some() {
+        Some("DLF_SKIP_WASM is set".to_owned())
+    } else if let Err(reason) = ensure_wasm_target() {
+        Some(reason)
+    } else {
+        let workspace = crates.parent().expect("crates/ lives in the workspace");
+        match build_modules(workspace, &topics, &out_dir) {
+            Ok(built) => {
+                write_table(&out_dir, &topics, Some(&built));
+                None
+            }
+            Err(reason) => Some(format!("the widget modules were not built ({reason}). Install the target with `rustup target add wasm32-unknown-unknown`")),
+        }
+    };
+    if let Some(reason) = skipped {
         println!("cargo:warning={reason}; pages will render widgets through the server route");
-        write_empty(&dest);
-        return;
+        write_table(&out_dir, &topics, None);
     }
-    match build_wasm(&widgets_manifest, &out_dir.join("wasm-target")) {
-        Ok(built) => {
-            fs::copy(&built, &dest).expect("copy the widget wasm into OUT_DIR");
+}
+
+/// The topics of the `lessons!` invocation in `dlf-widgets/src/lessons/mod.rs`, in course order: the identifiers
+/// between `lessons! {` and `}`, comments ignored.
+fn lesson_topics(text: &str) -> Result<Vec<String>, String> {
+    let start = text
+        .lines()
+        .position(|line| line.trim_start().starts_with("lessons! {"))
+        .ok_or("no line starting with `lessons! {`")?;
+    let mut topics = Vec::new();
+    for line in text.lines().skip(start + 1) {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if line.starts_with('}') {
+            return Ok(topics);
         }
-        Err(reason) => {
-            println!("cargo:warning=the widget wasm was not built ({reason}); pages will render widgets through the server route. Install the target with `rustup target add wasm32-unknown-unknown`.");
-            write_empty(&dest);
+        for name in line.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+                return Err(format!("`{name}` is not a topic name"));
+            }
+            topics.push(name.to_owned());
         }
+    }
+    Err("the `lessons! {` list is not closed".to_owned())
+}
+
+/// Writes `OUT_DIR/widget_modules.rs`: each topic with its built module, or with an empty module when nothing
+/// was built (the page reads an empty module as "no module" and renders through the server route).
+fn write_table(out_dir: &Path, topics: &[String], built: Option<&[PathBuf]>) {
+    let mut table = String::from("&[\n");
+    for (i, topic) in topics.iter().enumerate() {
+        let bytes = match built {
+            Some(paths) => format!("include_bytes!({:?})", paths[i].display().to_string()),
+            None => "b\"\"".to_owned(),
+        };
+        table.push_str(&format!("    ({topic:?}, {bytes}),\n"));
+    }
+    table.push(']');
+    write_if_changed(&out_dir.join("widget_modules.rs"), &table);
+}
+
+/// Writes `path` unless it already holds `text`, so that cargo's timestamps see no change and nothing rebuilds.
+fn write_if_changed(path: &Path, text: &str) {
+    if fs::read_to_string(path).ok().as_deref() != Some(text) {
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("create a folder in OUT_DIR");
+        }
+        fs::write(path, text).expect("write into OUT_DIR");
     }
 }
 
@@ -84,24 +144,70 @@ fn ensure_wasm_target() -> Result<(), String> {
     }
 }
 
-fn write_empty(dest: &Path) {
-    fs::write(dest, b"").expect("write an empty wasm placeholder into OUT_DIR");
+/// The manifest of the crate whose examples are the per-lesson modules.
+///
+/// The profile is the size-and-speed one ARCHITECTURE.md measures: `opt-level = 3` (renders must fit a frame;
+/// "s" and "z" were 1.3–2.7× slower), fat LTO with one codegen unit (cross-crate inlining, and dead code removed
+/// before the linker sees it), `panic = "abort"` (no unwinding tables or landing pads), no debug information and
+/// a stripped name section.
+fn modules_manifest(widgets: &Path, topics: &[String]) -> String {
+    let mut toml = format!(
+        "# Written by crates/dlf-server/build.rs: one WebAssembly module per lesson topic.\n\
+         [package]\nname = \"dlf-widget-modules\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [workspace]\n\n\
+         [dependencies]\ndlf-widgets = {{ path = {:?} }}\n\n\
+         [profile.release]\nopt-level = 3\nlto = \"fat\"\ncodegen-units = 1\npanic = \"abort\"\n\
+         debug = false\nstrip = true\nincremental = false\n",
+        widgets.display().to_string()
+    );
+    for topic in topics {
+        toml.push_str(&format!(
+            "\n[[example]]\nname = {topic:?}\ncrate-type = [\"cdylib\"]\n"
+        ));
+    }
+    toml
 }
 
-fn build_wasm(manifest: &Path, target_dir: &Path) -> Result<PathBuf, String> {
+/// Writes the modules crate into OUT_DIR and builds every topic's module; returns their paths, in `topics` order.
+fn build_modules(
+    workspace: &Path,
+    topics: &[String],
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, String> {
+    let dir = out_dir.join("widget-modules");
+    let widgets = workspace.join("crates/dlf-widgets");
+    write_if_changed(&dir.join("Cargo.toml"), &modules_manifest(&widgets, topics));
+    write_if_changed(
+        &dir.join("src/lib.rs"),
+        "//! Nothing: the examples are the modules.\n#![no_std]\n",
+    );
+    for topic in topics {
+        write_if_changed(
+            &dir.join(format!("examples/{topic}.rs")),
+            &format!(
+                "//! Lesson `{topic}`'s widget module.\ndlf_widgets::wasm_module!({topic:?});\n"
+            ),
+        );
+    }
+    // The workspace's lock file pins every dependency, so the nested build resolves nothing anew (it works offline)
+    // and compiles the same versions as the native build (the same `libm`, hence the same figures).
+    if let Ok(lock) = fs::read_to_string(workspace.join("Cargo.lock")) {
+        write_if_changed(&dir.join("Cargo.lock"), &lock);
+    }
+    let target_dir = out_dir.join("wasm-target");
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);
     cmd.args([
         "build",
         "--release",
-        "--lib",
+        "--examples",
         "--target",
         "wasm32-unknown-unknown",
         "--manifest-path",
     ])
-    .arg(manifest)
+    .arg(dir.join("Cargo.toml"))
     .arg("--target-dir")
-    .arg(target_dir);
+    .arg(&target_dir);
     // Remove everything the outer cargo set for itself: flags, wrappers and the jobserver belong to the host build.
     for (key, _) in env::vars_os() {
         let key = key.to_string_lossy().into_owned();
@@ -113,13 +219,6 @@ fn build_wasm(manifest: &Path, target_dir: &Path) -> Result<PathBuf, String> {
             cmd.env_remove(&key);
         }
     }
-    // Speed over size: widgets must render within a frame while a slider is dragged.
-    cmd.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3")
-        .env("CARGO_PROFILE_RELEASE_LTO", "true")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")
-        .env("CARGO_PROFILE_RELEASE_PANIC", "abort")
-        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
-        .env("CARGO_PROFILE_RELEASE_STRIP", "true");
     let output = cmd
         .output()
         .map_err(|e| format!("could not run cargo: {e}"))?;
@@ -129,10 +228,17 @@ fn build_wasm(manifest: &Path, target_dir: &Path) -> Result<PathBuf, String> {
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         return Err(format!("nested cargo failed: {}", tail.join(" | ")));
     }
-    let built = target_dir.join("wasm32-unknown-unknown/release/dlf_widgets.wasm");
-    if built.exists() {
-        Ok(built)
-    } else {
-        Err(format!("{} was not produced", built.display()))
-    }
+    topics
+        .iter()
+        .map(|topic| {
+            let built = target_dir.join(format!(
+                "wasm32-unknown-unknown/release/examples/{topic}.wasm"
+            ));
+            if built.exists() {
+                Ok(built)
+            } else {
+                Err(format!("{} was not produced", built.display()))
+            }
+        })
+        .collect()
 }

@@ -8,7 +8,8 @@
 //! call is timed per render; a widget whose work spans frames (`dlf_widgets::Stepped`) is timed per slice, every
 //! slice of the computation, since each is one frame's work. It prints the median, 95th percentile and maximum
 //! over 15 runs per case and, per widget, the worst 95th percentile against the 4 ms redraw budget. It
-//! measures; it asserts nothing (speed targets are not test assertions).
+//! measures; it asserts nothing (speed targets are not test assertions). Each widget is timed in its own lesson's
+//! page, through that lesson's module; `-- ID …` times only the widgets named.
 
 use std::net::TcpListener as StdListener;
 use std::process::{Command, Stdio};
@@ -123,20 +124,39 @@ async fn main() {
         }
     }
     let client = client.expect("a Chromium session");
-    client
-        .goto(&format!("http://{addr}/lessons/01-backprop/"))
-        .await
-        .expect("open lesson 01");
-    for _ in 0..100 {
-        let ready = client
-            .execute("return typeof window.dlfStep === 'function' && window.dlfStep(0, 'widget=backprop-walk') !== null;", vec![])
-            .await
-            .expect("script");
-        if ready == json!(true) {
-            break;
+    // Each lesson's page loads the module of its own widgets: a widget is timed in its lesson's page.
+    // `-- ID …` times only the widgets named.
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let mut open_topic = None;
+    let open_lesson = |topic: &'static str| {
+        let lesson = site
+            .lessons()
+            .iter()
+            .find(|l| l.meta.topic == topic)
+            .map(|l| l.meta.id.clone())
+            .unwrap_or_else(|| panic!("no written lesson has the topic `{topic}`"));
+        let first = dlf_widgets::registry::lesson_widgets(topic)[0].spec().id;
+        let client = client.clone();
+        async move {
+            client
+                .goto(&format!("http://{addr}/lessons/{lesson}/"))
+                .await
+                .expect("open the lesson");
+            for _ in 0..100 {
+                let ready = client
+                    .execute(
+                        "return typeof window.dlfStep === 'function' && window.dlfStep(0, arguments[0]) !== null;",
+                        vec![json!(format!("widget={first}"))],
+                    )
+                    .await
+                    .expect("script");
+                if ready == json!(true) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    };
 
     println!(
         "in-browser redraw time through wasm, {RUNS} runs per case, every slice of a computation that spans \
@@ -144,6 +164,14 @@ async fn main() {
     );
     let mut over = Vec::new();
     for widget in dlf_widgets::registry() {
+        if !only.is_empty() && !only.iter().any(|id| id == widget.spec().id) {
+            continue;
+        }
+        let topic = dlf_widgets::topic_of(widget.spec().id);
+        if open_topic != topic {
+            open_topic = topic;
+            open_lesson(topic.expect("a registered widget has a lesson")).await;
+        }
         let mut worst = (0.0f64, String::new());
         for (label, query) in cases(*widget) {
             let times = client

@@ -206,13 +206,11 @@ fn build_assets() -> Vec<HashedAsset> {
             .into_iter()
             .map(|a| (a.path.to_owned(), a.mime, a.bytes.into_owned()))
             .collect();
-    // Served even when empty (the wasm32 target was missing at build time): the page reads an empty module as
-    // "no module" and renders through /api/widgets, with no failed request in the console.
-    sources.push((
-        WASM_SOURCE.to_owned(),
-        "application/wasm",
-        crate::WIDGETS_WASM.to_vec(),
-    ));
+    // One module per lesson topic. Served even when empty (the wasm32 target was missing at build time): the page
+    // reads an empty module as "no module" and renders through /api/widgets, with no failed request in the console.
+    for (topic, module) in crate::WIDGET_MODULES {
+        sources.push((wasm_source(topic), "application/wasm", module.to_vec()));
+    }
     // Files that name no other asset are hashed first; the stylesheet names the font, so its references are
     // rewritten to the hashed names before its own hash is taken.
     let names: Vec<(String, String)> = sources
@@ -255,8 +253,30 @@ pub fn asset_path(source: &str) -> Option<&'static str> {
         .map(|a| a.path.as_str())
 }
 
-/// The theme's name of the widget module below `assets/`.
-pub const WASM_SOURCE: &str = "dlf_widgets.wasm";
+/// The unhashed name below `assets/` of the widget module of lesson topic `topic` (`widgets/optim.wasm`).
+pub fn wasm_source(topic: &str) -> String {
+    format!("widgets/{topic}.wasm")
+}
+
+/// Whether `source` (an unhashed name below `assets/`) is a widget module.
+pub fn is_wasm_source(source: &str) -> bool {
+    source.starts_with("widgets/") && source.ends_with(".wasm")
+}
+
+/// The lesson topics of the widgets a rendered page shows (its `data-widget="ID"` figures), each once, in order of
+/// first appearance.
+pub fn page_topics(html: &str) -> Vec<&'static str> {
+    let mut topics = Vec::new();
+    for piece in html.split(" data-widget=\"").skip(1) {
+        let id = piece.split('"').next().unwrap_or("");
+        if let Some(topic) = dlf_widgets::topic_of(id) {
+            if !topics.contains(&topic) {
+                topics.push(topic);
+            }
+        }
+    }
+    topics
+}
 
 /// `fonts/x.woff2` → `fonts/x.0123456789abcdef.woff2`.
 fn hashed_name(path: &str, bytes: &[u8]) -> String {
@@ -286,8 +306,12 @@ pub fn search_index(pages: &[dlf_content::pages::Page]) -> HashedAsset {
 }
 
 /// Points a rendered page at the hashed assets (the binary's, and `site`'s: the search index): every
-/// `assets/NAME` it links becomes `assets/NAME.HASH.EXT`, and the root element names the widget module
-/// (`data-wasm`), which the script loads.
+/// `assets/NAME` it links becomes `assets/NAME.HASH.EXT`, and the root element of a page that shows widgets names
+/// the module of their lesson (`data-wasm`), which the script loads; a page without widgets names none.
+///
+/// # Panics
+/// If the page shows widgets of more than one lesson topic: a page loads one module, which holds one lesson's
+/// widgets (a lesson shows its own widgets; the course test holds every lesson to that).
 pub fn link_page(html: &str, site: &[&HashedAsset]) -> String {
     let mut html = html.to_owned();
     for asset in assets().iter().chain(site.iter().copied()) {
@@ -295,13 +319,18 @@ pub fn link_page(html: &str, site: &[&HashedAsset]) -> String {
             &format!("assets/{}\"", asset.source),
             &format!("assets/{}\"", asset.path),
         );
-        if asset.source == WASM_SOURCE {
-            html = html.replacen(
-                "data-root=\"",
-                &format!("data-wasm=\"assets/{}\" data-root=\"", asset.path),
-                1,
-            );
-        }
+    }
+    let topics = page_topics(&html);
+    assert!(
+        topics.len() <= 1,
+        "a page shows widgets of several lessons ({topics:?}), but it loads one lesson's module"
+    );
+    if let Some(module) = topics.first().and_then(|t| asset_path(&wasm_source(t))) {
+        html = html.replacen(
+            "data-root=\"",
+            &format!("data-wasm=\"assets/{module}\" data-root=\""),
+            1,
+        );
     }
     html
 }

@@ -37,7 +37,7 @@ pub fn write(site: &dlf_content::Site, dir: &Path) -> Result<usize, ExportError>
     written += put_encoded(&dir.join("assets").join(&search.path), &search.body)?;
     for asset in crate::bundle::assets() {
         // No widget module was built (the wasm32 target was missing): pages fall back to the server route.
-        if asset.source == crate::bundle::WASM_SOURCE && asset.body.identity.is_empty() {
+        if crate::bundle::is_wasm_source(&asset.source) && asset.body.identity.is_empty() {
             continue;
         }
         written += put_encoded(&dir.join("assets").join(&asset.path), &asset.body)?;

@@ -8,7 +8,7 @@
 //! | --- | --- |
 //! | `GET /` | the track page |
 //! | `GET /lessons/{id}/` | a lesson (`/lessons/{id}` redirects to it) |
-//! | `GET /assets/{path}` | the stylesheet, the scripts, the maths font and the widget WebAssembly module, each under a name carrying its content hash, `immutable` |
+//! | `GET /assets/{path}` | the stylesheet, the scripts, the maths font and each lesson's widget WebAssembly module (`widgets/TOPIC.HASH.wasm`), each under a name carrying its content hash, `immutable` |
 //! | `GET /api/widgets` | every widget's parameter spec, as JSON |
 //! | `GET /api/widgets/{id}?name=value&…` | one rendered figure, as JSON: the fallback where wasm is unavailable |
 //! | `GET /healthz` | `ok` |
@@ -46,9 +46,12 @@ use dlf_store::Store;
 pub use crate::error::AppError;
 pub use crate::listen::{serve_with, Limits};
 
-/// The widget WebAssembly module, built by this crate's build script. Empty when the wasm32 target was not
-/// installed at build time; the page then falls back to `/api/widgets/{id}`.
-pub static WIDGETS_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dlf_widgets.wasm"));
+/// The widget WebAssembly modules, one per lesson topic with widgets, as `(topic, module)` in course order, built
+/// by this crate's build script from the `lessons!` list of `dlf-widgets` (each holds only its lesson's widgets).
+/// A module is empty when the wasm32 target was not installed at build time; the page then falls back to
+/// `/api/widgets/{id}`.
+pub static WIDGET_MODULES: &[(&str, &[u8])] =
+    include!(concat!(env!("OUT_DIR"), "/widget_modules.rs"));
 
 /// The policy every HTML page is served with: only our own scripts (plus compiling our own wasm), no
 /// third-party origins at all. Inline styles are allowed because widget SVGs carry presentation attributes.

@@ -9,7 +9,7 @@
 use thiserror::Error;
 
 use crate::figure::Figure;
-use crate::registry::{find, Session};
+use crate::registry::{find_in, registry, Session, Widget};
 use crate::spec::{parse_params, ParamError};
 
 /// Why a query could not be rendered.
@@ -147,8 +147,17 @@ pub fn parse_query(query: &str) -> Result<Query, WidgetError> {
 
 /// Renders the widget a query names with the parameters it gives (the rest at their defaults).
 pub fn render_query(query: &str) -> Result<Figure, WidgetError> {
+    render_query_in(registry(), query)
+}
+
+/// [`render_query`] for a widget among `widgets` (one lesson's, in that lesson's WebAssembly module); any other
+/// id is an unknown widget.
+pub fn render_query_in(
+    widgets: &[&'static dyn Widget],
+    query: &str,
+) -> Result<Figure, WidgetError> {
     let q = parse_query(query)?;
-    let widget = find(&q.widget).ok_or_else(|| WidgetError::UnknownWidget {
+    let widget = find_in(widgets, &q.widget).ok_or_else(|| WidgetError::UnknownWidget {
         id: q.widget.clone(),
     })?;
     let params = parse_params(widget.spec(), &q.pair_refs())?;
@@ -178,8 +187,16 @@ impl std::fmt::Debug for Redraw {
 /// # Errors
 /// As [`render_query`].
 pub fn start_query(query: &str) -> Result<Redraw, WidgetError> {
+    start_query_in(registry(), query)
+}
+
+/// [`start_query`] for a widget among `widgets` (one lesson's, in that lesson's WebAssembly module).
+///
+/// # Errors
+/// As [`render_query`].
+pub fn start_query_in(widgets: &[&'static dyn Widget], query: &str) -> Result<Redraw, WidgetError> {
     let q = parse_query(query)?;
-    let widget = find(&q.widget).ok_or_else(|| WidgetError::UnknownWidget {
+    let widget = find_in(widgets, &q.widget).ok_or_else(|| WidgetError::UnknownWidget {
         id: q.widget.clone(),
     })?;
     let params = parse_params(widget.spec(), &q.pair_refs())?;

@@ -119,6 +119,43 @@ pub fn registry() -> &'static [&'static dyn Widget] {
     &REGISTRY
 }
 
+/// The topics of the lessons that have widgets, in course order: one WebAssembly module is built per topic, holding
+/// only that lesson's widgets (see [`crate::wasm_module!`]).
+pub fn topics() -> impl Iterator<Item = &'static str> {
+    LESSONS.iter().map(|(topic, _)| *topic)
+}
+
+/// The widgets of the lesson `topic`, in the order it introduces them; empty for a topic without widgets.
+///
+/// A `const fn`, so that a lesson's WebAssembly module names its widgets in a constant: the module then refers
+/// to that lesson's widgets alone, and the linker drops every other lesson's code.
+pub const fn lesson_widgets(topic: &str) -> &'static [&'static dyn Widget] {
+    let mut i = 0;
+    while i < LESSONS.len() {
+        if same(LESSONS[i].0, topic) {
+            return LESSONS[i].1;
+        }
+        i += 1;
+    }
+    &[]
+}
+
+/// `a == b` for strings, usable in a `const fn`.
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// The topic of the lesson whose folder holds the widget `id` (`"optim"` for `optimizer-race`).
 pub fn topic_of(id: &str) -> Option<&'static str> {
     LESSONS
@@ -129,15 +166,25 @@ pub fn topic_of(id: &str) -> Option<&'static str> {
 
 /// The widget with this id.
 pub fn find(id: &str) -> Option<&'static dyn Widget> {
-    registry().iter().copied().find(|w| w.spec().id == id)
+    find_in(registry(), id)
+}
+
+/// The widget with this id among `widgets` (one lesson's, in that lesson's WebAssembly module).
+pub fn find_in(widgets: &[&'static dyn Widget], id: &str) -> Option<&'static dyn Widget> {
+    widgets.iter().copied().find(|w| w.spec().id == id)
 }
 
 /// Every benchmark case of every widget as `(name, query)`, in registry order: `ID/default` with the bare
 /// query `widget=ID`, then `ID/CASE` for each of the spec's [`crate::BenchCase`]s. The criterion bench, the
 /// wasm bench (through the module's `dlf_bench_cases` export) and the widget tests all read this one list.
 pub fn bench_cases() -> Vec<(String, String)> {
+    bench_cases_in(registry())
+}
+
+/// [`bench_cases`] of `widgets` alone (one lesson's, in that lesson's WebAssembly module).
+pub fn bench_cases_in(widgets: &[&'static dyn Widget]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for w in registry() {
+    for w in widgets {
         let spec = w.spec();
         out.push((
             format!("{}/default", spec.id),

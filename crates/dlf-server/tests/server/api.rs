@@ -140,14 +140,26 @@ async fn assets_are_served_with_their_types() {
     let (status, content_type, _) = get(&font).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(content_type, "font/otf");
-    let (status, content_type, body) = get(&asset("dlf_widgets.wasm")).await;
+    // One widget module per lesson topic with widgets, each built and embedded.
+    let topics: Vec<&str> = dlf_widgets::registry::topics().collect();
     assert_eq!(
-        status,
-        StatusCode::OK,
-        "the widget wasm was built and embedded"
+        dlf_server::WIDGET_MODULES
+            .iter()
+            .map(|(topic, _)| *topic)
+            .collect::<Vec<_>>(),
+        topics,
+        "a module for every topic of the widgets' `lessons!` list, in order"
     );
-    assert_eq!(content_type, "application/wasm");
-    assert_eq!(&body[..4], b"\0asm", "a WebAssembly module");
+    for topic in topics {
+        let (status, content_type, body) = get(&asset(&format!("widgets/{topic}.wasm"))).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "the {topic} widget module was built and embedded"
+        );
+        assert_eq!(content_type, "application/wasm");
+        assert_eq!(&body[..4], b"\0asm", "{topic}: a WebAssembly module");
+    }
     let (status, _, _) = get("/assets/style.css").await;
     assert_eq!(
         status,

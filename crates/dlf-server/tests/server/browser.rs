@@ -584,7 +584,8 @@ async fn without_the_widget_module_widgets_redraw_through_the_server_route() {
         .route(
             &format!(
                 "/assets/{}",
-                dlf_server::bundle::asset_path("dlf_widgets.wasm").expect("the module is an asset")
+                dlf_server::bundle::asset_path("widgets/backprop.wasm")
+                    .expect("lesson 01's module is an asset")
             ),
             axum::routing::get(|| async {
                 (

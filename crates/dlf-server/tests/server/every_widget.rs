@@ -39,39 +39,74 @@ async fn server_render(query: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_widget_renders_the_same_bytes_natively_in_wasm_and_on_the_server() {
-    let (_, app) = course();
+    let (site, app) = course();
     let addr = serve_app(app).await;
     let driver = start_driver();
     let client = connect(&driver).await;
-    open_with_wasm(&client, &format!("http://{addr}/lessons/01-backprop/")).await;
 
     let cases = dlf_widgets::bench_cases();
     assert!(
         cases.len() >= 2 * dlf_widgets::registry().len(),
         "every widget has a costly case besides its defaults"
     );
-    for (name, query) in &cases {
-        let native = dlf_widgets::render_query(query)
-            .unwrap_or_else(|e| panic!("{name}: {e}"))
-            .to_json();
-        let quoted = serde_json::to_string(query).expect("quote the query");
-        let wasm = js(&client, &format!("return window.dlfRenderText({quoted});")).await;
-        let wasm = wasm
-            .as_str()
-            .unwrap_or_else(|| panic!("{name}: the module returned {wasm}"));
-        let server = server_render(query).await;
+    let mut compared = 0;
+    // Each lesson's page loads its own module, holding that lesson's widgets alone: every case is rendered in the
+    // page of the lesson whose folder holds the widget.
+    for topic in dlf_widgets::registry::topics() {
+        let lesson = site
+            .lessons()
+            .iter()
+            .find(|l| l.meta.topic == topic)
+            .unwrap_or_else(|| panic!("a written lesson has the topic `{topic}`"));
+        open_with_wasm(
+            &client,
+            &format!("http://{addr}/lessons/{}/", lesson.meta.id),
+        )
+        .await;
+        let widgets = dlf_widgets::registry::lesson_widgets(topic);
+        for (name, query) in &dlf_widgets::registry::bench_cases_in(widgets) {
+            let native = dlf_widgets::render_query(query)
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .to_json();
+            let quoted = serde_json::to_string(query).expect("quote the query");
+            let wasm = js(&client, &format!("return window.dlfRenderText({quoted});")).await;
+            let wasm = wasm
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: the module returned {wasm}"));
+            let server = server_render(query).await;
+            assert!(
+                native == wasm,
+                "{name}: the wasm module's figure differs from the native one ({} vs {} bytes; first difference at byte {})",
+                wasm.len(),
+                native.len(),
+                native.bytes().zip(wasm.bytes()).position(|(a, b)| a != b).unwrap_or(native.len().min(wasm.len()))
+            );
+            assert!(
+                native == server,
+                "{name}: the server route's figure differs from the native one"
+            );
+            compared += 1;
+        }
+        // The module holds this lesson's widgets only: another lesson's widget is unknown to it.
+        let other = dlf_widgets::registry()
+            .iter()
+            .find(|w| dlf_widgets::topic_of(w.spec().id) != Some(topic))
+            .expect("more than one lesson has widgets")
+            .spec()
+            .id;
+        let foreign = js(
+            &client,
+            &format!("return window.dlfRenderText('widget={other}');"),
+        )
+        .await;
         assert!(
-            native == wasm,
-            "{name}: the wasm module's figure differs from the native one ({} vs {} bytes; first difference at byte {})",
-            wasm.len(),
-            native.len(),
-            native.bytes().zip(wasm.bytes()).position(|(a, b)| a != b).unwrap_or(native.len().min(wasm.len()))
-        );
-        assert!(
-            native == server,
-            "{name}: the server route's figure differs from the native one"
+            foreign
+                .as_str()
+                .is_some_and(|text| text.contains(&format!("unknown widget `{other}`"))),
+            "lesson `{topic}`'s module renders `{other}` of another lesson: {foreign}"
         );
     }
+    assert_eq!(compared, cases.len(), "every case of every widget compared");
     finish_without_console_errors(client).await;
 }
 
