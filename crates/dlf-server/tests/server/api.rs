@@ -169,7 +169,7 @@ async fn assets_are_served_with_their_types() {
 }
 
 /// Sends GET `uri` with `headers` and returns the response's status, headers and body.
-async fn get_with(
+pub(crate) async fn get_with(
     uri: &str,
     headers: &[(&str, &str)],
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {

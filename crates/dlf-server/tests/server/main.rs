@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod budget;
 mod every_widget;
 mod limits;
 mod practice_api;
