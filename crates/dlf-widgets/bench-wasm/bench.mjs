@@ -28,7 +28,11 @@ if (args.length > 1 && /^[0-9]+$/.test(args[args.length - 1])) runs = Number(arg
 if (args.length === 0 || !Number.isInteger(runs) || runs < 1) usage();
 const paths = args.flatMap((arg) =>
   statSync(arg).isDirectory()
-    ? readdirSync(arg).filter((f) => f.endsWith(".wasm")).sort().map((f) => join(arg, f))
+    ? readdirSync(arg)
+        // cargo's folder of examples also holds a hashed copy of each (`optim-0123456789abcdef.wasm`).
+        .filter((f) => f.endsWith(".wasm") && !/-[0-9a-f]{16}\.wasm$/.test(f))
+        .sort()
+        .map((f) => join(arg, f))
     : [arg],
 );
 

@@ -23,9 +23,11 @@
 //! assert!(!figure.description.is_empty());
 //! ```
 //!
-//! On `wasm32` the module `wasm_abi` exports `dlf_alloc`, `dlf_free` and `dlf_render`, a
-//! pointer/length ABI described in that module; it is the only place in the workspace with `unsafe`.
-//! `bench-wasm/bench.mjs` times that ABI under Node (see `bench-wasm/README.md`).
+//! On `wasm32` the module `wasm_abi` holds a pointer/length ABI (`dlf_alloc`, `dlf_free`, `dlf_render`,
+//! `dlf_step`, `dlf_bench_cases`) and the macro `wasm_module!("topic")` that exports it over one lesson's widgets:
+//! the server's build script links one such module per lesson, so a page loads only its own widgets' code. It is
+//! the only place in the workspace with `unsafe`. `bench-wasm/bench.mjs` times that ABI under Node (see
+//! `bench-wasm/README.md`).
 
 pub mod figure;
 mod lessons;
