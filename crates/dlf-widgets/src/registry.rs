@@ -120,7 +120,7 @@ pub fn registry() -> &'static [&'static dyn Widget] {
 }
 
 /// The topics of the lessons that have widgets, in course order: one WebAssembly module is built per topic, holding
-/// only that lesson's widgets (see [`crate::wasm_module!`]).
+/// only that lesson's widgets (see `wasm_module!` in `wasm_abi.rs`).
 pub fn topics() -> impl Iterator<Item = &'static str> {
     LESSONS.iter().map(|(topic, _)| *topic)
 }
