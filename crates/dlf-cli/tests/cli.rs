@@ -104,13 +104,15 @@ fn build_writes_a_static_site() {
     let assets: Vec<String> = std::fs::read_dir(dir.join("assets"))
         .expect("assets/")
         .chain(std::fs::read_dir(dir.join("assets/fonts")).expect("assets/fonts/"))
+        .chain(std::fs::read_dir(dir.join("assets/widgets")).expect("assets/widgets/"))
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     for (stem, ext) in [
         ("style.", ".css"),
         ("dlf.", ".js"),
         ("latinmodern-math.", ".otf"),
-        ("dlf_widgets.", ".wasm"),
+        // Each lesson's widget module (assets/widgets/TOPIC.HASH.wasm); lesson 01's stands for all.
+        ("backprop.", ".wasm"),
     ] {
         let hashed = |suffix: &str| {
             assets.iter().any(|name| {

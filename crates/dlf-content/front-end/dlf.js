@@ -12,12 +12,14 @@
   const decoder = new TextDecoder();
   let wasm = null;
 
-  // Loads the widget module. Resolves to null (and the server route is used) when it cannot be loaded.
+  // Loads the page's widget module (its lesson's). Resolves to null (and the server route is used) when it cannot
+  // be loaded or the page names none.
   async function loadWasm() {
-    if (!("WebAssembly" in window)) return null;
+    // The module's name carries its content hash (data-wasm, written by the server), so it is cached for good.
+    const module = document.documentElement.dataset.wasm;
+    if (!("WebAssembly" in window) || !module) return null;
     try {
-      // The module's name carries its content hash (data-wasm, written by the server), so it is cached for good.
-      const response = await fetch(root + (document.documentElement.dataset.wasm || "assets/dlf_widgets.wasm"));
+      const response = await fetch(root + module);
       if (!response.ok) return null;
       const bytes = await response.arrayBuffer();
       if (bytes.byteLength === 0) return null;
