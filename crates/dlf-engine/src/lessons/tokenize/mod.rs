@@ -3,6 +3,7 @@
 //! (Kudo 2018) — trainers, encoders, the Unigram segmentation lattice with Viterbi and forward–backward.
 
 pub mod bpe;
+pub mod corpus;
 mod estimates;
 pub mod pretokenize;
 mod quantities;
