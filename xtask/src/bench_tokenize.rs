@@ -121,6 +121,7 @@ pub fn main(args: &[String]) -> Result<i32, String> {
         corpus.strip_prefix(&root).unwrap_or(&corpus).display(),
         corpus_bytes as f64 / 1e6
     );
+    println!();
     println!(
         "| trainer | pre-tokeniser / alphabet | vocab | merges | words counted (distinct) | count s | merge s | total s | merges/s | peak RSS MB |"
     );
@@ -193,12 +194,14 @@ pub fn main(args: &[String]) -> Result<i32, String> {
         ));
         }
     }
+    println!();
     println!("(count = everything before the first merge: reading lines, pre-tokenising, counting words, the");
     println!(" initial pair counts; HF's is a run with vocab_size 1. RSS of HF includes the Python interpreter.)");
     println!();
     println!("Work of the engine's incremental trainer (set-up included) against the textbook loop's recounts:");
+    println!();
     for l in work_lines {
-        println!("  {l}");
+        println!("- {l}");
     }
 
     fertility(&ours_bin, &work, &corpus, &langs)?;
@@ -567,6 +570,7 @@ fn fertility(
         "Fertility: held-out fortunes (last 20% of each language's lines), byte-level BPE, {FERTILITY_VOCAB} tokens, \
          GPT-2 pre-tokeniser; vocabulary trained on the English corpus vs on a mix of every language's first 80%"
     );
+    println!();
     println!("| language | bytes | words | bytes/token (English vocab) | tokens/word (English) | bytes/token (mix vocab) | tokens/word (mix) |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (i, (lang, _)) in langs.iter().enumerate() {
