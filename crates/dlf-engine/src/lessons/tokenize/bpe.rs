@@ -25,8 +25,10 @@
 //! the suffixed/prefixed variants of alphabet symbols that occur, then one id per new token in merge order. HF adds
 //! those variants in its hash map's iteration order, which is randomly seeded per process, so their ids (and hence
 //! tie-breaks between pairs made of them) are not reproducible in HF; here they are added sorted by string. A
-//! merge whose result already exists (the same string reached by two different merges, e.g. `th + e` and
-//! `t + he`) adds a merge but no new token, as in HF. The suffix sits on the last symbol of a word, the prefix on
+//! merge whose result already exists would add a merge but no token, as in HF — but in training every merge adds
+//! exactly one token: a stretch of text that ends up as one token never shares a token with its surroundings on
+//! the way, so it is merged the same way, at the same steps, wherever it occurs, and the same string cannot be
+//! reached by two different merges (checked on every test corpus). The suffix sits on the last symbol of a word, the prefix on
 //! every symbol but the first; merging `a` with `##b` gives `ab` (the right part's prefix is dropped).
 //!
 //! **Encoding** ([`Bpe::encode_word`]): split the word into alphabet symbols, then repeatedly apply the merge of
@@ -117,6 +119,10 @@ impl Alphabet {
             Alphabet::Bytes => "bytes",
         }
     }
+    /// The alphabet with this name (the inverse of [`Alphabet::name`]).
+    pub fn from_name(name: &str) -> Option<Alphabet> {
+        Alphabet::ALL.into_iter().find(|a| a.name() == name)
+    }
 }
 
 /// Which pair wins when several have the same count.
@@ -143,6 +149,10 @@ impl TieBreak {
             TieBreak::Lexicographic => "lexicographic",
             TieBreak::FirstSeen => "first-seen",
         }
+    }
+    /// The convention with this name (the inverse of [`TieBreak::name`]).
+    pub fn from_name(name: &str) -> Option<TieBreak> {
+        TieBreak::ALL.into_iter().find(|t| t.name() == name)
     }
 }
 
