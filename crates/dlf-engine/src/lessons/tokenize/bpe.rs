@@ -14,7 +14,9 @@
 //! after merging pair `(a, b)` visits only the words on that pair's list, adjusting the counts of the pairs next to
 //! each merged occurrence (`(p, a)` and `(b, q)` lose, `(p, ab)` and `(ab, q)` gain). Its work per merge is
 //! `O(Σ len(w))` over the words containing the pair (a handful for most merges — Zipf's law makes late merges
-//! rare) plus `O(log P)` heap operations; [`TrainWork`] counts both sides so the lesson can quote the ratio.
+//! rare) plus `O(log P)` heap operations; [`TrainWork`] counts both sides so the lesson can quote the ratio. On the
+//! Python documentation (11 MB, 50k distinct GPT-2 words; `cargo xtask bench-tokenize`, README) 32k merges visit
+//! 18 words and read about 100 symbols per merge, where each textbook recount reads about 120,000.
 //! The best pair comes from a max-heap with lazy deletion: an entry whose stored count no longer matches the
 //! pair's current count is re-pushed with the current count when it reaches the top (counts of existing pairs only
 //! fall, so the first entry that matches is the true maximum). FirstSeen ties use the same trick: a pair's first
@@ -30,8 +32,9 @@
 //! merge whose result already exists would add a merge but no token, as in HF — but in training every merge adds
 //! exactly one token: a stretch of text that ends up as one token never shares a token with its surroundings on
 //! the way, so it is merged the same way, at the same steps, wherever it occurs, and the same string cannot be
-//! reached by two different merges (checked on every test corpus). The suffix sits on the last symbol of a word, the prefix on
-//! every symbol but the first; merging `a` with `##b` gives `ab` (the right part's prefix is dropped).
+//! reached by two different merges (checked on every test corpus). The suffix sits on the last symbol of a word,
+//! the prefix on every symbol but the first; merging `a` with `##b` gives `ab` (the right part's prefix is
+//! dropped).
 //!
 //! **Encoding** ([`Bpe::encode_word`]): split the word into alphabet symbols, then repeatedly apply the merge of
 //! lowest rank present (leftmost first among equal ranks) — GPT-2's `encoder.py` `bpe()` and HF's `merge_all`.
