@@ -43,6 +43,7 @@ lessons! {
     attention,
     posenc,
     transformer,
+    tokenize,
     scaling,
     calibration,
     ab,

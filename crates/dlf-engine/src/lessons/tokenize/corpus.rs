@@ -1,0 +1,1 @@
+//! Small built-in corpora (being written).
