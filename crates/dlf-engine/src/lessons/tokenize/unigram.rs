@@ -646,7 +646,8 @@ pub fn digamma(mut x: f64) -> f64 {
 /// Trainer options (SentencePiece's names and defaults where they exist).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnigramConfig {
-    /// Final vocabulary size, counting the unknown and special tokens (SentencePiece's `vocab_size`).
+    /// Final vocabulary size, counting the unknown and special tokens (SentencePiece's `vocab_size`). Every
+    /// character of the corpus is kept, so the result is larger when the characters alone exceed it.
     pub vocab_size: usize,
     /// Candidate substrings kept as seeds (`seed_sentencepiece_size`, 1,000,000).
     pub seed_size: usize,
@@ -1771,6 +1772,24 @@ h -7.65833044052124
             assert!((ot - st).abs() / st < 0.03, "tokens/word {ot} vs {st}");
             assert!((ov - sv).abs() / sv.abs() < 0.05, "Viterbi log-likelihood {ov} vs {sv}");
         }
+    }
+
+    #[test]
+    fn degenerate_corpora_train_without_panicking() {
+        let cfg = UnigramConfig {
+            vocab_size: 10,
+            ..UnigramConfig::default()
+        };
+        let (m, _) = train(&[], &cfg);
+        assert_eq!(m.pieces().len(), 1, "only <unk>");
+        assert_eq!(m.encode_word("abc"), vec![0], "unknown characters fuse into one <unk>");
+        let (m, _) = train(&[("\u{2581}aaaa".to_string(), 3)], &cfg);
+        assert_eq!(m.decode(&m.encode_word("\u{2581}aaaa")), "aaaa");
+        // Fewer pieces asked for than there are characters: every character is still kept (spm refuses instead).
+        let words: Vec<(String, u64)> = vec![("abcdefghijkl".to_string(), 2)];
+        let (m, _) = train(&words, &cfg);
+        assert_eq!(m.pieces().len(), 13);
+        assert!(!m.encode_word("lkjihgfedcba").contains(&0));
     }
 
     #[test]

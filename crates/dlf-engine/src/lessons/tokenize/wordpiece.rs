@@ -905,6 +905,17 @@ mod tests {
     }
 
     #[test]
+    fn degenerate_corpora_train_without_panicking() {
+        let (m, steps) = train(&[], &WordPieceConfig::default());
+        assert_eq!((m.vocab().len(), steps.len()), (1, 0));
+        assert_eq!(m.encode_word("abc"), Err(0));
+        assert_eq!(m.encode_word(""), Ok(vec![]));
+        let (m, _) = train(&[("aaaa".to_string(), 5)], &frequency_cfg(10));
+        // a ##a, then a+##a → aa, ##a+##a → ##aa: aa ##aa is the word.
+        assert_eq!(m.encode_word("aaaa").unwrap().len(), 1, "{:?}", m.vocab());
+    }
+
+    #[test]
     fn steps_account_for_vocabulary_and_counts() {
         let words = whitespace_words(TEST_CORPUS);
         for score in PairScore::ALL {
