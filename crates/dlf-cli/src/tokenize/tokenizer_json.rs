@@ -184,8 +184,10 @@ impl Tokenizer {
         best
     }
 
-    /// Decodes ids: runs of model ids through the model's decoder; added tokens as their text, special ones
-    /// left out unless `keep_special` (Hugging Face's `decode` skips special tokens by default).
+    /// Decodes ids as Hugging Face does: special tokens are dropped first unless `keep_special` (its `decode`
+    /// skips them by default), then the remaining tokens go through the model's decoder as one sequence (so a
+    /// dropped token leaves the spaces around it); an added token outside the model's vocabulary is spliced
+    /// in as its text.
     ///
     /// # Errors
     /// An id that is neither in the model's vocabulary nor an added token.
@@ -199,20 +201,22 @@ impl Tokenizer {
                 self.added.len()
             );
         }
+        let model_len = self.model.vocab_len();
         let mut out = String::new();
         let mut run: Vec<u32> = Vec::new();
         for &id in ids {
-            match self.added.iter().find(|a| a.id == id) {
-                Some(a) => {
-                    if !run.is_empty() {
-                        out.push_str(&self.model.decode(&run));
-                        run.clear();
-                    }
-                    if keep_special || !a.special {
-                        out.push_str(&a.content);
-                    }
+            let added = self.added.iter().find(|a| a.id == id);
+            if added.is_some_and(|a| a.special && !keep_special) {
+                continue;
+            }
+            if (id as usize) < model_len {
+                run.push(id);
+            } else if let Some(a) = added {
+                if !run.is_empty() {
+                    out.push_str(&self.model.decode(&run));
+                    run.clear();
                 }
-                None => run.push(id),
+                out.push_str(&a.content);
             }
         }
         if !run.is_empty() {

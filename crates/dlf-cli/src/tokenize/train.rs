@@ -336,7 +336,7 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
 
     let mut summary = Summary {
         model: cfg.model.name(),
-        pre_tokenizer: cfg.pre.name(),
+        pre_tokenizer: Named::name(cfg.pre),
         alphabet: None,
         tie_break: None,
         score: None,
@@ -362,8 +362,8 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
 
     let model = match cfg.model {
         ModelKind::Bpe => {
-            summary.alphabet = Some(cfg.alphabet.name());
-            summary.tie_break = Some(cfg.tie_break.name());
+            summary.alphabet = Some(Named::name(cfg.alphabet));
+            summary.tie_break = Some(Named::name(cfg.tie_break));
             let bcfg = BpeConfig {
                 vocab_size: args.vocab_size,
                 min_frequency: cfg.min_frequency,
@@ -419,7 +419,7 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
             Model::Bpe(bpe)
         }
         ModelKind::WordPiece => {
-            summary.score = Some(cfg.score.name());
+            summary.score = Some(Named::name(cfg.score));
             let unk = cfg.unk.clone().expect("WordPiece has an unknown token");
             let wcfg = WordPieceConfig {
                 vocab_size: args.vocab_size,
