@@ -51,21 +51,25 @@ Alphabet (--alphabet, BPE): the initial symbols.
               et al. 2019)
 
 Tie-breaking (--tie-break, BPE): which pair is merged when several have the highest count.
-  hf             the pair of smaller token ids, the alphabet's ids sorted by code point, then merges in order
-                 (Hugging Face tokenizers' BpeTrainer)
-  first-seen     the pair seen first scanning the words in sorted order (subword-nmt: Python's max() keeps
-                 the first maximum)
+  hf             the pair of smaller token ids (left id, then right id): special tokens first, the alphabet
+                 sorted by code point, then '##'/'</w>' forms in order of first appearance, then merges in
+                 order (Hugging Face tokenizers' BpeTrainer and WordPieceTrainer; HF itself numbers the forms
+                 in hash-map order, so with a prefix or suffix its ties can differ from run to run)
+  first-seen     the pair whose first occurrence comes first scanning the words, sorted, left to right
+                 (Python's max() keeps the first maximum, as in Algorithm 1 of Sennrich et al. 2016)
   lexicographic  the lexicographically smallest pair of token strings (a rule easy to apply by hand)
+  (subword-nmt since 2017 takes max over (count, pair): the lexicographically largest pair; not offered)
 
 Word-boundary markers (BPE; WordPiece always uses a prefix):
   --continuing-subword-prefix '##'  on every symbol that does not start a word: 'low ##er' (BERT's WordPiece,
                                     HF WordPiece; available for BPE as in HF)
-  --end-of-word-suffix '</w>'       on the last symbol of every word: 'low er</w>' (the original BPE of
-                                    Sennrich et al. 2016 and subword-nmt; CLIP's tokenizer)
+  --end-of-word-suffix '</w>'       on the last symbol of every word: 'low er</w>' (subword-nmt, codes
+                                    format 0.2; CLIP; the paper's Algorithm 1, Sennrich et al. 2016, has
+                                    '</w>' as a separate symbol instead)
   (none)                            byte-level BPE marks the start of a word with its leading space 'Ġ';
                                     SentencePiece with '▁'
 
-WordPiece pair score (--score): which pair to merge.
+WordPiece pair score (--score): which pair to merge (ties: hf, as above).
   frequency   count(ab), BPE's rule — what Hugging Face's WordPieceTrainer does (it runs its BPE trainer with
               the '##' prefix); the default
   likelihood  count(ab) / (count(a)·count(b)): the gain in corpus likelihood of the original WordPiece
@@ -81,7 +85,6 @@ Presets (--preset) set the model and these defaults; explicit options override t
   gpt2           bpe, bytes, gpt2 pre-tokenizer, hf ties, special token <|endoftext|>
   bert           wordpiece, bert pre-tokenizer, '##', frequency, [PAD] [UNK] [CLS] [SEP] [MASK]
   sentencepiece  unigram, metaspace, <unk>
-  subword-nmt    bpe, chars, whitespace, first-seen ties, '</w>'
 Without a preset, each model's defaults are those of its best-known user: bpe as gpt2 (without the special
 token), wordpiece as bert (special token [UNK]), unigram as sentencepiece.
 

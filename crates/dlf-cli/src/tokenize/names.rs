@@ -52,19 +52,16 @@ pub enum Preset {
     Bert,
     /// SentencePiece / T5: Unigram with the metaspace `▁`, `<unk>`.
     SentencePiece,
-    /// subword-nmt (Sennrich et al. 2016): character BPE on whitespace-split words, `</w>`, first-seen ties.
-    SubwordNmt,
 }
 
 impl Named for Preset {
     const WHAT: &'static str = "preset";
-    const ALL: &'static [Self] = &[Preset::Gpt2, Preset::Bert, Preset::SentencePiece, Preset::SubwordNmt];
+    const ALL: &'static [Self] = &[Preset::Gpt2, Preset::Bert, Preset::SentencePiece];
     fn name(self) -> &'static str {
         match self {
             Preset::Gpt2 => "gpt2",
             Preset::Bert => "bert",
             Preset::SentencePiece => "sentencepiece",
-            Preset::SubwordNmt => "subword-nmt",
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -131,7 +128,7 @@ impl Named for TieBreak {
     fn parse(s: &str) -> Option<Self> {
         find(
             s,
-            &[("huggingface", TieBreak::HuggingFace), ("subword-nmt", TieBreak::FirstSeen)],
+            &[("huggingface", TieBreak::HuggingFace), ("sennrich", TieBreak::FirstSeen)],
         )
     }
 }

@@ -285,8 +285,13 @@ impl Tokenizer {
         match &self.model {
             Model::Bpe(m) => {
                 let o = m.options();
-                if o.alphabet == Alphabet::Bytes {
-                    json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true})
+                let byte_level =
+                    json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true});
+                if o.alphabet == Alphabet::Bytes && self.pre == Some(PreTokenizer::Metaspace) {
+                    // Bytes back to text, then '▁' back to spaces, as dlf's decode does.
+                    json!({"type": "Sequence", "decoders": [byte_level, metaspace_json()]})
+                } else if o.alphabet == Alphabet::Bytes {
+                    byte_level
                 } else if let Some(suffix) = &o.end_of_word_suffix {
                     json!({"type": "BPEDecoder", "suffix": suffix})
                 } else if let Some(prefix) = &o.continuing_subword_prefix {
@@ -614,6 +619,12 @@ fn read_decoder(d: &At) -> Result<()> {
     let kind = d.req("type")?.str()?;
     match kind {
         "ByteLevel" | "WordPiece" | "BPEDecoder" | "Metaspace" | "Fuse" => Ok(()),
+        "Sequence" => {
+            for item in d.req("decoders")?.items()? {
+                read_decoder(&item)?;
+            }
+            Ok(())
+        }
         other => Err(d.err(&format!(
             "{other} is not implemented; dlf decodes with ByteLevel, WordPiece, BPEDecoder, Metaspace or Fuse \
              (set it to null to decode by the model's own rules)"

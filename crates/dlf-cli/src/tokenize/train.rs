@@ -46,7 +46,7 @@ pub struct TrainArgs {
     /// The model: bpe (default conventions: GPT-2's), wordpiece (BERT's) or unigram (SentencePiece's).
     #[arg(long, value_parser = named::<ModelKind>(), conflicts_with = "preset")]
     pub model: Option<ModelKind>,
-    /// A model with the conventions of a known tokenizer: gpt2, bert, sentencepiece or subword-nmt.
+    /// A model with the conventions of a known tokenizer: gpt2, bert or sentencepiece.
     #[arg(long, value_parser = named::<Preset>())]
     pub preset: Option<Preset>,
     /// The final vocabulary size, special tokens and alphabet included.
@@ -107,7 +107,7 @@ struct Resolved {
 
 fn resolve(args: &TrainArgs) -> Result<Resolved> {
     let model = match (args.preset, args.model) {
-        (Some(Preset::Gpt2 | Preset::SubwordNmt), _) => ModelKind::Bpe,
+        (Some(Preset::Gpt2), _) => ModelKind::Bpe,
         (Some(Preset::Bert), _) => ModelKind::WordPiece,
         (Some(Preset::SentencePiece), _) => ModelKind::Unigram,
         (None, Some(m)) => m,
@@ -148,7 +148,7 @@ fn resolve(args: &TrainArgs) -> Result<Resolved> {
         Some(Preset::Gpt2) => vec!["<|endoftext|>"],
         Some(Preset::Bert) => vec!["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
         Some(Preset::SentencePiece) => vec!["<unk>"],
-        Some(Preset::SubwordNmt) | None => vec![],
+        None => vec![],
     };
     let specials: Vec<String> = if args.special_tokens.is_empty() {
         specials_default.into_iter().map(String::from).collect()
@@ -158,9 +158,7 @@ fn resolve(args: &TrainArgs) -> Result<Resolved> {
     if let Some(empty) = specials.iter().position(String::is_empty) {
         bail!("--special-token number {} is empty", empty + 1);
     }
-    let nmt = preset == Some(Preset::SubwordNmt);
     let pre = args.pre_tokenizer.unwrap_or(match model {
-        ModelKind::Bpe if nmt => PreTokenizer::Whitespace,
         ModelKind::Bpe => PreTokenizer::Gpt2,
         ModelKind::WordPiece => PreTokenizer::Bert,
         ModelKind::Unigram => PreTokenizer::Metaspace,
@@ -169,10 +167,7 @@ fn resolve(args: &TrainArgs) -> Result<Resolved> {
         ModelKind::WordPiece => Some(args.continuing_subword_prefix.clone().unwrap_or_else(|| "##".into())),
         _ => args.continuing_subword_prefix.clone(),
     };
-    let suffix = args
-        .end_of_word_suffix
-        .clone()
-        .or_else(|| nmt.then(|| "</w>".to_string()));
+    let suffix = args.end_of_word_suffix.clone();
     for (name, v) in [("--continuing-subword-prefix", &prefix), ("--end-of-word-suffix", &suffix)] {
         if v.as_deref() == Some("") {
             bail!("{name} is empty: give the marker (e.g. '##' or '</w>'), or leave the option out");
@@ -197,12 +192,8 @@ fn resolve(args: &TrainArgs) -> Result<Resolved> {
     Ok(Resolved {
         model,
         pre,
-        alphabet: args.alphabet.unwrap_or(if nmt || model != ModelKind::Bpe {
-            Alphabet::Chars
-        } else {
-            Alphabet::Bytes
-        }),
-        tie_break: args.tie_break.unwrap_or(if nmt { TieBreak::FirstSeen } else { TieBreak::HuggingFace }),
+        alphabet: args.alphabet.unwrap_or(if model == ModelKind::Bpe { Alphabet::Bytes } else { Alphabet::Chars }),
+        tie_break: args.tie_break.unwrap_or(TieBreak::HuggingFace),
         suffix,
         prefix,
         score: args.score.unwrap_or(PairScore::Frequency),
@@ -451,7 +442,7 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
                     count: s.pair_count,
                     score: Some(s.score),
                     vocab_size: s.vocab_size,
-                    corpus_tokens: None,
+                    corpus_tokens: Some(trainer.corpus_tokens()),
                 });
             }
             summary.merges = Some(steps.len());
@@ -579,7 +570,7 @@ fn print_summary(s: &Summary, json: bool, out: &mut impl Write) -> Result<()> {
         if has_score {
             write!(out, "  {:>12}", "score")?;
         }
-        writeln!(out, "  {:>6}  {:>10}", "vocab", if has_score { "" } else { "tokens" })?;
+        writeln!(out, "  {:>6}  {:>10}", "vocab", "tokens")?;
         for st in steps {
             write!(
                 out,
