@@ -19,11 +19,14 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tokenize").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tokenize")
+        .join(name)
 }
 
 fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_str(&text).expect("JSON")
 }
 
@@ -87,8 +90,16 @@ fn ok_json(args: &[&str]) -> Value {
 fn fails(args: &[&str], stdin: Option<&[u8]>) -> String {
     let out = run(args, stdin);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "exit code of {args:?}; stderr: {stderr}");
-    assert!(out.stdout.is_empty(), "stdout of {args:?}: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "exit code of {args:?}; stderr: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "stdout of {args:?}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.trim().is_empty());
     stderr
@@ -97,7 +108,10 @@ fn fails(args: &[&str], stdin: Option<&[u8]>) -> String {
 /// The vocabulary of a tokenizer.json's BPE/WordPiece model, in id order.
 fn vocab_in_order(model: &Value) -> Vec<String> {
     let map = model["vocab"].as_object().expect("vocab object");
-    let mut v: Vec<(u64, String)> = map.iter().map(|(t, id)| (id.as_u64().expect("id"), t.clone())).collect();
+    let mut v: Vec<(u64, String)> = map
+        .iter()
+        .map(|(t, id)| (id.as_u64().expect("id"), t.clone()))
+        .collect();
     v.sort();
     v.into_iter().map(|(_, t)| t).collect()
 }
@@ -128,7 +142,11 @@ fn gpt2_preset_trains_exactly_the_vocabulary_and_merges_hf_trains() {
     // HF: BpeTrainer(vocab_size=320, special_tokens=["<|endoftext|>"], initial_alphabet=ByteLevel.alphabet()),
     // ByteLevel(add_prefix_space=False) (make_fixtures.py). No prefix or suffix: HF is deterministic here.
     let dir = scratch("gpt2");
-    let ours = trained(&dir, "t.json", &["--preset", "gpt2", "--vocab-size", "320", "corpus.txt"]);
+    let ours = trained(
+        &dir,
+        "t.json",
+        &["--preset", "gpt2", "--vocab-size", "320", "corpus.txt"],
+    );
     let hf = read_json(&fixture("hf-bpe-bytes.json"));
     assert_eq!(vocab_in_order(&ours["model"]), vocab_in_order(&hf["model"]));
     assert_eq!(ours["model"]["merges"], hf["model"]["merges"]);
@@ -144,8 +162,21 @@ fn end_of_word_bpe_makes_hfs_merges_and_its_vocabulary_up_to_hfs_hash_order() {
         &dir,
         "t.json",
         &[
-            "--model", "bpe", "--alphabet", "chars", "--pre-tokenizer", "whitespace", "--end-of-word-suffix",
-            "</w>", "--special-token", "<unk>", "--unk-token", "<unk>", "--vocab-size", "150", "corpus.txt",
+            "--model",
+            "bpe",
+            "--alphabet",
+            "chars",
+            "--pre-tokenizer",
+            "whitespace",
+            "--end-of-word-suffix",
+            "</w>",
+            "--special-token",
+            "<unk>",
+            "--unk-token",
+            "<unk>",
+            "--vocab-size",
+            "150",
+            "corpus.txt",
         ],
     );
     let hf = read_json(&fixture("hf-bpe-eow.json"));
@@ -170,12 +201,29 @@ fn prefix_bpe_and_wordpiece_match_hf_where_hf_is_deterministic() {
         (
             "hf-bpe-prefix.json",
             vec![
-                "--model", "bpe", "--alphabet", "chars", "--pre-tokenizer", "bert", "--continuing-subword-prefix",
-                "##", "--special-token", "<unk>", "--unk-token", "<unk>", "--vocab-size", "150", "corpus.txt",
+                "--model",
+                "bpe",
+                "--alphabet",
+                "chars",
+                "--pre-tokenizer",
+                "bert",
+                "--continuing-subword-prefix",
+                "##",
+                "--special-token",
+                "<unk>",
+                "--unk-token",
+                "<unk>",
+                "--vocab-size",
+                "150",
+                "corpus.txt",
             ],
             76,
         ),
-        ("hf-wordpiece.json", vec!["--preset", "bert", "--vocab-size", "200", "corpus.txt"], 80),
+        (
+            "hf-wordpiece.json",
+            vec!["--preset", "bert", "--vocab-size", "200", "corpus.txt"],
+            80,
+        ),
     ] {
         let ours = trained(&dir, "t.json", &args);
         let hf = read_json(&fixture(fixture_name));
@@ -205,7 +253,12 @@ fn every_tie_break_and_pair_score_matches_the_python_reference_merge_by_merge() 
     // likelihood score). Counts, vocabulary sizes and corpus token counts must agree exactly, scores to 1e-12.
     let cases = read_json(&fixture("reference-steps.json"));
     for case in cases.as_array().expect("cases") {
-        let mut args = vec!["train", "--steps", "--json", case["file"].as_str().expect("file")];
+        let mut args = vec![
+            "train",
+            "--steps",
+            "--json",
+            case["file"].as_str().expect("file"),
+        ];
         let opts = strings(&case["args"]);
         args.extend(opts.iter().map(String::as_str));
         let got = ok_json(&args);
@@ -213,12 +266,23 @@ fn every_tie_break_and_pair_score_matches_the_python_reference_merge_by_merge() 
         let want = case["steps"].as_array().expect("steps");
         assert_eq!(got.len(), want.len(), "{opts:?}: number of merges");
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            for key in ["left", "right", "merged", "count", "vocab_size", "corpus_tokens"] {
+            for key in [
+                "left",
+                "right",
+                "merged",
+                "count",
+                "vocab_size",
+                "corpus_tokens",
+            ] {
                 assert_eq!(g[key], w[key], "{opts:?} merge {}: {key}", i + 1);
             }
             if let Some(s) = w["score"].as_f64() {
                 let got = g["score"].as_f64().expect("score");
-                assert!((got - s).abs() <= 1e-12 * s.abs(), "{opts:?} merge {}: score {got} vs {s}", i + 1);
+                assert!(
+                    (got - s).abs() <= 1e-12 * s.abs(),
+                    "{opts:?} merge {}: score {got} vs {s}",
+                    i + 1
+                );
             }
         }
     }
@@ -230,8 +294,21 @@ fn steps_print_the_hand_example_as_a_table() {
     // lexicographic ties the first merges are e+s (9 = 6 newest + 3 widest), es+t (9), est+</w> … (the Python
     // reference's first three steps; all 13 are checked above).
     let text = ok(&[
-        "train", "toy.txt", "--model", "bpe", "--alphabet", "chars", "--pre-tokenizer", "whitespace",
-        "--end-of-word-suffix", "</w>", "--tie-break", "lexicographic", "--vocab-size", "30", "--steps",
+        "train",
+        "toy.txt",
+        "--model",
+        "bpe",
+        "--alphabet",
+        "chars",
+        "--pre-tokenizer",
+        "whitespace",
+        "--end-of-word-suffix",
+        "</w>",
+        "--tie-break",
+        "lexicographic",
+        "--vocab-size",
+        "30",
+        "--steps",
     ]);
     let reference = read_json(&fixture("reference-steps.json"));
     let first = &reference[0]["steps"][0];
@@ -256,8 +333,23 @@ fn steps_print_the_hand_example_as_a_table() {
 #[test]
 fn training_reports_compression_and_reads_stdin() {
     let corpus = std::fs::read(fixture("corpus.txt")).expect("corpus");
-    let out = run(&["train", "--preset", "gpt2", "--vocab-size", "320", "--json", "-"], Some(&corpus));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(
+        &[
+            "train",
+            "--preset",
+            "gpt2",
+            "--vocab-size",
+            "320",
+            "--json",
+            "-",
+        ],
+        Some(&corpus),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(s["files"][0], "standard input");
     assert_eq!(s["bytes"], 1155);
@@ -288,7 +380,11 @@ fn every_hf_tokenizer_encodes_and_decodes_as_hf_does() {
             let got = ok_json(&["encode", "--tokenizer", name, "--json", text]);
             assert_eq!(got["ids"], row["ids"], "{name}: {text:?}");
             // HF shows a Unigram unknown token as the text it covers; dlf shows the unknown piece.
-            for (i, (g, w)) in strings(&got["tokens"]).iter().zip(strings(&row["tokens"])).enumerate() {
+            for (i, (g, w)) in strings(&got["tokens"])
+                .iter()
+                .zip(strings(&row["tokens"]))
+                .enumerate()
+            {
                 if unk != row["ids"][i].as_u64() {
                     assert_eq!(*g, w, "{name}: {text:?} token {i}");
                 }
@@ -302,7 +398,11 @@ fn every_hf_tokenizer_encodes_and_decodes_as_hf_does() {
             let mut args = vec!["decode", "--tokenizer", name.as_str()];
             args.extend(ids.iter().map(String::as_str));
             let decoded = ok(&args);
-            assert_eq!(decoded.strip_suffix('\n'), row["decoded"].as_str(), "{name}: decode of {text:?}");
+            assert_eq!(
+                decoded.strip_suffix('\n'),
+                row["decoded"].as_str(),
+                "{name}: decode of {text:?}"
+            );
         }
     }
 }
@@ -311,27 +411,56 @@ fn every_hf_tokenizer_encodes_and_decodes_as_hf_does() {
 fn a_dlf_trained_tokenizer_encodes_like_hfs_and_text_output_lists_tokens() {
     // The GPT-2-preset model is HF's (first test), so its encodings must be HF's too.
     let dir = scratch("encode");
-    trained(&dir, "t.json", &["--preset", "gpt2", "--vocab-size", "320", "corpus.txt"]);
+    trained(
+        &dir,
+        "t.json",
+        &["--preset", "gpt2", "--vocab-size", "320", "corpus.txt"],
+    );
     let path = dir.join("t.json");
     let path = path.to_str().expect("path");
     let hf = read_json(&fixture("hf-encodings.json"));
     for row in hf["hf-bpe-bytes.json"].as_array().expect("rows") {
-        let got = ok_json(&["encode", "--tokenizer", path, "--json", row["text"].as_str().expect("text")]);
+        let got = ok_json(&[
+            "encode",
+            "--tokenizer",
+            path,
+            "--json",
+            row["text"].as_str().expect("text"),
+        ]);
         assert_eq!(got["ids"], row["ids"]);
     }
     // Text output: one "id  token" line per token, then the count.
     let text = ok(&["encode", "--tokenizer", path, "the lowest"]);
     let want = &hf["hf-bpe-bytes.json"][0];
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), [want["ids"][0].to_string(), "the".to_string()]);
-    assert!(lines.last().expect("summary").starts_with("3 tokens from 10 bytes"), "{text}");
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        [want["ids"][0].to_string(), "the".to_string()]
+    );
+    assert!(
+        lines
+            .last()
+            .expect("summary")
+            .starts_with("3 tokens from 10 bytes"),
+        "{text}"
+    );
     // --file and standard input give the same ids as the argument.
     let file = dir.join("in.txt");
     std::fs::write(&file, "the lowest").expect("write");
-    let by_file = ok_json(&["encode", "--tokenizer", path, "--json", "--file", file.to_str().expect("path")]);
+    let by_file = ok_json(&[
+        "encode",
+        "--tokenizer",
+        path,
+        "--json",
+        "--file",
+        file.to_str().expect("path"),
+    ]);
     let by_arg = ok_json(&["encode", "--tokenizer", path, "--json", "the lowest"]);
     assert_eq!(by_file["ids"], by_arg["ids"]);
-    let out = run(&["encode", "--tokenizer", path, "--json"], Some(b"the lowest"));
+    let out = run(
+        &["encode", "--tokenizer", path, "--json"],
+        Some(b"the lowest"),
+    );
     let by_stdin: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(by_stdin["ids"], by_arg["ids"]);
 }
@@ -345,11 +474,41 @@ fn every_pipeline_dlf_writes_loads_back_and_decodes_its_encoding() {
     let dir = scratch("reload");
     let text = "the lowest café, 12345!";
     for (args, pre, decoded) in [
-        (vec!["--preset", "bert", "--vocab-size", "200"], "BertPreTokenizer", "the lowest café , 12345 !"),
-        (vec!["--preset", "sentencepiece", "--vocab-size", "150"], "Metaspace", text),
-        (vec!["--model", "bpe", "--alphabet", "chars", "--pre-tokenizer", "gpt2", "--vocab-size", "120"], "Split", text),
         (
-            vec!["--model", "bpe", "--alphabet", "bytes", "--pre-tokenizer", "metaspace", "--vocab-size", "300"],
+            vec!["--preset", "bert", "--vocab-size", "200"],
+            "BertPreTokenizer",
+            "the lowest café , 12345 !",
+        ),
+        (
+            vec!["--preset", "sentencepiece", "--vocab-size", "150"],
+            "Metaspace",
+            text,
+        ),
+        (
+            vec![
+                "--model",
+                "bpe",
+                "--alphabet",
+                "chars",
+                "--pre-tokenizer",
+                "gpt2",
+                "--vocab-size",
+                "120",
+            ],
+            "Split",
+            text,
+        ),
+        (
+            vec![
+                "--model",
+                "bpe",
+                "--alphabet",
+                "bytes",
+                "--pre-tokenizer",
+                "metaspace",
+                "--vocab-size",
+                "300",
+            ],
             "Sequence",
             text,
         ),
@@ -363,7 +522,11 @@ fn every_pipeline_dlf_writes_loads_back_and_decodes_its_encoding() {
         let enc = ok_json(&["encode", "--tokenizer", a, "--json", text]);
         assert!(enc["count"].as_u64().expect("count") > 0);
         let ids = ids_of(&enc);
-        assert_eq!(ok(&["decode", "--tokenizer", a, &ids]), format!("{decoded}\n"), "{args:?}");
+        assert_eq!(
+            ok(&["decode", "--tokenizer", a, &ids]),
+            format!("{decoded}\n"),
+            "{args:?}"
+        );
     }
 }
 
@@ -386,23 +549,77 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 
 fn check_lattice(tokenizer: &str, expected: &Value) {
     let word = expected["word"].as_str().expect("word");
-    let got = ok_json(&["lattice", "--tokenizer", tokenizer, "--raw", "--json", "--n-best", "5", word]);
+    let got = ok_json(&[
+        "lattice",
+        "--tokenizer",
+        tokenizer,
+        "--raw",
+        "--json",
+        "--n-best",
+        "5",
+        word,
+    ]);
     let l = &got["lattices"][0];
-    assert!(close(l["log_z"].as_f64().expect("log Z"), expected["log_z"].as_f64().expect("log Z"), 1e-12), "{word}");
+    assert!(
+        close(
+            l["log_z"].as_f64().expect("log Z"),
+            expected["log_z"].as_f64().expect("log Z"),
+            1e-12
+        ),
+        "{word}"
+    );
     assert_eq!(l["viterbi"]["pieces"], expected["viterbi"], "{word}");
     let vit = l["viterbi"]["log_prob"].as_f64().expect("log p");
-    assert!(close(vit, expected["viterbi_log_prob"].as_f64().expect("log p"), 1e-12), "{word}");
+    assert!(
+        close(
+            vit,
+            expected["viterbi_log_prob"].as_f64().expect("log p"),
+            1e-12
+        ),
+        "{word}"
+    );
     // Every node the brute force saw on some path, with its marginal; nodes on no path have marginal 0.
     let nodes = l["nodes"].as_array().expect("nodes");
-    let key = |n: &Value| (n["start"].as_u64(), n["end"].as_u64(), n["piece"].as_str().map(str::to_string));
+    let key = |n: &Value| {
+        (
+            n["start"].as_u64(),
+            n["end"].as_u64(),
+            n["piece"].as_str().map(str::to_string),
+        )
+    };
     for m in expected["marginals"].as_array().expect("marginals") {
-        let n = nodes.iter().find(|n| key(n) == key(m)).unwrap_or_else(|| panic!("{word}: node {m}"));
-        assert!(close(n["log_prob"].as_f64().expect("lp"), m["log_prob"].as_f64().expect("lp"), 1e-12), "{word}: {m}");
-        assert!(close(n["marginal"].as_f64().expect("m"), m["marginal"].as_f64().expect("m"), 1e-12), "{word}: {m}");
+        let n = nodes
+            .iter()
+            .find(|n| key(n) == key(m))
+            .unwrap_or_else(|| panic!("{word}: node {m}"));
+        assert!(
+            close(
+                n["log_prob"].as_f64().expect("lp"),
+                m["log_prob"].as_f64().expect("lp"),
+                1e-12
+            ),
+            "{word}: {m}"
+        );
+        assert!(
+            close(
+                n["marginal"].as_f64().expect("m"),
+                m["marginal"].as_f64().expect("m"),
+                1e-12
+            ),
+            "{word}: {m}"
+        );
     }
-    let seen: Vec<_> = expected["marginals"].as_array().expect("m").iter().map(key).collect();
+    let seen: Vec<_> = expected["marginals"]
+        .as_array()
+        .expect("m")
+        .iter()
+        .map(key)
+        .collect();
     for n in nodes.iter().filter(|n| !seen.contains(&key(n))) {
-        assert!(n["marginal"].as_f64().expect("m") < 1e-300, "{word}: {n} is on no path");
+        assert!(
+            n["marginal"].as_f64().expect("m") < 1e-300,
+            "{word}: {n} is on no path"
+        );
     }
     // The n best: the brute force's best log-probabilities in order; each listed segmentation is one of those
     // with that log-probability (segmentations with equal scores may come in either order).
@@ -411,19 +628,33 @@ fn check_lattice(tokenizer: &str, expected: &Value) {
     assert_eq!(best.len(), all.len().min(5), "{word}");
     for (i, b) in best.iter().enumerate() {
         let lp = b["log_prob"].as_f64().expect("lp");
-        assert!(close(lp, all[i]["log_prob"].as_f64().expect("lp"), 1e-12), "{word}: n-best {i}");
         assert!(
-            all.iter().any(|s| s["pieces"] == b["pieces"] && close(s["log_prob"].as_f64().expect("lp"), lp, 1e-12)),
+            close(lp, all[i]["log_prob"].as_f64().expect("lp"), 1e-12),
+            "{word}: n-best {i}"
+        );
+        assert!(
+            all.iter().any(|s| s["pieces"] == b["pieces"]
+                && close(s["log_prob"].as_f64().expect("lp"), lp, 1e-12)),
             "{word}: {b}"
         );
         let p = b["probability"].as_f64().expect("p");
-        assert!(close(p, (lp - expected["log_z"].as_f64().expect("log Z")).exp(), 1e-12), "{word}");
+        assert!(
+            close(
+                p,
+                (lp - expected["log_z"].as_f64().expect("log Z")).exp(),
+                1e-12
+            ),
+            "{word}"
+        );
     }
 }
 
 #[test]
 fn lattices_of_an_hf_trained_unigram_match_brute_force_enumeration() {
-    for expected in read_json(&fixture("lattice-expected.json")).as_array().expect("words") {
+    for expected in read_json(&fixture("lattice-expected.json"))
+        .as_array()
+        .expect("words")
+    {
         check_lattice("hf-unigram.json", expected);
     }
 }
@@ -432,10 +663,20 @@ fn lattices_of_an_hf_trained_unigram_match_brute_force_enumeration() {
 fn a_hand_made_unigram_lattice_matches_brute_force_with_an_unknown_character() {
     // hand-unigram.json: a, b, ab, ba, aba, bab with log p −1, −1.5, −2, −2.2, −3.1, −3.3; "abcab" has no piece
     // for 'c', which gets the unknown node scored min log p − 10 = −13.3.
-    for expected in read_json(&fixture("hand-lattice-expected.json")).as_array().expect("words") {
+    for expected in read_json(&fixture("hand-lattice-expected.json"))
+        .as_array()
+        .expect("words")
+    {
         check_lattice("hand-unigram.json", expected);
     }
-    let text = ok(&["lattice", "--tokenizer", "hand-unigram.json", "abcab", "--n-best", "2"]);
+    let text = ok(&[
+        "lattice",
+        "--tokenizer",
+        "hand-unigram.json",
+        "abcab",
+        "--n-best",
+        "2",
+    ]);
     assert!(text.contains("Viterbi: ab | c | ab  (ids 3 0 3)"), "{text}");
     assert!(text.contains("0 unk"), "the unknown node is marked: {text}");
 }
@@ -449,21 +690,49 @@ fn samples_follow_p_to_the_alpha() {
     for alpha in ["1.0", "0.5"] {
         let n = 4000;
         let got = ok_json(&[
-            "lattice", "--tokenizer", "hand-unigram.json", "ababa", "--json", "--sample", "4000", "--alpha", alpha,
-            "--seed", "11",
+            "lattice",
+            "--tokenizer",
+            "hand-unigram.json",
+            "ababa",
+            "--json",
+            "--sample",
+            "4000",
+            "--alpha",
+            alpha,
+            "--seed",
+            "11",
         ]);
         let samples = got["lattices"][0]["samples"].as_array().expect("samples");
         assert_eq!(samples.len(), n);
-        for seg in expected["sampling"][alpha].as_array().expect("segmentations") {
+        for seg in expected["sampling"][alpha]
+            .as_array()
+            .expect("segmentations")
+        {
             let p = seg["probability"].as_f64().expect("p");
-            let k = samples.iter().filter(|s| s["pieces"] == seg["pieces"]).count();
+            let k = samples
+                .iter()
+                .filter(|s| s["pieces"] == seg["pieces"])
+                .count();
             let freq = k as f64 / n as f64;
             let se = (p * (1.0 - p) / n as f64).sqrt();
-            assert!((freq - p).abs() <= 5.0 * se, "alpha {alpha} {}: {freq} vs {p}", seg["pieces"]);
+            assert!(
+                (freq - p).abs() <= 5.0 * se,
+                "alpha {alpha} {}: {freq} vs {p}",
+                seg["pieces"]
+            );
         }
     }
     // The same seed gives the same samples.
-    let args = ["lattice", "--tokenizer", "hand-unigram.json", "ababa", "--sample", "5", "--seed", "3"];
+    let args = [
+        "lattice",
+        "--tokenizer",
+        "hand-unigram.json",
+        "ababa",
+        "--sample",
+        "5",
+        "--seed",
+        "3",
+    ];
     assert_eq!(ok(&args), ok(&args));
 }
 
@@ -473,16 +742,45 @@ fn samples_follow_p_to_the_alpha() {
 #[test]
 fn help_names_every_convention_and_who_uses_it() {
     let help = String::from_utf8(
-        Command::new(env!("CARGO_BIN_EXE_dlf")).args(["tokenize", "--help"]).output().expect("run").stdout,
+        Command::new(env!("CARGO_BIN_EXE_dlf"))
+            .args(["tokenize", "--help"])
+            .output()
+            .expect("run")
+            .stdout,
     )
     .expect("UTF-8");
     for needle in [
-        "whitespace", "bert", "gpt2", "metaspace", "BertPreTokenizer", "WhitespaceSplit", "ByteLevel", "'##'",
-        "'</w>'", "subword-nmt", "CLIP", "smaller token ids", "first-seen", "lexicographic", "GPT-2", "RoBERTa",
-        "LLaMA-3", "LLaMA-1/2", "T5", "SentencePiece", "'▁'", "Sennrich", "Schuster & Nakajima", "Kudo",
-        "likelihood", "frequency",
+        "whitespace",
+        "bert",
+        "gpt2",
+        "metaspace",
+        "BertPreTokenizer",
+        "WhitespaceSplit",
+        "ByteLevel",
+        "'##'",
+        "'</w>'",
+        "subword-nmt",
+        "CLIP",
+        "smaller token ids",
+        "first-seen",
+        "lexicographic",
+        "GPT-2",
+        "RoBERTa",
+        "LLaMA-3",
+        "LLaMA-1/2",
+        "T5",
+        "SentencePiece",
+        "'▁'",
+        "Sennrich",
+        "Schuster & Nakajima",
+        "Kudo",
+        "likelihood",
+        "frequency",
     ] {
-        assert!(help.contains(needle), "dlf tokenize --help lacks {needle:?}");
+        assert!(
+            help.contains(needle),
+            "dlf tokenize --help lacks {needle:?}"
+        );
     }
     let train = String::from_utf8(
         Command::new(env!("CARGO_BIN_EXE_dlf"))
@@ -492,34 +790,87 @@ fn help_names_every_convention_and_who_uses_it() {
             .stdout,
     )
     .expect("UTF-8");
-    for needle in ["[possible values: whitespace, bert, gpt2, metaspace]", "[possible values: hf, lexicographic, first-seen]"] {
-        assert!(train.contains(needle), "train --help lacks {needle:?}:\n{train}");
+    for needle in [
+        "[possible values: whitespace, bert, gpt2, metaspace]",
+        "[possible values: hf, lexicographic, first-seen]",
+    ] {
+        assert!(
+            train.contains(needle),
+            "train --help lacks {needle:?}:\n{train}"
+        );
     }
 }
 
 #[test]
 fn unreadable_and_non_utf8_files_are_named() {
-    let e = fails(&["train", "--preset", "gpt2", "--vocab-size", "300", "no-such-file.txt"], None);
+    let e = fails(
+        &[
+            "train",
+            "--preset",
+            "gpt2",
+            "--vocab-size",
+            "300",
+            "no-such-file.txt",
+        ],
+        None,
+    );
     assert!(e.contains("could not read no-such-file.txt"), "{e}");
     let dir = scratch("utf8");
     let bad = dir.join("latin1.txt");
     std::fs::write(&bad, b"first line\ncaf\xe9 au lait\n").expect("write");
     let bad = bad.to_str().expect("path");
-    let e = fails(&["train", "--preset", "gpt2", "--vocab-size", "300", bad], None);
-    assert!(e.contains("latin1.txt: not UTF-8: byte 0xe9 at byte offset 14 (line 2, column 4)"), "{e}");
-    let e = fails(&["encode", "--tokenizer", "hf-bpe-bytes.json", "--file", bad], None);
+    let e = fails(
+        &["train", "--preset", "gpt2", "--vocab-size", "300", bad],
+        None,
+    );
+    assert!(
+        e.contains("latin1.txt: not UTF-8: byte 0xe9 at byte offset 14 (line 2, column 4)"),
+        "{e}"
+    );
+    let e = fails(
+        &["encode", "--tokenizer", "hf-bpe-bytes.json", "--file", bad],
+        None,
+    );
     assert!(e.contains("byte offset 14 (line 2, column 4)"), "{e}");
-    let e = fails(&["train", "--preset", "gpt2", "--vocab-size", "300", "-"], Some(b"ok\n\xff"));
-    assert!(e.contains("standard input: not UTF-8: byte 0xff at byte offset 3 (line 2, column 1)"), "{e}");
+    let e = fails(
+        &["train", "--preset", "gpt2", "--vocab-size", "300", "-"],
+        Some(b"ok\n\xff"),
+    );
+    assert!(
+        e.contains("standard input: not UTF-8: byte 0xff at byte offset 3 (line 2, column 1)"),
+        "{e}"
+    );
     let e = fails(&["encode", "--tokenizer", "missing.json", "x"], None);
     assert!(e.contains("could not read missing.json"), "{e}");
-    let e = fails(&["train", "--preset", "gpt2", "--vocab-size", "300", "-o", "/nonexistent-dir/t.json", "toy.txt"], None);
+    let e = fails(
+        &[
+            "train",
+            "--preset",
+            "gpt2",
+            "--vocab-size",
+            "300",
+            "-o",
+            "/nonexistent-dir/t.json",
+            "toy.txt",
+        ],
+        None,
+    );
     assert!(e.contains("could not write /nonexistent-dir/t.json"), "{e}");
 }
 
 #[test]
 fn a_vocabulary_smaller_than_the_alphabet_is_explained() {
-    let e = fails(&["train", "--preset", "gpt2", "--vocab-size", "100", "toy.txt"], None);
+    let e = fails(
+        &[
+            "train",
+            "--preset",
+            "gpt2",
+            "--vocab-size",
+            "100",
+            "toy.txt",
+        ],
+        None,
+    );
     assert!(
         e.contains("--vocab-size 100 is smaller than the initial vocabulary of 257: 1 special token + 256 bytes"),
         "{e}"
@@ -528,57 +879,212 @@ fn a_vocabulary_smaller_than_the_alphabet_is_explained() {
     // toy.txt has 10 distinct characters; with '</w>' on each word's last one (4 words ending in w, r, t):
     // 10 + the forms w</w>, r</w>, t</w> = 13, and BERT's '##' forms for WordPiece.
     let e = fails(
-        &["train", "--model", "bpe", "--alphabet", "chars", "--pre-tokenizer", "whitespace", "--end-of-word-suffix",
-          "</w>", "--vocab-size", "5", "toy.txt"],
+        &[
+            "train",
+            "--model",
+            "bpe",
+            "--alphabet",
+            "chars",
+            "--pre-tokenizer",
+            "whitespace",
+            "--end-of-word-suffix",
+            "</w>",
+            "--vocab-size",
+            "5",
+            "toy.txt",
+        ],
         None,
     );
     assert!(
         e.contains("initial vocabulary of 13: 0 special tokens + 10 distinct characters in the corpus + 3 forms"),
         "{e}"
     );
-    let e = fails(&["train", "--preset", "bert", "--vocab-size", "10", "toy.txt"], None);
+    let e = fails(
+        &["train", "--preset", "bert", "--vocab-size", "10", "toy.txt"],
+        None,
+    );
     assert!(e.contains("smaller than the initial vocabulary"), "{e}");
-    let e = fails(&["train", "--preset", "sentencepiece", "--vocab-size", "5", "toy.txt"], None);
+    let e = fails(
+        &[
+            "train",
+            "--preset",
+            "sentencepiece",
+            "--vocab-size",
+            "5",
+            "toy.txt",
+        ],
+        None,
+    );
     // Metaspace adds '▁' and keeps the newline (lines are trained with their endings, as HF reads files).
-    assert!(e.contains("of 13: 1 special token + 12 distinct characters"), "{e}");
+    assert!(
+        e.contains("of 13: 1 special token + 12 distinct characters"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unknown_option_values_list_the_allowed_ones_and_unused_options_are_refused() {
-    let e = fails(&["train", "--model", "bpf", "--vocab-size", "300", "toy.txt"], None);
-    assert!(e.contains("[possible values: bpe, wordpiece, unigram]"), "{e}");
-    let e = fails(&["train", "--model", "bpe", "--pre-tokenizer", "spaces", "--vocab-size", "300", "toy.txt"], None);
-    assert!(e.contains("[possible values: whitespace, bert, gpt2, metaspace]"), "{e}");
-    let e = fails(&["train", "--model", "bpe", "--tie-break", "random", "--vocab-size", "300", "toy.txt"], None);
-    assert!(e.contains("[possible values: hf, lexicographic, first-seen]"), "{e}");
-    let e = fails(&["train", "--preset", "llama", "--vocab-size", "300", "toy.txt"], None);
-    assert!(e.contains("[possible values: gpt2, bert, sentencepiece]"), "{e}");
-    let e = fails(&["train", "--preset", "bert", "--tie-break", "hf", "--vocab-size", "300", "toy.txt"], None);
+    let e = fails(
+        &["train", "--model", "bpf", "--vocab-size", "300", "toy.txt"],
+        None,
+    );
+    assert!(
+        e.contains("[possible values: bpe, wordpiece, unigram]"),
+        "{e}"
+    );
+    let e = fails(
+        &[
+            "train",
+            "--model",
+            "bpe",
+            "--pre-tokenizer",
+            "spaces",
+            "--vocab-size",
+            "300",
+            "toy.txt",
+        ],
+        None,
+    );
+    assert!(
+        e.contains("[possible values: whitespace, bert, gpt2, metaspace]"),
+        "{e}"
+    );
+    let e = fails(
+        &[
+            "train",
+            "--model",
+            "bpe",
+            "--tie-break",
+            "random",
+            "--vocab-size",
+            "300",
+            "toy.txt",
+        ],
+        None,
+    );
+    assert!(
+        e.contains("[possible values: hf, lexicographic, first-seen]"),
+        "{e}"
+    );
+    let e = fails(
+        &[
+            "train",
+            "--preset",
+            "llama",
+            "--vocab-size",
+            "300",
+            "toy.txt",
+        ],
+        None,
+    );
+    assert!(
+        e.contains("[possible values: gpt2, bert, sentencepiece]"),
+        "{e}"
+    );
+    let e = fails(
+        &[
+            "train",
+            "--preset",
+            "bert",
+            "--tie-break",
+            "hf",
+            "--vocab-size",
+            "300",
+            "toy.txt",
+        ],
+        None,
+    );
     assert!(e.contains("wordpiece does not use --tie-break"), "{e}");
-    let e = fails(&["train", "--model", "unigram", "--alphabet", "bytes", "--vocab-size", "300", "toy.txt"], None);
+    let e = fails(
+        &[
+            "train",
+            "--model",
+            "unigram",
+            "--alphabet",
+            "bytes",
+            "--vocab-size",
+            "300",
+            "toy.txt",
+        ],
+        None,
+    );
     assert!(e.contains("unigram does not use --alphabet"), "{e}");
     let e = fails(&["train", "--vocab-size", "300", "toy.txt"], None);
-    assert!(e.contains("--model bpe|wordpiece|unigram, or --preset gpt2|bert|sentencepiece"), "{e}");
-    let e = fails(&["train", "--preset", "gpt2", "--vocab-size", "300", "--special-token", "<s>", "--special-token", "<s>", "toy.txt"], None);
+    assert!(
+        e.contains("--model bpe|wordpiece|unigram, or --preset gpt2|bert|sentencepiece"),
+        "{e}"
+    );
+    let e = fails(
+        &[
+            "train",
+            "--preset",
+            "gpt2",
+            "--vocab-size",
+            "300",
+            "--special-token",
+            "<s>",
+            "--special-token",
+            "<s>",
+            "toy.txt",
+        ],
+        None,
+    );
     assert!(e.contains("\"<s>\" is given twice"), "{e}");
     // (GPT-2's pre-tokenizer keeps whitespace runs as words; BERT's drops them.)
-    let e = fails(&["train", "--preset", "bert", "--vocab-size", "300", "-"], Some(b"  \n\n "));
+    let e = fails(
+        &["train", "--preset", "bert", "--vocab-size", "300", "-"],
+        Some(b"  \n\n "),
+    );
     assert!(e.contains("no words to train on"), "{e}");
-    let e = fails(&["decode", "--tokenizer", "hf-bpe-bytes.json", "1", "x2"], None);
+    let e = fails(
+        &["decode", "--tokenizer", "hf-bpe-bytes.json", "1", "x2"],
+        None,
+    );
     assert!(e.contains("\"x2\" is not a token id"), "{e}");
     let e = fails(&["decode", "--tokenizer", "hf-bpe-bytes.json", "320"], None);
-    assert!(e.contains("id 320 is not in the vocabulary: ids run from 0 to 319"), "{e}");
-    let e = fails(&["lattice", "--tokenizer", "hf-bpe-bytes.json", "low"], None);
-    assert!(e.contains("holds a BPE model; a lattice needs a Unigram model"), "{e}");
-    let e = fails(&["lattice", "--tokenizer", "hand-unigram.json", "ab", "--sample", "2", "--alpha=-1"], None);
+    assert!(
+        e.contains("id 320 is not in the vocabulary: ids run from 0 to 319"),
+        "{e}"
+    );
+    let e = fails(
+        &["lattice", "--tokenizer", "hf-bpe-bytes.json", "low"],
+        None,
+    );
+    assert!(
+        e.contains("holds a BPE model; a lattice needs a Unigram model"),
+        "{e}"
+    );
+    let e = fails(
+        &[
+            "lattice",
+            "--tokenizer",
+            "hand-unigram.json",
+            "ab",
+            "--sample",
+            "2",
+            "--alpha=-1",
+        ],
+        None,
+    );
     assert!(e.contains("--alpha -1 must be a finite number ≥ 0"), "{e}");
 }
+
+/// An edit that breaks a tokenizer.json.
+type Edit = Box<dyn Fn(&mut Value)>;
 
 /// Writes `json` to a scratch file and returns the error of encoding with it.
 fn bad_tokenizer(dir: &Path, json: &str) -> String {
     let path = dir.join("bad.json");
     std::fs::write(&path, json).expect("write");
-    fails(&["encode", "--tokenizer", path.to_str().expect("path"), "text"], None)
+    fails(
+        &[
+            "encode",
+            "--tokenizer",
+            path.to_str().expect("path"),
+            "text",
+        ],
+        None,
+    )
 }
 
 #[test]
@@ -586,28 +1092,79 @@ fn a_bad_tokenizer_json_names_the_path_of_the_problem() {
     let dir = scratch("badjson");
     let hf = std::fs::read_to_string(fixture("hf-bpe-bytes.json")).expect("fixture");
     let mut v: Value = serde_json::from_str(&hf).expect("JSON");
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
-        (Box::new(|v| v["normalizer"] = serde_json::json!({"type": "NFKC"})), "normalizer: a NFKC is not implemented by dlf"),
+    let cases: Vec<(Edit, &str)> = vec![
+        (
+            Box::new(|v| v["normalizer"] = serde_json::json!({"type": "NFKC"})),
+            "normalizer: a NFKC is not implemented by dlf",
+        ),
         (
             Box::new(|v| v["post_processor"] = serde_json::json!({"type": "TemplateProcessing"})),
             "post_processor: TemplateProcessing is not implemented by dlf",
         ),
-        (Box::new(|v| v["model"]["merges"][3] = serde_json::json!("a b c")), "model.merges[3]: a merge written as a string"),
-        (Box::new(|v| v["model"]["merges"][5] = serde_json::json!(["Ġ", "zzz"])), "model.merges[5]: its right token \"zzz\""),
-        (Box::new(|v| v["model"]["vocab"]["Ġt"] = serde_json::json!(-1)), "model.vocab[\"Ġt\"]: expected a token id"),
-        (Box::new(|v| v["model"]["vocab"]["Ġt"] = serde_json::json!(5000)), "model.vocab[\"Ġt\"]: id 5000 is out of range"),
-        (Box::new(|v| v["model"]["type"] = serde_json::json!("WordLevel")), "model.type: WordLevel is not implemented"),
-        (Box::new(|v| v["model"]["dropout"] = serde_json::json!(0.1)), "model.dropout: BPE-dropout"),
-        (Box::new(|v| v["model"]["byte_fallback"] = serde_json::json!(true)), "model.byte_fallback: true is not supported"),
-        (Box::new(|v| v["pre_tokenizer"]["add_prefix_space"] = serde_json::json!(true)), "pre_tokenizer.add_prefix_space"),
-        (Box::new(|v| v["pre_tokenizer"] = serde_json::json!({"type": "Whitespace"})), "pre_tokenizer: Whitespace (the regex"),
-        (Box::new(|v| v["pre_tokenizer"] = serde_json::json!({"type": "Digits"})), "pre_tokenizer: Digits is not implemented"),
-        (Box::new(|v| v["added_tokens"][0]["lstrip"] = serde_json::json!(true)), "added_tokens[0].lstrip"),
-        (Box::new(|v| v["added_tokens"][0]["id"] = serde_json::json!(5)), "added_tokens[0]: \"<|endoftext|>\" has id 5 here but 0"),
-        (Box::new(|v| v["decoder"] = serde_json::json!({"type": "CTC"})), "decoder: CTC is not implemented"),
-        (Box::new(|v| v["extra"] = serde_json::json!(1)), "extra: unknown field"),
-        (Box::new(|v| v["model"]["colour"] = serde_json::json!(1)), "model.colour: unknown field"),
-        (Box::new(|v| drop(v["model"].as_object_mut().expect("model").remove("vocab"))), "model.vocab: missing"),
+        (
+            Box::new(|v| v["model"]["merges"][3] = serde_json::json!("a b c")),
+            "model.merges[3]: a merge written as a string",
+        ),
+        (
+            Box::new(|v| v["model"]["merges"][5] = serde_json::json!(["Ġ", "zzz"])),
+            "model.merges[5]: its right token \"zzz\"",
+        ),
+        (
+            Box::new(|v| v["model"]["vocab"]["Ġt"] = serde_json::json!(-1)),
+            "model.vocab[\"Ġt\"]: expected a token id",
+        ),
+        (
+            Box::new(|v| v["model"]["vocab"]["Ġt"] = serde_json::json!(5000)),
+            "model.vocab[\"Ġt\"]: id 5000 is out of range",
+        ),
+        (
+            Box::new(|v| v["model"]["type"] = serde_json::json!("WordLevel")),
+            "model.type: WordLevel is not implemented",
+        ),
+        (
+            Box::new(|v| v["model"]["dropout"] = serde_json::json!(0.1)),
+            "model.dropout: BPE-dropout",
+        ),
+        (
+            Box::new(|v| v["model"]["byte_fallback"] = serde_json::json!(true)),
+            "model.byte_fallback: true is not supported",
+        ),
+        (
+            Box::new(|v| v["pre_tokenizer"]["add_prefix_space"] = serde_json::json!(true)),
+            "pre_tokenizer.add_prefix_space",
+        ),
+        (
+            Box::new(|v| v["pre_tokenizer"] = serde_json::json!({"type": "Whitespace"})),
+            "pre_tokenizer: Whitespace (the regex",
+        ),
+        (
+            Box::new(|v| v["pre_tokenizer"] = serde_json::json!({"type": "Digits"})),
+            "pre_tokenizer: Digits is not implemented",
+        ),
+        (
+            Box::new(|v| v["added_tokens"][0]["lstrip"] = serde_json::json!(true)),
+            "added_tokens[0].lstrip",
+        ),
+        (
+            Box::new(|v| v["added_tokens"][0]["id"] = serde_json::json!(5)),
+            "added_tokens[0]: \"<|endoftext|>\" has id 5 here but 0",
+        ),
+        (
+            Box::new(|v| v["decoder"] = serde_json::json!({"type": "CTC"})),
+            "decoder: CTC is not implemented",
+        ),
+        (
+            Box::new(|v| v["extra"] = serde_json::json!(1)),
+            "extra: unknown field",
+        ),
+        (
+            Box::new(|v| v["model"]["colour"] = serde_json::json!(1)),
+            "model.colour: unknown field",
+        ),
+        (
+            Box::new(|v| drop(v["model"].as_object_mut().expect("model").remove("vocab"))),
+            "model.vocab: missing",
+        ),
     ];
     for (edit, want) in cases {
         let mut t = v.clone();
@@ -617,18 +1174,44 @@ fn a_bad_tokenizer_json_names_the_path_of_the_problem() {
         assert!(e.contains(want), "want {want:?} in: {e}");
     }
     let e = bad_tokenizer(&dir, "{\"model\": ");
-    assert!(e.contains("not valid JSON: EOF while parsing a value at line 1 column 10"), "{e}");
-    let e = bad_tokenizer(&dir, r#"{"model": {"type": "Unigram", "vocab": [["a", "x"]]}}"#);
-    assert!(e.contains("model.vocab[0][1]: expected a finite number, found the string \"x\""), "{e}");
-    let e = bad_tokenizer(&dir, r#"{"model": {"type": "Unigram", "vocab": [["a", -1], ["a", -2]]}}"#);
-    assert!(e.contains("model.vocab[1]: the piece \"a\" is also model.vocab[0]"), "{e}");
-    let e = bad_tokenizer(&dir, r#"{"model": {"type": "Unigram", "unk_id": 3, "vocab": [["a", -1]]}}"#);
-    assert!(e.contains("model.unk_id: 3 is not an index of model.vocab (1 pieces)"), "{e}");
+    assert!(
+        e.contains("not valid JSON: EOF while parsing a value at line 1 column 10"),
+        "{e}"
+    );
+    let e = bad_tokenizer(
+        &dir,
+        r#"{"model": {"type": "Unigram", "vocab": [["a", "x"]]}}"#,
+    );
+    assert!(
+        e.contains("model.vocab[0][1]: expected a finite number, found the string \"x\""),
+        "{e}"
+    );
+    let e = bad_tokenizer(
+        &dir,
+        r#"{"model": {"type": "Unigram", "vocab": [["a", -1], ["a", -2]]}}"#,
+    );
+    assert!(
+        e.contains("model.vocab[1]: the piece \"a\" is also model.vocab[0]"),
+        "{e}"
+    );
+    let e = bad_tokenizer(
+        &dir,
+        r#"{"model": {"type": "Unigram", "unk_id": 3, "vocab": [["a", -1]]}}"#,
+    );
+    assert!(
+        e.contains("model.unk_id: 3 is not an index of model.vocab (1 pieces)"),
+        "{e}"
+    );
     // The original, unedited, still loads.
     v["model"]["merges"] = v["model"]["merges"].clone();
     let good = dir.join("good.json");
     std::fs::write(&good, v.to_string()).expect("write");
-    ok(&["encode", "--tokenizer", good.to_str().expect("path"), "fine"]);
+    ok(&[
+        "encode",
+        "--tokenizer",
+        good.to_str().expect("path"),
+        "fine",
+    ]);
 }
 
 #[test]
@@ -640,13 +1223,25 @@ fn legacy_string_merges_load_like_pairs() {
         .as_array()
         .expect("merges")
         .iter()
-        .map(|m| Value::String(format!("{} {}", m[0].as_str().expect("a"), m[1].as_str().expect("b"))))
+        .map(|m| {
+            Value::String(format!(
+                "{} {}",
+                m[0].as_str().expect("a"),
+                m[1].as_str().expect("b")
+            ))
+        })
         .collect();
     v["model"]["merges"] = Value::Array(merges);
     let path = dir.join("legacy.json");
     std::fs::write(&path, v.to_string()).expect("write");
     let text = "the lowest newer widest";
-    let legacy = ok_json(&["encode", "--tokenizer", path.to_str().expect("path"), "--json", text]);
+    let legacy = ok_json(&[
+        "encode",
+        "--tokenizer",
+        path.to_str().expect("path"),
+        "--json",
+        text,
+    ]);
     let pairs = ok_json(&["encode", "--tokenizer", "hf-bpe-bytes.json", "--json", text]);
     assert_eq!(legacy["ids"], pairs["ids"]);
 }

@@ -100,7 +100,12 @@ pub fn run_encode(args: &EncodeArgs, out: &mut impl Write) -> Result<()> {
     if args.json {
         return crate::calc::print("tokenize encode", &enc, out);
     }
-    let w = enc.ids.iter().map(|id| id.to_string().len()).max().unwrap_or(1);
+    let w = enc
+        .ids
+        .iter()
+        .map(|id| id.to_string().len())
+        .max()
+        .unwrap_or(1);
     for (id, t) in enc.ids.iter().zip(&enc.tokens) {
         writeln!(out, "{id:>w$}  {}", show(t))?;
     }
@@ -135,7 +140,9 @@ pub fn run_decode(args: &DecodeArgs, out: &mut impl Write) -> Result<()> {
     {
         match part.parse::<u32>() {
             Ok(id) => ids.push(id),
-            Err(_) => bail!("{part:?} is not a token id: give non-negative integers, e.g. 15 4 1 or 15,4,1"),
+            Err(_) => bail!(
+                "{part:?} is not a token id: give non-negative integers, e.g. 15 4 1 or 15,4,1"
+            ),
         }
     }
     let text = tok.decode(&ids, args.keep_special)?;

@@ -48,9 +48,15 @@ pub fn utf8(name: &str, bytes: Vec<u8>) -> Result<String> {
             let at = e.utf8_error().valid_up_to();
             let before = &bytes[..at];
             let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-            let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
             // Columns count characters, which the bytes before `at` on this line are (they are valid UTF-8).
-            let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+            let column = String::from_utf8_lossy(&before[line_start..])
+                .chars()
+                .count()
+                + 1;
             let what = match e.utf8_error().error_len() {
                 Some(_) => format!("byte 0x{:02x}", bytes[at]),
                 None => "a truncated multi-byte character at the end".to_string(),

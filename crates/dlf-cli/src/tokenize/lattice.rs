@@ -139,7 +139,10 @@ pub fn run(args: &LatticeArgs, out: &mut impl Write) -> Result<()> {
     };
     let pieces: Vec<String> = pieces.into_iter().filter(|p| !p.is_empty()).collect();
     if pieces.is_empty() {
-        bail!("nothing to segment: the text {:?} has no characters after pre-tokenisation", args.text);
+        bail!(
+            "nothing to segment: the text {:?} has no characters after pre-tokenisation",
+            args.text
+        );
     }
     let mut rng = Rng::new(args.seed.unwrap_or(0));
     let mut lattices = Vec::new();
@@ -157,7 +160,13 @@ pub fn run(args: &LatticeArgs, out: &mut impl Write) -> Result<()> {
     print_text(&result, out)
 }
 
-fn one(uni: &Unigram, text: &str, args: &LatticeArgs, alpha: f64, rng: &mut Rng) -> Result<LatticeOut> {
+fn one(
+    uni: &Unigram,
+    text: &str,
+    args: &LatticeArgs,
+    alpha: f64,
+    rng: &mut Rng,
+) -> Result<LatticeOut> {
     let lattice: Lattice = uni.lattice(text);
     let (path, best) = lattice.viterbi();
     if path.is_empty() || !best.is_finite() {
@@ -165,7 +174,9 @@ fn one(uni: &Unigram, text: &str, args: &LatticeArgs, alpha: f64, rng: &mut Rng)
             .chars()
             .enumerate()
             .find(|(i, _)| !lattice.nodes.iter().any(|n| n.start == *i))
-            .map_or_else(String::new, |(i, c)| format!(": no piece starts at character {i} ({c:?})"));
+            .map_or_else(String::new, |(i, c)| {
+                format!(": no piece starts at character {i} ({c:?})")
+            });
         bail!(
             "{text:?} has no segmentation{missing}, and the model has no unknown token (unk_id) to cover it"
         );
@@ -190,7 +201,10 @@ fn one(uni: &Unigram, text: &str, args: &LatticeArgs, alpha: f64, rng: &mut Rng)
         })
         .collect();
     let seg = |path: &[usize], lp: f64| Segmentation {
-        pieces: path.iter().map(|&i| lattice.nodes[i].piece.clone()).collect(),
+        pieces: path
+            .iter()
+            .map(|&i| lattice.nodes[i].piece.clone())
+            .collect(),
         ids: path.iter().map(|&i| lattice.nodes[i].id).collect(),
         log_prob: lp,
         probability: math::exp(lp - log_z),
@@ -321,7 +335,11 @@ fn pad(s: &str, w: usize) -> String {
 }
 
 fn joined(pieces: &[String]) -> String {
-    pieces.iter().map(|p| show(p)).collect::<Vec<_>>().join(" | ")
+    pieces
+        .iter()
+        .map(|p| show(p))
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 fn ids(ids: &[u32]) -> String {

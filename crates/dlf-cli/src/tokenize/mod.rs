@@ -131,7 +131,8 @@ pub fn run(action: Action) -> Result<()> {
 /// The file cannot be read, is not UTF-8 or JSON, or holds something dlf cannot use.
 pub fn load(path: &Path) -> Result<Tokenizer> {
     let text = input::read(path)?;
-    Tokenizer::from_json(&text.text).with_context(|| format!("{} is not a tokenizer dlf can use", text.name))
+    Tokenizer::from_json(&text.text)
+        .with_context(|| format!("{} is not a tokenizer dlf can use", text.name))
 }
 
 /// The `--tokenizer FILE` option every action but `train` has.

@@ -67,7 +67,11 @@ impl Named for Preset {
     fn parse(s: &str) -> Option<Self> {
         find(
             s,
-            &[("gpt-2", Preset::Gpt2), ("t5", Preset::SentencePiece), ("spm", Preset::SentencePiece)],
+            &[
+                ("gpt-2", Preset::Gpt2),
+                ("t5", Preset::SentencePiece),
+                ("spm", Preset::SentencePiece),
+            ],
         )
     }
 }
@@ -83,9 +87,10 @@ impl Named for PreTokenizer {
     fn name(self) -> &'static str {
         // The match makes a variant the engine adds a build error until it is named here.
         match self {
-            PreTokenizer::Whitespace | PreTokenizer::Bert | PreTokenizer::Gpt2 | PreTokenizer::Metaspace => {
-                PreTokenizer::name(self)
-            }
+            PreTokenizer::Whitespace
+            | PreTokenizer::Bert
+            | PreTokenizer::Gpt2
+            | PreTokenizer::Metaspace => PreTokenizer::name(self),
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -111,13 +116,23 @@ impl Named for Alphabet {
         }
     }
     fn parse(s: &str) -> Option<Self> {
-        find(s, &[("characters", Alphabet::Chars), ("byte-level", Alphabet::Bytes)])
+        find(
+            s,
+            &[
+                ("characters", Alphabet::Chars),
+                ("byte-level", Alphabet::Bytes),
+            ],
+        )
     }
 }
 
 impl Named for TieBreak {
     const WHAT: &'static str = "tie-break";
-    const ALL: &'static [Self] = &[TieBreak::HuggingFace, TieBreak::Lexicographic, TieBreak::FirstSeen];
+    const ALL: &'static [Self] = &[
+        TieBreak::HuggingFace,
+        TieBreak::Lexicographic,
+        TieBreak::FirstSeen,
+    ];
     fn name(self) -> &'static str {
         match self {
             TieBreak::HuggingFace => "hf",
@@ -128,7 +143,10 @@ impl Named for TieBreak {
     fn parse(s: &str) -> Option<Self> {
         find(
             s,
-            &[("huggingface", TieBreak::HuggingFace), ("sennrich", TieBreak::FirstSeen)],
+            &[
+                ("huggingface", TieBreak::HuggingFace),
+                ("sennrich", TieBreak::FirstSeen),
+            ],
         )
     }
 }
@@ -159,7 +177,11 @@ pub fn one_of(items: &[&str], word: &str) -> String {
 /// A token as printed in a table: bare when that is unambiguous, else quoted with escapes (a token with a
 /// space, a control character, a quote, or an empty one).
 pub fn show(token: &str) -> String {
-    if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"') {
+    if token.is_empty()
+        || token
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+    {
         format!("{token:?}")
     } else {
         token.to_string()

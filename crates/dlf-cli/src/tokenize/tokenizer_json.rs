@@ -193,7 +193,10 @@ impl Tokenizer {
     /// An id that is neither in the model's vocabulary nor an added token.
     pub fn decode(&self, ids: &[u32], keep_special: bool) -> Result<String> {
         let bound = self.id_bound();
-        if let Some(&bad) = ids.iter().find(|&&id| id >= bound || self.token(id).is_none()) {
+        if let Some(&bad) = ids
+            .iter()
+            .find(|&&id| id >= bound || self.token(id).is_none())
+        {
             bail!(
                 "id {bad} is not in the vocabulary: ids run from 0 to {} ({} model tokens, {} added)",
                 bound.saturating_sub(1),
@@ -255,15 +258,14 @@ impl Tokenizer {
         root.insert("post_processor".into(), Value::Null);
         root.insert("decoder".into(), self.decoder_json());
         root.insert("model".into(), self.model_json());
-        let mut text = serde_json::to_string_pretty(&Value::Object(root)).expect("JSON of strings and numbers");
+        let mut text = serde_json::to_string_pretty(&Value::Object(root))
+            .expect("JSON of strings and numbers");
         text.push('\n');
         text
     }
 
     fn pre_tokenizer_json(&self) -> Value {
-        let byte_level = |use_regex: bool| {
-            json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": use_regex})
-        };
+        let byte_level = |use_regex: bool| json!({"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": use_regex});
         let plain = |p: PreTokenizer| match p {
             PreTokenizer::Whitespace => json!({"type": "WhitespaceSplit"}),
             PreTokenizer::Bert => json!({"type": "BertPreTokenizer"}),
@@ -276,7 +278,9 @@ impl Tokenizer {
             (None, false) => Value::Null,
             (None, true) => byte_level(false),
             (Some(PreTokenizer::Gpt2), true) => byte_level(true),
-            (Some(p), true) => json!({"type": "Sequence", "pretokenizers": [plain(p), byte_level(false)]}),
+            (Some(p), true) => {
+                json!({"type": "Sequence", "pretokenizers": [plain(p), byte_level(false)]})
+            }
             (Some(p), false) => plain(p),
         }
     }
@@ -285,11 +289,16 @@ impl Tokenizer {
         match &self.model {
             Model::Bpe(m) => {
                 let o = m.options();
-                let byte_level =
-                    json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true});
+                let byte_level = json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": true, "use_regex": true});
                 if o.alphabet == Alphabet::Bytes && self.pre == Some(PreTokenizer::Metaspace) {
-                    // Bytes back to text, then '▁' back to spaces, as dlf's decode does.
-                    json!({"type": "Sequence", "decoders": [byte_level, metaspace_json()]})
+                    // Bytes back to text, then every '▁' to a space and the first space dropped, as dlf's
+                    // decode does (HF's Metaspace decoder after ByteLevel drops the '▁'s without a space,
+                    // because ByteLevel has joined the tokens into one; LLaMA's tokenizer.json uses this pair).
+                    json!({"type": "Sequence", "decoders": [
+                        byte_level,
+                        {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+                        {"type": "Strip", "content": " ", "start": 1, "stop": 0},
+                    ]})
                 } else if o.alphabet == Alphabet::Bytes {
                     byte_level
                 } else if let Some(suffix) = &o.end_of_word_suffix {
@@ -302,7 +311,9 @@ impl Tokenizer {
                     json!({"type": "Fuse"})
                 }
             }
-            Model::WordPiece(m) => json!({"type": "WordPiece", "prefix": m.prefix(), "cleanup": false}),
+            Model::WordPiece(m) => {
+                json!({"type": "WordPiece", "prefix": m.prefix(), "cleanup": false})
+            }
             Model::Unigram(_) if self.pre == Some(PreTokenizer::Metaspace) => metaspace_json(),
             Model::Unigram(_) => json!({"type": "Fuse"}),
         }
@@ -351,11 +362,21 @@ impl Tokenizer {
         let root: Value = serde_json::from_str(text).map_err(|e| anyhow!("not valid JSON: {e}"))?;
         let root = At::root(&root);
         root.only(&[
-            "version", "truncation", "padding", "added_tokens", "normalizer", "pre_tokenizer",
-            "post_processor", "decoder", "model",
+            "version",
+            "truncation",
+            "padding",
+            "added_tokens",
+            "normalizer",
+            "pre_tokenizer",
+            "post_processor",
+            "decoder",
+            "model",
         ])?;
         for (field, why) in [
-            ("normalizer", "it rewrites the text before tokenisation (lower-casing, Unicode normalisation, …)"),
+            (
+                "normalizer",
+                "it rewrites the text before tokenisation (lower-casing, Unicode normalisation, …)",
+            ),
             ("truncation", "it cuts the token sequence"),
             ("padding", "it adds padding tokens"),
         ] {
@@ -420,7 +441,10 @@ fn describe_type(v: &Value) -> String {
 
 impl<'a> At<'a> {
     fn root(v: &'a Value) -> At<'a> {
-        At { v, path: String::new() }
+        At {
+            v,
+            path: String::new(),
+        }
     }
 
     fn err(&self, msg: &str) -> anyhow::Error {
@@ -444,7 +468,10 @@ impl<'a> At<'a> {
     fn opt(&self, key: &str) -> Option<At<'a>> {
         match self.v.get(key) {
             None | Some(Value::Null) => None,
-            Some(v) => Some(At { v, path: self.child_key(key) }),
+            Some(v) => Some(At {
+                v,
+                path: self.child_key(key),
+            }),
         }
     }
 
@@ -469,46 +496,68 @@ impl<'a> At<'a> {
     }
 
     fn obj(&self) -> Result<&'a Map<String, Value>> {
-        self.v
-            .as_object()
-            .ok_or_else(|| self.err(&format!("expected an object, found {}", describe_type(self.v))))
+        self.v.as_object().ok_or_else(|| {
+            self.err(&format!(
+                "expected an object, found {}",
+                describe_type(self.v)
+            ))
+        })
     }
 
     fn items(&self) -> Result<Vec<At<'a>>> {
-        let arr = self
-            .v
-            .as_array()
-            .ok_or_else(|| self.err(&format!("expected an array, found {}", describe_type(self.v))))?;
+        let arr = self.v.as_array().ok_or_else(|| {
+            self.err(&format!(
+                "expected an array, found {}",
+                describe_type(self.v)
+            ))
+        })?;
         Ok(arr
             .iter()
             .enumerate()
-            .map(|(i, v)| At { v, path: format!("{}[{i}]", self.path) })
+            .map(|(i, v)| At {
+                v,
+                path: format!("{}[{i}]", self.path),
+            })
             .collect())
     }
 
     fn str(&self) -> Result<&'a str> {
-        self.v
-            .as_str()
-            .ok_or_else(|| self.err(&format!("expected a string, found {}", describe_type(self.v))))
+        self.v.as_str().ok_or_else(|| {
+            self.err(&format!(
+                "expected a string, found {}",
+                describe_type(self.v)
+            ))
+        })
     }
 
     fn bool(&self) -> Result<bool> {
-        self.v
-            .as_bool()
-            .ok_or_else(|| self.err(&format!("expected true or false, found {}", describe_type(self.v))))
+        self.v.as_bool().ok_or_else(|| {
+            self.err(&format!(
+                "expected true or false, found {}",
+                describe_type(self.v)
+            ))
+        })
     }
 
     fn u32(&self) -> Result<u32> {
         self.v
             .as_u64()
             .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| self.err(&format!("expected a token id (0 to 2^32 − 1), found {}", describe_type(self.v))))
+            .ok_or_else(|| {
+                self.err(&format!(
+                    "expected a token id (0 to 2^32 − 1), found {}",
+                    describe_type(self.v)
+                ))
+            })
     }
 
     fn f64(&self) -> Result<f64> {
         match self.v.as_f64() {
             Some(x) if x.is_finite() => Ok(x),
-            _ => Err(self.err(&format!("expected a finite number, found {}", describe_type(self.v)))),
+            _ => Err(self.err(&format!(
+                "expected a finite number, found {}",
+                describe_type(self.v)
+            ))),
         }
     }
 
@@ -526,7 +575,8 @@ impl<'a> At<'a> {
 /// The pre-tokenizer and whether it maps bytes to GPT-2's stand-ins (`ByteLevel`).
 fn read_pre_tokenizer(p: &At) -> Result<(Option<PreTokenizer>, bool)> {
     let kind = p.req("type")?.str()?;
-    let supported = "dlf reads ByteLevel (GPT-2), BertPreTokenizer, WhitespaceSplit, Metaspace, a Split with \
+    let supported =
+        "dlf reads ByteLevel (GPT-2), BertPreTokenizer, WhitespaceSplit, Metaspace, a Split with \
                      GPT-2's regex, or a Sequence of one of these and ByteLevel(use_regex=false)";
     match kind {
         "ByteLevel" => {
@@ -618,7 +668,7 @@ fn read_pre_tokenizer(p: &At) -> Result<(Option<PreTokenizer>, bool)> {
 fn read_decoder(d: &At) -> Result<()> {
     let kind = d.req("type")?.str()?;
     match kind {
-        "ByteLevel" | "WordPiece" | "BPEDecoder" | "Metaspace" | "Fuse" => Ok(()),
+        "ByteLevel" | "WordPiece" | "BPEDecoder" | "Metaspace" | "Fuse" | "Replace" | "Strip" => Ok(()),
         "Sequence" => {
             for item in d.req("decoders")?.items()? {
                 read_decoder(&item)?;
@@ -626,8 +676,8 @@ fn read_decoder(d: &At) -> Result<()> {
             Ok(())
         }
         other => Err(d.err(&format!(
-            "{other} is not implemented; dlf decodes with ByteLevel, WordPiece, BPEDecoder, Metaspace or Fuse \
-             (set it to null to decode by the model's own rules)"
+            "{other} is not implemented; dlf decodes by the model's own rules, which agree with ByteLevel, \
+             WordPiece, BPEDecoder, Metaspace, Fuse, Replace and Strip (set it to null to decode by those rules)"
         ))),
     }
 }
@@ -637,7 +687,10 @@ fn ordered_vocab(v: &At) -> Result<Vec<String>> {
     let obj = v.obj()?;
     let mut by_id: Vec<Option<String>> = vec![None; obj.len()];
     for (token, id) in obj {
-        let at = At { v: id, path: v.child_key(token) };
+        let at = At {
+            v: id,
+            path: v.child_key(token),
+        };
         let id = at.u32()? as usize;
         if id >= obj.len() {
             return Err(at.err(&format!(
@@ -651,7 +704,10 @@ fn ordered_vocab(v: &At) -> Result<Vec<String>> {
         }
         by_id[id] = Some(token.clone());
     }
-    Ok(by_id.into_iter().map(|t| t.expect("n distinct ids below n cover 0..n")).collect())
+    Ok(by_id
+        .into_iter()
+        .map(|t| t.expect("n distinct ids below n cover 0..n"))
+        .collect())
 }
 
 fn opt_string(m: &At, key: &str) -> Result<Option<String>> {
@@ -663,14 +719,30 @@ fn read_model(m: &At, bytes: bool) -> Result<Model> {
     match kind.str()? {
         "BPE" => {
             m.only(&[
-                "type", "dropout", "unk_token", "continuing_subword_prefix", "end_of_word_suffix", "fuse_unk",
-                "byte_fallback", "ignore_merges", "vocab", "merges",
+                "type",
+                "dropout",
+                "unk_token",
+                "continuing_subword_prefix",
+                "end_of_word_suffix",
+                "fuse_unk",
+                "byte_fallback",
+                "ignore_merges",
+                "vocab",
+                "merges",
             ])?;
             if let Some(d) = m.opt("dropout") {
                 return Err(d.err("BPE-dropout makes encoding random; dlf encodes deterministically (set it to null)"));
             }
-            m.flag_must_be("fuse_unk", false, "dlf gives each unknown symbol its own unknown token")?;
-            m.flag_must_be("byte_fallback", false, "dlf's BPE has no <0xNN> byte fallback (use a byte-level BPE)")?;
+            m.flag_must_be(
+                "fuse_unk",
+                false,
+                "dlf gives each unknown symbol its own unknown token",
+            )?;
+            m.flag_must_be(
+                "byte_fallback",
+                false,
+                "dlf's BPE has no <0xNN> byte fallback (use a byte-level BPE)",
+            )?;
             m.flag_must_be(
                 "ignore_merges",
                 false,
@@ -708,32 +780,50 @@ fn read_model(m: &At, bytes: bool) -> Result<Model> {
                 };
                 for (side, t) in [("left", &pair.0), ("right", &pair.1)] {
                     if !vocab.iter().any(|v| v == t) {
-                        return Err(item.err(&format!("its {side} token {t:?} is not in model.vocab")));
+                        return Err(
+                            item.err(&format!("its {side} token {t:?} is not in model.vocab"))
+                        );
                     }
                 }
                 merges.push(pair);
             }
             let options = BpeOptions {
-                alphabet: if bytes { Alphabet::Bytes } else { Alphabet::Chars },
+                alphabet: if bytes {
+                    Alphabet::Bytes
+                } else {
+                    Alphabet::Chars
+                },
                 end_of_word_suffix: opt_string(m, "end_of_word_suffix")?,
                 continuing_subword_prefix: opt_string(m, "continuing_subword_prefix")?,
                 unk_token: opt_string(m, "unk_token")?,
             };
             if let Some(unk) = &options.unk_token {
                 if !vocab.contains(unk) {
-                    return Err(m.req("unk_token")?.err(&format!("{unk:?} is not in model.vocab")));
+                    return Err(m
+                        .req("unk_token")?
+                        .err(&format!("{unk:?} is not in model.vocab")));
                 }
             }
-            Bpe::from_parts(vocab, merges, options).map_err(|e| m.err(&e))
-            .map(Model::Bpe)
+            Bpe::from_parts(vocab, merges, options)
+                .map_err(|e| m.err(&e))
+                .map(Model::Bpe)
         }
         "WordPiece" => {
             if bytes {
-                return Err(m.err("a WordPiece model after a ByteLevel pre-tokenizer is not supported"));
+                return Err(
+                    m.err("a WordPiece model after a ByteLevel pre-tokenizer is not supported")
+                );
             }
-            m.only(&["type", "unk_token", "continuing_subword_prefix", "max_input_chars_per_word", "vocab"])?;
+            m.only(&[
+                "type",
+                "unk_token",
+                "continuing_subword_prefix",
+                "max_input_chars_per_word",
+                "vocab",
+            ])?;
             let unk = opt_string(m, "unk_token")?.unwrap_or_else(|| "[UNK]".to_string());
-            let prefix = opt_string(m, "continuing_subword_prefix")?.unwrap_or_else(|| "##".to_string());
+            let prefix =
+                opt_string(m, "continuing_subword_prefix")?.unwrap_or_else(|| "##".to_string());
             let max = match m.opt("max_input_chars_per_word") {
                 Some(v) => v.u32()? as usize,
                 None => 100,
@@ -748,7 +838,9 @@ fn read_model(m: &At, bytes: bool) -> Result<Model> {
         }
         "Unigram" => {
             if bytes {
-                return Err(m.err("a Unigram model after a ByteLevel pre-tokenizer is not supported"));
+                return Err(
+                    m.err("a Unigram model after a ByteLevel pre-tokenizer is not supported")
+                );
             }
             m.only(&["type", "unk_id", "vocab", "byte_fallback"])?;
             let mut pieces = Vec::new();
@@ -761,7 +853,9 @@ fn read_model(m: &At, bytes: bool) -> Result<Model> {
                 let piece = pair[0].str()?;
                 let score = pair[1].f64()?;
                 if let Some(first) = seen.insert(piece, pieces.len()) {
-                    return Err(item.err(&format!("the piece {piece:?} is also model.vocab[{first}]")));
+                    return Err(
+                        item.err(&format!("the piece {piece:?} is also model.vocab[{first}]"))
+                    );
                 }
                 pieces.push((piece.to_string(), score));
             }
@@ -769,7 +863,10 @@ fn read_model(m: &At, bytes: bool) -> Result<Model> {
                 Some(v) => {
                     let id = v.u32()?;
                     if id as usize >= pieces.len() {
-                        return Err(v.err(&format!("{id} is not an index of model.vocab ({} pieces)", pieces.len())));
+                        return Err(v.err(&format!(
+                            "{id} is not an index of model.vocab ({} pieces)",
+                            pieces.len()
+                        )));
                     }
                     Some(id)
                 }
@@ -783,19 +880,35 @@ fn read_model(m: &At, bytes: bool) -> Result<Model> {
                 .map_err(|e| m.err(&e))
                 .map(Model::Unigram)
         }
-        "WordLevel" => Err(kind.err("WordLevel is not implemented; dlf reads BPE, WordPiece and Unigram")),
-        other => Err(kind.err(&format!("{other:?} is not a model dlf reads: BPE, WordPiece or Unigram"))),
+        "WordLevel" => {
+            Err(kind.err("WordLevel is not implemented; dlf reads BPE, WordPiece and Unigram"))
+        }
+        other => Err(kind.err(&format!(
+            "{other:?} is not a model dlf reads: BPE, WordPiece or Unigram"
+        ))),
     }
 }
 
 fn read_added(list: &At, model: &Model) -> Result<Vec<Added>> {
     let mut out: Vec<Added> = Vec::new();
     for item in list.items()? {
-        item.only(&["id", "content", "single_word", "lstrip", "rstrip", "normalized", "special"])?;
+        item.only(&[
+            "id",
+            "content",
+            "single_word",
+            "lstrip",
+            "rstrip",
+            "normalized",
+            "special",
+        ])?;
         let id = item.req("id")?.u32()?;
         let content = item.req("content")?.str()?.to_string();
         for flag in ["single_word", "lstrip", "rstrip"] {
-            item.flag_must_be(flag, false, "dlf matches added tokens exactly, without stripping or word checks")?;
+            item.flag_must_be(
+                flag,
+                false,
+                "dlf matches added tokens exactly, without stripping or word checks",
+            )?;
         }
         let special = match item.opt("special") {
             Some(v) => v.bool()?,
@@ -803,18 +916,26 @@ fn read_added(list: &At, model: &Model) -> Result<Vec<Added>> {
         };
         if let Some(model_id) = model.token_to_id(&content) {
             if model_id != id {
-                return Err(item.err(&format!("{content:?} has id {id} here but {model_id} in model.vocab")));
+                return Err(item.err(&format!(
+                    "{content:?} has id {id} here but {model_id} in model.vocab"
+                )));
             }
         } else if (id as usize) < model.vocab_len() {
             let other = model.token(id).unwrap_or_default();
-            return Err(item.err(&format!("id {id} of {content:?} is the id of {other:?} in model.vocab")));
+            return Err(item.err(&format!(
+                "id {id} of {content:?} is the id of {other:?} in model.vocab"
+            )));
         }
         if let Some(prev) = out.iter().find(|a| a.id == id || a.content == content) {
             let mut msg = String::new();
             let _ = write!(msg, "repeats id {} / {:?}", prev.id, prev.content);
             return Err(item.err(&msg));
         }
-        out.push(Added { id, content, special });
+        out.push(Added {
+            id,
+            content,
+            special,
+        });
     }
     Ok(out)
 }

@@ -7,10 +7,14 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use dlf_engine::lessons::tokenize::bpe::{Alphabet, Bpe, BpeConfig, BpeOptions, BpeTrainer, TieBreak};
+use dlf_engine::lessons::tokenize::bpe::{
+    Alphabet, Bpe, BpeConfig, BpeOptions, BpeTrainer, TieBreak,
+};
 use dlf_engine::lessons::tokenize::pretokenize::{count_words, PreTokenizer};
 use dlf_engine::lessons::tokenize::unigram::{Unigram, UnigramConfig, UnigramTrainer};
-use dlf_engine::lessons::tokenize::wordpiece::{PairScore, WordPiece, WordPieceConfig, WordPieceTrainer};
+use dlf_engine::lessons::tokenize::wordpiece::{
+    PairScore, WordPiece, WordPieceConfig, WordPieceTrainer,
+};
 use serde::Serialize;
 
 use super::input;
@@ -113,7 +117,11 @@ fn resolve(args: &TrainArgs) -> Result<Resolved> {
         (None, Some(m)) => m,
         (None, None) => bail!(
             "say which model to train: --model bpe|wordpiece|unigram, or --preset {}",
-            Preset::ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join("|")
+            Preset::ALL
+                .iter()
+                .map(|p| p.name())
+                .collect::<Vec<_>>()
+                .join("|")
         ),
     };
     // Options the model does not use are refused, as `dlf calc` refuses unused fields.
@@ -121,15 +129,22 @@ fn resolve(args: &TrainArgs) -> Result<Resolved> {
         ("--alphabet", args.alphabet.is_some()),
         ("--tie-break", args.tie_break.is_some()),
         ("--end-of-word-suffix", args.end_of_word_suffix.is_some()),
-        ("--continuing-subword-prefix", args.continuing_subword_prefix.is_some()),
+        (
+            "--continuing-subword-prefix",
+            args.continuing_subword_prefix.is_some(),
+        ),
         ("--score", args.score.is_some()),
         ("--min-frequency", args.min_frequency.is_some()),
         ("--unk-token", args.unk_token.is_some()),
     ];
     let uses: &[&str] = match model {
         ModelKind::Bpe => &[
-            "--alphabet", "--tie-break", "--end-of-word-suffix", "--continuing-subword-prefix",
-            "--min-frequency", "--unk-token",
+            "--alphabet",
+            "--tie-break",
+            "--end-of-word-suffix",
+            "--continuing-subword-prefix",
+            "--min-frequency",
+            "--unk-token",
         ],
         ModelKind::WordPiece => &["--continuing-subword-prefix", "--score", "--unk-token"],
         ModelKind::Unigram => &["--unk-token"],
@@ -164,13 +179,22 @@ fn resolve(args: &TrainArgs) -> Result<Resolved> {
         ModelKind::Unigram => PreTokenizer::Metaspace,
     });
     let prefix = match model {
-        ModelKind::WordPiece => Some(args.continuing_subword_prefix.clone().unwrap_or_else(|| "##".into())),
+        ModelKind::WordPiece => Some(
+            args.continuing_subword_prefix
+                .clone()
+                .unwrap_or_else(|| "##".into()),
+        ),
         _ => args.continuing_subword_prefix.clone(),
     };
     let suffix = args.end_of_word_suffix.clone();
-    for (name, v) in [("--continuing-subword-prefix", &prefix), ("--end-of-word-suffix", &suffix)] {
+    for (name, v) in [
+        ("--continuing-subword-prefix", &prefix),
+        ("--end-of-word-suffix", &suffix),
+    ] {
         if v.as_deref() == Some("") {
-            bail!("{name} is empty: give the marker (e.g. '##' or '</w>'), or leave the option out");
+            bail!(
+                "{name} is empty: give the marker (e.g. '##' or '</w>'), or leave the option out"
+            );
         }
     }
     let unk = match model {
@@ -192,7 +216,11 @@ fn resolve(args: &TrainArgs) -> Result<Resolved> {
     Ok(Resolved {
         model,
         pre,
-        alphabet: args.alphabet.unwrap_or(if model == ModelKind::Bpe { Alphabet::Bytes } else { Alphabet::Chars }),
+        alphabet: args.alphabet.unwrap_or(if model == ModelKind::Bpe {
+            Alphabet::Bytes
+        } else {
+            Alphabet::Chars
+        }),
         tie_break: args.tie_break.unwrap_or(TieBreak::HuggingFace),
         suffix,
         prefix,
@@ -291,9 +319,14 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
         texts.push(input::read(f)?);
     }
     let bytes: u64 = texts.iter().map(|t| t.text.len() as u64).sum();
-    let lines: u64 = texts.iter().map(|t| input::lines_with_endings(&t.text).count() as u64).sum();
+    let lines: u64 = texts
+        .iter()
+        .map(|t| input::lines_with_endings(&t.text).count() as u64)
+        .sum();
     let words = count_words(
-        texts.iter().flat_map(|t| input::lines_with_endings(&t.text)),
+        texts
+            .iter()
+            .flat_map(|t| input::lines_with_endings(&t.text)),
         cfg.pre,
     );
     if words.is_empty() {
@@ -417,7 +450,12 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
                 score: cfg.score,
                 continuing_subword_prefix: cfg.prefix.clone().expect("WordPiece has a prefix"),
                 unk_token: unk.clone(),
-                special_tokens: cfg.specials.iter().filter(|s| **s != unk).cloned().collect(),
+                special_tokens: cfg
+                    .specials
+                    .iter()
+                    .filter(|s| **s != unk)
+                    .cloned()
+                    .collect(),
                 ..WordPieceConfig::default()
             };
             let mut trainer = WordPieceTrainer::new(&words, &wcfg);
@@ -452,8 +490,13 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
             let wp = trainer.finish();
             let mut vocab = wp.vocab().to_vec();
             order_specials(&mut vocab, &cfg.specials);
-            let wp = WordPiece::from_vocab(vocab, wp.prefix(), wp.unk_token(), wp.max_input_chars_per_word())
-                .map_err(|e| anyhow::anyhow!("the trained model: {e}"))?;
+            let wp = WordPiece::from_vocab(
+                vocab,
+                wp.prefix(),
+                wp.unk_token(),
+                wp.max_input_chars_per_word(),
+            )
+            .map_err(|e| anyhow::anyhow!("the trained model: {e}"))?;
             Model::WordPiece(wp)
         }
         ModelKind::Unigram => {
@@ -469,12 +512,20 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
             let ucfg = UnigramConfig {
                 vocab_size: args.vocab_size,
                 unk_token: unk.clone(),
-                special_tokens: cfg.specials.iter().filter(|s| **s != unk).cloned().collect(),
+                special_tokens: cfg
+                    .specials
+                    .iter()
+                    .filter(|s| **s != unk)
+                    .cloned()
+                    .collect(),
                 ..UnigramConfig::default()
             };
             let mut trainer = UnigramTrainer::new(&words, &ucfg);
             summary.initial_vocab_size = trainer.vocab_size();
-            summary.symbols_before = words.iter().map(|(w, c)| c * w.chars().count() as u64).sum();
+            summary.symbols_before = words
+                .iter()
+                .map(|(w, c)| c * w.chars().count() as u64)
+                .sum();
             let mut rounds = Vec::new();
             while let Some(r) = trainer.step() {
                 rounds.push(Round {
@@ -495,7 +546,9 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
             let scores: Vec<(String, f64)> = names
                 .into_iter()
                 .map(|p| {
-                    let s = uni.token_to_id(&p).map_or(0.0, |id| uni.pieces()[id as usize].1);
+                    let s = uni
+                        .token_to_id(&p)
+                        .map_or(0.0, |id| uni.pieces()[id as usize].1);
                     (p, s)
                 })
                 .collect();
@@ -536,12 +589,17 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
 
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(path) = &args.output {
-        summary.output = Some(if to_stdout { "standard output".into() } else { path.display().to_string() });
+        summary.output = Some(if to_stdout {
+            "standard output".into()
+        } else {
+            path.display().to_string()
+        });
     }
     let json = tokenizer.to_json();
     // The model is written before the summary, so a failed write is reported before anything is printed.
     if let Some(path) = args.output.as_ref().filter(|_| !to_stdout) {
-        std::fs::write(path, &json).with_context(|| format!("could not write {}", path.display()))?;
+        std::fs::write(path, &json)
+            .with_context(|| format!("could not write {}", path.display()))?;
     }
     if to_stdout {
         out.write_all(json.as_bytes())?;
@@ -566,7 +624,11 @@ fn print_summary(s: &Summary, json: bool, out: &mut impl Write) -> Result<()> {
             .unwrap_or(0)
             .max(6);
         let has_score = steps.iter().any(|st| st.score.is_some());
-        write!(out, "{:>5}  {:<w$}  {:<w$}  {:<w$}  {:>8}", "rank", "left", "right", "merged", "count")?;
+        write!(
+            out,
+            "{:>5}  {:<w$}  {:<w$}  {:<w$}  {:>8}",
+            "rank", "left", "right", "merged", "count"
+        )?;
         if has_score {
             write!(out, "  {:>12}", "score")?;
         }
@@ -672,8 +734,25 @@ pub fn format_sig(x: f64) -> String {
         "0".into()
     } else if (1e-3..1e6).contains(&a) {
         // Six significant digits for the numbers of a hand computation (a log-probability, bytes/token).
-        let decimals = if a >= 1e5 { 0 } else if a >= 1e4 { 1 } else if a >= 1e3 { 2 } else if a >= 1e2 { 3 }
-            else if a >= 1e1 { 4 } else if a >= 1.0 { 5 } else if a >= 0.1 { 6 } else if a >= 0.01 { 7 } else { 8 };
+        let decimals = if a >= 1e5 {
+            0
+        } else if a >= 1e4 {
+            1
+        } else if a >= 1e3 {
+            2
+        } else if a >= 1e2 {
+            3
+        } else if a >= 1e1 {
+            4
+        } else if a >= 1.0 {
+            5
+        } else if a >= 0.1 {
+            6
+        } else if a >= 0.01 {
+            7
+        } else {
+            8
+        };
         format!("{x:.decimals$}")
     } else {
         format!("{x:.5e}")
