@@ -363,6 +363,62 @@ fn training_reports_compression_and_reads_stdin() {
     assert!(tokens < 1155.0);
 }
 
+#[test]
+fn unigram_training_lists_its_rounds_and_reaches_the_vocabulary_size() {
+    let s = ok_json(&[
+        "train",
+        "--preset",
+        "sentencepiece",
+        "--vocab-size",
+        "150",
+        "--steps",
+        "--json",
+        "corpus.txt",
+    ]);
+    assert_eq!(s["vocab_size"], 150);
+    assert!(
+        s.get("merges").is_none(),
+        "a Unigram model has no merges: {s}"
+    );
+    let rounds = s["rounds"].as_array().expect("rounds");
+    assert!(!rounds.is_empty());
+    assert_eq!(rounds.last().expect("last")["vocab_size"], 150);
+    for r in rounds {
+        assert!(
+            r["log_likelihood"].as_f64().expect("log-likelihood") < 0.0,
+            "{r}"
+        );
+    }
+    // Every character of the corpus stays a piece (SentencePiece's rule), so nothing in it is unknown.
+    let dir = scratch("unigram");
+    let t = trained(
+        &dir,
+        "u.json",
+        &[
+            "--preset",
+            "sentencepiece",
+            "--vocab-size",
+            "150",
+            "corpus.txt",
+        ],
+    );
+    let pieces: Vec<&str> = t["model"]["vocab"]
+        .as_array()
+        .expect("vocab")
+        .iter()
+        .map(|p| p[0].as_str().expect("piece"))
+        .collect();
+    let corpus = std::fs::read_to_string(fixture("corpus.txt")).expect("corpus");
+    for c in corpus.chars().filter(|c| *c != ' ') {
+        assert!(
+            pieces.contains(&c.to_string().as_str()),
+            "{c:?} is not a piece"
+        );
+    }
+    assert_eq!(t["model"]["unk_id"], 0);
+    assert_eq!(pieces[0], "<unk>");
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Encoding and decoding against Hugging Face.
 

@@ -280,6 +280,7 @@ struct Summary {
     alphabet_size: usize,
     initial_vocab_size: usize,
     vocab_size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
     merges: Option<usize>,
     symbols_before: u64,
     tokens: u64,
@@ -612,6 +613,12 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
 }
 
 fn print_summary(s: &Summary, json: bool, out: &mut impl Write) -> Result<()> {
+    // Text output formats numbers itself, so it checks what the JSON printer would refuse.
+    let scores = s.steps.iter().flatten().filter_map(|st| st.score);
+    let likelihoods = s.rounds.iter().flatten().map(|r| r.log_likelihood);
+    if let Some(bad) = scores.chain(likelihoods).find(|x| !x.is_finite()) {
+        bail!("tokenize train: the trainer reported a score or log-likelihood of {bad}, which is not finite");
+    }
     if json {
         return crate::calc::print("tokenize train", s, out);
     }
