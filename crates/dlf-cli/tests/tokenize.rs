@@ -464,6 +464,56 @@ fn every_hf_tokenizer_encodes_and_decodes_as_hf_does() {
 }
 
 #[test]
+fn consecutive_unknown_characters_are_treated_as_hf_treats_them() {
+    // HF 0.23.3, the fixtures of make_fixtures.py, tok.encode("ΩΩ x🙂🙂y", add_special_tokens=False).ids:
+    //   hf-unigram.json   [1, 0, 1, 46, 0, 110]   Unigram fuses a run of unknown characters into one <unk>
+    //   hf-bpe-eow.json   [0, 0, 49, 0, 0, 92]    BPE (fuse_unk=false): one <unk> per unknown character
+    //   hf-wordpiece.json [1, 1]                  WordPiece: each word with an unmatched position is one [UNK]
+    // (Only the unknown-token ids are stable across HF runs: the others are what this fixture's run gave.)
+    for (name, want) in [
+        ("hf-unigram.json", vec![1, 0, 1, 46, 0, 110]),
+        ("hf-bpe-eow.json", vec![0, 0, 49, 0, 0, 92]),
+        ("hf-wordpiece.json", vec![1, 1]),
+    ] {
+        let got = ok_json(&["encode", "--tokenizer", name, "--json", "ΩΩ x🙂🙂y"]);
+        assert_eq!(got["ids"], serde_json::json!(want), "{name}");
+    }
+}
+
+#[test]
+fn a_gpt2_shaped_file_loads_and_ids_decode_from_stdin() {
+    // GPT-2's tokenizer.json on the HF hub has a ByteLevel post-processor (it only trims offsets) and writes
+    // "" for no prefix or suffix; both are accepted and change nothing.
+    let dir = scratch("gpt2-shape");
+    let mut v = read_json(&fixture("hf-bpe-bytes.json"));
+    v["post_processor"] = serde_json::json!({"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true});
+    v["model"]["continuing_subword_prefix"] = serde_json::json!("");
+    v["model"]["end_of_word_suffix"] = serde_json::json!("");
+    let path = dir.join("gpt2.json");
+    std::fs::write(&path, v.to_string()).expect("write");
+    let path = path.to_str().expect("path");
+    let text = "the lowest newer widest";
+    let got = ok_json(&["encode", "--tokenizer", path, "--json", text]);
+    let plain = ok_json(&["encode", "--tokenizer", "hf-bpe-bytes.json", "--json", text]);
+    assert_eq!(got["ids"], plain["ids"]);
+    let ids = ids_of(&got).replace(',', "\n");
+    let out = run(&["decode", "--tokenizer", path], Some(ids.as_bytes()));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{text}\n"));
+    // Special tokens are dropped by default and kept on request.
+    let eot = ok(&["decode", "--tokenizer", path, "0", &ids_of(&got)]);
+    assert_eq!(eot, format!("{text}\n"));
+    let kept = ok(&[
+        "decode",
+        "--tokenizer",
+        path,
+        "--keep-special",
+        "0",
+        &ids_of(&got),
+    ]);
+    assert_eq!(kept, format!("<|endoftext|>{text}\n"));
+}
+
+#[test]
 fn a_dlf_trained_tokenizer_encodes_like_hfs_and_text_output_lists_tokens() {
     // The GPT-2-preset model is HF's (first test), so its encodings must be HF's too.
     let dir = scratch("encode");

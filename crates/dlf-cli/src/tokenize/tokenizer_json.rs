@@ -714,6 +714,11 @@ fn opt_string(m: &At, key: &str) -> Result<Option<String>> {
     m.opt(key).map(|v| v.str().map(str::to_string)).transpose()
 }
 
+/// A prefix or suffix: GPT-2's own tokenizer.json writes `""` for none.
+fn opt_marker(m: &At, key: &str) -> Result<Option<String>> {
+    Ok(opt_string(m, key)?.filter(|s| !s.is_empty()))
+}
+
 fn read_model(m: &At, bytes: bool) -> Result<Model> {
     let kind = m.req("type")?;
     match kind.str()? {
@@ -793,8 +798,8 @@ fn read_model(m: &At, bytes: bool) -> Result<Model> {
                 } else {
                     Alphabet::Chars
                 },
-                end_of_word_suffix: opt_string(m, "end_of_word_suffix")?,
-                continuing_subword_prefix: opt_string(m, "continuing_subword_prefix")?,
+                end_of_word_suffix: opt_marker(m, "end_of_word_suffix")?,
+                continuing_subword_prefix: opt_marker(m, "continuing_subword_prefix")?,
                 unk_token: opt_string(m, "unk_token")?,
             };
             if let Some(unk) = &options.unk_token {
