@@ -572,7 +572,9 @@ fn add_token(tokens: &mut Vec<String>, ids: &mut FastMap<String, u32>, t: &str) 
     id
 }
 
-fn initial(words: &[(String, u64)], cfg: &BpeConfig) -> Initial {
+/// `variant_order`: the order in which to number the prefixed/suffixed variants (tests replay the order an HF run
+/// used); `None` numbers them sorted by string.
+fn initial(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]>) -> Initial {
     let mut tokens = Vec::new();
     let mut ids = FastMap::default();
     for s in &cfg.special_tokens {
@@ -609,8 +611,19 @@ fn initial(words: &[(String, u64)], cfg: &BpeConfig) -> Initial {
                 }
             });
         }
-        for v in variants {
-            add_token(&mut tokens, &mut ids, &v);
+        match variant_order {
+            Some(order) => {
+                for v in order {
+                    assert!(variants.remove(*v), "{v:?} is not a variant of this corpus");
+                    add_token(&mut tokens, &mut ids, v);
+                }
+                assert!(variants.is_empty(), "variants missing from the order: {variants:?}");
+            }
+            None => {
+                for v in variants {
+                    add_token(&mut tokens, &mut ids, &v);
+                }
+            }
         }
     }
     let words = words
@@ -639,6 +652,10 @@ pub struct TrainWork {
     pub pair_updates: u64,
     /// Heap pushes and pops (zero for the textbook trainer, which scans all counts for the maximum).
     pub heap_operations: u64,
+    /// Symbols the textbook trainer scans for the same merges: before each merge it recounts every pair, reading
+    /// every symbol of every distinct word (for the incremental trainer this is computed, not done, so the lesson
+    /// can quote the ratio on corpora where the textbook loop would take too long).
+    pub textbook_symbols: u64,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -740,6 +757,8 @@ pub struct BpeTrainer {
     heap: Vec<Entry>,
     merges: Vec<(u32, u32)>,
     corpus_tokens: u64,
+    /// Σ over distinct words of their current number of symbols (what one textbook recount reads).
+    live_symbols: u64,
     /// The merge number at which each word was last visited, to visit a word once per merge.
     visited: Vec<u32>,
     done: bool,
@@ -750,7 +769,11 @@ pub struct BpeTrainer {
 impl BpeTrainer {
     /// Splits every word into the alphabet and counts every adjacent pair once.
     pub fn new(words: &[(String, u64)], cfg: &BpeConfig) -> BpeTrainer {
-        let init = initial(words, cfg);
+        BpeTrainer::with_variant_order(words, cfg, None)
+    }
+
+    fn with_variant_order(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]>) -> BpeTrainer {
+        let init = initial(words, cfg, variant_order);
         let total: usize = init.words.iter().map(Vec::len).sum();
         let mut syms = Vec::with_capacity(total);
         let mut start = Vec::with_capacity(words.len());
@@ -802,6 +825,7 @@ impl BpeTrainer {
             heap: Vec::new(),
             merges: Vec::new(),
             corpus_tokens,
+            live_symbols: total as u64,
             visited: vec![u32::MAX; words.len()],
             done: false,
             work,
@@ -923,6 +947,7 @@ impl BpeTrainer {
         let step_no = self.merges.len() as u32;
         self.merges.push((a, b));
         self.work.merges += 1;
+        self.work.textbook_symbols += self.live_symbols;
 
         let list = self.pair_words.remove(&best.pair).unwrap_or_default();
         self.fresh.clear();
@@ -994,6 +1019,7 @@ impl BpeTrainer {
         }
         self.len[w] = o as u32;
         self.corpus_tokens -= c * occurrences;
+        self.live_symbols -= occurrences;
     }
 
     #[inline]
@@ -1060,7 +1086,11 @@ pub fn train_naive(words: &[(String, u64)], cfg: &BpeConfig) -> (Bpe, Vec<MergeS
 
 /// [`train_naive`], also returning the work done.
 pub fn train_naive_with_work(words: &[(String, u64)], cfg: &BpeConfig) -> (Bpe, Vec<MergeStep>, TrainWork) {
-    let Initial { mut tokens, mut ids, words: mut segs } = initial(words, cfg);
+    naive(words, cfg, None)
+}
+
+fn naive(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]>) -> (Bpe, Vec<MergeStep>, TrainWork) {
+    let Initial { mut tokens, mut ids, words: mut segs } = initial(words, cfg, variant_order);
     let counts: Vec<u64> = words.iter().map(|(_, c)| *c).collect();
     let prefix = cfg.continuing_subword_prefix.as_deref();
     let mut merges: Vec<(u32, u32)> = Vec::new();
@@ -1069,14 +1099,15 @@ pub fn train_naive_with_work(words: &[(String, u64)], cfg: &BpeConfig) -> (Bpe, 
     while tokens.len() < cfg.vocab_size {
         // Recount: pair → (count, first-seen index).
         let mut stats: FastMap<u64, (u64, usize)> = FastMap::default();
+        let mut recount = TrainWork::default();
         for (w, seg) in segs.iter().enumerate() {
-            work.words_visited += 1;
-            work.symbols_scanned += seg.len() as u64;
+            recount.words_visited += 1;
+            recount.symbols_scanned += seg.len() as u64;
             if counts[w] == 0 {
                 continue;
             }
             for pair in seg.windows(2) {
-                work.pair_updates += 1;
+                recount.pair_updates += 1;
                 let next = stats.len();
                 stats.entry(pack(pair[0], pair[1])).or_insert((0, next)).0 += counts[w];
             }
@@ -1111,7 +1142,12 @@ pub fn train_naive_with_work(words: &[(String, u64)], cfg: &BpeConfig) -> (Bpe, 
         let merged = merged_string(&tokens[a as usize], &tokens[b as usize], prefix);
         let x = add_token(&mut tokens, &mut ids, &merged);
         merges.push((a, b));
+        // The recount's work is charged to the merge it chose (a final recount that finds nothing is not).
         work.merges += 1;
+        work.words_visited += recount.words_visited;
+        work.symbols_scanned += recount.symbols_scanned;
+        work.pair_updates += recount.pair_updates;
+        work.textbook_symbols += recount.symbols_scanned;
         let mut corpus_tokens = 0u64;
         for (w, seg) in segs.iter_mut().enumerate() {
             let mut out = Vec::with_capacity(seg.len());
