@@ -481,6 +481,33 @@ fn consecutive_unknown_characters_are_treated_as_hf_treats_them() {
 }
 
 #[test]
+fn berts_wordpiece_decoder_cleanup_is_applied_as_hf_applies_it() {
+    // HF 0.23.3: t = Tokenizer.from_file("hf-wordpiece.json"); t.decoder = decoders.WordPiece(prefix="##",
+    // cleanup=True); t.decode(t.encode(S, add_special_tokens=False).ids) with
+    // S = "Tokenizers don't split 12345 well, do they? it's lower!" printed
+    // "Tokenizers don ' t split 12345 well, do they it ' s lower!" ('?' is not in the vocabulary: [UNK],
+    // skipped; cleanup works token by token, so " ' " never occurs whole and "don ' t" stays).
+    let dir = scratch("cleanup");
+    let mut v = read_json(&fixture("hf-wordpiece.json"));
+    v["decoder"]["cleanup"] = Value::Bool(true);
+    let path = dir.join("wp.json");
+    std::fs::write(&path, v.to_string()).expect("write");
+    let path = path.to_str().expect("path");
+    let enc = ok_json(&[
+        "encode",
+        "--tokenizer",
+        path,
+        "--json",
+        "Tokenizers don't split 12345 well, do they? it's lower!",
+    ]);
+    let decoded = ok(&["decode", "--tokenizer", path, &ids_of(&enc)]);
+    assert_eq!(
+        decoded,
+        "Tokenizers don ' t split 12345 well, do they it ' s lower!\n"
+    );
+}
+
+#[test]
 fn a_gpt2_shaped_file_loads_and_ids_decode_from_stdin() {
     // GPT-2's tokenizer.json on the HF hub has a ByteLevel post-processor (it only trims offsets) and writes
     // "" for no prefix or suffix; both are accepted and change nothing.

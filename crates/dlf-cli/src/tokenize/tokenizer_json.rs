@@ -57,6 +57,8 @@ pub struct Tokenizer {
     pub pre: Option<PreTokenizer>,
     /// The added tokens, in the file's order.
     pub added: Vec<Added>,
+    /// A WordPiece decoder's `cleanup` (BERT's: no space before `.`, `,`, `?`, `!`, `'s` …); dlf writes false.
+    pub cleanup: bool,
 }
 
 impl Model {
@@ -216,16 +218,38 @@ impl Tokenizer {
                 run.push(id);
             } else if let Some(a) = added {
                 if !run.is_empty() {
-                    out.push_str(&self.model.decode(&run));
+                    out.push_str(&self.decode_run(&run, out.is_empty()));
                     run.clear();
                 }
                 out.push_str(&a.content);
             }
         }
         if !run.is_empty() {
-            out.push_str(&self.model.decode(&run));
+            out.push_str(&self.decode_run(&run, out.is_empty()));
         }
         Ok(out)
+    }
+
+    /// Model ids to text: the model's own decoder, except a WordPiece decoder with `cleanup`, which is
+    /// Hugging Face's per-token rule (tokens/src/decoders/wordpiece.rs): a continuation loses its prefix, any
+    /// other token after the first gets a space before it, then each token is cleaned up.
+    fn decode_run(&self, ids: &[u32], first: bool) -> String {
+        match &self.model {
+            Model::WordPiece(m) if self.cleanup => {
+                let mut out = String::new();
+                for (i, &id) in ids.iter().enumerate() {
+                    let token = self.model.token(id).unwrap_or_default();
+                    let piece = match token.strip_prefix(m.prefix()) {
+                        Some(rest) if i > 0 || !first => rest.to_string(),
+                        _ if i > 0 || !first => format!(" {token}"),
+                        _ => token.to_string(),
+                    };
+                    out.push_str(&wordpiece_cleanup(&piece));
+                }
+                out
+            }
+            _ => self.model.decode(ids),
+        }
     }
 
     /// Whether the model works on GPT-2's byte stand-ins.
@@ -401,16 +425,38 @@ impl Tokenizer {
             None => (None, false),
             Some(p) => read_pre_tokenizer(&p)?,
         };
+        let mut cleanup = false;
         if let Some(decoder) = root.opt("decoder") {
-            read_decoder(&decoder)?;
+            read_decoder(&decoder, &mut cleanup)?;
         }
         let model = read_model(&root.req("model")?, bytes)?;
         let added = match root.opt("added_tokens") {
             None => Vec::new(),
             Some(list) => read_added(&list, &model)?,
         };
-        Ok(Tokenizer { model, pre, added })
+        Ok(Tokenizer {
+            model,
+            pre,
+            added,
+            cleanup,
+        })
     }
+}
+
+/// Hugging Face's WordPiece `cleanup` of one decoded token.
+fn wordpiece_cleanup(token: &str) -> String {
+    token
+        .replace(" .", ".")
+        .replace(" ?", "?")
+        .replace(" !", "!")
+        .replace(" ,", ",")
+        .replace(" ' ", "'")
+        .replace(" n't", "n't")
+        .replace(" 'm", "'m")
+        .replace(" do not", " don't")
+        .replace(" 's", "'s")
+        .replace(" 've", "'ve")
+        .replace(" 're", "'re")
 }
 
 fn metaspace_json() -> Value {
@@ -665,13 +711,19 @@ fn read_pre_tokenizer(p: &At) -> Result<(Option<PreTokenizer>, bool)> {
 }
 
 /// Checks the decoder is one dlf's `decode` agrees with (it decodes by the model's own rules).
-fn read_decoder(d: &At) -> Result<()> {
+fn read_decoder(d: &At, cleanup: &mut bool) -> Result<()> {
     let kind = d.req("type")?.str()?;
     match kind {
-        "ByteLevel" | "WordPiece" | "BPEDecoder" | "Metaspace" | "Fuse" | "Replace" | "Strip" => Ok(()),
+        "WordPiece" => {
+            if let Some(c) = d.opt("cleanup") {
+                *cleanup = c.bool()?;
+            }
+            Ok(())
+        }
+        "ByteLevel" | "BPEDecoder" | "Metaspace" | "Fuse" | "Replace" | "Strip" => Ok(()),
         "Sequence" => {
             for item in d.req("decoders")?.items()? {
-                read_decoder(&item)?;
+                read_decoder(&item, cleanup)?;
             }
             Ok(())
         }

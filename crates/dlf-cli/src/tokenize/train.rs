@@ -575,6 +575,7 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
         model,
         pre: Some(cfg.pre),
         added,
+        cleanup: false,
     };
     summary.vocab_size = tokenizer.model.vocab_len();
     // The compression achieved on the training corpus: every distinct word encoded once, times its count.
