@@ -808,6 +808,7 @@ fn read_model(m: &At, bytes: bool) -> Result<Model> {
             let vocab_at = m.req("vocab")?;
             let vocab = ordered_vocab(&vocab_at)?;
             let merges_at = m.req("merges")?;
+            let known: std::collections::HashSet<&str> = vocab.iter().map(String::as_str).collect();
             let mut merges = Vec::new();
             for item in merges_at.items()? {
                 let pair = match item.v {
@@ -836,7 +837,7 @@ fn read_model(m: &At, bytes: bool) -> Result<Model> {
                     }
                 };
                 for (side, t) in [("left", &pair.0), ("right", &pair.1)] {
-                    if !vocab.iter().any(|v| v == t) {
+                    if !known.contains(t.as_str()) {
                         return Err(
                             item.err(&format!("its {side} token {t:?} is not in model.vocab"))
                         );
