@@ -364,6 +364,45 @@ fn training_reports_compression_and_reads_stdin() {
 }
 
 #[test]
+fn output_to_stdout_keeps_the_summary_on_stderr() {
+    let out = run(
+        &[
+            "train",
+            "--preset",
+            "gpt2",
+            "--vocab-size",
+            "300",
+            "-o",
+            "-",
+            "toy.txt",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    let json: Value = serde_json::from_slice(&out.stdout).expect("only tokenizer.json on stdout");
+    assert_eq!(json["model"]["type"], "BPE");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("wrote standard output (Hugging Face tokenizer.json)"),
+        "{stderr}"
+    );
+    let e = fails(
+        &[
+            "train",
+            "--preset",
+            "gpt2",
+            "--model",
+            "bpe",
+            "--vocab-size",
+            "300",
+            "toy.txt",
+        ],
+        None,
+    );
+    assert!(e.contains("cannot be used with"), "{e}");
+}
+
+#[test]
 fn unigram_training_lists_its_rounds_and_reaches_the_vocabulary_size() {
     let s = ok_json(&[
         "train",
