@@ -547,6 +547,33 @@ fn berts_wordpiece_decoder_cleanup_is_applied_as_hf_applies_it() {
 }
 
 #[test]
+fn metaspace_prepend_first_leaves_text_after_an_added_token_alone() {
+    // HF 0.23.3: t = Tokenizer.from_file("hf-unigram.json"); t.pre_tokenizer = pre_tokenizers.Metaspace(
+    // replacement="▁", prepend_scheme="first", split=True); t.encode(s, add_special_tokens=False).ids:
+    let cases = [
+        ("lower<unk>newest wider", vec![51, 0, 12, 2, 147, 2, 18, 94]),
+        ("a <unk> b", vec![8, 1, 0, 1, 37]),
+        ("<unk>the", vec![0, 22, 2]),
+        ("x<unk> <unk>y", vec![1, 46, 0, 1, 0, 110]),
+    ];
+    let dir = scratch("first");
+    let mut v = read_json(&fixture("hf-unigram.json"));
+    v["pre_tokenizer"]["prepend_scheme"] = Value::String("first".into());
+    let path = dir.join("first.json");
+    std::fs::write(&path, v.to_string()).expect("write");
+    for (text, want) in cases {
+        let got = ok_json(&[
+            "encode",
+            "--tokenizer",
+            path.to_str().expect("path"),
+            "--json",
+            text,
+        ]);
+        assert_eq!(got["ids"], serde_json::json!(want), "{text:?}");
+    }
+}
+
+#[test]
 fn a_gpt2_shaped_file_loads_and_ids_decode_from_stdin() {
     // GPT-2's tokenizer.json on the HF hub has a ByteLevel post-processor (it only trims offsets) and writes
     // "" for no prefix or suffix; both are accepted and change nothing.
