@@ -1266,6 +1266,63 @@ fn unknown_option_values_list_the_allowed_ones_and_unused_options_are_refused() 
         None,
     );
     assert!(e.contains("--alpha -1 must be a finite number ≥ 0"), "{e}");
+    let e = fails(
+        &[
+            "lattice",
+            "--tokenizer",
+            "hand-unigram.json",
+            "ab",
+            "--n-best",
+            "0",
+        ],
+        None,
+    );
+    assert!(e.contains("--n-best 0 lists nothing"), "{e}");
+    let e = fails(&["lattice", "--tokenizer", "hand-unigram.json", ""], None);
+    assert!(e.contains("nothing to segment"), "{e}");
+    let dir = scratch("no-unk");
+    let no_unk = dir.join("no-unk.json");
+    std::fs::write(
+        &no_unk,
+        r#"{"model": {"type": "Unigram", "vocab": [["a", -1.0], ["b", -2.0]]}}"#,
+    )
+    .expect("write");
+    let e = fails(
+        &[
+            "lattice",
+            "--tokenizer",
+            no_unk.to_str().expect("path"),
+            "abc",
+        ],
+        None,
+    );
+    assert!(
+        e.contains("\"abc\" has no segmentation: no piece starts at character 2 (\"c\")"),
+        "{e}"
+    );
+    // HF 0.23.3, Tokenizer.from_file of that file: encode("abba").ids == [0, 1, 1, 0]; encode("abc") raises
+    // "Encountered an unknown token but `unk_id` is missing".
+    let e = fails(
+        &[
+            "encode",
+            "--tokenizer",
+            no_unk.to_str().expect("path"),
+            "abc",
+        ],
+        None,
+    );
+    assert!(
+        e.contains("'c' is no piece of this Unigram model and it has no unknown token"),
+        "{e}"
+    );
+    let ids = ok_json(&[
+        "encode",
+        "--tokenizer",
+        no_unk.to_str().expect("path"),
+        "--json",
+        "abba",
+    ]);
+    assert_eq!(ids["ids"], serde_json::json!([0, 1, 1, 0]));
 }
 
 /// An edit that breaks a tokenizer.json.

@@ -151,7 +151,10 @@ impl Tokenizer {
     /// Encodes a text as Hugging Face does a single sequence without special tokens (`encode(text,
     /// add_special_tokens=False)`): added tokens are found first (leftmost, then longest), each becomes its
     /// id, and the text between them is pre-tokenised and encoded by the model.
-    pub fn encode(&self, text: &str) -> Vec<u32> {
+    ///
+    /// # Errors
+    /// A Unigram model without an unknown token meets a character that is no piece (Hugging Face refuses too).
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
         let mut ids = Vec::new();
         let mut rest = text;
         while !rest.is_empty() {
@@ -161,6 +164,7 @@ impl Tokenizer {
                 None => (rest, None),
             };
             if !segment.is_empty() {
+                self.check_unknown(segment)?;
                 ids.extend(self.encode_segment(segment, start));
             }
             match added {
@@ -171,7 +175,35 @@ impl Tokenizer {
                 None => break,
             }
         }
-        ids
+        Ok(ids)
+    }
+
+    /// A Unigram model with no unknown token cannot segment a character that is no piece: Hugging Face
+    /// errors ("unk_id is missing") and so does dlf, naming the character.
+    fn check_unknown(&self, segment: &str) -> Result<()> {
+        let Model::Unigram(m) = &self.model else {
+            return Ok(());
+        };
+        if m.unk_id().is_some() {
+            return Ok(());
+        }
+        let words = match self.pre {
+            Some(p) => pre_tokenize(segment, p),
+            None => vec![segment.to_string()],
+        };
+        for w in &words {
+            let mut buf = [0u8; 4];
+            if let Some(c) = w
+                .chars()
+                .find(|c| m.token_to_id(c.encode_utf8(&mut buf)).is_none())
+            {
+                bail!(
+                    "{c:?} is no piece of this Unigram model and it has no unknown token (model.unk_id), so \
+                     {w:?} cannot be segmented"
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Encodes text between added tokens that starts at byte `start` of the input.
