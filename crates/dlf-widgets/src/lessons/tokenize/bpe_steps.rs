@@ -129,7 +129,7 @@ fn tie_break(p: &Params) -> TieBreak {
 }
 
 /// The text to train on.
-fn training_text<'a>(p: &'a Params) -> &'a str {
+fn training_text(p: &Params) -> &str {
     match p.str("source") {
         "text" => p.text("corpus"),
         id => corpus::find(id).map_or("", |c| c.text),
@@ -280,13 +280,23 @@ fn draw_curve(svg: &mut Svg, run: &Run, unit: &str) {
     plot.scatter(svg, &[current], 4.0, "dlf-facc dlf-pt");
 }
 
+/// Rows of the word panel: one column up to half of [`WORDS_SHOWN`] words, two columns beyond.
+fn word_rows(run: &Run) -> usize {
+    let n = run.segmented.len();
+    if n <= WORDS_SHOWN / 2 {
+        n.max(1)
+    } else {
+        n.div_ceil(2)
+    }
+}
+
 fn draw_words(svg: &mut Svg, run: &Run, top: f64) {
     svg.text(14.0, top, Anchor::Start, "dlf-th", "Most frequent words, cut into their current tokens");
     if run.segmented.is_empty() {
         svg.text(14.0, top + 18.0, Anchor::Start, "dlf-ts", "the corpus has no words");
         return;
     }
-    let rows = WORDS_SHOWN.div_ceil(2);
+    let rows = word_rows(run);
     for (k, (i, tokens)) in run.segmented.iter().enumerate() {
         let (column, row) = (k / rows, k % rows);
         let x0 = 14.0 + 310.0 * column as f64;
@@ -317,7 +327,7 @@ impl Widget for BpeSteps {
     fn render(&self, p: &Params) -> Figure {
         let run = run(p);
         let unit = if p.str("alphabet") == "bytes" { "bytes" } else { "chars" };
-        let rows = WORDS_SHOWN.div_ceil(2) as f64;
+        let rows = word_rows(&run) as f64;
         let words_top = 232.0;
         let height = words_top + 16.0 + 19.0 * rows;
         let mut svg = Svg::new(640.0, height, "BPE merges, segmentation and compression");
@@ -358,7 +368,7 @@ impl Widget for BpeSteps {
             description.push_str(&latest);
             description.push_str(", a pair seen ");
             description.push_str(&int(last.count as i64));
-            description.push_str(" times; ");
+            description.push_str(if last.count == 1 { " time; " } else { " times; " });
         } else {
             description.push_str("Before any merge every symbol is a token; ");
         }

@@ -514,3 +514,86 @@ impl Stepped for TokenizerCompare {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Widget;
+    use crate::spec::parse_params;
+    use dlf_engine::lessons::tokenize::{bpe, unigram, wordpiece};
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        parse_params(&SPEC, pairs).expect("valid parameters")
+    }
+
+    /// The three tokenizers trained in one call each by the engine, as the widget configures them.
+    fn trained(corpus_id: &str, vocab: usize) -> (Bpe, WordPiece, Unigram) {
+        let text = corpus::find(corpus_id).expect("a built-in corpus").text;
+        let (b, _) = bpe::train(&count_words([text], BPE_PRE), &bpe_config(vocab));
+        let (w, _) = wordpiece::train(
+            &count_words([text], WORDPIECE_PRE),
+            &WordPieceConfig {
+                vocab_size: vocab,
+                ..WordPieceConfig::default()
+            },
+        );
+        let (u, _) = unigram::train(
+            &count_words([text], UNIGRAM_PRE),
+            &UnigramConfig {
+                vocab_size: vocab,
+                ..UnigramConfig::default()
+            },
+        );
+        (b, w, u)
+    }
+
+    #[test]
+    fn token_counts_are_the_engines() {
+        for (corpus_id, vocab) in [("english", 200), ("german", 340)] {
+            let vocab_text = vocab.to_string();
+            let p = params(&[("corpus", corpus_id), ("vocab", vocab_text.as_str())]);
+            let fig = TokenizerCompare.render(&p);
+            let sentence = p.text("sentence");
+            let (b, w, u) = trained(corpus_id, vocab);
+            assert_eq!(fig.expect_number("BPE tokens"), b.encode(sentence, BPE_PRE).len() as f64);
+            assert_eq!(
+                fig.expect_number("WordPiece tokens"),
+                w.encode(sentence, WORDPIECE_PRE).len() as f64
+            );
+            assert_eq!(
+                fig.expect_number("Unigram tokens"),
+                u.encode(sentence, UNIGRAM_PRE).len() as f64
+            );
+        }
+    }
+
+    #[test]
+    fn the_lattice_shows_the_engines_viterbi_path_and_log_z() {
+        let p = params(&[]);
+        let fig = TokenizerCompare.render(&p);
+        let (_, _, u) = trained("english", 200);
+        let word = lattice_word(&p).expect("the default sentence has words");
+        assert_eq!(word, "▁tiredest");
+        let lattice = u.lattice(&word);
+        let (path, best) = lattice.viterbi();
+        let pieces: Vec<&str> = path.iter().map(|&i| lattice.nodes[i].piece.as_str()).collect();
+        let shown = fig.numbers.iter().find(|(l, _)| l == "Viterbi path").map(|(_, v)| v.clone());
+        assert_eq!(shown, Some(pieces.join(" | ")));
+        assert!((fig.expect_number("log Z") - lattice.log_partition()).abs() < 5e-4);
+        assert!((fig.expect_number("Viterbi log p") - best).abs() < 5e-4);
+        // Each piece of the path is drawn outlined, and nothing else is (the lattice fits its rows here).
+        assert!(lattice_rows(&lattice).iter().all(|&r| r < LATTICE_ROWS));
+        assert_eq!(fig.svg.matches("class=\"dlf-acc\"").count(), path.len());
+        // The Viterbi path is one segmentation, so its probability is at most the whole: log p ≤ log Z.
+        assert!(best <= lattice.log_partition() + 1e-12);
+    }
+
+    #[test]
+    fn the_word_slider_picks_the_sentences_words_and_stops_at_the_last() {
+        let words = |k: &str| lattice_word(&params(&[("word", k), ("sentence", "low lower newest")]));
+        assert_eq!(words("1").as_deref(), Some("▁low"));
+        assert_eq!(words("3").as_deref(), Some("▁newest"));
+        assert_eq!(words("24").as_deref(), Some("▁newest"));
+        assert_eq!(lattice_word(&params(&[("sentence", "")])), None);
+    }
+}
