@@ -276,8 +276,17 @@ fn draw_curve(svg: &mut Svg, run: &Run, unit: &str) {
     label.push(' ');
     label.push_str(unit);
     label.push_str("/token");
-    plot.vline(svg, current.0, &label);
+    plot.vline(svg, current.0, "");
     plot.scatter(svg, &[current], 4.0, "dlf-facc dlf-pt");
+    // The label sits on whichever side of the marker has room.
+    if let Some(x) = plot.px(current.0) {
+        let f = plot.frame;
+        if x > f.cx() {
+            svg.text(x - 3.0, f.y + 10.0, Anchor::End, "dlf-ts", &label);
+        } else {
+            svg.text(x + 3.0, f.y + 10.0, Anchor::Start, "dlf-ts", &label);
+        }
+    }
 }
 
 /// Rows of the word panel: one column up to half of [`WORDS_SHOWN`] words, two columns beyond.
