@@ -88,6 +88,9 @@ static SPEC: WidgetSpec = WidgetSpec {
 
 /// A tokenizer being trained or trained.
 enum Stage<T, M> {
+    /// Not set up yet: each trainer is built in a slice of its own (the Unigram trainer's seed pieces cost
+    /// as much as a round), so that no frame does two expensive things.
+    Waiting,
     Training(T),
     Done(M),
     /// Only while moving from `Training` to `Done`.
@@ -381,34 +384,24 @@ impl Stepped for TokenizerCompare {
         &SPEC
     }
 
-    fn start(&self, p: &Params) -> Progress {
-        let text = training_text(p);
-        let vocab = p.usize("vocab");
-        let bpe = BpeTrainer::new(&count_words([text], BPE_PRE), &bpe_config(vocab));
-        let wordpiece = WordPieceTrainer::new(
-            &count_words([text], WORDPIECE_PRE),
-            &WordPieceConfig {
-                vocab_size: vocab,
-                ..WordPieceConfig::default()
-            },
-        );
-        let unigram = UnigramTrainer::new(
-            &count_words([text], UNIGRAM_PRE),
-            &UnigramConfig {
-                vocab_size: vocab,
-                ..UnigramConfig::default()
-            },
-        );
+    fn start(&self, _p: &Params) -> Progress {
         Progress {
-            bpe: Stage::Training(bpe),
-            wordpiece: Stage::Training(wordpiece),
-            unigram: Stage::Training(unigram),
+            bpe: Stage::Waiting,
+            wordpiece: Stage::Waiting,
+            unigram: Stage::Waiting,
             work: [0; 3],
         }
     }
 
-    fn advance(&self, _p: &Params, s: &mut Progress) -> bool {
-        if let Stage::Training(trainer) = &mut s.bpe {
+    fn advance(&self, p: &Params, s: &mut Progress) -> bool {
+        let text = training_text(p);
+        let vocab = p.usize("vocab");
+        if matches!(s.bpe, Stage::Waiting) {
+            s.bpe = Stage::Training(BpeTrainer::new(
+                &count_words([text], BPE_PRE),
+                &bpe_config(vocab),
+            ));
+        } else if let Stage::Training(trainer) = &mut s.bpe {
             for _ in 0..SLICE_MERGES {
                 if trainer.step().is_none() {
                     if let Stage::Training(t) = std::mem::replace(&mut s.bpe, Stage::Moving) {
@@ -418,6 +411,14 @@ impl Stepped for TokenizerCompare {
                 }
                 s.work[0] += 1;
             }
+        } else if matches!(s.wordpiece, Stage::Waiting) {
+            s.wordpiece = Stage::Training(WordPieceTrainer::new(
+                &count_words([text], WORDPIECE_PRE),
+                &WordPieceConfig {
+                    vocab_size: vocab,
+                    ..WordPieceConfig::default()
+                },
+            ));
         } else if let Stage::Training(trainer) = &mut s.wordpiece {
             for _ in 0..SLICE_MERGES {
                 if trainer.step().is_none() {
@@ -428,6 +429,14 @@ impl Stepped for TokenizerCompare {
                 }
                 s.work[1] += 1;
             }
+        } else if matches!(s.unigram, Stage::Waiting) {
+            s.unigram = Stage::Training(UnigramTrainer::new(
+                &count_words([text], UNIGRAM_PRE),
+                &UnigramConfig {
+                    vocab_size: vocab,
+                    ..UnigramConfig::default()
+                },
+            ));
         } else if let Stage::Training(trainer) = &mut s.unigram {
             if trainer.step().is_none() {
                 if let Stage::Training(t) = std::mem::replace(&mut s.unigram, Stage::Moving) {
@@ -467,6 +476,27 @@ impl Stepped for TokenizerCompare {
             }
         }
         let mut numbers = counts;
+        let sizes = [
+            match &s.bpe {
+                Stage::Done(m) => Some(m.vocab().len()),
+                _ => None,
+            },
+            match &s.wordpiece {
+                Stage::Done(m) => Some(m.vocab().len()),
+                _ => None,
+            },
+            match &s.unigram {
+                Stage::Done(m) => Some(m.pieces().len()),
+                _ => None,
+            },
+        ];
+        for (k, size) in sizes.iter().enumerate() {
+            if let Some(size) = size {
+                let mut label = String::from(names[k]);
+                label.push_str(" vocabulary");
+                numbers.push((label, int(*size as i64)));
+            }
+        }
         for (k, work) in s.work.iter().enumerate() {
             let label = ["BPE merges", "WordPiece merges", "Unigram EM rounds"][k];
             numbers.push((label.to_string(), int(*work as i64)));
