@@ -522,6 +522,16 @@ impl Stepped for TokenizerCompare {
                 description.push_str(if k == 0 { " tokens, " } else if k == 1 { " tokens and " } else { " tokens" });
             }
             description.push_str(" at the same vocabulary size. ");
+            // A small corpus can run out of candidates before the target size: say so rather than pretend.
+            let target = p.usize("vocab");
+            for (k, size) in sizes.iter().enumerate() {
+                if let Some(size) = size.filter(|&n| n < target) {
+                    description.push_str(names[k]);
+                    description.push_str(" stops at ");
+                    description.push_str(&int(size as i64));
+                    description.push_str(" tokens: the corpus offers no more candidates. ");
+                }
+            }
             if let Some(v) = &view {
                 description.push_str("Its lattice word has ");
                 description.push_str(&int(v.lattice.nodes.len() as i64));
