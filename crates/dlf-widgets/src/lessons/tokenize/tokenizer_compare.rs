@@ -18,7 +18,9 @@
 //! Measured natively in release on the shared two-core machine (the fastest of 15 runs of each bench case):
 //! the costliest slice 0.64–0.87 ms (a Unigram round or the final draw), the whole computation 2.2–3.6 ms in
 //! 9–15 slices; `cargo bench` (which times the whole computation) gave 18–30 ms while the machine's load
-//! average was 12, so those numbers measure the machine, not the widget.
+//! average was 12, so those numbers measure the machine, not the widget. In headless Chromium through
+//! WebAssembly (`window.dlfStep`, fastest of 7 runs): the costliest slice 0.9–1.3 ms, the whole computation
+//! 7.7–10.9 ms, which is why it is sliced.
 
 use dlf_engine::lessons::tokenize::bpe::{Bpe, BpeConfig, BpeTrainer};
 use dlf_engine::lessons::tokenize::corpus;
