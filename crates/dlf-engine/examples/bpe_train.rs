@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p dlf-engine --example bpe_train -- --vocab-size 32000 [--pre gpt2] [--alphabet bytes]
-//!     [--min-frequency 0] [--merges-out merges.txt] [--encode FILE…] FILE…
+//!     [--min-frequency 0] [--tie-break huggingface] [--merges-out merges.txt] [--encode FILE…] FILE…
 //! ```
 //! Input is read as HF's `train(files)` reads it: line by line, each line keeping its `\n`. Prints one line of
 //! `key=value` pairs: words (distinct, total), CPU seconds of each phase (from `/proc/self/schedstat`, so that the
@@ -59,6 +59,10 @@ fn main() {
                     other => panic!("--alphabet {other}: bytes or chars"),
                 }
             }
+            "--tie-break" => {
+                cfg.tie_break = TieBreak::from_name(&value())
+                    .expect("--tie-break: huggingface, lexicographic or first-seen")
+            }
             "--merges-out" => merges_out = Some(value()),
             "--encode" => encoding = true,
             _ if encoding => encode_files.push(a),
@@ -85,13 +89,14 @@ fn main() {
     while trainer.step().is_some() {
         merges += 1;
     }
-    let t3 = cpu_seconds(&wall);
     let work = trainer.work();
+    // Building the model (vocabulary map, merge ranks) counts as training, as it does in HF's `train`.
     let bpe = trainer.finish();
+    let t3 = cpu_seconds(&wall);
     let total_words: u64 = words.iter().map(|(_, c)| c).sum();
     println!(
         "words_distinct={} words_total={} count_s={:.4} init_s={:.4} merge_s={:.4} merges={} vocab={} \
-         words_visited={} pair_updates={} heap_operations={}",
+         words_visited={} symbols_scanned={} pair_updates={} heap_operations={} textbook_symbols={}",
         words.len(),
         total_words,
         t1 - t0,
@@ -100,8 +105,10 @@ fn main() {
         merges,
         bpe.vocab().len(),
         work.words_visited,
+        work.symbols_scanned,
         work.pair_updates,
-        work.heap_operations
+        work.heap_operations,
+        work.textbook_symbols
     );
     if let Some(path) = merges_out {
         let mut out = String::new();

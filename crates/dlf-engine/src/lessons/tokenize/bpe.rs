@@ -17,7 +17,9 @@
 //! rare) plus `O(log P)` heap operations; [`TrainWork`] counts both sides so the lesson can quote the ratio.
 //! The best pair comes from a max-heap with lazy deletion: an entry whose stored count no longer matches the
 //! pair's current count is re-pushed with the current count when it reaches the top (counts of existing pairs only
-//! fall, so the first entry that matches is the true maximum).
+//! fall, so the first entry that matches is the true maximum). FirstSeen ties use the same trick: a pair's first
+//! occurrence (word index, offset in initial symbols) only moves later as occurrences are merged away, so it is
+//! stored in the entry and re-checked at the top like the count.
 //!
 //! **Conventions (Hugging Face `tokenizers`, `models/bpe/trainer.rs`, checked in `bpe_tests.rs`).** Ids: special
 //! tokens first, then the alphabet sorted by code point (for bytes: GPT-2's stand-in characters, whose code-point
@@ -25,8 +27,10 @@
 //! the suffixed/prefixed variants of alphabet symbols that occur, then one id per new token in merge order. HF adds
 //! those variants in its hash map's iteration order, which is randomly seeded per process, so their ids (and hence
 //! tie-breaks between pairs made of them) are not reproducible in HF; here they are added sorted by string. A
-//! merge whose result already exists (the same string reached by two different merges, e.g. `th + e` and
-//! `t + he`) adds a merge but no new token, as in HF. The suffix sits on the last symbol of a word, the prefix on
+//! merge whose result already exists would add a merge but no token, as in HF — but in training every merge adds
+//! exactly one token: a stretch of text that ends up as one token never shares a token with its surroundings on
+//! the way, so it is merged the same way, at the same steps, wherever it occurs, and the same string cannot be
+//! reached by two different merges (checked on every test corpus). The suffix sits on the last symbol of a word, the prefix on
 //! every symbol but the first; merging `a` with `##b` gives `ab` (the right part's prefix is dropped).
 //!
 //! **Encoding** ([`Bpe::encode_word`]): split the word into alphabet symbols, then repeatedly apply the merge of
@@ -117,6 +121,10 @@ impl Alphabet {
             Alphabet::Bytes => "bytes",
         }
     }
+    /// The alphabet with this name (the inverse of [`Alphabet::name`]).
+    pub fn from_name(name: &str) -> Option<Alphabet> {
+        Alphabet::ALL.into_iter().find(|a| a.name() == name)
+    }
 }
 
 /// Which pair wins when several have the same count.
@@ -143,6 +151,10 @@ impl TieBreak {
             TieBreak::Lexicographic => "lexicographic",
             TieBreak::FirstSeen => "first-seen",
         }
+    }
+    /// The convention with this name (the inverse of [`TieBreak::name`]).
+    pub fn from_name(name: &str) -> Option<TieBreak> {
+        TieBreak::ALL.into_iter().find(|t| t.name() == name)
     }
 }
 
@@ -652,6 +664,10 @@ pub struct TrainWork {
     pub pair_updates: u64,
     /// Heap pushes and pops (zero for the textbook trainer, which scans all counts for the maximum).
     pub heap_operations: u64,
+    /// Symbols the textbook trainer scans for the same merges: before each merge it recounts every pair, reading
+    /// every symbol of every distinct word (for the incremental trainer this is computed, not done, so the lesson
+    /// can quote the ratio on corpora where the textbook loop would take too long).
+    pub textbook_symbols: u64,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -661,6 +677,8 @@ pub struct TrainWork {
 struct Entry {
     count: u64,
     pair: u64,
+    /// FirstSeen only: where the pair first occurs, `(word index << 32) | offset in initial symbols`; 0 otherwise.
+    first: u64,
 }
 
 /// The order of candidate merges: higher count first, then the tie-break.
@@ -671,15 +689,15 @@ struct Order<'a> {
 }
 
 impl Order<'_> {
-    /// Whether `x` should be merged before `y`. FirstSeen is resolved at selection time ([`BpeTrainer::select`]);
-    /// in the heap it orders ties by ids like HuggingFace.
+    /// Whether `x` should be merged before `y`.
     #[inline]
     fn before(&self, x: &Entry, y: &Entry) -> bool {
         if x.count != y.count {
             return x.count > y.count;
         }
         match self.tie {
-            TieBreak::HuggingFace | TieBreak::FirstSeen => x.pair < y.pair,
+            TieBreak::HuggingFace => x.pair < y.pair,
+            TieBreak::FirstSeen => (x.first, x.pair) < (y.first, y.pair),
             TieBreak::Lexicographic => {
                 let (xa, xb) = unpack(x.pair);
                 let (ya, yb) = unpack(y.pair);
@@ -742,6 +760,8 @@ pub struct BpeTrainer {
     options: BpeOptions,
     tokens: Vec<String>,
     ids: FastMap<String, u32>,
+    /// Number of initial symbols in each token (FirstSeen's offsets).
+    width: Vec<u32>,
     /// Every word's current symbols, flattened: word `w` is `syms[start[w]..start[w] + len[w]]`.
     syms: Vec<u32>,
     start: Vec<u32>,
@@ -753,6 +773,8 @@ pub struct BpeTrainer {
     heap: Vec<Entry>,
     merges: Vec<(u32, u32)>,
     corpus_tokens: u64,
+    /// Σ over distinct words of their current number of symbols (what one textbook recount reads).
+    live_symbols: u64,
     /// The merge number at which each word was last visited, to visit a word once per merge.
     visited: Vec<u32>,
     done: bool,
@@ -808,6 +830,7 @@ impl BpeTrainer {
                 continuing_subword_prefix: cfg.continuing_subword_prefix.clone(),
                 unk_token: None,
             },
+            width: vec![1; init.tokens.len()],
             tokens: init.tokens,
             ids: init.ids,
             syms,
@@ -819,12 +842,22 @@ impl BpeTrainer {
             heap: Vec::new(),
             merges: Vec::new(),
             corpus_tokens,
+            live_symbols: total as u64,
             visited: vec![u32::MAX; words.len()],
             done: false,
             work,
             fresh: Vec::new(),
         };
-        let mut entries: Vec<Entry> = t.pair_count.iter().map(|(&pair, &count)| Entry { count, pair }).collect();
+        let mut entries: Vec<Entry> = t
+            .pair_count
+            .iter()
+            .map(|(&pair, &count)| Entry { count, pair, first: 0 })
+            .collect();
+        if t.tie == TieBreak::FirstSeen {
+            for e in &mut entries {
+                e.first = t.first_occurrence(e.pair);
+            }
+        }
         // Sorted so that the heap's layout does not depend on hash order (the order of pops never does).
         entries.sort_unstable_by_key(|e| e.pair);
         let ord = Order { tie: t.tie, tokens: &t.tokens };
@@ -859,61 +892,55 @@ impl BpeTrainer {
 
     /// The pair to merge next (removed from the heap), or None when no pair is left.
     fn select(&mut self) -> Option<Entry> {
-        let ord = Order { tie: self.tie, tokens: &self.tokens };
-        let best = loop {
+        loop {
+            let ord = Order { tie: self.tie, tokens: &self.tokens };
             let top = heap_pop(&mut self.heap, &ord)?;
             self.work.heap_operations += 1;
             let cur = self.pair_count.get(&top.pair).copied().unwrap_or(0);
-            if cur == top.count {
-                break top;
-            }
-            if cur > 0 {
-                heap_push(&mut self.heap, Entry { count: cur, pair: top.pair }, &ord);
-                self.work.heap_operations += 1;
-            }
-        };
-        if self.tie != TieBreak::FirstSeen {
-            return Some(best);
-        }
-        // FirstSeen: gather every pair tied with the best, keep the one whose first occurrence (word index, then
-        // position in the word) comes first, push the others back.
-        let mut group = vec![best];
-        while let Some(top) = self.heap.first().copied() {
-            if top.count != best.count {
-                break;
-            }
-            heap_pop(&mut self.heap, &ord);
-            let cur = self.pair_count.get(&top.pair).copied().unwrap_or(0);
-            if cur == best.count {
-                if !group.iter().any(|g| g.pair == top.pair) {
-                    group.push(top);
+            if cur != top.count {
+                if cur > 0 {
+                    heap_push(&mut self.heap, Entry { count: cur, ..top }, &ord);
+                    self.work.heap_operations += 1;
                 }
-            } else if cur > 0 {
-                heap_push(&mut self.heap, Entry { count: cur, pair: top.pair }, &ord);
+                continue;
             }
-        }
-        let key = |e: &Entry| -> (u32, u32) {
-            let (a, b) = unpack(e.pair);
-            let mut best_key = (u32::MAX, u32::MAX);
-            for &w in &self.pair_words[&e.pair] {
-                if w > best_key.0 {
+            if self.tie == TieBreak::FirstSeen {
+                // The stored first occurrence may have been merged away; like the count, it only ever gets worse
+                // (later), so an entry whose count and first occurrence are both current is the true best.
+                let first = self.first_occurrence(top.pair);
+                if first != top.first {
+                    let ord = Order { tie: self.tie, tokens: &self.tokens };
+                    heap_push(&mut self.heap, Entry { first, ..top }, &ord);
+                    self.work.heap_operations += 1;
                     continue;
                 }
-                let s = self.start[w as usize] as usize;
-                let syms = &self.syms[s..s + self.len[w as usize] as usize];
-                if let Some(i) = syms.windows(2).position(|x| x[0] == a && x[1] == b) {
-                    best_key = best_key.min((w, i as u32));
-                }
             }
-            best_key
-        };
-        let chosen = (0..group.len()).min_by_key(|&i| key(&group[i])).expect("group is not empty");
-        let winner = group.swap_remove(chosen);
-        let ord = Order { tie: self.tie, tokens: &self.tokens };
-        for e in group {
-            heap_push(&mut self.heap, e, &ord);
+            return Some(top);
         }
-        Some(winner)
+    }
+
+    /// Where `pair` first occurs scanning the words in order: `(word index << 32) | offset`, the offset counted in
+    /// initial symbols so that merges to its left do not move it.
+    fn first_occurrence(&self, pair: u64) -> u64 {
+        let (a, b) = unpack(pair);
+        let mut best = u64::MAX;
+        let Some(list) = self.pair_words.get(&pair) else { return best };
+        for &w in list {
+            if (u64::from(w) << 32) >= best {
+                continue;
+            }
+            let s = self.start[w as usize] as usize;
+            let syms = &self.syms[s..s + self.len[w as usize] as usize];
+            let mut offset = 0u64;
+            for i in 0..syms.len().saturating_sub(1) {
+                if syms[i] == a && syms[i + 1] == b {
+                    best = best.min((u64::from(w) << 32) | offset);
+                    break;
+                }
+                offset += u64::from(self.width[syms[i] as usize]);
+            }
+        }
+        best
     }
 
     /// Make the next merge; None when the vocabulary is full or no pair reaches min_frequency / count ≥ 1.
@@ -937,9 +964,13 @@ impl BpeTrainer {
             self.options.continuing_subword_prefix.as_deref(),
         );
         let x = add_token(&mut self.tokens, &mut self.ids, &merged);
+        if x as usize == self.width.len() {
+            self.width.push(self.width[a as usize] + self.width[b as usize]);
+        }
         let step_no = self.merges.len() as u32;
         self.merges.push((a, b));
         self.work.merges += 1;
+        self.work.textbook_symbols += self.live_symbols;
 
         let list = self.pair_words.remove(&best.pair).unwrap_or_default();
         self.fresh.clear();
@@ -955,11 +986,12 @@ impl BpeTrainer {
         let mut fresh = std::mem::take(&mut self.fresh);
         fresh.sort_unstable();
         fresh.dedup();
-        let ord = Order { tie: self.tie, tokens: &self.tokens };
         for &p in &fresh {
             let count = self.pair_count.get(&p).copied().unwrap_or(0);
             if count > 0 {
-                heap_push(&mut self.heap, Entry { count, pair: p }, &ord);
+                let first = if self.tie == TieBreak::FirstSeen { self.first_occurrence(p) } else { 0 };
+                let ord = Order { tie: self.tie, tokens: &self.tokens };
+                heap_push(&mut self.heap, Entry { count, pair: p, first }, &ord);
                 self.work.heap_operations += 1;
             }
         }
@@ -1011,6 +1043,7 @@ impl BpeTrainer {
         }
         self.len[w] = o as u32;
         self.corpus_tokens -= c * occurrences;
+        self.live_symbols -= occurrences;
     }
 
     #[inline]
@@ -1090,14 +1123,15 @@ fn naive(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]
     while tokens.len() < cfg.vocab_size {
         // Recount: pair → (count, first-seen index).
         let mut stats: FastMap<u64, (u64, usize)> = FastMap::default();
+        let mut recount = TrainWork::default();
         for (w, seg) in segs.iter().enumerate() {
-            work.words_visited += 1;
-            work.symbols_scanned += seg.len() as u64;
+            recount.words_visited += 1;
+            recount.symbols_scanned += seg.len() as u64;
             if counts[w] == 0 {
                 continue;
             }
             for pair in seg.windows(2) {
-                work.pair_updates += 1;
+                recount.pair_updates += 1;
                 let next = stats.len();
                 stats.entry(pack(pair[0], pair[1])).or_insert((0, next)).0 += counts[w];
             }
@@ -1132,7 +1166,12 @@ fn naive(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]
         let merged = merged_string(&tokens[a as usize], &tokens[b as usize], prefix);
         let x = add_token(&mut tokens, &mut ids, &merged);
         merges.push((a, b));
+        // The recount's work is charged to the merge it chose (a final recount that finds nothing is not).
         work.merges += 1;
+        work.words_visited += recount.words_visited;
+        work.symbols_scanned += recount.symbols_scanned;
+        work.pair_updates += recount.pair_updates;
+        work.textbook_symbols += recount.symbols_scanned;
         let mut corpus_tokens = 0u64;
         for (w, seg) in segs.iter_mut().enumerate() {
             let mut out = Vec::with_capacity(seg.len());

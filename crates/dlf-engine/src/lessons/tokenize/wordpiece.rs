@@ -252,9 +252,36 @@ impl WordPiece {
 /// A symbol pair (left id, right id).
 type Pair = (u32, u32);
 
-/// The steppable trainer: pair counts and symbol counts kept incrementally; each step scans the pairs for the
-/// best score (the likelihood score of every pair touching a merged symbol changes, so a heap keyed on it
-/// would need re-keying anyway) and re-segments only the words containing the chosen pair.
+/// A pair with its score `count / denom` (denom = count(a)·count(b) for the likelihood rule, 1 for frequency), as
+/// it was when pushed on the heap. Ordered by score, then the smaller pair of ids first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Candidate {
+    count: u64,
+    denom: u128,
+    pair: Pair,
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        // count·denom' vs count'·denom: below 2^64 · 2^64 counts of a real corpus never overflow u128.
+        (self.count as u128 * o.denom)
+            .cmp(&(o.count as u128 * self.denom))
+            .then_with(|| o.pair.cmp(&self.pair))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+/// The steppable trainer: pair counts and symbol counts kept incrementally, candidates in a max-heap with lazy
+/// deletion (an entry whose score is out of date is re-pushed with the current one when it surfaces), and each
+/// merge re-segments only the words containing the chosen pair. A pair's score can only go *up* when its count
+/// goes up or, under the likelihood rule, when the count of one of its symbols goes down — the merged pair's
+/// two symbols — so exactly those pairs are re-pushed after a merge; every other entry can only overestimate,
+/// which the check on popping corrects. The choice is therefore the exact argmax (ties: smaller ids).
 #[derive(Debug, Clone)]
 pub struct WordPieceTrainer {
     cfg: WordPieceConfig,
@@ -269,6 +296,9 @@ pub struct WordPieceTrainer {
     pair_words: HashMap<Pair, Vec<usize>>,
     /// Weighted occurrences of each symbol in the current segmentation.
     symbol_counts: Vec<i64>,
+    /// Pairs each symbol has been part of (a superset).
+    symbol_pairs: Vec<Vec<Pair>>,
+    heap: std::collections::BinaryHeap<Candidate>,
     done: bool,
 }
 
@@ -335,6 +365,8 @@ impl WordPieceTrainer {
             pair_counts: HashMap::new(),
             pair_words: HashMap::new(),
             symbol_counts: Vec::new(),
+            symbol_pairs: Vec::new(),
+            heap: std::collections::BinaryHeap::new(),
             done: false,
         };
         t.symbol_counts = vec![0; t.vocab.len()];
@@ -348,7 +380,40 @@ impl WordPieceTrainer {
                 t.pair_words.entry((p[0], p[1])).or_default().push(i);
             }
         }
+        t.symbol_pairs = vec![Vec::new(); t.vocab.len()];
+        let pairs: Vec<Pair> = t.pair_counts.keys().copied().collect();
+        for p in pairs {
+            t.symbol_pairs[p.0 as usize].push(p);
+            if p.1 != p.0 {
+                t.symbol_pairs[p.1 as usize].push(p);
+            }
+            t.push(p);
+        }
         t
+    }
+
+    /// The pair's current candidate.
+    fn candidate(&self, p: Pair) -> Candidate {
+        let count = self.pair_counts.get(&p).copied().unwrap_or(0).max(0) as u64;
+        let denom = match self.cfg.score {
+            PairScore::Frequency => 1,
+            PairScore::Likelihood => {
+                self.symbol_counts[p.0 as usize] as u128 * self.symbol_counts[p.1 as usize] as u128
+            }
+        };
+        Candidate {
+            count,
+            denom: denom.max(1),
+            pair: p,
+        }
+    }
+
+    /// Pushes the pair's current score if it occurs.
+    fn push(&mut self, p: Pair) {
+        let c = self.candidate(p);
+        if c.count > 0 {
+            self.heap.push(c);
+        }
     }
 
     /// Current vocabulary size.
@@ -373,7 +438,20 @@ impl WordPieceTrainer {
             .collect()
     }
 
+    /// The best pair by scanning every pair (the test's reference for the heap).
+    #[cfg(test)]
+    fn best_by_scan(&self) -> Option<(Pair, i64)> {
+        let mut best: Option<(Pair, i64)> = None;
+        for (&p, &c) in &self.pair_counts {
+            if c > 0 && best.is_none_or(|b| self.better((p, c), b)) {
+                best = Some((p, c));
+            }
+        }
+        best
+    }
+
     /// `a` is better than `b` (higher score; on a tie, the smaller pair of ids, as Hugging Face).
+    #[cfg(test)]
     fn better(&self, a: (Pair, i64), b: (Pair, i64)) -> bool {
         let ord = match self.cfg.score {
             PairScore::Frequency => a.1.cmp(&b.1),
@@ -410,18 +488,20 @@ impl WordPieceTrainer {
             self.done = true;
             return None;
         }
-        let mut best: Option<(Pair, i64)> = None;
-        for (&p, &c) in &self.pair_counts {
-            if c <= 0 {
+        let (pair, count) = loop {
+            let Some(top) = self.heap.pop() else {
+                self.done = true;
+                return None;
+            };
+            let cur = self.candidate(top.pair);
+            if cur.count == 0 {
                 continue;
             }
-            if best.is_none_or(|b| self.better((p, c), b)) {
-                best = Some((p, c));
+            if cur != top {
+                self.heap.push(cur);
+                continue;
             }
-        }
-        let Some((pair, count)) = best else {
-            self.done = true;
-            return None;
+            break (top.pair, top.count as i64);
         };
         let score = self.score_of(pair, count);
         let left = self.vocab[pair.0 as usize].clone();
@@ -437,14 +517,38 @@ impl WordPieceTrainer {
                 self.vocab.push(merged.clone());
                 self.ids.insert(merged.clone(), id);
                 self.symbol_counts.push(0);
+                self.symbol_pairs.push(Vec::new());
                 id
             }
         };
         let mut list = self.pair_words.remove(&pair).unwrap_or_default();
         list.sort_unstable();
         list.dedup();
+        let mut touched: Vec<Pair> = Vec::new();
         for &i in &list {
-            self.merge_in_word(i, pair, new_id);
+            if self.merge_in_word(i, pair, new_id) {
+                touched.extend(self.words[i].windows(2).map(|w| (w[0], w[1])));
+            }
+        }
+        if self.cfg.score == PairScore::Likelihood {
+            // count(a) and count(b) fell, so every pair containing a or b scores higher now.
+            for s in [pair.0, pair.1] {
+                touched.extend(self.symbol_pairs[s as usize].iter().copied());
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for p in touched {
+            self.push(p);
+        }
+        // Keep the heap within a small multiple of the live pairs.
+        if self.heap.len() > 4 * self.pair_counts.len() + 1024 {
+            self.pair_counts.retain(|_, c| *c > 0);
+            let pairs: Vec<Pair> = self.pair_counts.keys().copied().collect();
+            self.heap.clear();
+            for p in pairs {
+                self.push(p);
+            }
         }
         Some(WordPieceStep {
             left,
@@ -456,13 +560,14 @@ impl WordPieceTrainer {
         })
     }
 
-    /// Replaces every non-overlapping occurrence of `pair` in word `i`, left to right, updating the counts.
-    fn merge_in_word(&mut self, i: usize, pair: Pair, new_id: u32) {
+    /// Replaces every non-overlapping occurrence of `pair` in word `i`, left to right, updating the counts;
+    /// false when the word does not contain the pair.
+    fn merge_in_word(&mut self, i: usize, pair: Pair, new_id: u32) -> bool {
         let c = self.counts[i] as i64;
         let old = std::mem::take(&mut self.words[i]);
         if !old.windows(2).any(|w| (w[0], w[1]) == pair) {
             self.words[i] = old;
-            return;
+            return false;
         }
         for w in old.windows(2) {
             *self.pair_counts.entry((w[0], w[1])).or_insert(0) -= c;
@@ -483,7 +588,14 @@ impl WordPieceTrainer {
         }
         for w in new.windows(2) {
             let p = (w[0], w[1]);
-            *self.pair_counts.entry(p).or_insert(0) += c;
+            let e = self.pair_counts.entry(p).or_insert_with(|| {
+                self.symbol_pairs[p.0 as usize].push(p);
+                if p.1 != p.0 {
+                    self.symbol_pairs[p.1 as usize].push(p);
+                }
+                0
+            });
+            *e += c;
             if p != pair {
                 self.pair_words.entry(p).or_default().push(i);
             }
@@ -492,6 +604,7 @@ impl WordPieceTrainer {
             self.pair_words.entry(pair).or_default().push(i);
         }
         self.words[i] = new;
+        true
     }
 
     /// The model with the current vocabulary.
@@ -756,6 +869,33 @@ mod tests {
         let mut f = WordPieceTrainer::new(&words, &frequency_cfg(100));
         // Frequency: the most frequent pair; ties between ##h+##o... are broken by smaller ids.
         assert_eq!(f.step().unwrap().pair_count, 20);
+    }
+
+    #[test]
+    fn heap_choice_equals_a_full_scan_at_every_step() {
+        let words = whitespace_words(TEST_CORPUS);
+        for score in PairScore::ALL {
+            let cfg = WordPieceConfig {
+                vocab_size: 400,
+                score,
+                ..WordPieceConfig::default()
+            };
+            let mut t = WordPieceTrainer::new(&words, &cfg);
+            let mut n = 0;
+            loop {
+                let scan = t.best_by_scan();
+                match t.step() {
+                    Some(s) => {
+                        let (p, c) = scan.unwrap();
+                        assert_eq!((s.left.as_str(), s.right.as_str()), (t.vocab[p.0 as usize].as_str(), t.vocab[p.1 as usize].as_str()));
+                        assert_eq!(s.pair_count, c as u64);
+                        n += 1;
+                    }
+                    None => break,
+                }
+            }
+            assert!(n > 200, "{n} merges");
+        }
     }
 
     #[test]
