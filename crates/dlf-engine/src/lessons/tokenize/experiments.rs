@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::bpe::{self, Alphabet, Bpe, BpeConfig, BpeTrainer, MergeStep, TieBreak};
+use super::bpe::{self, Alphabet, Bpe, BpeConfig, MergeStep, TieBreak, TrainWork};
 use super::corpus;
 use super::pretokenize::{count_words, pre_tokenize, PreTokenizer};
 use super::unigram::{self, Lattice, Unigram, UnigramConfig, UnigramRound};
@@ -124,29 +124,12 @@ pub fn byte_tokens(model: &Bpe, text: &str) -> usize {
     model.encode(text, PreTokenizer::Gpt2).len()
 }
 
-/// Symbol positions visited by the naive trainer (recount every distinct word after every merge) and by the
-/// incremental one (only the words containing the merged pair), for the same run of merges.
-///
-/// Both start with one counting pass over every word. For each merge, the naive trainer rescans every distinct
-/// word at its current length; the incremental trainer revisits only the words the merge changes, at their
-/// length before the merge (their positions are where its pair-count deltas come from).
-pub fn train_work(words: &[(String, u64)], cfg: &BpeConfig) -> (u64, u64) {
-    let mut trainer = BpeTrainer::new(words, cfg);
-    let mut lengths: Vec<u64> = (0..words.len())
-        .map(|i| trainer.word_segmentation(i).len() as u64)
-        .collect();
-    let initial: u64 = lengths.iter().sum();
-    let (mut naive, mut incremental) = (initial, initial);
-    while trainer.step().is_some() {
-        naive += lengths.iter().sum::<u64>();
-        for (i, len) in lengths.iter_mut().enumerate() {
-            let now = trainer.word_segmentation(i).len() as u64;
-            if now != *len {
-                incremental += *len;
-                *len = now;
-            }
-        }
-    }
+/// The work of the textbook trainer (recount every pair after every merge) and of the incremental one (pair
+/// counts updated by deltas, a lazy max-heap, only the words containing the merged pair revisited), measured by
+/// the trainers themselves on the same run of merges.
+pub fn train_work(words: &[(String, u64)], cfg: &BpeConfig) -> (TrainWork, TrainWork) {
+    let (_, _, naive) = bpe::train_naive_with_work(words, cfg);
+    let (_, _, incremental) = bpe::train_with_work(words, cfg);
     (naive, incremental)
 }
 
@@ -188,40 +171,26 @@ pub fn dead_tokens(model: &Bpe, words: &[(String, u64)]) -> usize {
         .count()
 }
 
-/// The numbers `1..=n` as running text.
-pub fn numbers_text(n: usize) -> String {
-    (1..=n).map(|k| k.to_string()).collect::<Vec<_>>().join(" ")
-}
-
-/// How many distinct patterns of token lengths (in digits) the numbers 1000–1999 are cut into by a
-/// character-level BPE of `vocab` tokens trained on the numbers 1 to 3,000; with `split_digits`, every number is
-/// first split into single digits (LLaMA's pre-tokenization), which leaves BPE nothing to merge inside a number.
+/// How many distinct patterns of token lengths (in digits, leading space not counted) the numbers 1000–1999,
+/// written after a space as in running text, are cut into by a byte-level BPE of `vocab` tokens trained on the
+/// built-in numbers corpus. With `split_digits`, digit runs are first cut into single digits (LLaMA's rule), so
+/// every number comes out as four one-digit tokens.
 pub fn number_patterns(vocab: usize, split_digits: bool) -> usize {
-    let text = numbers_text(3000);
-    let training: String = if split_digits {
-        text.chars().map(|c| if c == ' ' { " ".to_string() } else { format!("{c} ") }).collect()
-    } else {
-        text
-    };
-    let words = count_words([training.as_str()], PreTokenizer::Whitespace);
-    let cfg = BpeConfig {
-        vocab_size: vocab,
-        alphabet: Alphabet::Chars,
-        ..BpeConfig::default()
-    };
-    let (model, _) = bpe::train(&words, &cfg);
+    let (model, _) = byte_bpe(corpus::NUMBERS, vocab);
     let mut patterns = BTreeSet::new();
     for k in 1000..2000usize {
         let s = k.to_string();
         let pattern: Vec<usize> = if split_digits {
-            s.chars()
-                .map(|c| model.encode_word(&c.to_string()).len())
-                .collect()
+            s.chars().map(|_| 1).collect()
         } else {
             model
-                .encode_word(&s)
+                .encode(&format!(" {s}"), PreTokenizer::Gpt2)
                 .iter()
-                .map(|&id| model.vocab()[id as usize].chars().count())
+                .map(|&id| {
+                    let token = &model.vocab()[id as usize];
+                    token.chars().filter(|c| bpe::char_to_byte(*c).is_some_and(|b| b.is_ascii_digit())).count()
+                })
+                .filter(|&digits| digits > 0)
                 .collect()
         };
         patterns.insert(pattern);

@@ -342,8 +342,8 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     // --- BPE on the corpora ----------------------------------------------------------------------------
     QuantitySpec {
         name: "tokenize.train_work",
-        description: "symbol positions visited by the naive (recount) or incremental BPE trainer, byte-level, to `vocab`",
-        args: &[("corpus", "english"), ("vocab", "512"), ("method", "naive")],
+        description: "work of the textbook (recount) or incremental BPE trainer, byte-level, to `vocab`: symbols scanned, pair-count updates or words visited",
+        args: &[("corpus", "english"), ("vocab", "512"), ("method", "naive"), ("what", "symbols")],
         eval: |a| {
             let words = count_words([corpus(a, "corpus")?], PreTokenizer::Gpt2);
             let cfg = super::bpe::BpeConfig {
@@ -352,16 +352,22 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
                 ..super::bpe::BpeConfig::default()
             };
             let (naive, incremental) = ex::train_work(&words, &cfg);
-            match a.raw("method") {
-                "naive" => Ok(naive as f64),
-                "incremental" => Ok(incremental as f64),
-                _ => Err(a.invalid("method", "naive or incremental".into())),
+            let work = match a.raw("method") {
+                "naive" => naive,
+                "incremental" => incremental,
+                _ => return Err(a.invalid("method", "naive or incremental".into())),
+            };
+            match a.raw("what") {
+                "symbols" => Ok(work.symbols_scanned as f64),
+                "pair_updates" => Ok(work.pair_updates as f64),
+                "words" => Ok(work.words_visited as f64),
+                _ => Err(a.invalid("what", "one of symbols, pair_updates, words".into())),
             }
         },
     },
     QuantitySpec {
         name: "tokenize.train_work_ratio",
-        description: "naive over incremental symbol positions visited by the BPE trainers",
+        description: "symbols scanned by the textbook BPE trainer over those scanned by the incremental one (byte-level, same merges)",
         args: &[("corpus", "english"), ("vocab", "512")],
         eval: |a| {
             let words = count_words([corpus(a, "corpus")?], PreTokenizer::Gpt2);
@@ -371,7 +377,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
                 ..super::bpe::BpeConfig::default()
             };
             let (naive, incremental) = ex::train_work(&words, &cfg);
-            Ok(naive as f64 / incremental as f64)
+            Ok(naive.symbols_scanned as f64 / incremental.symbols_scanned as f64)
         },
     },
     QuantitySpec {
@@ -405,15 +411,15 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     },
     QuantitySpec {
         name: "tokenize.number_patterns",
-        description: "distinct token-length patterns of 1000–1999 under BPE (300 tokens) trained on 1..3000, plain or digit-split",
-        args: &[("split", "none"), ("vocab", "300")],
+        description: "distinct token-length patterns of ' 1000'–' 1999' under byte-level BPE trained on the numbers corpus, plain or digit-split",
+        args: &[("split", "none"), ("vocab", "400")],
         eval: |a| {
             let split = match a.raw("split") {
                 "none" => false,
                 "digits" => true,
                 _ => return Err(a.invalid("split", "none or digits".into())),
             };
-            Ok(ex::number_patterns(a.usize_in("vocab", 11, 4096)?, split) as f64)
+            Ok(ex::number_patterns(a.usize_in("vocab", 256, 4096)?, split) as f64)
         },
     },
     // --- WordPiece -------------------------------------------------------------------------------------
