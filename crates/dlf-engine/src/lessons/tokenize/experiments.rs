@@ -362,3 +362,76 @@ pub fn token_weight(agg: LossAggregation, len: usize, lens: &[usize], max_len: u
         LossAggregation::DrGrpo => 1.0 / (g * max_len as f64),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The toy run, checked against an independent Python trainer (tie-breaking by token ids, as Hugging Face):
+    ///
+    /// ```python
+    /// words = {'low': 5, 'lower': 2, 'newest': 6, 'widest': 3}
+    /// segs = {w: list(w) for w in words}; ids = {c: i for i, c in enumerate(sorted(set(''.join(words))))}
+    /// for _ in range(7):
+    ///     counts = {}
+    ///     for w in sorted(words):
+    ///         for p in zip(segs[w], segs[w][1:]): counts[p] = counts.get(p, 0) + words[w]
+    ///     m = max(counts.values()); p = min((q for q in counts if counts[q] == m), key=lambda q: (ids[q[0]], ids[q[1]]))
+    ///     ids[p[0] + p[1]] = len(ids)   # then replace p in every word, left to right
+    /// # merges: es 9, est 9, lo 7, low 7, ew 6, new 6, newest 6; corpus tokens 70 61 54 47 41 35 29
+    /// ```
+    #[test]
+    fn toy_bpe_matches_the_python_reference() {
+        let (_, steps) = toy_bpe(7, TieBreak::HuggingFace);
+        let merged: Vec<&str> = steps.iter().map(|s| s.merged.as_str()).collect();
+        assert_eq!(merged, ["es", "est", "lo", "low", "ew", "new", "newest"]);
+        let counts: Vec<u64> = steps.iter().map(|s| s.count).collect();
+        assert_eq!(counts, [9, 9, 7, 7, 6, 6, 6]);
+        let tokens: Vec<u64> = steps.iter().map(|s| s.corpus_tokens).collect();
+        assert_eq!(tokens, [70, 61, 54, 47, 41, 35, 29]);
+        assert_eq!(toy_corpus_tokens(0, TieBreak::HuggingFace), Some(79));
+    }
+
+    /// Same Python trainer with `min(candidates)` (lexicographic) and first-seen order: the fifth and sixth merges
+    /// are `ew`, `ewest` and `ne`, `new` respectively.
+    #[test]
+    fn tie_breaking_conventions_diverge_after_four_merges() {
+        let merged = |tie| -> Vec<String> { toy_bpe(7, tie).1.into_iter().map(|s| s.merged).collect() };
+        assert_eq!(merged(TieBreak::Lexicographic)[4..6], ["ew".to_string(), "ewest".to_string()]);
+        assert_eq!(merged(TieBreak::FirstSeen)[4..6], ["ne".to_string(), "new".to_string()]);
+    }
+
+    #[test]
+    fn segmentation_count_matches_brute_force() {
+        // "lowest" over {chars, es, est, lo, low}: N = 1, 1, 2, 3, 3, 6, 9 by hand.
+        let vocab: HashSet<&str> = ["l", "o", "w", "e", "s", "t", "es", "est", "lo", "low"].into_iter().collect();
+        assert_eq!(count_segmentations("lowest", &vocab), 9.0);
+        // With every substring available a word of n characters has 2^(n-1) segmentations.
+        let word = "abcdef";
+        let all: Vec<String> = (0..6).flat_map(|i| (i + 1..=6).map(move |j| word[i..j].to_string())).collect();
+        let all: HashSet<&str> = all.iter().map(String::as_str).collect();
+        assert_eq!(count_segmentations(word, &all), 32.0);
+    }
+
+    #[test]
+    fn utf8_lengths_and_unknown_characters() {
+        assert_eq!(bytes_per_char("aé日🙂"), 10.0 / 4.0);
+        assert!((oov_char_rate("ab xé", "abc") - 0.5).abs() < 1e-15);
+        assert_eq!(bytes_per_char(parallel("japanese").unwrap()), 3.0);
+    }
+
+    #[test]
+    fn loss_aggregations_weigh_lengths_as_the_papers_write_them() {
+        let lens = [2, 5];
+        // GRPO: 1/(G|o|); DAPO: 1/Σ|o|; Dr. GRPO: 1/(G L_max).
+        assert!((token_weight(LossAggregation::Grpo, 2, &lens, 8) - 0.25).abs() < 1e-15);
+        assert!((token_weight(LossAggregation::Dapo, 5, &lens, 8) - 1.0 / 7.0).abs() < 1e-15);
+        assert!((token_weight(LossAggregation::DrGrpo, 5, &lens, 8) - 1.0 / 16.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn digit_splitting_gives_one_pattern_and_plain_bpe_several() {
+        assert_eq!(number_patterns(400, true), 1);
+        assert!(number_patterns(400, false) > 1);
+    }
+}

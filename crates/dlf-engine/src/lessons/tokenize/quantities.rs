@@ -590,3 +590,45 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         },
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpt2_small_has_124_439_808_parameters() {
+        // Hand count: 12·(12·768² + 13·768) + 50257·768 + 1024·768 + 2·768 = 124,439,808, the figure
+        // `sum(p.numel() for p in GPT2Model.from_pretrained("gpt2").parameters())` prints.
+        let s = Shape {
+            vocab: 50257.0,
+            d: 768.0,
+            layers: 12.0,
+            ctx: 1024.0,
+            untied: false,
+            mlp: 4.0,
+            gated: false,
+            kv: 1.0,
+            biases: true,
+        };
+        assert_eq!(s.total(), 124_439_808.0);
+        assert_eq!(s.vocab_params(), 38_597_376.0);
+    }
+
+    #[test]
+    fn llama3_70b_shape_counts_70_6_billion() {
+        // Llama-3-70B: 80 blocks, d = 8192, SwiGLU hidden 28672 = 3.5 d, 8 of 64 heads for K and V, untied head,
+        // vocabulary 128256: 70,553,706,496 parameters, the count of the released checkpoint ("70.6B").
+        let s = Shape {
+            vocab: 128_256.0,
+            d: 8192.0,
+            layers: 80.0,
+            ctx: 0.0,
+            untied: true,
+            mlp: 3.5,
+            gated: true,
+            kv: 0.125,
+            biases: false,
+        };
+        assert_eq!(s.total(), 70_553_706_496.0);
+    }
+}
