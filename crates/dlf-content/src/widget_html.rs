@@ -124,3 +124,25 @@ pub(crate) fn render(
     html.push_str("</figure>");
     html
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_parameter_is_a_text_area_holding_the_escaped_text() {
+        let widget = dlf_widgets::find("bpe-steps").expect("a widget with a text parameter");
+        let params =
+            dlf_widgets::parse_params(widget.spec(), &[("corpus", "\nlow <lower> & \"newest\"")])
+                .expect("a valid text");
+        let html = render(widget, "x", "caption", &params);
+        // One newline after the tag, which the HTML parser drops, so the text's own leading newline survives.
+        assert!(
+            html.contains(
+                "<textarea id=\"w-x-corpus\" name=\"corpus\" rows=\"6\" maxlength=\"2000\" spellcheck=\"false\">\n\nlow &lt;lower&gt; &amp; &quot;newest&quot;</textarea>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<div class=\"control text\"><label for=\"w-x-corpus\">"));
+    }
+}

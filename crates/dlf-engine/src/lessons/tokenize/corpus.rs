@@ -5,7 +5,7 @@
 //!
 //! - [`SENNRICH`], the toy word list of Sennrich, Haddow & Birch, "Neural Machine Translation of Rare Words
 //!   with Subword Units" (ACL 2016), Figure 1: `low` ×5, `lower` ×2, `newest` ×6, `widest` ×3, on which the
-//!   first merges (with the end-of-word marker) build `est</w>` from pairs seen 9 times, then `low` (7 times);
+//!   first merges (with the end-of-word marker) build `est</w>` from pairs seen 9 times, then `lo` (7 times);
 //!   which of the tied pairs goes first is the tie-breaking convention;
 //! - [`ENGLISH`], prose whose words share stems and suffixes (`-ing`, `-ed`, `-er`, `-est`, `-tion`), so that
 //!   frequent words become single tokens early and suffixes become tokens of their own;
