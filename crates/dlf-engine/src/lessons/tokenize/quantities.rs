@@ -575,6 +575,12 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
         },
     },
     QuantitySpec {
+        name: "tokenize.per_token_ratio",
+        description: "each token's probability ratio when a string's log-probability rises by `delta` nats spread evenly over `len` tokens, exp(delta/len)",
+        args: &[("delta", "0.5"), ("len", "2")],
+        eval: |a| Ok(crate::math::exp(a.f64_in("delta", -100.0, 100.0)? / a.usize_in("len", 1, 1_000_000)? as f64)),
+    },
+    QuantitySpec {
         name: "tokenize.rl_token_weight",
         description: "loss weight on each token of a response of `len` tokens beside one of `other` tokens (group of 2)",
         args: RL_ARGS,
