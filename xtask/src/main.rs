@@ -8,6 +8,8 @@
 //! (`cargo` is an alias in `.cargo/config.toml`; the dlf-server build script adds the wasm target on its own
 //! too, so `cargo run -p dlf-cli -- serve` on a fresh machine also serves live widgets.)
 
+mod bench_tokenize;
+
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -24,8 +26,14 @@ fn main() {
     let outcome = match command.as_deref() {
         Some("test") => provision().and_then(|()| cargo_test(&rest)),
         Some("provision") => provision().map(|()| 0),
+        Some("bench-tokenize") => bench_tokenize::main(
+            &rest
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>(),
+        ),
         _ => {
-            eprintln!("usage: cargo xtask test [ARGS passed to `cargo test --workspace`]\n       cargo xtask provision   (install the wasm32 target and Chromium, run nothing)");
+            eprintln!("usage: cargo xtask test [ARGS passed to `cargo test --workspace`]\n       cargo xtask provision   (install the wasm32 target and Chromium, run nothing)\n       cargo xtask bench-tokenize [--repeat N]   (BPE training: the engine vs Hugging Face tokenizers, then fertility)");
             Ok(2)
         }
     };

@@ -572,7 +572,9 @@ fn add_token(tokens: &mut Vec<String>, ids: &mut FastMap<String, u32>, t: &str) 
     id
 }
 
-fn initial(words: &[(String, u64)], cfg: &BpeConfig) -> Initial {
+/// `variant_order`: the order in which to number the prefixed/suffixed variants (tests replay the order an HF run
+/// used); `None` numbers them sorted by string.
+fn initial(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]>) -> Initial {
     let mut tokens = Vec::new();
     let mut ids = FastMap::default();
     for s in &cfg.special_tokens {
@@ -609,8 +611,19 @@ fn initial(words: &[(String, u64)], cfg: &BpeConfig) -> Initial {
                 }
             });
         }
-        for v in variants {
-            add_token(&mut tokens, &mut ids, &v);
+        match variant_order {
+            Some(order) => {
+                for v in order {
+                    assert!(variants.remove(*v), "{v:?} is not a variant of this corpus");
+                    add_token(&mut tokens, &mut ids, v);
+                }
+                assert!(variants.is_empty(), "variants missing from the order: {variants:?}");
+            }
+            None => {
+                for v in variants {
+                    add_token(&mut tokens, &mut ids, &v);
+                }
+            }
         }
     }
     let words = words
@@ -750,7 +763,11 @@ pub struct BpeTrainer {
 impl BpeTrainer {
     /// Splits every word into the alphabet and counts every adjacent pair once.
     pub fn new(words: &[(String, u64)], cfg: &BpeConfig) -> BpeTrainer {
-        let init = initial(words, cfg);
+        BpeTrainer::with_variant_order(words, cfg, None)
+    }
+
+    fn with_variant_order(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]>) -> BpeTrainer {
+        let init = initial(words, cfg, variant_order);
         let total: usize = init.words.iter().map(Vec::len).sum();
         let mut syms = Vec::with_capacity(total);
         let mut start = Vec::with_capacity(words.len());
@@ -1060,7 +1077,11 @@ pub fn train_naive(words: &[(String, u64)], cfg: &BpeConfig) -> (Bpe, Vec<MergeS
 
 /// [`train_naive`], also returning the work done.
 pub fn train_naive_with_work(words: &[(String, u64)], cfg: &BpeConfig) -> (Bpe, Vec<MergeStep>, TrainWork) {
-    let Initial { mut tokens, mut ids, words: mut segs } = initial(words, cfg);
+    naive(words, cfg, None)
+}
+
+fn naive(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]>) -> (Bpe, Vec<MergeStep>, TrainWork) {
+    let Initial { mut tokens, mut ids, words: mut segs } = initial(words, cfg, variant_order);
     let counts: Vec<u64> = words.iter().map(|(_, c)| *c).collect();
     let prefix = cfg.continuing_subword_prefix.as_deref();
     let mut merges: Vec<(u32, u32)> = Vec::new();

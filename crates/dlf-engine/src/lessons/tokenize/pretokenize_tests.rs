@@ -21,7 +21,10 @@
 
 use super::*;
 
-const CASES: &[(&str, &[(PreTokenizer, &[&str])])] = &[
+/// Words per pre-tokeniser for one text.
+type Expected = &'static [(PreTokenizer, &'static [&'static str])];
+
+const CASES: &[(&str, Expected)] = &[
     ("Hello world! It's a test.", &[
         (PreTokenizer::Gpt2, &["Hello", " world", "!", " It", "'s", " a", " test", "."]),
         (PreTokenizer::Bert, &["Hello", "world", "!", "It", "'", "s", "a", "test", "."]),
