@@ -159,8 +159,8 @@ fn demo_path(a: &Args) -> Result<(usize, f64), QuantityError> {
     Ok((path.len(), lp))
 }
 
-const UNIGRAM_ARGS: &[(&str, &str)] = &[("word", ex::DEMO_WORD), ("vocab", "300")];
-const PATH_ARGS: &[(&str, &str)] = &[("word", ex::DEMO_WORD), ("vocab", "300"), ("path", "viterbi")];
+const UNIGRAM_ARGS: &[(&str, &str)] = &[("word", ex::DEMO_WORD), ("vocab", "160")];
+const PATH_ARGS: &[(&str, &str)] = &[("word", ex::DEMO_WORD), ("vocab", "160"), ("path", "viterbi")];
 const RL_ARGS: &[(&str, &str)] = &[("scheme", "grpo"), ("len", "2"), ("other", "5"), ("max_len", "8")];
 
 fn rl_weights(a: &Args) -> Result<(f64, f64, usize, usize), QuantityError> {
@@ -510,7 +510,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     QuantitySpec {
         name: "tokenize.uni_sample_len",
         description: "mean pieces per sampled segmentation of a word at exponent alpha (forward filtering, backward sampling)",
-        args: &[("word", ex::DEMO_WORD), ("vocab", "300"), ("alpha", "1"), ("samples", "2000"), ("seed", "1")],
+        args: &[("word", ex::DEMO_WORD), ("vocab", "160"), ("alpha", "1"), ("samples", "2000"), ("seed", "1")],
         eval: |a| {
             let (model, _) = demo_lattice(a)?;
             Ok(ex::mean_sample_len(
@@ -525,13 +525,19 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     QuantitySpec {
         name: "tokenize.uni_rounds",
         description: "EM-and-prune rounds the Unigram trainer takes on the English corpus to reach `vocab` pieces",
-        args: &[("vocab", "300")],
+        args: &[("vocab", "80")],
         eval: |a| Ok(ex::english_unigram(a.usize_in("vocab", 64, 4096)?).1.len() as f64),
+    },
+    QuantitySpec {
+        name: "tokenize.uni_pieces",
+        description: "pieces (unknown token included) of the Unigram model trained on the English corpus with a target of `vocab`",
+        args: &[("vocab", "160")],
+        eval: |a| Ok(ex::english_unigram(a.usize_in("vocab", 64, 4096)?).0.pieces().len() as f64),
     },
     QuantitySpec {
         name: "tokenize.uni_loglik_per_word",
         description: "corpus log-likelihood per word (nats) after the first or the last Unigram training round",
-        args: &[("vocab", "300"), ("round", "last")],
+        args: &[("vocab", "80"), ("round", "last")],
         eval: |a| {
             let (_, rounds) = ex::english_unigram(a.usize_in("vocab", 64, 4096)?);
             let r = match a.raw("round") {
@@ -568,7 +574,7 @@ pub(crate) const SPECS: &[QuantitySpec] = &[
     QuantitySpec {
         name: "tokenize.kl_mean_penalty",
         description: "a sequence-level divergence `delta` averaged over the tokens of a segmentation of the demo word",
-        args: &[("delta", "1"), ("word", ex::DEMO_WORD), ("vocab", "300"), ("path", "viterbi")],
+        args: &[("delta", "1"), ("word", ex::DEMO_WORD), ("vocab", "160"), ("path", "viterbi")],
         eval: |a| {
             let delta = a.f64_in("delta", 0.0, 1e6)?;
             Ok(delta / demo_path(a)?.0 as f64)
