@@ -280,13 +280,14 @@ fn draw_lattice(svg: &mut Svg, view: &LatticeView, top: f64) -> f64 {
         if on_path {
             svg.rect(bar, "dlf-acc");
         }
+        // Two decimals; a marginal that rounds to zero is written "≈0" (it is never exactly zero).
+        let short = if m < 0.005 { "≈0".to_string() } else { fixed(m, 2) };
         let label = {
             let mut s = node.piece.clone();
             s.push(' ');
-            s.push_str(&fixed(m, 2));
+            s.push_str(&short);
             s
         };
-        let short = fixed(m, 2);
         let text = if text_width(&label) + 4.0 <= bar.w {
             Some(label)
         } else if text_width(&short) + 2.0 <= bar.w {
@@ -340,7 +341,7 @@ fn draw_body(
                 let mut label = int(tokens.len() as i64);
                 label.push_str(" tokens");
                 svg.text(LEFT, y + 33.0, Anchor::Start, "dlf-ts", &label);
-                y = draw_tokens(svg, tokens, y).max(y + 2.0 * ROW);
+                y = draw_tokens(svg, tokens, y).max(y + 2.0 * ROW + 6.0);
             }
             None => {
                 let mut msg = String::from("training… ");
@@ -352,7 +353,7 @@ fn draw_body(
         }
         y += 4.0;
     }
-    y += 8.0;
+    y += 12.0;
     match (view, word) {
         (Some(v), Some(word)) => {
             let mut title = String::from("Unigram lattice of “");
