@@ -24,6 +24,9 @@ use std::process::Command;
 /// The `tokenizers` release whose output the engine's tests reproduce.
 const TOKENIZERS_VERSION: &str = "0.23.3";
 const VOCAB_SIZES: [usize; 2] = [8000, 32000];
+/// (pre-tokeniser, alphabet): GPT-2's byte-level BPE, and character-level BPE on SentencePiece-style pieces
+/// (no split at spaces inside the line's pieces: longer words, so merging weighs more than counting).
+const SETUPS: [(&str, &str); 2] = [("gpt2", "bytes"), ("metaspace", "chars")];
 const FERTILITY_VOCAB: usize = 32000;
 /// (language, Debian package, directory under /usr/share/games/fortunes or a single file there; "" = top level).
 const FORTUNES: [(&str, &str, &str); 8] = [
@@ -51,14 +54,18 @@ def cpu():  # this process's CPU seconds, as the engine's example measures them
         return int(f.read().split()[0]) * 1e-9
 def train(files, vocab_size):
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=0, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    extra = {}
+    if pre == "gpt2":
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+        extra["initial_alphabet"] = pre_tokenizers.ByteLevel.alphabet()
+    else:
+        tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=0, show_progress=False, **extra)
     t = cpu()
     tok.train(files, trainer)
     return cpu() - t, tok
-vocab_size, merges_out, files = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
-count_s, _ = train(files, 256)          # the 256 byte symbols: stops before the first merge
+pre, vocab_size, merges_out, files = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+count_s, _ = train(files, 1)            # a vocabulary already full: stops before the first merge
 total_s, tok = train(files, vocab_size)
 merges = json.loads(tok.to_str())["model"]["merges"]
 with open(merges_out, "w", encoding="utf-8") as f:
@@ -110,67 +117,92 @@ pub fn main(args: &[String]) -> Result<i32, String> {
 
     println!();
     println!(
-        "BPE training, byte-level, GPT-2 pre-tokeniser, min_frequency 0, one thread each; corpus: {} ({:.1} MB), \
-         CPU seconds, best of {repeat}",
+        "BPE training, min_frequency 0, one thread each; corpus: {} ({:.1} MB); CPU seconds, best of {repeat}",
         corpus.strip_prefix(&root).unwrap_or(&corpus).display(),
         corpus_bytes as f64 / 1e6
     );
+    println!();
     println!(
-        "| trainer | vocab | merges | words counted (distinct) | count s | merge s | total s | merges/s | peak RSS MB |"
+        "| trainer | pre-tokeniser / alphabet | vocab | merges | words counted (distinct) | count s | merge s | total s | merges/s | peak RSS MB |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let mut all_agree = true;
-    for vocab in VOCAB_SIZES {
-        let ours_merges = work.join(format!("merges-ours-{vocab}.txt"));
-        let hf_merges = work.join(format!("merges-hf-{vocab}.txt"));
-        let mut ours: Option<Run> = None;
-        let mut hf: Option<Run> = None;
-        for _ in 0..repeat {
-            let mut cmd = Command::new(&ours_bin);
-            cmd.arg("--vocab-size")
-                .arg(vocab.to_string())
-                .arg("--merges-out")
+    let mut work_lines = Vec::new();
+    for (pre, alphabet) in SETUPS {
+        let setup = format!("{pre} / {alphabet}");
+        for vocab in VOCAB_SIZES {
+            let ours_merges = work.join(format!("merges-ours-{pre}-{vocab}.txt"));
+            let hf_merges = work.join(format!("merges-hf-{pre}-{vocab}.txt"));
+            let mut ours: Option<Run> = None;
+            let mut hf: Option<Run> = None;
+            for _ in 0..repeat {
+                let mut cmd = Command::new(&ours_bin);
+                cmd.args([
+                    "--pre",
+                    pre,
+                    "--alphabet",
+                    alphabet,
+                    "--vocab-size",
+                    &vocab.to_string(),
+                    "--merges-out",
+                ])
                 .arg(&ours_merges)
                 .arg(&corpus);
-            let r = measured(&mut cmd)?;
-            ours = Some(best(ours, r));
-            let mut cmd = Command::new(&python);
-            cmd.env("TOKENIZERS_PARALLELISM", "false")
-                .env("RAYON_NUM_THREADS", "1")
-                .env("RAYON_RS_NUM_CPUS", "1")
-                .arg(&script)
-                .arg(vocab.to_string())
-                .arg(&hf_merges)
-                .arg(&corpus);
-            let r = measured(&mut cmd)?;
-            hf = Some(best(hf, r));
-        }
-        let (ours, hf) = (ours.expect("repeat > 0"), hf.expect("repeat > 0"));
-        let words = format!(
-            "{} ({})",
-            ours.get("words_total"),
-            ours.get("words_distinct")
-        );
-        print_row("dlf-engine", vocab, &ours, &words);
-        print_row(
-            &format!("HF tokenizers {TOKENIZERS_VERSION}"),
-            vocab,
-            &hf,
-            "same input",
-        );
-        match first_divergence(&ours_merges, &hf_merges)? {
-            None => println!(
-                "|  | {vocab} | merge lists identical ({} merges) | | | | | | |",
-                ours.get("merges")
-            ),
-            Some(d) => {
-                all_agree = false;
-                println!("|  | {vocab} | merge lists DIFFER: {d} | | | | | | |");
+                let r = measured(&mut cmd)?;
+                ours = Some(best(ours, r));
+                let mut cmd = Command::new(&python);
+                cmd.env("TOKENIZERS_PARALLELISM", "false")
+                    .env("RAYON_NUM_THREADS", "1")
+                    .env("RAYON_RS_NUM_CPUS", "1")
+                    .arg(&script)
+                    .arg(pre)
+                    .arg(vocab.to_string())
+                    .arg(&hf_merges)
+                    .arg(&corpus);
+                let r = measured(&mut cmd)?;
+                hf = Some(best(hf, r));
             }
+            let (ours, hf) = (ours.expect("repeat > 0"), hf.expect("repeat > 0"));
+            let words = format!(
+                "{} ({})",
+                ours.get("words_total"),
+                ours.get("words_distinct")
+            );
+            print_row("dlf-engine", &setup, vocab, &ours, &words);
+            print_row(
+                &format!("HF tokenizers {TOKENIZERS_VERSION}"),
+                &setup,
+                vocab,
+                &hf,
+                "same input",
+            );
+            match first_divergence(&ours_merges, &hf_merges)? {
+                None => println!("|  | {setup} | {vocab} | merge lists identical | | | | | | |"),
+                Some(d) => {
+                    all_agree = false;
+                    println!("|  | {setup} | {vocab} | merge lists DIFFER: {d} | | | | | | |");
+                }
+            }
+            let merges = ours.num("merges");
+            work_lines.push(format!(
+            "{setup}, {vocab}: {:.1} word visits and {:.0} symbols read per merge; a textbook recount reads {:.0} \
+             symbols per merge ({:.0}x more)",
+            ours.num("words_visited") / merges,
+            ours.num("symbols_scanned") / merges,
+            ours.num("textbook_symbols") / merges,
+            ours.num("textbook_symbols") / ours.num("symbols_scanned"),
+        ));
         }
     }
+    println!();
     println!("(count = everything before the first merge: reading lines, pre-tokenising, counting words, the");
-    println!(" initial pair counts; HF's is a run with vocab_size 256. RSS of HF includes the Python interpreter.)");
+    println!(" initial pair counts; HF's is a run with vocab_size 1. RSS of HF includes the Python interpreter.)");
+    println!();
+    println!("Work of the engine's incremental trainer (set-up included) against the textbook loop's recounts:");
+    println!();
+    for l in work_lines {
+        println!("- {l}");
+    }
 
     fertility(&ours_bin, &work, &corpus, &langs)?;
     Ok(if all_agree { 0 } else { 1 })
@@ -212,7 +244,7 @@ fn best(prev: Option<Run>, r: Run) -> Run {
     }
 }
 
-fn print_row(name: &str, vocab: usize, r: &Run, words: &str) {
+fn print_row(name: &str, setup: &str, vocab: usize, r: &Run, words: &str) {
     // Our "count" is counting words plus the trainer's set-up (initial pair counts), HF's is its no-merge run.
     let count = if r.0.contains_key("init_s") {
         r.num("count_s") + r.num("init_s")
@@ -222,7 +254,7 @@ fn print_row(name: &str, vocab: usize, r: &Run, words: &str) {
     let merge = r.num("merge_s");
     let merges: f64 = r.num("merges");
     println!(
-        "| {name} | {vocab} | {} | {words} | {count:.3} | {merge:.3} | {:.3} | {:.0} | {} |",
+        "| {name} | {setup} | {vocab} | {} | {words} | {count:.3} | {merge:.3} | {:.3} | {:.0} | {} |",
         r.get("merges"),
         r.total(),
         merges / merge,
@@ -538,6 +570,7 @@ fn fertility(
         "Fertility: held-out fortunes (last 20% of each language's lines), byte-level BPE, {FERTILITY_VOCAB} tokens, \
          GPT-2 pre-tokeniser; vocabulary trained on the English corpus vs on a mix of every language's first 80%"
     );
+    println!();
     println!("| language | bytes | words | bytes/token (English vocab) | tokens/word (English) | bytes/token (mix vocab) | tokens/word (mix) |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (i, (lang, _)) in langs.iter().enumerate() {

@@ -92,7 +92,7 @@ fn main() {
     let total_words: u64 = words.iter().map(|(_, c)| c).sum();
     println!(
         "words_distinct={} words_total={} count_s={:.4} init_s={:.4} merge_s={:.4} merges={} vocab={} \
-         words_visited={} pair_updates={} heap_operations={}",
+         words_visited={} symbols_scanned={} pair_updates={} heap_operations={} textbook_symbols={}",
         words.len(),
         total_words,
         t1 - t0,
@@ -101,8 +101,10 @@ fn main() {
         merges,
         bpe.vocab().len(),
         work.words_visited,
+        work.symbols_scanned,
         work.pair_updates,
-        work.heap_operations
+        work.heap_operations,
+        work.textbook_symbols
     );
     if let Some(path) = merges_out {
         let mut out = String::new();

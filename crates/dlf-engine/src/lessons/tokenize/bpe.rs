@@ -652,6 +652,10 @@ pub struct TrainWork {
     pub pair_updates: u64,
     /// Heap pushes and pops (zero for the textbook trainer, which scans all counts for the maximum).
     pub heap_operations: u64,
+    /// Symbols the textbook trainer scans for the same merges: before each merge it recounts every pair, reading
+    /// every symbol of every distinct word (for the incremental trainer this is computed, not done, so the lesson
+    /// can quote the ratio on corpora where the textbook loop would take too long).
+    pub textbook_symbols: u64,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -753,6 +757,8 @@ pub struct BpeTrainer {
     heap: Vec<Entry>,
     merges: Vec<(u32, u32)>,
     corpus_tokens: u64,
+    /// Σ over distinct words of their current number of symbols (what one textbook recount reads).
+    live_symbols: u64,
     /// The merge number at which each word was last visited, to visit a word once per merge.
     visited: Vec<u32>,
     done: bool,
@@ -819,6 +825,7 @@ impl BpeTrainer {
             heap: Vec::new(),
             merges: Vec::new(),
             corpus_tokens,
+            live_symbols: total as u64,
             visited: vec![u32::MAX; words.len()],
             done: false,
             work,
@@ -940,6 +947,7 @@ impl BpeTrainer {
         let step_no = self.merges.len() as u32;
         self.merges.push((a, b));
         self.work.merges += 1;
+        self.work.textbook_symbols += self.live_symbols;
 
         let list = self.pair_words.remove(&best.pair).unwrap_or_default();
         self.fresh.clear();
@@ -1011,6 +1019,7 @@ impl BpeTrainer {
         }
         self.len[w] = o as u32;
         self.corpus_tokens -= c * occurrences;
+        self.live_symbols -= occurrences;
     }
 
     #[inline]
@@ -1090,14 +1099,15 @@ fn naive(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]
     while tokens.len() < cfg.vocab_size {
         // Recount: pair → (count, first-seen index).
         let mut stats: FastMap<u64, (u64, usize)> = FastMap::default();
+        let mut recount = TrainWork::default();
         for (w, seg) in segs.iter().enumerate() {
-            work.words_visited += 1;
-            work.symbols_scanned += seg.len() as u64;
+            recount.words_visited += 1;
+            recount.symbols_scanned += seg.len() as u64;
             if counts[w] == 0 {
                 continue;
             }
             for pair in seg.windows(2) {
-                work.pair_updates += 1;
+                recount.pair_updates += 1;
                 let next = stats.len();
                 stats.entry(pack(pair[0], pair[1])).or_insert((0, next)).0 += counts[w];
             }
@@ -1132,7 +1142,12 @@ fn naive(words: &[(String, u64)], cfg: &BpeConfig, variant_order: Option<&[&str]
         let merged = merged_string(&tokens[a as usize], &tokens[b as usize], prefix);
         let x = add_token(&mut tokens, &mut ids, &merged);
         merges.push((a, b));
+        // The recount's work is charged to the merge it chose (a final recount that finds nothing is not).
         work.merges += 1;
+        work.words_visited += recount.words_visited;
+        work.symbols_scanned += recount.symbols_scanned;
+        work.pair_updates += recount.pair_updates;
+        work.textbook_symbols += recount.symbols_scanned;
         let mut corpus_tokens = 0u64;
         for (w, seg) in segs.iter_mut().enumerate() {
             let mut out = Vec::with_capacity(seg.len());
