@@ -7,12 +7,14 @@
 //! - `dlf drill` practises the queue of due cards in the terminal, on the same progress file as `dlf serve`.
 //! - `dlf progress ACTION` shows, marks, exports and imports the learner's progress (`--data FILE`).
 //! - `dlf anki FILE` writes every practice card as a file Anki imports, maths included.
+//! - `dlf tokenize ACTION` trains, applies and inspects subword tokenizers (Hugging Face tokenizer.json).
 //!
 //! Errors are printed with their chain and exit with status 2, as ripgrep does; a closed stdout is not an error.
 
 mod calc;
 mod drill;
 mod progress;
+mod tokenize;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -85,6 +87,12 @@ enum Command {
     Calc {
         #[command(subcommand)]
         topic: calc::CalcTopic,
+    },
+    /// Train, encode, decode with subword tokenizers (BPE, WordPiece, Unigram); show a Unigram lattice.
+    #[command(long_about = tokenize::CONVENTIONS)]
+    Tokenize {
+        #[command(subcommand)]
+        action: tokenize::Action,
     },
 }
 
@@ -222,6 +230,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Calc { topic } => {
             calc::run(topic)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tokenize { action } => {
+            tokenize::run(action)?;
             Ok(ExitCode::SUCCESS)
         }
     }
