@@ -141,7 +141,7 @@ const BPE_PRE: PreTokenizer = PreTokenizer::Whitespace;
 const WORDPIECE_PRE: PreTokenizer = PreTokenizer::Bert;
 const UNIGRAM_PRE: PreTokenizer = PreTokenizer::Metaspace;
 
-/// The tokens of `sentence` under each tokenizer, as strings, with the unknown token marked.
+/// The tokens of `sentence` under each tokenizer, as strings (an unknown token as the model writes it).
 fn tokens(progress: &Progress, sentence: &str) -> [Option<Vec<String>>; 3] {
     let bpe = match &progress.bpe {
         Stage::Done(m) => Some(
@@ -530,6 +530,21 @@ impl Stepped for TokenizerCompare {
                 description.push_str(if k == 0 { " tokens, " } else if k == 1 { " tokens and " } else { " tokens" });
             }
             description.push_str(" at the same vocabulary size. ");
+            // BPE over characters has no unknown token: like Hugging Face's BPE without `unk_token`, it skips
+            // a character it never saw in training, which shortens its row without showing it.
+            if let Some(bpe_tokens) = &all[0] {
+                let seen: usize = bpe_tokens
+                    .iter()
+                    .map(|t| t.trim_end_matches("</w>").chars().count())
+                    .sum();
+                let given = p.text("sentence").chars().filter(|c| !c.is_whitespace()).count();
+                if given > seen {
+                    description.push_str("BPE skipped ");
+                    description.push_str(&int((given - seen) as i64));
+                    description.push_str(if given - seen == 1 { " character" } else { " characters" });
+                    description.push_str(" it never saw in training (it has no unknown token). ");
+                }
+            }
             // A small corpus can run out of candidates before the target size: say so rather than pretend.
             let target = p.usize("vocab");
             for (k, size) in sizes.iter().enumerate() {
@@ -635,6 +650,18 @@ mod tests {
         assert_eq!(fig.svg.matches("class=\"dlf-acc\"").count(), path.len());
         // The Viterbi path is one segmentation, so its probability is at most the whole: log p ≤ log Z.
         assert!(best <= lattice.log_partition() + 1e-12);
+    }
+
+    #[test]
+    fn characters_bpe_never_saw_are_reported() {
+        let fig = TokenizerCompare.render(&params(&[("sentence", "low ÿ")]));
+        assert!(
+            fig.description.contains("BPE skipped 1 character it never saw"),
+            "{}",
+            fig.description
+        );
+        let fig = TokenizerCompare.render(&params(&[("sentence", "the baker")]));
+        assert!(!fig.description.contains("skipped"), "{}", fig.description);
     }
 
     #[test]
