@@ -70,7 +70,7 @@ pub fn math_css() -> &'static str {
 
 /// Every widget's spec as JSON, for `/api/widgets`: an array of
 /// `{id, title, summary, params: [{name, label, help, kind, ...}]}` where a range has `min`, `max`, `step`,
-/// `default`; a select has `options: [[value, label], ...]` and `default`; a toggle has `default`.
+/// `default`; a select has `options: [[value, label], ...]` and `default`; a toggle has `default`; a text has `default` and `max_len` (characters).
 pub fn widget_specs_json() -> String {
     use dlf_widgets::ParamKind;
     let specs: Vec<serde_json::Value> = dlf_widgets::registry()
@@ -90,6 +90,9 @@ pub fn widget_specs_json() -> String {
                             "kind": "select", "options": options, "default": default
                         }),
                         ParamKind::Toggle { default } => serde_json::json!({ "kind": "toggle", "default": default }),
+                        ParamKind::Text { default, max_len } => serde_json::json!({
+                            "kind": "text", "default": default, "max_len": max_len
+                        }),
                     };
                     if let (Some(target), serde_json::Value::Object(fields)) = (value.as_object_mut(), extra) {
                         target.extend(fields);

@@ -87,6 +87,21 @@ pub(crate) fn render(
                     r#"    <div class="control"><input type="checkbox" id="{control_id}" name="{name}"{checked}><label for="{control_id}">{label}</label></div>"#
                 );
             }
+            ParamKind::Text { max_len, .. } => {
+                // A browser counts `maxlength` in UTF-16 code units, never fewer than the characters the spec
+                // counts, so it never cuts a text the widget would admit short of the limit by more than the
+                // astral characters in it; the widget still validates the length itself.
+                // The HTML parser drops one newline right after `<textarea>`, so one is always written there:
+                // a text that starts with a newline keeps it.
+                let text = escape(&value.to_query_value());
+                let rows = if *max_len > 200 { 6 } else { 2 };
+                let _ = writeln!(
+                    html,
+                    r#"    <div class="control text"><label for="{control_id}">{label}</label>
+      <textarea id="{control_id}" name="{name}" rows="{rows}" maxlength="{max_len}" spellcheck="false">
+{text}</textarea></div>"#
+                );
+            }
         }
     }
     html.push_str("  </form>\n");
@@ -108,4 +123,26 @@ pub(crate) fn render(
     );
     html.push_str("</figure>");
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_parameter_is_a_text_area_holding_the_escaped_text() {
+        let widget = dlf_widgets::find("bpe-steps").expect("a widget with a text parameter");
+        let params =
+            dlf_widgets::parse_params(widget.spec(), &[("corpus", "\nlow <lower> & \"newest\"")])
+                .expect("a valid text");
+        let html = render(widget, "x", "caption", &params);
+        // One newline after the tag, which the HTML parser drops, so the text's own leading newline survives.
+        assert!(
+            html.contains(
+                "<textarea id=\"w-x-corpus\" name=\"corpus\" rows=\"6\" maxlength=\"2000\" spellcheck=\"false\">\n\nlow &lt;lower&gt; &amp; &quot;newest&quot;</textarea>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("<div class=\"control text\"><label for=\"w-x-corpus\">"));
+    }
 }

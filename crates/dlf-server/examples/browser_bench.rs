@@ -51,6 +51,15 @@ fn cases(widget: &dyn dlf_widgets::Widget) -> Vec<(String, String)> {
                 options.iter().map(|(v, _)| (*v).to_owned()).collect()
             }
             ParamKind::Toggle { .. } => vec!["true".to_owned(), "false".to_owned()],
+            // The longest text costs the most; it is percent-encoded as it goes into the query.
+            ParamKind::Text { default, max_len } => {
+                let mut encoded = String::new();
+                dlf_widgets::query::push_encoded(
+                    &mut encoded,
+                    &dlf_widgets::longest_text(default, *max_len),
+                );
+                vec![encoded]
+            }
         };
         combos = combos
             .into_iter()
@@ -67,9 +76,10 @@ fn cases(widget: &dyn dlf_widgets::Widget) -> Vec<(String, String)> {
         let label = combo
             .iter()
             .filter(|(name, _)| {
-                spec.params
-                    .iter()
-                    .any(|p| p.name == name && !matches!(p.kind, ParamKind::Range { .. }))
+                spec.params.iter().any(|p| {
+                    p.name == name
+                        && matches!(p.kind, ParamKind::Select { .. } | ParamKind::Toggle { .. })
+                })
             })
             .map(|(_, v)| v.as_str())
             .collect::<Vec<_>>()

@@ -45,5 +45,6 @@ pub use figure::Figure;
 pub use query::{render_query, start_query, Redraw, WidgetError};
 pub use registry::{bench_cases, find, registry, topic_of, Session, Stepped, Widget};
 pub use spec::{
-    parse_params, BenchCase, ParamError, ParamKind, ParamSpec, Params, Value, WidgetSpec,
+    longest_text, parse_params, BenchCase, ParamError, ParamKind, ParamSpec, Params, Value,
+    WidgetSpec,
 };

@@ -100,6 +100,21 @@ impl ParamSpec {
         }
     }
 
+    /// An editable text of at most `max_len` characters (Unicode scalar values), shown as a text area.
+    pub const fn text(
+        name: &'static str,
+        label: &'static str,
+        default: &'static str,
+        max_len: usize,
+    ) -> ParamSpec {
+        ParamSpec {
+            name,
+            label,
+            help: "",
+            kind: ParamKind::Text { default, max_len },
+        }
+    }
+
     /// The slider's increment (a range parameter only; other kinds are returned unchanged).
     pub const fn step(self, step: f64) -> ParamSpec {
         match self.kind {
@@ -150,6 +165,15 @@ pub enum ParamKind {
         /// Value used when the query omits the parameter.
         default: bool,
     },
+    /// Free text (a corpus, a sentence), shown as a text area. Any Unicode text of at most `max_len`
+    /// characters is admitted except control characters other than newline and tab; it is carried in the
+    /// query percent-encoded like every value, and is not trimmed.
+    Text {
+        /// Value used when the query omits the parameter; at most `max_len` characters.
+        default: &'static str,
+        /// Most characters (Unicode scalar values) admitted; it bounds the widget's worst-case cost.
+        max_len: usize,
+    },
 }
 
 impl ParamKind {
@@ -159,12 +183,26 @@ impl ParamKind {
             ParamKind::Range { default, .. } => Value::Number(default),
             ParamKind::Select { default, .. } => Value::Choice(default),
             ParamKind::Toggle { default } => Value::Flag(default),
+            ParamKind::Text { default, .. } => Value::Text(default.to_string()),
         }
     }
 }
 
+/// The longest admitted text like `default`: `default` repeated on successive lines and cut at `max_len`
+/// characters (`x`s when the default is empty). Text cost usually grows with length, so this is what the
+/// benches and the corner tests use as a text parameter's worst case.
+pub fn longest_text(default: &str, max_len: usize) -> String {
+    let unit = if default.is_empty() { "x" } else { default };
+    std::iter::repeat(unit)
+        .flat_map(|u| u.chars().chain(std::iter::once('\n')))
+        .take(max_len)
+        .collect()
+}
+
 /// A validated parameter value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// Not `Copy`, because a text value owns its string; every other variant is cheap to clone.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// The value of a [`ParamKind::Range`].
     Number(f64),
@@ -172,16 +210,19 @@ pub enum Value {
     Choice(&'static str),
     /// The value of a [`ParamKind::Toggle`].
     Flag(bool),
+    /// The value of a [`ParamKind::Text`]: at most `max_len` characters, no control characters but `\n`, `\t`.
+    Text(String),
 }
 
 impl Value {
     /// The value as it would be written in a query or an HTML `value` attribute: numbers in the
     /// shortest decimal form (up to 10 decimals), toggles as `true`/`false`.
     pub fn to_query_value(&self) -> String {
-        match *self {
-            Value::Number(x) => number_format::fixed(x, 10),
+        match self {
+            Value::Number(x) => number_format::fixed(*x, 10),
             Value::Choice(s) => s.to_string(),
-            Value::Flag(b) => if b { "true" } else { "false" }.to_string(),
+            Value::Flag(b) => if *b { "true" } else { "false" }.to_string(),
+            Value::Text(s) => s.clone(),
         }
     }
 }
@@ -216,17 +257,17 @@ impl Params {
         self.values
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|&(_, v)| v)
+            .map(|(_, v)| v.clone())
     }
 
     /// All values in spec order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, Value)> + '_ {
-        self.values.iter().copied()
+        self.values.iter().cloned()
     }
 
-    fn expect(&self, name: &str) -> Value {
-        match self.get(name) {
-            Some(v) => v,
+    fn expect(&self, name: &str) -> &Value {
+        match self.values.iter().find(|(n, _)| *n == name) {
+            Some((_, v)) => v,
             None => panic!(
                 "widget `{}` read parameter `{name}`, which its spec does not declare",
                 self.widget
@@ -239,7 +280,7 @@ impl Params {
     /// # Panics
     /// If the widget's spec has no range parameter called `name` (a bug in the widget).
     pub fn f64(&self, name: &str) -> f64 {
-        match self.expect(name) {
+        match *self.expect(name) {
             Value::Number(x) => x,
             _ => panic!("parameter `{name}` is not a range"),
         }
@@ -265,7 +306,7 @@ impl Params {
     /// # Panics
     /// If the widget's spec has no select parameter called `name`.
     pub fn str(&self, name: &str) -> &'static str {
-        match self.expect(name) {
+        match *self.expect(name) {
             Value::Choice(s) => s,
             _ => panic!("parameter `{name}` is not a select"),
         }
@@ -276,9 +317,20 @@ impl Params {
     /// # Panics
     /// If the widget's spec has no toggle parameter called `name`.
     pub fn bool(&self, name: &str) -> bool {
-        match self.expect(name) {
+        match *self.expect(name) {
             Value::Flag(b) => b,
             _ => panic!("parameter `{name}` is not a toggle"),
+        }
+    }
+
+    /// The text parameter `name`: at most its `max_len` characters, no control characters but `\n` and `\t`.
+    ///
+    /// # Panics
+    /// If the widget's spec has no text parameter called `name`.
+    pub fn text(&self, name: &str) -> &str {
+        match self.expect(name) {
+            Value::Text(s) => s,
+            _ => panic!("parameter `{name}` is not a text"),
         }
     }
 
@@ -357,6 +409,34 @@ pub enum ParamError {
         /// The admitted values, comma-separated.
         expected: String,
     },
+    /// A text parameter's value has more characters than the spec admits.
+    #[error(
+        "widget `{widget}`: parameter `{name}` has {len} characters, more than the {max} it admits"
+    )]
+    TooLong {
+        /// Widget id.
+        widget: &'static str,
+        /// Parameter name.
+        name: &'static str,
+        /// Characters (Unicode scalar values) given.
+        len: usize,
+        /// Most characters admitted.
+        max: usize,
+    },
+    /// A text parameter's value contains a control character other than newline or tab.
+    #[error(
+        "widget `{widget}`: parameter `{name}` contains the control character U+{code:04X} at character {position}; only newline and tab are allowed"
+    )]
+    ControlCharacter {
+        /// Widget id.
+        widget: &'static str,
+        /// Parameter name.
+        name: &'static str,
+        /// The character's code point.
+        code: u32,
+        /// Its position, counted in characters from 0.
+        position: usize,
+    },
     /// A toggle parameter's value is not a recognised boolean.
     #[error("widget `{widget}`: parameter `{name}` must be true or false, got `{value}`")]
     NotABool {
@@ -373,8 +453,10 @@ pub enum ParamError {
 ///
 /// A missing parameter takes its default. An unknown name, a repeated name, a range value that is not a
 /// finite number or lies outside `[min, max]`, an unknown select option, or a toggle value other than
-/// `true`/`false`/`on`/`off`/`1`/`0` is rejected with a [`ParamError`] naming the parameter. The first
-/// problem in `pairs` order is reported.
+/// `true`/`false`/`on`/`off`/`1`/`0`, or a text longer than its `max_len` characters or containing a control
+/// character other than newline and tab is rejected with a [`ParamError`] naming the parameter. The first
+/// problem in `pairs` order is reported. Values are trimmed of surrounding white space, except texts, which
+/// are taken as given.
 pub fn parse_params(spec: &WidgetSpec, pairs: &[(&str, &str)]) -> Result<Params, ParamError> {
     let mut params = Params::defaults(spec);
     let mut seen = vec![false; spec.params.len()];
@@ -393,7 +475,12 @@ pub fn parse_params(spec: &WidgetSpec, pairs: &[(&str, &str)]) -> Result<Params,
             });
         }
         seen[index] = true;
-        params.values[index].1 = parse_value(spec.id, p, raw.trim())?;
+        let raw = if matches!(p.kind, ParamKind::Text { .. }) {
+            raw
+        } else {
+            raw.trim()
+        };
+        params.values[index].1 = parse_value(spec.id, p, raw)?;
     }
     Ok(params)
 }
@@ -449,6 +536,31 @@ fn parse_value(widget: &'static str, p: &ParamSpec, raw: &str) -> Result<Value, 
                 value: raw.to_string(),
             }),
         },
+        ParamKind::Text { max_len, .. } => {
+            let mut len = 0;
+            for (position, c) in raw.chars().enumerate() {
+                // Newline and tab are how a text is laid out; any other control character (a carriage return
+                // included: a browser's text area gives its lines with `\n` alone) is a paste accident.
+                if c.is_control() && c != '\n' && c != '\t' {
+                    return Err(ParamError::ControlCharacter {
+                        widget,
+                        name: p.name,
+                        code: u32::from(c),
+                        position,
+                    });
+                }
+                len += 1;
+            }
+            if len > max_len {
+                return Err(ParamError::TooLong {
+                    widget,
+                    name: p.name,
+                    len,
+                    max: max_len,
+                });
+            }
+            Ok(Value::Text(raw.to_string()))
+        }
     }
 }
 
@@ -565,5 +677,84 @@ mod tests {
     fn query_string_reproduces_the_values() {
         let p = parse_params(&SPEC, &[("width", "2.5"), ("central", "0")]).unwrap();
         assert_eq!(p.to_query(), "widget=demo&width=2.5&act=relu&central=false");
+    }
+
+    static TEXT_SPEC: WidgetSpec = WidgetSpec {
+        id: "demo-text",
+        title: "Demo text",
+        summary: "A spec with a text parameter, used only by these tests.",
+        params: &[ParamSpec::text("corpus", "Corpus", "low lower", 9).help("The training text.")],
+        bench: &[],
+    };
+
+    #[test]
+    fn text_is_taken_untrimmed_and_round_trips_through_a_query() {
+        let p = parse_params(&TEXT_SPEC, &[]).unwrap();
+        assert_eq!(p.text("corpus"), "low lower");
+        // Nine characters, four of them outside ASCII, with a newline, a tab and surrounding spaces kept.
+        let given = " é\tœ\n→ ▁ ";
+        let p = parse_params(&TEXT_SPEC, &[("corpus", given)]).unwrap();
+        assert_eq!(p.text("corpus"), given);
+        let q = p.to_query();
+        assert_eq!(
+            q,
+            "widget=demo-text&corpus=%20%C3%A9%09%C5%93%0A%E2%86%92%20%E2%96%81%20"
+        );
+        let parsed = crate::query::parse_query(&q).unwrap();
+        assert_eq!(parse_params(&TEXT_SPEC, &parsed.pair_refs()).unwrap(), p);
+        // A browser's form encoding writes spaces as `+`; the decoder reads them back.
+        let browser = crate::query::parse_query("widget=demo-text&corpus=a+b%0Ac").unwrap();
+        let p = parse_params(&TEXT_SPEC, &browser.pair_refs()).unwrap();
+        assert_eq!(p.text("corpus"), "a b\nc");
+        assert!(parse_params(&TEXT_SPEC, &[("corpus", "")]).is_ok());
+    }
+
+    #[test]
+    fn the_longest_text_repeats_the_default_up_to_the_limit() {
+        assert_eq!(longest_text("ab", 7), "ab\nab\na");
+        assert_eq!(longest_text("", 3), "x\nx");
+        assert_eq!(longest_text("é", 1), "é");
+        let long = longest_text("low lower", 9);
+        assert!(parse_params(&TEXT_SPEC, &[("corpus", long.as_str())]).is_ok());
+    }
+
+    #[test]
+    fn text_too_long_or_with_control_characters_is_refused_naming_the_parameter() {
+        let err = parse_params(&TEXT_SPEC, &[("corpus", "éééééééééé")]).unwrap_err();
+        assert_eq!(
+            err,
+            ParamError::TooLong {
+                widget: "demo-text",
+                name: "corpus",
+                len: 10,
+                max: 9
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "widget `demo-text`: parameter `corpus` has 10 characters, more than the 9 it admits"
+        );
+        for (bad, code, position) in [
+            ("ab\rc", 0x0d, 2),
+            ("\u{0}", 0, 0),
+            ("x\u{85}", 0x85, 1),
+            ("\u{7f}", 0x7f, 0),
+        ] {
+            let err = parse_params(&TEXT_SPEC, &[("corpus", bad)]).unwrap_err();
+            assert_eq!(
+                err,
+                ParamError::ControlCharacter {
+                    widget: "demo-text",
+                    name: "corpus",
+                    code,
+                    position
+                }
+            );
+            assert!(err.to_string().contains("`corpus`"), "{err}");
+        }
+        assert_eq!(
+            parse_params(&TEXT_SPEC, &[("corpus", "a\u{1}")]).unwrap_err().to_string(),
+            "widget `demo-text`: parameter `corpus` contains the control character U+0001 at character 1; only newline and tab are allowed"
+        );
     }
 }

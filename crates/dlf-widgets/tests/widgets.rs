@@ -3,8 +3,8 @@
 //! and well-formed SVG.
 
 use dlf_widgets::{
-    parse_params, registry, render_query, Figure, ParamError, ParamKind, Params, Widget,
-    WidgetError,
+    longest_text, parse_params, registry, render_query, Figure, ParamError, ParamKind, Params,
+    Widget, WidgetError,
 };
 
 /// A tiny XML well-formedness checker for our SVG: every tag closes in order, attribute values are
@@ -252,6 +252,14 @@ fn corners(widget: &dyn Widget) -> Vec<Vec<(String, String)>> {
                             options[k % options.len()].0.to_string()
                         }
                         ParamKind::Toggle { .. } => (k % 2 == 0).to_string(),
+                        // A text's "minimum" is the empty text, its "maximum" the longest admitted.
+                        ParamKind::Text { default, max_len } => {
+                            if at_max {
+                                longest_text(default, max_len)
+                            } else {
+                                String::new()
+                            }
+                        }
                     };
                     (p.name.to_string(), v)
                 })
@@ -308,6 +316,18 @@ fn registry_ids_are_unique_and_specs_consistent() {
                     assert!(options.iter().any(|(v, _)| *v == default), "{}", p.name);
                 }
                 ParamKind::Toggle { .. } => {}
+                ParamKind::Text { default, max_len } => {
+                    assert!(
+                        default.chars().count() <= max_len,
+                        "{}: the default text is longer than max_len",
+                        p.name
+                    );
+                    assert!(
+                        parse_params(spec, &[(p.name, default)]).is_ok(),
+                        "{}: the default text is admitted",
+                        p.name
+                    );
+                }
             }
         }
     }
@@ -339,6 +359,10 @@ fn every_bad_input_is_rejected_naming_the_parameter() {
                 }
                 ParamKind::Select { .. } => bad.extend(["not-an-option".into(), "".into()]),
                 ParamKind::Toggle { .. } => bad.extend(["maybe".into(), "".into()]),
+                ParamKind::Text { max_len, .. } => {
+                    bad.push("é".repeat(max_len + 1));
+                    bad.extend(["a\u{1}b".into(), "line\r\nline".into(), "\u{7f}".into()]);
+                }
             }
             for value in &bad {
                 let err = parse_params(spec, &[(p.name, value.as_str())]).unwrap_err();
@@ -366,6 +390,12 @@ fn every_widget_renders_at_the_corners() {
     }
 }
 
+/// The text every text parameter is set to when checking that each parameter changes the figure: words,
+/// repeats, digits, punctuation, a newline and non-ASCII letters, so that a widget that reads text (a corpus, a
+/// sentence) has something different from its default to count and segment.
+const TEST_TEXT: &str = "Zwölf Boxkämpfer jagen Viktor quer über den Sylter Deich; 12 + 30 = 42.\n\
+the the the end.";
+
 #[test]
 fn every_parameter_changes_the_figure() {
     for w in registry() {
@@ -390,6 +420,7 @@ fn every_parameter_changes_the_figure() {
                     .0
                     .to_string(),
                 ParamKind::Toggle { default } => (!default).to_string(),
+                ParamKind::Text { max_len, .. } => TEST_TEXT.chars().take(max_len).collect(),
             };
             let params = parse_params(spec, &[(p.name, other.as_str())]).unwrap();
             let fig = w.render(&params);
@@ -424,6 +455,23 @@ fn query_round_trip_with_percent_encoding() {
         let params = Params::defaults(spec);
         let fig = render_query(&params.to_query()).unwrap();
         assert_eq!(fig, w.render(&params), "{}", spec.id);
+        // Texts at their longest, whose newlines and non-ASCII letters must survive the percent-encoding.
+        let texts: Vec<(&str, String)> = spec
+            .params
+            .iter()
+            .filter_map(|p| match p.kind {
+                ParamKind::Text { default, max_len } => {
+                    Some((p.name, longest_text(default, max_len)))
+                }
+                _ => None,
+            })
+            .collect();
+        if !texts.is_empty() {
+            let refs: Vec<(&str, &str)> = texts.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let params = parse_params(spec, &refs).unwrap();
+            let fig = render_query(&params.to_query()).unwrap();
+            assert_eq!(fig, w.render(&params), "{}", spec.id);
+        }
     }
     // Hand-encoded: `%2D` is `-`, `%2E` is `.`, and `+`-encoded spaces around a value are trimmed.
     let encoded =

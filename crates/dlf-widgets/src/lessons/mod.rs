@@ -26,6 +26,7 @@ lessons! {
     attention,
     posenc,
     transformer,
+    tokenize,
     scaling,
     calibration,
     ab,
