@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p dlf-engine --example bpe_train -- --vocab-size 32000 [--pre gpt2] [--alphabet bytes]
-//!     [--min-frequency 0] [--merges-out merges.txt] [--encode FILE…] FILE…
+//!     [--min-frequency 0] [--tie-break huggingface] [--merges-out merges.txt] [--encode FILE…] FILE…
 //! ```
 //! Input is read as HF's `train(files)` reads it: line by line, each line keeping its `\n`. Prints one line of
 //! `key=value` pairs: words (distinct, total), CPU seconds of each phase (from `/proc/self/schedstat`, so that the
@@ -58,6 +58,10 @@ fn main() {
                     "chars" => Alphabet::Chars,
                     other => panic!("--alphabet {other}: bytes or chars"),
                 }
+            }
+            "--tie-break" => {
+                cfg.tie_break = TieBreak::from_name(&value())
+                    .expect("--tie-break: huggingface, lexicographic or first-seen")
             }
             "--merges-out" => merges_out = Some(value()),
             "--encode" => encoding = true,

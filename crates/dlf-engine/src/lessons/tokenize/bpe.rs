@@ -14,10 +14,14 @@
 //! after merging pair `(a, b)` visits only the words on that pair's list, adjusting the counts of the pairs next to
 //! each merged occurrence (`(p, a)` and `(b, q)` lose, `(p, ab)` and `(ab, q)` gain). Its work per merge is
 //! `O(Σ len(w))` over the words containing the pair (a handful for most merges — Zipf's law makes late merges
-//! rare) plus `O(log P)` heap operations; [`TrainWork`] counts both sides so the lesson can quote the ratio.
+//! rare) plus `O(log P)` heap operations; [`TrainWork`] counts both sides so the lesson can quote the ratio. On the
+//! Python documentation (11 MB, 50k distinct GPT-2 words; `cargo xtask bench-tokenize`, README) 32k merges visit
+//! 18 words and read about 100 symbols per merge, where each textbook recount reads about 120,000.
 //! The best pair comes from a max-heap with lazy deletion: an entry whose stored count no longer matches the
 //! pair's current count is re-pushed with the current count when it reaches the top (counts of existing pairs only
-//! fall, so the first entry that matches is the true maximum).
+//! fall, so the first entry that matches is the true maximum). FirstSeen ties use the same trick: a pair's first
+//! occurrence (word index, offset in initial symbols) only moves later as occurrences are merged away, so it is
+//! stored in the entry and re-checked at the top like the count.
 //!
 //! **Conventions (Hugging Face `tokenizers`, `models/bpe/trainer.rs`, checked in `bpe_tests.rs`).** Ids: special
 //! tokens first, then the alphabet sorted by code point (for bytes: GPT-2's stand-in characters, whose code-point
@@ -25,9 +29,12 @@
 //! the suffixed/prefixed variants of alphabet symbols that occur, then one id per new token in merge order. HF adds
 //! those variants in its hash map's iteration order, which is randomly seeded per process, so their ids (and hence
 //! tie-breaks between pairs made of them) are not reproducible in HF; here they are added sorted by string. A
-//! merge whose result already exists (the same string reached by two different merges, e.g. `th + e` and
-//! `t + he`) adds a merge but no new token, as in HF. The suffix sits on the last symbol of a word, the prefix on
-//! every symbol but the first; merging `a` with `##b` gives `ab` (the right part's prefix is dropped).
+//! merge whose result already exists would add a merge but no token, as in HF — but in training every merge adds
+//! exactly one token: a stretch of text that ends up as one token never shares a token with its surroundings on
+//! the way, so it is merged the same way, at the same steps, wherever it occurs, and the same string cannot be
+//! reached by two different merges (checked on every test corpus). The suffix sits on the last symbol of a word,
+//! the prefix on every symbol but the first; merging `a` with `##b` gives `ab` (the right part's prefix is
+//! dropped).
 //!
 //! **Encoding** ([`Bpe::encode_word`]): split the word into alphabet symbols, then repeatedly apply the merge of
 //! lowest rank present (leftmost first among equal ranks) — GPT-2's `encoder.py` `bpe()` and HF's `merge_all`.
@@ -117,6 +124,10 @@ impl Alphabet {
             Alphabet::Bytes => "bytes",
         }
     }
+    /// The alphabet with this name (the inverse of [`Alphabet::name`]).
+    pub fn from_name(name: &str) -> Option<Alphabet> {
+        Alphabet::ALL.into_iter().find(|a| a.name() == name)
+    }
 }
 
 /// Which pair wins when several have the same count.
@@ -143,6 +154,10 @@ impl TieBreak {
             TieBreak::Lexicographic => "lexicographic",
             TieBreak::FirstSeen => "first-seen",
         }
+    }
+    /// The convention with this name (the inverse of [`TieBreak::name`]).
+    pub fn from_name(name: &str) -> Option<TieBreak> {
+        TieBreak::ALL.into_iter().find(|t| t.name() == name)
     }
 }
 
@@ -665,6 +680,8 @@ pub struct TrainWork {
 struct Entry {
     count: u64,
     pair: u64,
+    /// FirstSeen only: where the pair first occurs, `(word index << 32) | offset in initial symbols`; 0 otherwise.
+    first: u64,
 }
 
 /// The order of candidate merges: higher count first, then the tie-break.
@@ -675,15 +692,15 @@ struct Order<'a> {
 }
 
 impl Order<'_> {
-    /// Whether `x` should be merged before `y`. FirstSeen is resolved at selection time ([`BpeTrainer::select`]);
-    /// in the heap it orders ties by ids like HuggingFace.
+    /// Whether `x` should be merged before `y`.
     #[inline]
     fn before(&self, x: &Entry, y: &Entry) -> bool {
         if x.count != y.count {
             return x.count > y.count;
         }
         match self.tie {
-            TieBreak::HuggingFace | TieBreak::FirstSeen => x.pair < y.pair,
+            TieBreak::HuggingFace => x.pair < y.pair,
+            TieBreak::FirstSeen => (x.first, x.pair) < (y.first, y.pair),
             TieBreak::Lexicographic => {
                 let (xa, xb) = unpack(x.pair);
                 let (ya, yb) = unpack(y.pair);
@@ -746,6 +763,8 @@ pub struct BpeTrainer {
     options: BpeOptions,
     tokens: Vec<String>,
     ids: FastMap<String, u32>,
+    /// Number of initial symbols in each token (FirstSeen's offsets).
+    width: Vec<u32>,
     /// Every word's current symbols, flattened: word `w` is `syms[start[w]..start[w] + len[w]]`.
     syms: Vec<u32>,
     start: Vec<u32>,
@@ -814,6 +833,7 @@ impl BpeTrainer {
                 continuing_subword_prefix: cfg.continuing_subword_prefix.clone(),
                 unk_token: None,
             },
+            width: vec![1; init.tokens.len()],
             tokens: init.tokens,
             ids: init.ids,
             syms,
@@ -831,7 +851,16 @@ impl BpeTrainer {
             work,
             fresh: Vec::new(),
         };
-        let mut entries: Vec<Entry> = t.pair_count.iter().map(|(&pair, &count)| Entry { count, pair }).collect();
+        let mut entries: Vec<Entry> = t
+            .pair_count
+            .iter()
+            .map(|(&pair, &count)| Entry { count, pair, first: 0 })
+            .collect();
+        if t.tie == TieBreak::FirstSeen {
+            for e in &mut entries {
+                e.first = t.first_occurrence(e.pair);
+            }
+        }
         // Sorted so that the heap's layout does not depend on hash order (the order of pops never does).
         entries.sort_unstable_by_key(|e| e.pair);
         let ord = Order { tie: t.tie, tokens: &t.tokens };
@@ -866,61 +895,55 @@ impl BpeTrainer {
 
     /// The pair to merge next (removed from the heap), or None when no pair is left.
     fn select(&mut self) -> Option<Entry> {
-        let ord = Order { tie: self.tie, tokens: &self.tokens };
-        let best = loop {
+        loop {
+            let ord = Order { tie: self.tie, tokens: &self.tokens };
             let top = heap_pop(&mut self.heap, &ord)?;
             self.work.heap_operations += 1;
             let cur = self.pair_count.get(&top.pair).copied().unwrap_or(0);
-            if cur == top.count {
-                break top;
-            }
-            if cur > 0 {
-                heap_push(&mut self.heap, Entry { count: cur, pair: top.pair }, &ord);
-                self.work.heap_operations += 1;
-            }
-        };
-        if self.tie != TieBreak::FirstSeen {
-            return Some(best);
-        }
-        // FirstSeen: gather every pair tied with the best, keep the one whose first occurrence (word index, then
-        // position in the word) comes first, push the others back.
-        let mut group = vec![best];
-        while let Some(top) = self.heap.first().copied() {
-            if top.count != best.count {
-                break;
-            }
-            heap_pop(&mut self.heap, &ord);
-            let cur = self.pair_count.get(&top.pair).copied().unwrap_or(0);
-            if cur == best.count {
-                if !group.iter().any(|g| g.pair == top.pair) {
-                    group.push(top);
+            if cur != top.count {
+                if cur > 0 {
+                    heap_push(&mut self.heap, Entry { count: cur, ..top }, &ord);
+                    self.work.heap_operations += 1;
                 }
-            } else if cur > 0 {
-                heap_push(&mut self.heap, Entry { count: cur, pair: top.pair }, &ord);
+                continue;
             }
-        }
-        let key = |e: &Entry| -> (u32, u32) {
-            let (a, b) = unpack(e.pair);
-            let mut best_key = (u32::MAX, u32::MAX);
-            for &w in &self.pair_words[&e.pair] {
-                if w > best_key.0 {
+            if self.tie == TieBreak::FirstSeen {
+                // The stored first occurrence may have been merged away; like the count, it only ever gets worse
+                // (later), so an entry whose count and first occurrence are both current is the true best.
+                let first = self.first_occurrence(top.pair);
+                if first != top.first {
+                    let ord = Order { tie: self.tie, tokens: &self.tokens };
+                    heap_push(&mut self.heap, Entry { first, ..top }, &ord);
+                    self.work.heap_operations += 1;
                     continue;
                 }
-                let s = self.start[w as usize] as usize;
-                let syms = &self.syms[s..s + self.len[w as usize] as usize];
-                if let Some(i) = syms.windows(2).position(|x| x[0] == a && x[1] == b) {
-                    best_key = best_key.min((w, i as u32));
-                }
             }
-            best_key
-        };
-        let chosen = (0..group.len()).min_by_key(|&i| key(&group[i])).expect("group is not empty");
-        let winner = group.swap_remove(chosen);
-        let ord = Order { tie: self.tie, tokens: &self.tokens };
-        for e in group {
-            heap_push(&mut self.heap, e, &ord);
+            return Some(top);
         }
-        Some(winner)
+    }
+
+    /// Where `pair` first occurs scanning the words in order: `(word index << 32) | offset`, the offset counted in
+    /// initial symbols so that merges to its left do not move it.
+    fn first_occurrence(&self, pair: u64) -> u64 {
+        let (a, b) = unpack(pair);
+        let mut best = u64::MAX;
+        let Some(list) = self.pair_words.get(&pair) else { return best };
+        for &w in list {
+            if (u64::from(w) << 32) >= best {
+                continue;
+            }
+            let s = self.start[w as usize] as usize;
+            let syms = &self.syms[s..s + self.len[w as usize] as usize];
+            let mut offset = 0u64;
+            for i in 0..syms.len().saturating_sub(1) {
+                if syms[i] == a && syms[i + 1] == b {
+                    best = best.min((u64::from(w) << 32) | offset);
+                    break;
+                }
+                offset += u64::from(self.width[syms[i] as usize]);
+            }
+        }
+        best
     }
 
     /// Make the next merge; None when the vocabulary is full or no pair reaches min_frequency / count ≥ 1.
@@ -944,6 +967,9 @@ impl BpeTrainer {
             self.options.continuing_subword_prefix.as_deref(),
         );
         let x = add_token(&mut self.tokens, &mut self.ids, &merged);
+        if x as usize == self.width.len() {
+            self.width.push(self.width[a as usize] + self.width[b as usize]);
+        }
         let step_no = self.merges.len() as u32;
         self.merges.push((a, b));
         self.work.merges += 1;
@@ -963,11 +989,12 @@ impl BpeTrainer {
         let mut fresh = std::mem::take(&mut self.fresh);
         fresh.sort_unstable();
         fresh.dedup();
-        let ord = Order { tie: self.tie, tokens: &self.tokens };
         for &p in &fresh {
             let count = self.pair_count.get(&p).copied().unwrap_or(0);
             if count > 0 {
-                heap_push(&mut self.heap, Entry { count, pair: p }, &ord);
+                let first = if self.tie == TieBreak::FirstSeen { self.first_occurrence(p) } else { 0 };
+                let ord = Order { tie: self.tie, tokens: &self.tokens };
+                heap_push(&mut self.heap, Entry { count, pair: p, first }, &ord);
                 self.work.heap_operations += 1;
             }
         }

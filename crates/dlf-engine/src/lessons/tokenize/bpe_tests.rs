@@ -102,6 +102,10 @@ fn trainers_match_hugging_face() {
         while let Some(s) = trainer.step() {
             steps.push(s);
         }
+        // Every merge adds exactly one token (the module doc says why a merge never repeats a token).
+        for (k, s) in steps.iter().enumerate() {
+            assert_eq!(s.vocab_size, n_initial + k + 1, "{label}");
+        }
         let bpe = trainer.finish();
         assert_eq!(bpe.vocab(), case.vocab, "vocabulary, {label}");
         let merges: Vec<(String, String)> =

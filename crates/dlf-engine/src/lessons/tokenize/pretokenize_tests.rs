@@ -13,7 +13,7 @@
 //!     if b not in bs: bs.append(b); cs.append(256 + n); n += 1
 //! inv = {chr(c): b for b, c in zip(bs, cs)}
 //! raw = lambda s: bytes(inv[ch] for ch in s).decode("utf-8")
-//! for case in CASES:
+//! for case in CASES:  # the texts below (contractions, digits, runs of spaces, newlines, scripts, emoji, marks)
 //!     for name, p in pres.items():
 //!         ws = [w for w, _ in p.pre_tokenize_str(case)]
 //!         print(name, [raw(w) for w in ws] if name == "Gpt2" else ws)
@@ -120,6 +120,48 @@ const CASES: &[(&str, Expected)] = &[
         (PreTokenizer::Bert, &[]),
         (PreTokenizer::Whitespace, &[]),
         (PreTokenizer::Metaspace, &[]),
+    ]),
+    ("cafe\u{301} naïve résumé", &[
+        (PreTokenizer::Gpt2, &["cafe", "\u{301}", " naïve", " résumé"]),
+        (PreTokenizer::Bert, &["cafe\u{301}", "naïve", "résumé"]),
+        (PreTokenizer::Whitespace, &["cafe\u{301}", "naïve", "résumé"]),
+        (PreTokenizer::Metaspace, &["▁cafe\u{301}", "▁naïve", "▁résumé"]),
+    ]),
+    ("हिन्दी भाषा", &[
+        (PreTokenizer::Gpt2, &["ह", "ि", "न", "्", "द", "ी", " भ", "ा", "ष", "ा"]),
+        (PreTokenizer::Bert, &["हिन्दी", "भाषा"]),
+        (PreTokenizer::Whitespace, &["हिन्दी", "भाषा"]),
+        (PreTokenizer::Metaspace, &["▁हिन्दी", "▁भाषा"]),
+    ]),
+    ("한국어 텍스트 ภาษาไทย", &[
+        (PreTokenizer::Gpt2, &["한국어", " 텍스트", " ภาษาไทย"]),
+        (PreTokenizer::Bert, &["한국어", "텍스트", "ภาษาไทย"]),
+        (PreTokenizer::Whitespace, &["한국어", "텍스트", "ภาษาไทย"]),
+        (PreTokenizer::Metaspace, &["▁한국어", "▁텍스트", "▁ภาษาไทย"]),
+    ]),
+    ("'S 'LL '' it''s rock'n'roll", &[
+        (PreTokenizer::Gpt2, &["'", "S", " '", "LL", " ''", " it", "''", "s", " rock", "'", "n", "'", "roll"]),
+        (PreTokenizer::Bert, &["'", "S", "'", "LL", "'", "'", "it", "'", "'", "s", "rock", "'", "n", "'", "roll"]),
+        (PreTokenizer::Whitespace, &["'S", "'LL", "''", "it''s", "rock'n'roll"]),
+        (PreTokenizer::Metaspace, &["▁'S", "▁'LL", "▁''", "▁it''s", "▁rock'n'roll"]),
+    ]),
+    ("x\u{2028}y\u{85}z \u{200b}zero-width", &[
+        (PreTokenizer::Gpt2, &["x", "\u{2028}", "y", "\u{85}", "z", " \u{200b}", "zero", "-", "width"]),
+        (PreTokenizer::Bert, &["x", "y", "z", "\u{200b}zero", "-", "width"]),
+        (PreTokenizer::Whitespace, &["x", "y", "z", "\u{200b}zero-width"]),
+        (PreTokenizer::Metaspace, &["▁x\u{2028}y\u{85}z", "▁\u{200b}zero-width"]),
+    ]),
+    ("▁already metaspace▁▁", &[
+        (PreTokenizer::Gpt2, &["▁", "already", " metaspace", "▁▁"]),
+        (PreTokenizer::Bert, &["▁already", "metaspace▁▁"]),
+        (PreTokenizer::Whitespace, &["▁already", "metaspace▁▁"]),
+        (PreTokenizer::Metaspace, &["▁already", "▁metaspace", "▁", "▁"]),
+    ]),
+    ("  \n\n  x", &[
+        (PreTokenizer::Gpt2, &["  \n\n ", " x"]),
+        (PreTokenizer::Bert, &["x"]),
+        (PreTokenizer::Whitespace, &["x"]),
+        (PreTokenizer::Metaspace, &["▁", "▁\n\n", "▁", "▁x"]),
     ]),
 ];
 
