@@ -4,7 +4,8 @@
 //!    the costliest settings, `dlf_widgets::bench_cases`) the JSON rendered natively, by the WebAssembly
 //!    module inside headless Chromium, and by the server's fallback route is the same, byte for byte.
 //! 2. A learner can operate every widget of every written lesson from the keyboard: each one redraws through
-//!    WebAssembly, shows no error, and the page logs nothing to the console.
+//!    WebAssembly, shows no error, and the page logs nothing to the console; a widget with a text parameter
+//!    is also typed into.
 
 use std::sync::Arc;
 
@@ -167,6 +168,40 @@ async fn every_widget_of_every_lesson_responds_to_the_keyboard_through_wasm() {
                 "{id} of {}: no error is shown",
                 lesson.meta.id
             );
+            // A text parameter is typed into as well: a word appended to its text area redraws the figure.
+            if let Ok(area) = client.find(Locator::Css(&format!("#{id} textarea"))).await {
+                let count = js(
+                    &client,
+                    &format!(
+                        "return Number(document.getElementById('{id}').dataset.renderCount || 0);"
+                    ),
+                )
+                .await
+                .as_u64()
+                .unwrap_or(0);
+                area.send_keys(" lower")
+                    .await
+                    .expect("type into the text area");
+                wait_for(
+                    &client,
+                    &format!(
+                        "Number(document.getElementById('{id}').dataset.renderCount || 0) > {count} && document.getElementById('{id}').dataset.progress === 'done'"
+                    ),
+                    &format!("{id} of {} to redraw after typing", lesson.meta.id),
+                )
+                .await;
+                let error = js(
+                    &client,
+                    &format!("const err = document.querySelector('#{id} .widget-error'); return err && !err.hidden ? err.textContent : '';"),
+                )
+                .await;
+                assert_eq!(
+                    error,
+                    json!(""),
+                    "{id} of {}: typing shows no error",
+                    lesson.meta.id
+                );
+            }
             operated += 1;
         }
     }

@@ -13,7 +13,11 @@
 //! BpeTrainer`): the merges and their counts, the vocabulary sizes, the corpus lengths and the words'
 //! segmentations; the widget only chooses what to show. Cost: counting the words of at most
 //! [`MAX_CORPUS_CHARS`] characters and [`MAX_MERGES`] merges of the incremental trainer, each touching only
-//! the words that contain the merged pair; see the bench cases.
+//! the words that contain the merged pair; see the bench cases. Measured with `cargo bench -p dlf-widgets
+//! --bench widgets -- bpe-steps` on the shared two-core machine: 0.04 ms at the defaults and 0.46–0.75 ms at
+//! 300 merges on the built-in corpora (the German corpus under the byte alphabet is the costliest); in
+//! headless Chromium through WebAssembly (`window.dlfStep`, fastest of 7 runs) 0.1 ms at the defaults and
+//! 0.6–0.9 ms at the bench cases.
 
 use dlf_engine::lessons::tokenize::bpe::{Alphabet, BpeConfig, BpeTrainer, MergeStep, TieBreak};
 use dlf_engine::lessons::tokenize::corpus;

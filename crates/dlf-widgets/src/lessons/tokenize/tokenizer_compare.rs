@@ -12,7 +12,15 @@
 //! Training three tokenizers does not fit one 4 ms frame at the largest vocabulary, so this is a
 //! [`Stepped`] widget: each slice makes at most [`SLICE_MERGES`] BPE or WordPiece merges or one Unigram
 //! EM-and-prune round, and the figure shows the finished tokenizers as they arrive. Everything drawn is
-//! computed by the engine (`dlf_engine::lessons::tokenize::{bpe, wordpiece, unigram}`).
+//! computed by the engine (`dlf_engine::lessons::tokenize::{bpe, wordpiece, unigram}`). Each trainer is also
+//! set up in a slice of its own (the Unigram trainer's seed pieces cost about as much as one of its rounds).
+//!
+//! Measured natively in release on the shared two-core machine (the fastest of 15 runs of each bench case):
+//! the costliest slice 0.64–0.87 ms (a Unigram round or the final draw), the whole computation 2.2–3.6 ms in
+//! 9–15 slices; `cargo bench` (which times the whole computation) gave 18–30 ms while the machine's load
+//! average was 12, so those numbers measure the machine, not the widget. In headless Chromium through
+//! WebAssembly (`window.dlfStep`, fastest of 7 runs): the costliest slice 0.9–1.3 ms, the whole computation
+//! 7.7–10.9 ms, which is why it is sliced.
 
 use dlf_engine::lessons::tokenize::bpe::{Bpe, BpeConfig, BpeTrainer};
 use dlf_engine::lessons::tokenize::corpus;
@@ -88,6 +96,9 @@ static SPEC: WidgetSpec = WidgetSpec {
 
 /// A tokenizer being trained or trained.
 enum Stage<T, M> {
+    /// Not set up yet: each trainer is built in a slice of its own (the Unigram trainer's seed pieces cost
+    /// as much as a round), so that no frame does two expensive things.
+    Waiting,
     Training(T),
     Done(M),
     /// Only while moving from `Training` to `Done`.
@@ -381,34 +392,24 @@ impl Stepped for TokenizerCompare {
         &SPEC
     }
 
-    fn start(&self, p: &Params) -> Progress {
-        let text = training_text(p);
-        let vocab = p.usize("vocab");
-        let bpe = BpeTrainer::new(&count_words([text], BPE_PRE), &bpe_config(vocab));
-        let wordpiece = WordPieceTrainer::new(
-            &count_words([text], WORDPIECE_PRE),
-            &WordPieceConfig {
-                vocab_size: vocab,
-                ..WordPieceConfig::default()
-            },
-        );
-        let unigram = UnigramTrainer::new(
-            &count_words([text], UNIGRAM_PRE),
-            &UnigramConfig {
-                vocab_size: vocab,
-                ..UnigramConfig::default()
-            },
-        );
+    fn start(&self, _p: &Params) -> Progress {
         Progress {
-            bpe: Stage::Training(bpe),
-            wordpiece: Stage::Training(wordpiece),
-            unigram: Stage::Training(unigram),
+            bpe: Stage::Waiting,
+            wordpiece: Stage::Waiting,
+            unigram: Stage::Waiting,
             work: [0; 3],
         }
     }
 
-    fn advance(&self, _p: &Params, s: &mut Progress) -> bool {
-        if let Stage::Training(trainer) = &mut s.bpe {
+    fn advance(&self, p: &Params, s: &mut Progress) -> bool {
+        let text = training_text(p);
+        let vocab = p.usize("vocab");
+        if matches!(s.bpe, Stage::Waiting) {
+            s.bpe = Stage::Training(BpeTrainer::new(
+                &count_words([text], BPE_PRE),
+                &bpe_config(vocab),
+            ));
+        } else if let Stage::Training(trainer) = &mut s.bpe {
             for _ in 0..SLICE_MERGES {
                 if trainer.step().is_none() {
                     if let Stage::Training(t) = std::mem::replace(&mut s.bpe, Stage::Moving) {
@@ -418,6 +419,14 @@ impl Stepped for TokenizerCompare {
                 }
                 s.work[0] += 1;
             }
+        } else if matches!(s.wordpiece, Stage::Waiting) {
+            s.wordpiece = Stage::Training(WordPieceTrainer::new(
+                &count_words([text], WORDPIECE_PRE),
+                &WordPieceConfig {
+                    vocab_size: vocab,
+                    ..WordPieceConfig::default()
+                },
+            ));
         } else if let Stage::Training(trainer) = &mut s.wordpiece {
             for _ in 0..SLICE_MERGES {
                 if trainer.step().is_none() {
@@ -428,6 +437,14 @@ impl Stepped for TokenizerCompare {
                 }
                 s.work[1] += 1;
             }
+        } else if matches!(s.unigram, Stage::Waiting) {
+            s.unigram = Stage::Training(UnigramTrainer::new(
+                &count_words([text], UNIGRAM_PRE),
+                &UnigramConfig {
+                    vocab_size: vocab,
+                    ..UnigramConfig::default()
+                },
+            ));
         } else if let Stage::Training(trainer) = &mut s.unigram {
             if trainer.step().is_none() {
                 if let Stage::Training(t) = std::mem::replace(&mut s.unigram, Stage::Moving) {
@@ -467,6 +484,27 @@ impl Stepped for TokenizerCompare {
             }
         }
         let mut numbers = counts;
+        let sizes = [
+            match &s.bpe {
+                Stage::Done(m) => Some(m.vocab().len()),
+                _ => None,
+            },
+            match &s.wordpiece {
+                Stage::Done(m) => Some(m.vocab().len()),
+                _ => None,
+            },
+            match &s.unigram {
+                Stage::Done(m) => Some(m.pieces().len()),
+                _ => None,
+            },
+        ];
+        for (k, size) in sizes.iter().enumerate() {
+            if let Some(size) = size {
+                let mut label = String::from(names[k]);
+                label.push_str(" vocabulary");
+                numbers.push((label, int(*size as i64)));
+            }
+        }
         for (k, work) in s.work.iter().enumerate() {
             let label = ["BPE merges", "WordPiece merges", "Unigram EM rounds"][k];
             numbers.push((label.to_string(), int(*work as i64)));
@@ -492,6 +530,16 @@ impl Stepped for TokenizerCompare {
                 description.push_str(if k == 0 { " tokens, " } else if k == 1 { " tokens and " } else { " tokens" });
             }
             description.push_str(" at the same vocabulary size. ");
+            // A small corpus can run out of candidates before the target size: say so rather than pretend.
+            let target = p.usize("vocab");
+            for (k, size) in sizes.iter().enumerate() {
+                if let Some(size) = size.filter(|&n| n < target) {
+                    description.push_str(names[k]);
+                    description.push_str(" stops at ");
+                    description.push_str(&int(size as i64));
+                    description.push_str(" tokens: the corpus offers no more candidates. ");
+                }
+            }
             if let Some(v) = &view {
                 description.push_str("Its lattice word has ");
                 description.push_str(&int(v.lattice.nodes.len() as i64));
