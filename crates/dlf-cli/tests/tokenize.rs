@@ -364,6 +364,45 @@ fn training_reports_compression_and_reads_stdin() {
 }
 
 #[test]
+fn output_to_stdout_keeps_the_summary_on_stderr() {
+    let out = run(
+        &[
+            "train",
+            "--preset",
+            "gpt2",
+            "--vocab-size",
+            "300",
+            "-o",
+            "-",
+            "toy.txt",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    let json: Value = serde_json::from_slice(&out.stdout).expect("only tokenizer.json on stdout");
+    assert_eq!(json["model"]["type"], "BPE");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("wrote standard output (Hugging Face tokenizer.json)"),
+        "{stderr}"
+    );
+    let e = fails(
+        &[
+            "train",
+            "--preset",
+            "gpt2",
+            "--model",
+            "bpe",
+            "--vocab-size",
+            "300",
+            "toy.txt",
+        ],
+        None,
+    );
+    assert!(e.contains("cannot be used with"), "{e}");
+}
+
+#[test]
 fn unigram_training_lists_its_rounds_and_reaches_the_vocabulary_size() {
     let s = ok_json(&[
         "train",
@@ -505,6 +544,33 @@ fn berts_wordpiece_decoder_cleanup_is_applied_as_hf_applies_it() {
         decoded,
         "Tokenizers don ' t split 12345 well, do they it ' s lower!\n"
     );
+}
+
+#[test]
+fn metaspace_prepend_first_leaves_text_after_an_added_token_alone() {
+    // HF 0.23.3: t = Tokenizer.from_file("hf-unigram.json"); t.pre_tokenizer = pre_tokenizers.Metaspace(
+    // replacement="▁", prepend_scheme="first", split=True); t.encode(s, add_special_tokens=False).ids:
+    let cases = [
+        ("lower<unk>newest wider", vec![51, 0, 12, 2, 147, 2, 18, 94]),
+        ("a <unk> b", vec![8, 1, 0, 1, 37]),
+        ("<unk>the", vec![0, 22, 2]),
+        ("x<unk> <unk>y", vec![1, 46, 0, 1, 0, 110]),
+    ];
+    let dir = scratch("first");
+    let mut v = read_json(&fixture("hf-unigram.json"));
+    v["pre_tokenizer"]["prepend_scheme"] = Value::String("first".into());
+    let path = dir.join("first.json");
+    std::fs::write(&path, v.to_string()).expect("write");
+    for (text, want) in cases {
+        let got = ok_json(&[
+            "encode",
+            "--tokenizer",
+            path.to_str().expect("path"),
+            "--json",
+            text,
+        ]);
+        assert_eq!(got["ids"], serde_json::json!(want), "{text:?}");
+    }
 }
 
 #[test]
@@ -1200,6 +1266,63 @@ fn unknown_option_values_list_the_allowed_ones_and_unused_options_are_refused() 
         None,
     );
     assert!(e.contains("--alpha -1 must be a finite number ≥ 0"), "{e}");
+    let e = fails(
+        &[
+            "lattice",
+            "--tokenizer",
+            "hand-unigram.json",
+            "ab",
+            "--n-best",
+            "0",
+        ],
+        None,
+    );
+    assert!(e.contains("--n-best 0 lists nothing"), "{e}");
+    let e = fails(&["lattice", "--tokenizer", "hand-unigram.json", ""], None);
+    assert!(e.contains("nothing to segment"), "{e}");
+    let dir = scratch("no-unk");
+    let no_unk = dir.join("no-unk.json");
+    std::fs::write(
+        &no_unk,
+        r#"{"model": {"type": "Unigram", "vocab": [["a", -1.0], ["b", -2.0]]}}"#,
+    )
+    .expect("write");
+    let e = fails(
+        &[
+            "lattice",
+            "--tokenizer",
+            no_unk.to_str().expect("path"),
+            "abc",
+        ],
+        None,
+    );
+    assert!(
+        e.contains("\"abc\" has no segmentation: no piece starts at character 2 (\"c\")"),
+        "{e}"
+    );
+    // HF 0.23.3, Tokenizer.from_file of that file: encode("abba").ids == [0, 1, 1, 0]; encode("abc") raises
+    // "Encountered an unknown token but `unk_id` is missing".
+    let e = fails(
+        &[
+            "encode",
+            "--tokenizer",
+            no_unk.to_str().expect("path"),
+            "abc",
+        ],
+        None,
+    );
+    assert!(
+        e.contains("'c' is no piece of this Unigram model and it has no unknown token"),
+        "{e}"
+    );
+    let ids = ok_json(&[
+        "encode",
+        "--tokenizer",
+        no_unk.to_str().expect("path"),
+        "--json",
+        "abba",
+    ]);
+    assert_eq!(ids["ids"], serde_json::json!([0, 1, 1, 0]));
 }
 
 /// An edit that breaks a tokenizer.json.

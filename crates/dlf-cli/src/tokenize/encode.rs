@@ -80,7 +80,7 @@ pub fn run_encode(args: &EncodeArgs, out: &mut impl Write) -> Result<()> {
         (None, Some(f)) => input::read(f)?.text,
         (None, None) => input::read(std::path::Path::new("-"))?.text,
     };
-    let ids = tok.encode(&text);
+    let ids = tok.encode(&text)?;
     let tokens: Vec<&str> = ids
         .iter()
         .map(|&id| tok.token(id).expect("the model's own ids"))

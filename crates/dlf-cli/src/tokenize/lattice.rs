@@ -168,6 +168,16 @@ fn one(
     rng: &mut Rng,
 ) -> Result<LatticeOut> {
     let lattice: Lattice = uni.lattice(text);
+    if uni.unk_id().is_none() {
+        if let Some(n) = lattice.nodes.iter().find(|n| n.id == u32::MAX) {
+            bail!(
+                "{text:?} has no segmentation: no piece starts at character {} ({:?}), and the model has no \
+                 unknown token (model.unk_id) to cover it (Hugging Face refuses to encode it too)",
+                n.start,
+                n.piece
+            );
+        }
+    }
     let (path, best) = lattice.viterbi();
     if path.is_empty() || !best.is_finite() {
         let missing = text

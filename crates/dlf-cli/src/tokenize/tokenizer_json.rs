@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 
 use anyhow::{anyhow, bail, Result};
 use dlf_engine::lessons::tokenize::bpe::{Alphabet, Bpe, BpeOptions};
-use dlf_engine::lessons::tokenize::pretokenize::PreTokenizer;
+use dlf_engine::lessons::tokenize::pretokenize::{pre_tokenize, PreTokenizer};
 use dlf_engine::lessons::tokenize::unigram::Unigram;
 use dlf_engine::lessons::tokenize::wordpiece::WordPiece;
 use serde_json::{json, Map, Value};
@@ -59,6 +59,9 @@ pub struct Tokenizer {
     pub added: Vec<Added>,
     /// A WordPiece decoder's `cleanup` (BERT's: no space before `.`, `,`, `?`, `!`, `'s` …); dlf writes false.
     pub cleanup: bool,
+    /// Metaspace's `prepend_scheme: "first"`: '▁' is prepended only to text at the start of the input, not to
+    /// text after an added token (dlf trains with "always").
+    pub metaspace_first: bool,
 }
 
 impl Model {
@@ -148,25 +151,78 @@ impl Tokenizer {
     /// Encodes a text as Hugging Face does a single sequence without special tokens (`encode(text,
     /// add_special_tokens=False)`): added tokens are found first (leftmost, then longest), each becomes its
     /// id, and the text between them is pre-tokenised and encoded by the model.
-    pub fn encode(&self, text: &str) -> Vec<u32> {
+    ///
+    /// # Errors
+    /// A Unigram model without an unknown token meets a character that is no piece (Hugging Face refuses too).
+    pub fn encode(&self, text: &str) -> Result<Vec<u32>> {
         let mut ids = Vec::new();
         let mut rest = text;
         while !rest.is_empty() {
-            match self.next_added(rest) {
-                Some((at, added)) => {
-                    if at > 0 {
-                        ids.extend(self.model.encode(&rest[..at], self.pre));
-                    }
-                    ids.push(added.id);
-                    rest = &rest[at + added.content.len()..];
+            let start = text.len() - rest.len();
+            let (segment, added) = match self.next_added(rest) {
+                Some((at, added)) => (&rest[..at], Some(added)),
+                None => (rest, None),
+            };
+            if !segment.is_empty() {
+                self.check_unknown(segment)?;
+                ids.extend(self.encode_segment(segment, start));
+            }
+            match added {
+                Some(a) => {
+                    ids.push(a.id);
+                    rest = &rest[segment.len() + a.content.len()..];
                 }
-                None => {
-                    ids.extend(self.model.encode(rest, self.pre));
-                    break;
-                }
+                None => break,
             }
         }
-        ids
+        Ok(ids)
+    }
+
+    /// A Unigram model with no unknown token cannot segment a character that is no piece: Hugging Face
+    /// errors ("unk_id is missing") and so does dlf, naming the character.
+    fn check_unknown(&self, segment: &str) -> Result<()> {
+        let Model::Unigram(m) = &self.model else {
+            return Ok(());
+        };
+        if m.unk_id().is_some() {
+            return Ok(());
+        }
+        let words = match self.pre {
+            Some(p) => pre_tokenize(segment, p),
+            None => vec![segment.to_string()],
+        };
+        for w in &words {
+            let mut buf = [0u8; 4];
+            if let Some(c) = w
+                .chars()
+                .find(|c| m.token_to_id(c.encode_utf8(&mut buf)).is_none())
+            {
+                bail!(
+                    "{c:?} is no piece of this Unigram model and it has no unknown token (model.unk_id), so \
+                     {w:?} cannot be segmented"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Encodes text between added tokens that starts at byte `start` of the input.
+    fn encode_segment(&self, segment: &str, start: usize) -> Vec<u32> {
+        let first_only = self.metaspace_first && self.pre == Some(PreTokenizer::Metaspace);
+        if !first_only || start == 0 || segment.starts_with([' ', '▁']) {
+            return self.model.encode(segment, self.pre);
+        }
+        // Hugging Face's "first": no '▁' before a segment that does not start the input (its pre-tokenizer
+        // checks the segment's offset in the original text), so the '▁' dlf's metaspace adds comes off again.
+        let mut words = pre_tokenize(segment, PreTokenizer::Metaspace);
+        if let Some(w) = words.first_mut() {
+            *w = w.strip_prefix('▁').unwrap_or(w).to_string();
+        }
+        words
+            .iter()
+            .filter(|w| !w.is_empty())
+            .flat_map(|w| self.model.encode_word(w))
+            .collect()
     }
 
     /// The leftmost added token in `text` (the longest of those starting there) and its byte offset.
@@ -293,6 +349,9 @@ impl Tokenizer {
         let plain = |p: PreTokenizer| match p {
             PreTokenizer::Whitespace => json!({"type": "WhitespaceSplit"}),
             PreTokenizer::Bert => json!({"type": "BertPreTokenizer"}),
+            PreTokenizer::Metaspace if self.metaspace_first => {
+                json!({"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": true})
+            }
             PreTokenizer::Metaspace => metaspace_json(),
             PreTokenizer::Gpt2 => json!({
                 "type": "Split", "pattern": {"Regex": GPT2_REGEX}, "behavior": "Isolated", "invert": false,
@@ -434,11 +493,16 @@ impl Tokenizer {
             None => Vec::new(),
             Some(list) => read_added(&list, &model)?,
         };
+        let metaspace_first = root
+            .opt("pre_tokenizer")
+            .and_then(|p| p.opt("prepend_scheme"))
+            .is_some_and(|s| s.v.as_str() == Some("first"));
         Ok(Tokenizer {
             model,
             pre,
             added,
             cleanup,
+            metaspace_first,
         })
     }
 }
@@ -674,8 +738,7 @@ fn read_pre_tokenizer(p: &At) -> Result<(Option<PreTokenizer>, bool)> {
                 return Err(replacement.err("only the replacement \"▁\" (U+2581, SentencePiece's) is supported"));
             }
             if let Some(s) = p.opt("prepend_scheme") {
-                // "first" prepends only to the first section of the input: the same as "always" for one
-                // sequence, except after an added token, which dlf treats as "always".
+                // "first" prepends only to text at the start of the input, not after an added token.
                 let scheme = s.str()?;
                 if scheme != "always" && scheme != "first" {
                     return Err(s.err(&format!(

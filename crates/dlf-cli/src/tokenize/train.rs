@@ -576,6 +576,7 @@ pub fn run(args: &TrainArgs, out: &mut impl Write) -> Result<()> {
         pre: Some(cfg.pre),
         added,
         cleanup: false,
+        metaspace_first: false,
     };
     summary.vocab_size = tokenizer.model.vocab_len();
     // The compression achieved on the training corpus: every distinct word encoded once, times its count.
