@@ -696,10 +696,11 @@ fn print_summary(s: &Summary, json: bool, out: &mut impl Write) -> Result<()> {
     writeln!(out, "model: {} ({})", s.model, conventions.join(", "))?;
     writeln!(
         out,
-        "corpus: {} ({} bytes, {} lines): {} words, {} distinct",
+        "corpus: {} ({} bytes, {} line{}): {} words, {} distinct",
         s.files.join(", "),
         s.bytes,
         s.lines,
+        if s.lines == 1 { "" } else { "s" },
         s.words,
         s.distinct_words
     )?;
